@@ -1,0 +1,197 @@
+//! The verifier's public JSON API, shared by the widget (client) and the
+//! verifier (server). Paths are relative to the verifier's base URL.
+//!
+//! | method & path                           | body                   | success               |
+//! |-----------------------------------------|------------------------|-----------------------|
+//! | `GET  /api/v1/sites/{site}`             | –                      | [`SiteInfo`]          |
+//! | `POST /api/v1/registrations`            | [`StartRegistration`]  | [`RegistrationStarted`] |
+//! | `POST /api/v1/registrations/{id}/finish`| [`FinishRegistration`] | [`Registered`]        |
+//! | `POST /api/v1/signatures`               | [`StartSigning`]       | [`SigningStarted`]    |
+//! | `POST /api/v1/signatures/{id}/finish`   | [`FinishSigning`]      | [`Submitted`] (201)   |
+//!
+//! Every failure is an [`ApiError`] with a stable [`ErrorCode`].
+
+use serde::{Deserialize, Serialize};
+use webauthn_rs_proto::{
+    CreationChallengeResponse, PublicKeyCredential, RegisterPublicKeyCredential,
+    RequestChallengeResponse,
+};
+
+use crate::{Digest, FieldError, Lang, Nonce, RecordsRequest, SignedDocument, SiteIdentity};
+
+/// Public facts about a site, for the widget to show.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteInfo {
+    /// Site id.
+    pub id: String,
+    /// Hospital name.
+    pub name: String,
+    /// Phone number of the Health Information Management department.
+    pub him_phone: String,
+}
+
+impl From<&SiteInfo> for SiteIdentity {
+    fn from(info: &SiteInfo) -> SiteIdentity {
+        SiteIdentity {
+            id: info.id.clone(),
+            name: info.name.clone(),
+        }
+    }
+}
+
+/// Begins passkey creation for a requester.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartRegistration {
+    /// Site the requester is on.
+    pub site_id: String,
+    /// The requester's email address; the passkey is bound to it.
+    pub email: String,
+    /// Name shown by the passkey manager.
+    pub display_name: String,
+}
+
+/// Options to pass to `navigator.credentials.create`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RegistrationStarted {
+    /// Single-use ceremony id, to finish with.
+    pub ceremony_id: String,
+    /// WebAuthn creation options.
+    pub options: CreationChallengeResponse,
+}
+
+/// The browser's answer to `navigator.credentials.create`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FinishRegistration {
+    /// The new credential.
+    pub credential: RegisterPublicKeyCredential,
+}
+
+/// A passkey was created and bound to the email address.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registered {
+    /// The credential id (base64url), used to ask for a signature with it.
+    pub credential_id: String,
+}
+
+/// Begins signing a request with a registered passkey.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartSigning {
+    /// Site the request is addressed to.
+    pub site_id: String,
+    /// Language the statement is shown and signed in.
+    pub lang: Lang,
+    /// The request as entered; the verifier validates and normalises it.
+    pub request: RecordsRequest,
+    /// The passkey to sign with (from [`Registered`]).
+    pub credential_id: String,
+}
+
+/// The document to sign and options for `navigator.credentials.get`.
+///
+/// The widget recomputes `document` and the challenge itself and refuses to
+/// sign if either differs from what it showed the requester.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SigningStarted {
+    /// Single-use ceremony id, to finish with.
+    pub ceremony_id: String,
+    /// The exact document the signature will cover.
+    pub document: SignedDocument,
+    /// SHA-256 of the document's canonical bytes.
+    pub digest: Digest,
+    /// The ceremony nonce mixed into the challenge.
+    pub nonce: Nonce,
+    /// WebAuthn request options whose challenge is
+    /// [`crate::signing_challenge`]`(digest, nonce)`.
+    pub options: RequestChallengeResponse,
+}
+
+/// The browser's answer to `navigator.credentials.get`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FinishSigning {
+    /// The assertion over the signing challenge.
+    pub credential: PublicKeyCredential,
+}
+
+/// The signed request is stored durably.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Submitted {
+    /// The number the requester quotes to HIM, e.g. `RP-7K3M-9QXD`.
+    pub request_number: String,
+    /// Digest of the signed document.
+    pub digest: Digest,
+    /// When the verifier received it (RFC 3339, UTC); the legal clock starts here.
+    pub received_at: String,
+}
+
+/// Stable, machine-readable error codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The body is not valid JSON of the expected shape.
+    MalformedJson,
+    /// The body is not `application/json`.
+    UnsupportedMediaType,
+    /// The body is larger than the verifier accepts.
+    PayloadTooLarge,
+    /// One or more request fields are invalid; see [`ApiError::fields`].
+    InvalidRequest,
+    /// The calling page's origin (or the passkey's) is not configured for this site.
+    OriginNotAllowed,
+    /// No such site.
+    UnknownSite,
+    /// The ceremony does not exist, has expired, or was already used.
+    CeremonyExpired,
+    /// The passkey response failed verification.
+    PasskeyRejected,
+    /// The passkey is already bound to an account.
+    CredentialAlreadyRegistered,
+    /// The passkey is not registered.
+    CredentialUnknown,
+    /// The request's email differs from the one the passkey is bound to.
+    EmailMismatch,
+    /// Too many requests; try again later.
+    RateLimited,
+    /// No such resource.
+    NotFound,
+    /// Method not allowed on this resource.
+    MethodNotAllowed,
+    /// Something went wrong on the verifier; nothing was stored.
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, so clients can prove they have text for each.
+    pub const ALL: [ErrorCode; 15] = [
+        ErrorCode::MalformedJson,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::InvalidRequest,
+        ErrorCode::OriginNotAllowed,
+        ErrorCode::UnknownSite,
+        ErrorCode::CeremonyExpired,
+        ErrorCode::PasskeyRejected,
+        ErrorCode::CredentialAlreadyRegistered,
+        ErrorCode::CredentialUnknown,
+        ErrorCode::EmailMismatch,
+        ErrorCode::RateLimited,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::Internal,
+    ];
+}
+
+/// Error body returned with every 4xx and 5xx response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// Stable code to branch on.
+    pub code: ErrorCode,
+    /// Plain-language explanation (English; clients localise by `code`).
+    pub message: String,
+    /// Per-field problems for [`ErrorCode::InvalidRequest`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+}

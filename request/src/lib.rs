@@ -1,0 +1,29 @@
+//! The one definition of a Recordpass records request.
+//!
+//! Both the widget (compiled to wasm32) and the verifier use this crate, so the
+//! fields, their validation, the canonical bytes, the digest and the
+//! human-readable statement a requester signs can never drift apart.
+//!
+//! The signing chain, which anyone can re-check with standard tools
+//! (see `docs/evidence.md`):
+//!
+//! 1. [`SignedDocument::canonical_bytes`]: RFC 8785 (JCS) JSON of the site,
+//!    language, request and rendered statement.
+//! 2. [`Digest`]: SHA-256 of those bytes, shown to the requester and to HIM.
+//! 3. [`signing_challenge`]: SHA-256 of `"recordpass-sign-v1" ‖ digest ‖ nonce`,
+//!    used as the WebAuthn challenge, so the passkey signature covers the digest.
+
+pub mod api;
+mod canonical;
+mod document;
+mod model;
+mod signing;
+mod statement;
+mod validate;
+
+pub use canonical::to_canonical_json;
+pub use document::{DOCUMENT_FORMAT, Digest, SignedDocument, SiteIdentity};
+pub use model::{Lang, RecordKind, RecordsRequest};
+pub use signing::{Nonce, SIGNING_LABEL, signing_challenge, signing_challenge_b64, signing_input};
+pub use statement::render_statement;
+pub use validate::{Field, FieldError, Problem, validate_email, validate_name};

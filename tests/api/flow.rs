@@ -1,0 +1,175 @@
+//! The whole ceremony: create a passkey, sign a request, store it.
+
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use recordpass_request::{
+    Digest, Lang, Nonce, SignedDocument, SiteIdentity, api::Submitted, signing_challenge_b64,
+};
+use recordpass_tests::{SITE_ID, TestVerifier};
+use recordpass_verifier::store::Table;
+use reqwest::StatusCode;
+use serde_json::Value;
+use sha2::{Digest as _, Sha256};
+
+use crate::client::{Requester, ana_request, site_origin};
+
+#[tokio::test]
+async fn signed_request_is_stored_with_evidence_that_covers_the_digest() {
+    let verifier = TestVerifier::start().await;
+    let mut ana = Requester::new(&verifier);
+    let credential_id = ana.register("ana@example.org").await;
+
+    let started = ana.signing(&ana_request(), &credential_id).await;
+    // The verifier renders exactly what the widget renders from the same request.
+    let site = SiteIdentity {
+        id: SITE_ID.into(),
+        name: "Riverside General Hospital".into(),
+    };
+    let request = ana_request()
+        .validate(verifier.clock.now().date())
+        .expect("valid");
+    let local = SignedDocument::new(site, request, Lang::En);
+    assert_eq!(started.document, local);
+    assert_eq!(started.digest, local.digest());
+    assert!(
+        started
+            .document
+            .statement
+            .contains("lab test results and immunization records")
+    );
+
+    let body = ana.assert_from(site_origin(), &started);
+    let (status, reply) = ana.finish_signing(&started.ceremony_id, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{reply}");
+    let submitted: Submitted = serde_json::from_value(reply).expect("Submitted");
+    assert_eq!(submitted.digest, local.digest());
+    assert!(submitted.request_number.starts_with("RP-"));
+
+    let stored = verifier.store.submissions().await.expect("list");
+    assert_eq!(stored.len(), 1);
+    let s = &stored[0];
+    assert_eq!(s.request_number, submitted.request_number);
+    assert_eq!(s.credential_id, credential_id);
+    assert!(s.user_verified);
+    // The stored document is exactly the bytes whose SHA-256 is the digest…
+    assert_eq!(hex_sha256(s.document.as_bytes()), s.digest);
+    assert_eq!(s.document.as_bytes(), local.canonical_bytes());
+    // …and the signed clientDataJSON carries the challenge derived from that digest.
+    let client_data: Value = serde_json::from_slice(&s.client_data_json).expect("clientDataJSON");
+    let digest = Digest::from_hex(&s.digest).expect("hex digest");
+    let nonce = Nonce::from_b64(&s.nonce).expect("32-byte nonce");
+    assert_eq!(
+        client_data["challenge"],
+        signing_challenge_b64(&digest, &nonce)
+    );
+    assert_eq!(client_data["type"], "webauthn.get");
+    // (the software authenticator serialises the origin with a trailing slash)
+    assert_eq!(
+        client_data["origin"]
+            .as_str()
+            .map(|o| o.trim_end_matches('/')),
+        Some("http://localhost:8081")
+    );
+    assert!(!s.signature.is_empty() && s.authenticator_data.len() >= 37);
+    assert_eq!(
+        verifier
+            .store
+            .count(Table::Ceremonies)
+            .await
+            .expect("count"),
+        0,
+        "ceremonies are used up"
+    );
+}
+
+#[tokio::test]
+async fn retrying_a_successful_finish_returns_the_same_submission() {
+    let verifier = TestVerifier::start().await;
+    let mut ana = Requester::new(&verifier);
+    let credential_id = ana.register("ana@example.org").await;
+    let started = ana.signing(&ana_request(), &credential_id).await;
+    let body = ana.assert_from(site_origin(), &started);
+
+    let (first_status, first) = ana.finish_signing(&started.ceremony_id, &body).await;
+    let (again_status, again) = ana.finish_signing(&started.ceremony_id, &body).await;
+    assert_eq!(first_status, StatusCode::CREATED);
+    assert_eq!(
+        again_status,
+        StatusCode::OK,
+        "a retry is answered, not refused: {again}"
+    );
+    assert_eq!(first, again);
+    assert_eq!(
+        verifier
+            .store
+            .count(Table::Submissions)
+            .await
+            .expect("count"),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_replayed_assertion_cannot_sign_another_ceremony() {
+    let verifier = TestVerifier::start().await;
+    let mut ana = Requester::new(&verifier);
+    let credential_id = ana.register("ana@example.org").await;
+    let first = ana.signing(&ana_request(), &credential_id).await;
+    let captured = ana.assert_from(site_origin(), &first);
+    let (status, _) = ana.finish_signing(&first.ceremony_id, &captured).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // Same request, new ceremony: a fresh nonce means a fresh challenge.
+    let second = ana.signing(&ana_request(), &credential_id).await;
+    assert_eq!(second.digest, first.digest);
+    assert_ne!(
+        second.options.public_key.challenge,
+        first.options.public_key.challenge
+    );
+    let (status, body) = ana.finish_signing(&second.ceremony_id, &captured).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["code"], "passkey_rejected");
+    assert_eq!(
+        verifier
+            .store
+            .count(Table::Submissions)
+            .await
+            .expect("count"),
+        1
+    );
+    // The failed attempt used the ceremony up.
+    let honest = ana.assert_from(site_origin(), &second);
+    let (status, body) = ana.finish_signing(&second.ceremony_id, &honest).await;
+    assert_eq!(status, StatusCode::GONE, "{body}");
+    assert_eq!(body["code"], "ceremony_expired");
+}
+
+#[tokio::test]
+async fn an_assertion_over_a_different_document_is_rejected() {
+    let verifier = TestVerifier::start().await;
+    let mut ana = Requester::new(&verifier);
+    let credential_id = ana.register("ana@example.org").await;
+    let mut started = ana.signing(&ana_request(), &credential_id).await;
+    // A compromised page swaps the challenge for one over another document.
+    let other = Digest::of(b"a different request");
+    let forged = signing_challenge_b64(&other, &started.nonce);
+    started.options.public_key.challenge = URL_SAFE_NO_PAD.decode(forged).expect("b64");
+    let body = ana.assert_from(site_origin(), &started);
+    let (status, reply) = ana.finish_signing(&started.ceremony_id, &body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{reply}");
+    assert_eq!(reply["code"], "passkey_rejected");
+    assert_eq!(
+        verifier
+            .store
+            .count(Table::Submissions)
+            .await
+            .expect("count"),
+        0
+    );
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -1,0 +1,8 @@
+//! Integration tests through the verifier's real HTTP interface, with a
+//! software passkey (`webauthn-authenticator-rs`) standing in for the browser.
+//! One binary, several modules: each extra test binary is another slow link.
+
+mod client;
+mod errors;
+mod flow;
+mod http_surface;

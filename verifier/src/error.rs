@@ -1,0 +1,195 @@
+//! The verifier's one error type, mapped once to HTTP responses.
+
+use axum::{
+    Json,
+    extract::rejection::JsonRejection,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use recordpass_request::{
+    FieldError,
+    api::{ApiError, ErrorCode},
+};
+use webauthn_rs::prelude::WebauthnError;
+
+/// Everything that can go wrong in the verifier.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The configuration is unusable.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// Request fields failed validation.
+    #[error("Some answers need fixing; see the fields listed.")]
+    InvalidRequest(Vec<FieldError>),
+    /// The body is not JSON of the expected shape.
+    #[error("The body is not valid JSON for this endpoint: {0}")]
+    MalformedJson(String),
+    /// The body is not `application/json`.
+    #[error("Send the body as application/json.")]
+    UnsupportedMediaType,
+    /// The body exceeds the limit.
+    #[error("The body is too large.")]
+    PayloadTooLarge,
+    /// The calling page (or the passkey's client data) has an origin not configured for the site.
+    #[error("This page is not allowed to use this verifier.")]
+    OriginNotAllowed,
+    /// No such site id.
+    #[error("There is no such site.")]
+    UnknownSite,
+    /// The ceremony is unknown, expired or already used.
+    #[error("This passkey step has expired or was already used; start again.")]
+    CeremonyExpired,
+    /// WebAuthn verification failed.
+    #[error("The passkey response could not be verified.")]
+    PasskeyRejected(#[source] WebauthnError),
+    /// The credential id is already bound.
+    #[error("This passkey is already registered.")]
+    CredentialAlreadyRegistered,
+    /// The credential id is not registered.
+    #[error("This passkey is not registered here.")]
+    CredentialUnknown,
+    /// The request's email is not the one the passkey is bound to.
+    #[error("The email address differs from the one this passkey was created for.")]
+    EmailMismatch,
+    /// No route.
+    #[error("There is nothing at this address.")]
+    NotFound,
+    /// Wrong method for the route.
+    #[error("This method is not allowed here.")]
+    MethodNotAllowed,
+    /// Database failure.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migration failure.
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Any other server-side failure (details go to the log only).
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The HTTP status and stable code for this error.
+    pub fn status_and_code(&self) -> (StatusCode, ErrorCode) {
+        use Error::*;
+        match self {
+            InvalidRequest(_) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidRequest),
+            MalformedJson(_) => (StatusCode::BAD_REQUEST, ErrorCode::MalformedJson),
+            UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+            ),
+            PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
+            OriginNotAllowed => (StatusCode::FORBIDDEN, ErrorCode::OriginNotAllowed),
+            PasskeyRejected(WebauthnError::InvalidRPOrigin) => {
+                (StatusCode::FORBIDDEN, ErrorCode::OriginNotAllowed)
+            }
+            UnknownSite => (StatusCode::NOT_FOUND, ErrorCode::UnknownSite),
+            CeremonyExpired => (StatusCode::GONE, ErrorCode::CeremonyExpired),
+            PasskeyRejected(_) => (StatusCode::BAD_REQUEST, ErrorCode::PasskeyRejected),
+            CredentialAlreadyRegistered => {
+                (StatusCode::CONFLICT, ErrorCode::CredentialAlreadyRegistered)
+            }
+            CredentialUnknown => (StatusCode::BAD_REQUEST, ErrorCode::CredentialUnknown),
+            EmailMismatch => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::EmailMismatch),
+            NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed),
+            Config(_) | Database(_) | Migrate(_) | Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
+            }
+        }
+    }
+
+    /// The JSON body sent to the client. Server-side details never leave the process.
+    pub fn to_api_error(&self) -> ApiError {
+        let (status, code) = self.status_and_code();
+        let message = match self {
+            _ if status.is_server_error() => "Something went wrong; nothing was stored.".to_owned(),
+            Error::PasskeyRejected(WebauthnError::InvalidRPOrigin) => {
+                Error::OriginNotAllowed.to_string()
+            }
+            other => other.to_string(),
+        };
+        let fields = match self {
+            Error::InvalidRequest(fields) => fields.clone(),
+            _ => Vec::new(),
+        };
+        ApiError {
+            code,
+            message,
+            fields,
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        } else {
+            tracing::info!(code = ?code, "request refused");
+        }
+        (status, Json(self.to_api_error())).into_response()
+    }
+}
+
+impl From<JsonRejection> for Error {
+    fn from(rejection: JsonRejection) -> Error {
+        match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMediaType,
+            _ => Error::MalformedJson(rejection.body_text()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_has_one_status_and_code() {
+        let cases = [
+            (
+                Error::InvalidRequest(vec![]),
+                422,
+                ErrorCode::InvalidRequest,
+            ),
+            (
+                Error::MalformedJson("x".into()),
+                400,
+                ErrorCode::MalformedJson,
+            ),
+            (Error::PayloadTooLarge, 413, ErrorCode::PayloadTooLarge),
+            (Error::OriginNotAllowed, 403, ErrorCode::OriginNotAllowed),
+            (
+                Error::PasskeyRejected(WebauthnError::InvalidRPOrigin),
+                403,
+                ErrorCode::OriginNotAllowed,
+            ),
+            (
+                Error::PasskeyRejected(WebauthnError::MismatchedChallenge),
+                400,
+                ErrorCode::PasskeyRejected,
+            ),
+            (Error::CeremonyExpired, 410, ErrorCode::CeremonyExpired),
+            (
+                Error::Internal("secret detail".into()),
+                500,
+                ErrorCode::Internal,
+            ),
+        ];
+        for (error, status, code) in cases {
+            let (s, c) = error.status_and_code();
+            assert_eq!((s.as_u16(), c), (status, code), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn server_errors_hide_details() {
+        let body = Error::Internal("db password wrong".into()).to_api_error();
+        assert!(!body.message.contains("password"));
+        assert_eq!(body.code, ErrorCode::Internal);
+    }
+}

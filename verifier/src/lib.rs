@@ -1,0 +1,24 @@
+//! Recordpass verifier: runs passkey ceremonies for the widget, stores signed
+//! requests durably, and gives HIM staff tools to read them.
+//!
+//! Start with [`AppState::new`] and [`serve`]; [`routes::router`] builds the
+//! axum router on its own for in-process tests.
+
+pub mod app;
+pub mod assets;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod passkeys;
+mod registration;
+pub mod routes;
+mod signing;
+pub mod store;
+mod tokens;
+
+pub use app::{AppState, serve};
+pub use clock::Clock;
+pub use config::Config;
+pub use error::Error;
+pub use passkeys::Passkeys;
+pub use store::Store;

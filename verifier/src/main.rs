@@ -1,0 +1,189 @@
+//! `recordpass-verifier`: serve the verifier, list submissions, print the embed snippet.
+
+use clap::{Parser, Subcommand};
+use recordpass_request::SignedDocument;
+use recordpass_verifier::{AppState, Clock, Config, Error, Store, serve};
+use std::{path::PathBuf, process::ExitCode};
+use tokio::net::TcpListener;
+
+#[derive(Parser)]
+#[command(version, about = "Recordpass verifier")]
+struct Cli {
+    /// Configuration file (see verifier/recordpass.example.toml).
+    #[arg(
+        long,
+        global = true,
+        env = "RECORDPASS_CONFIG",
+        default_value = "recordpass.toml"
+    )]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service until interrupted.
+    Serve,
+    /// Signed requests, for HIM staff.
+    #[command(subcommand)]
+    Submissions(SubmissionsCommand),
+    /// Print the HTML snippet a web team pastes into its page.
+    Snippet {
+        /// Public URL of this verifier (default: the configured `public_url`).
+        #[arg(long)]
+        base_url: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SubmissionsCommand {
+    /// List every submission, newest first.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Error> {
+    let config = Config::load(&cli.config)?;
+    match cli.command {
+        Command::Serve => {
+            let listener = TcpListener::bind(config.listen)
+                .await
+                .map_err(|e| Error::Config(format!("cannot listen on {}: {e}", config.listen)))?;
+            let addr = listener
+                .local_addr()
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            let state = AppState::new(config, Clock::system()).await?;
+            // Tests and the demo read this line to find the port.
+            println!("listening on http://{addr}");
+            serve(listener, state, shutdown_signal()).await
+        }
+        Command::Submissions(SubmissionsCommand::List { json }) => {
+            let store = Store::open(&config.database_url).await?;
+            list_submissions(&store, json).await
+        }
+        Command::Snippet { base_url } => {
+            let assets = recordpass_verifier::assets::Assets::load(&config.widget_dir);
+            let base = base_url
+                .or_else(|| config.public_url.as_ref().map(|u| u.to_string()))
+                .unwrap_or_else(|| format!("http://localhost:{}", config.listen.port()));
+            let site = config
+                .sites
+                .first()
+                .map(|s| s.id.as_str())
+                .unwrap_or_default();
+            let embed = assets.embed(&base, site).ok_or_else(|| {
+                Error::Config("the widget is not built: run `cargo xtask build`".into())
+            })?;
+            println!(
+                "{}\n\n<!-- Content-Security-Policy needs: {} -->",
+                embed.snippet, embed.csp
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn list_submissions(store: &Store, json: bool) -> Result<(), Error> {
+    let submissions = store.submissions().await?;
+    if json {
+        let rows: Vec<_> = submissions
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "request_number": s.request_number,
+                    "received_at": rfc3339(s.received_at),
+                    "site_id": s.site_id,
+                    "digest": s.digest,
+                    "credential_id": s.credential_id,
+                    "user_verified": s.user_verified,
+                    "document": serde_json::from_str::<serde_json::Value>(&s.document).ok(),
+                })
+            })
+            .collect();
+        let text =
+            serde_json::to_string_pretty(&rows).map_err(|e| Error::Internal(e.to_string()))?;
+        println!("{text}");
+        return Ok(());
+    }
+    if submissions.is_empty() {
+        println!("No submissions yet.");
+        return Ok(());
+    }
+    println!(
+        "{:<13} {:<20} {:<10} {:<28} {:<16} UV",
+        "NUMBER", "RECEIVED (UTC)", "SITE", "PATIENT", "DIGEST"
+    );
+    for s in &submissions {
+        let patient = serde_json::from_str::<SignedDocument>(&s.document)
+            .map(|d| d.request.patient_name)
+            .unwrap_or_else(|_| "(unreadable)".into());
+        println!(
+            "{:<13} {:<20} {:<10} {:<28} {:<16} {}",
+            s.request_number,
+            rfc3339(s.received_at),
+            s.site_id,
+            patient.chars().take(28).collect::<String>(),
+            &s.digest[..16.min(s.digest.len())],
+            if s.user_verified { "yes" } else { "no" }
+        );
+    }
+    Ok(())
+}
+
+fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| unix.to_string())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = terminate => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,116 @@
+//! Passkey ceremonies (webauthn-rs), with the signing challenge bound to a document digest.
+
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use serde_json::Value;
+use webauthn_rs::prelude::{
+    AuthenticationResult, CreationChallengeResponse, Passkey, PasskeyAuthentication,
+    PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
+    RequestChallengeResponse, Uuid, Webauthn, WebauthnBuilder,
+};
+
+use crate::{Config, Error};
+
+/// The relying party: creates passkeys and checks signatures made with them.
+pub struct Passkeys {
+    webauthn: Webauthn,
+}
+
+impl Passkeys {
+    /// Builds the relying party from the configured RP ID and every site origin.
+    pub fn new(config: &Config) -> Result<Passkeys, Error> {
+        let origins = config.all_origins();
+        let first = origins
+            .first()
+            .ok_or_else(|| Error::Config("no site origins".into()))?;
+        let mut builder = WebauthnBuilder::new(&config.relying_party.id, first)
+            .map_err(|e| Error::Config(format!("relying party: {e}")))?
+            .rp_name(&config.relying_party.name);
+        for origin in &origins[1..] {
+            builder = builder.append_allowed_origin(origin);
+        }
+        let webauthn = builder
+            .build()
+            .map_err(|e| Error::Config(format!("relying party: {e}")))?;
+        Ok(Passkeys { webauthn })
+    }
+
+    /// Starts creating a passkey (user verification required); returns browser
+    /// options and the state to store.
+    pub fn start_registration(
+        &self,
+        user_id: Uuid,
+        email: &str,
+        display_name: &str,
+    ) -> Result<(CreationChallengeResponse, String), Error> {
+        let (options, state) = self
+            .webauthn
+            .start_passkey_registration(user_id, email, display_name, None)
+            .map_err(Error::PasskeyRejected)?;
+        Ok((options, to_json(&state)?))
+    }
+
+    /// Verifies the browser's new credential against the stored state.
+    pub fn finish_registration(
+        &self,
+        credential: &RegisterPublicKeyCredential,
+        state: &str,
+    ) -> Result<Passkey, Error> {
+        let state: PasskeyRegistration = from_json(state)?;
+        self.webauthn
+            .finish_passkey_registration(credential, &state)
+            .map_err(Error::PasskeyRejected)
+    }
+
+    /// Starts an assertion with `passkey` whose challenge is exactly `challenge`
+    /// (the document's signing challenge) instead of a random one.
+    ///
+    /// webauthn-rs generates challenges itself, so both the browser options and
+    /// the serialised state are rewritten; `webauthn-rs` is pinned with `=` and
+    /// the integration tests prove the rewritten state verifies.
+    pub fn start_signing(
+        &self,
+        passkey: &Passkey,
+        challenge: [u8; 32],
+    ) -> Result<(RequestChallengeResponse, String), Error> {
+        let (mut options, state) = self
+            .webauthn
+            .start_passkey_authentication(std::slice::from_ref(passkey))
+            .map_err(Error::PasskeyRejected)?;
+        options.public_key.challenge = challenge.to_vec();
+        let mut state = serde_json::to_value(&state).map_err(internal)?;
+        let slot = state
+            .pointer_mut("/ast/challenge")
+            .ok_or_else(|| Error::Internal("webauthn-rs state layout changed".into()))?;
+        *slot = Value::String(URL_SAFE_NO_PAD.encode(challenge));
+        // Round-trip now so a layout change fails here, not at finish.
+        let state: PasskeyAuthentication = serde_json::from_value(state).map_err(internal)?;
+        Ok((options, to_json(&state)?))
+    }
+
+    /// Verifies an assertion against the stored state (origin, RP ID hash,
+    /// challenge, user verification, signature).
+    pub fn finish_signing(
+        &self,
+        credential: &PublicKeyCredential,
+        state: &str,
+    ) -> Result<AuthenticationResult, Error> {
+        let state: PasskeyAuthentication = from_json(state)?;
+        self.webauthn
+            .finish_passkey_authentication(credential, &state)
+            .map_err(Error::PasskeyRejected)
+    }
+}
+
+fn internal(e: serde_json::Error) -> Error {
+    Error::Internal(format!("ceremony state: {e}"))
+}
+
+/// Serialises stored state.
+pub fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {
+    serde_json::to_string(value).map_err(internal)
+}
+
+/// Parses stored state.
+pub fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Error> {
+    serde_json::from_str(text).map_err(internal)
+}

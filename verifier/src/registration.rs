@@ -1,0 +1,111 @@
+//! Creating a passkey bound to the requester's email address.
+
+use axum::http::HeaderMap;
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use recordpass_request::{
+    api::{FinishRegistration, Registered, RegistrationStarted, StartRegistration},
+    validate_email, validate_name,
+};
+use serde::{Deserialize, Serialize};
+use webauthn_rs::prelude::Uuid;
+
+use crate::{
+    AppState, Error,
+    config::Site,
+    passkeys::{from_json, to_json},
+    routes::check_origin,
+    store::{Ceremony, CeremonyKind, Store, StoredPasskey},
+    tokens::random_token,
+};
+
+/// What a registration ceremony is for.
+#[derive(Serialize, Deserialize)]
+struct RegistrationContext {
+    requester_id: Uuid,
+    email: String,
+}
+
+/// Validates the email and name, stores the ceremony and returns browser options.
+pub async fn start(
+    state: &AppState,
+    site: &Site,
+    body: &StartRegistration,
+) -> Result<RegistrationStarted, Error> {
+    let email = validate_email(&body.email).map_err(|e| Error::InvalidRequest(vec![e]))?;
+    let name = validate_name(&body.display_name).map_err(|e| Error::InvalidRequest(vec![e]))?;
+    let requester_id = Uuid::new_v4();
+    let (options, ceremony_state) =
+        state
+            .passkeys
+            .start_registration(requester_id, &email, &name)?;
+    let now = state.clock.unix();
+    let ceremony = Ceremony {
+        id: random_token(),
+        kind: CeremonyKind::Registration,
+        site_id: site.id.clone(),
+        state: ceremony_state,
+        context: to_json(&RegistrationContext {
+            requester_id,
+            email,
+        })?,
+        created_at: now,
+        expires_at: now + state.config.ceremony_ttl().as_secs() as i64,
+    };
+    state.store.put_ceremony(&ceremony).await?;
+    Ok(RegistrationStarted {
+        ceremony_id: ceremony.id,
+        options,
+    })
+}
+
+/// Consumes the ceremony, verifies the new credential and binds it.
+/// A failed verification still uses the ceremony up.
+pub async fn finish(
+    state: &AppState,
+    ceremony_id: &str,
+    headers: &HeaderMap,
+    body: &FinishRegistration,
+) -> Result<Registered, Error> {
+    let now = state.clock.unix();
+    let mut tx = state.store.begin().await?;
+    let ceremony = Store::take_ceremony(&mut tx, ceremony_id, CeremonyKind::Registration, now)
+        .await?
+        .ok_or(Error::CeremonyExpired)?;
+    let verified = verify(state, &ceremony, headers, body);
+    let key = match verified {
+        Ok(key) => key,
+        Err(e) => {
+            tx.commit().await?;
+            return Err(e);
+        }
+    };
+    Store::add_passkey(&mut tx, &key, now).await?;
+    tx.commit().await?;
+    tracing::info!(site = %ceremony.site_id, "passkey registered");
+    Ok(Registered {
+        credential_id: key.credential_id,
+    })
+}
+
+fn verify(
+    state: &AppState,
+    ceremony: &Ceremony,
+    headers: &HeaderMap,
+    body: &FinishRegistration,
+) -> Result<StoredPasskey, Error> {
+    let site = state
+        .config
+        .site(&ceremony.site_id)
+        .ok_or(Error::UnknownSite)?;
+    check_origin(headers, site)?;
+    let context: RegistrationContext = from_json(&ceremony.context)?;
+    let passkey = state
+        .passkeys
+        .finish_registration(&body.credential, &ceremony.state)?;
+    Ok(StoredPasskey {
+        credential_id: URL_SAFE_NO_PAD.encode(passkey.cred_id()),
+        requester_id: context.requester_id.to_string(),
+        email: context.email,
+        passkey: to_json(&passkey)?,
+    })
+}

@@ -1,0 +1,214 @@
+//! Signing a request: the passkey assertion's challenge is derived from the
+//! document digest, so the signature covers exactly what the requester saw.
+
+use axum::http::HeaderMap;
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use recordpass_request::{
+    Digest, Nonce, SignedDocument, SiteIdentity,
+    api::{FinishSigning, SigningStarted, StartSigning, Submitted},
+    signing_challenge, signing_challenge_b64,
+};
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use webauthn_rs::prelude::Passkey;
+
+use crate::{
+    AppState, Error,
+    config::Site,
+    passkeys::{from_json, to_json},
+    routes::check_origin,
+    store::{Ceremony, CeremonyKind, Store, Submission},
+    tokens::{random_nonce, random_token, request_number},
+};
+
+/// What a signing ceremony is for.
+#[derive(Serialize, Deserialize)]
+struct SigningContext {
+    credential_id: String,
+    requester_id: String,
+    /// Canonical document bytes (UTF-8).
+    document: String,
+    digest: Digest,
+    nonce: Nonce,
+}
+
+/// Validates the request, renders the document and starts an assertion whose
+/// challenge is the document's signing challenge.
+pub async fn start(
+    state: &AppState,
+    site: &Site,
+    body: StartSigning,
+) -> Result<SigningStarted, Error> {
+    let today = state.clock.now().date();
+    let request = body
+        .request
+        .validate(today)
+        .map_err(Error::InvalidRequest)?;
+    let key = state
+        .store
+        .passkey(&body.credential_id)
+        .await?
+        .ok_or(Error::CredentialUnknown)?;
+    if !key.email.eq_ignore_ascii_case(&request.email) {
+        return Err(Error::EmailMismatch);
+    }
+    let passkey: Passkey = from_json(&key.passkey)?;
+    let site_identity = SiteIdentity {
+        id: site.id.clone(),
+        name: site.name.clone(),
+    };
+    let document = SignedDocument::new(site_identity, request, body.lang);
+    let digest = document.digest();
+    let nonce = random_nonce();
+    let (options, ceremony_state) = state
+        .passkeys
+        .start_signing(&passkey, signing_challenge(&digest, &nonce))?;
+    let canonical = String::from_utf8(document.canonical_bytes())
+        .map_err(|e| Error::Internal(format!("canonical document: {e}")))?;
+    let now = state.clock.unix();
+    let context = SigningContext {
+        credential_id: key.credential_id,
+        requester_id: key.requester_id,
+        document: canonical,
+        digest,
+        nonce,
+    };
+    let ceremony = Ceremony {
+        id: random_token(),
+        kind: CeremonyKind::Signing,
+        site_id: site.id.clone(),
+        state: ceremony_state,
+        context: to_json(&context)?,
+        created_at: now,
+        expires_at: now + state.config.ceremony_ttl().as_secs() as i64,
+    };
+    state.store.put_ceremony(&ceremony).await?;
+    Ok(SigningStarted {
+        ceremony_id: ceremony.id,
+        document,
+        digest,
+        nonce,
+        options,
+    })
+}
+
+/// Consumes the ceremony, verifies the assertion and stores the submission in
+/// one transaction. Returns `(submission, true)` when newly stored, and
+/// `(submission, false)` when the same assertion is retried after success.
+pub async fn finish(
+    state: &AppState,
+    ceremony_id: &str,
+    headers: &HeaderMap,
+    body: &FinishSigning,
+) -> Result<(Submitted, bool), Error> {
+    let now = state.clock.unix();
+    let mut tx = state.store.begin().await?;
+    let Some(ceremony) =
+        Store::take_ceremony(&mut tx, ceremony_id, CeremonyKind::Signing, now).await?
+    else {
+        drop(tx);
+        return retried(state, ceremony_id, body).await.map(|s| (s, false));
+    };
+    let context: SigningContext = from_json(&ceremony.context)?;
+    let stored = Store::passkey_json(&mut tx, &context.credential_id).await?;
+    let verified = stored
+        .ok_or(Error::CredentialUnknown)
+        .and_then(|passkey| verify(state, &ceremony, context, &passkey, headers, body, now));
+    let (mut submission, passkey) = match verified {
+        Ok(v) => v,
+        Err(e) => {
+            tx.commit().await?;
+            return Err(e);
+        }
+    };
+    Store::touch_passkey(&mut tx, &submission.credential_id, &passkey, now).await?;
+    while !Store::insert_submission(&mut tx, &submission).await? {
+        submission.request_number = request_number();
+    }
+    tx.commit().await?;
+    tracing::info!(site = %submission.site_id, number = %submission.request_number, "request signed and stored");
+    Ok((submitted(&submission)?, true))
+}
+
+/// A retry of an assertion that already succeeded gets the same answer;
+/// anything else on a used or expired ceremony is refused.
+async fn retried(
+    state: &AppState,
+    ceremony_id: &str,
+    body: &FinishSigning,
+) -> Result<Submitted, Error> {
+    match state.store.submission_by_ceremony(ceremony_id).await? {
+        Some(s)
+            if s.signature == body.credential.response.signature
+                && s.client_data_json == body.credential.response.client_data_json =>
+        {
+            submitted(&s)
+        }
+        _ => Err(Error::CeremonyExpired),
+    }
+}
+
+/// Checks origin, credential, assertion and challenge; returns the submission
+/// to store and the passkey's updated state.
+fn verify(
+    state: &AppState,
+    ceremony: &Ceremony,
+    context: SigningContext,
+    passkey: &str,
+    headers: &HeaderMap,
+    body: &FinishSigning,
+    now: i64,
+) -> Result<(Submission, String), Error> {
+    let site = state
+        .config
+        .site(&ceremony.site_id)
+        .ok_or(Error::UnknownSite)?;
+    check_origin(headers, site)?;
+    let credential = &body.credential;
+    if URL_SAFE_NO_PAD.encode(&credential.raw_id) != context.credential_id {
+        return Err(Error::CredentialUnknown);
+    }
+    let result = state.passkeys.finish_signing(credential, &ceremony.state)?;
+    // Defence in depth: re-derive the challenge from the stored digest and nonce.
+    let client_data: serde_json::Value =
+        serde_json::from_slice(&credential.response.client_data_json)
+            .map_err(|e| Error::Internal(format!("clientDataJSON after verification: {e}")))?;
+    let expected = signing_challenge_b64(&context.digest, &context.nonce);
+    if client_data["challenge"].as_str() != Some(expected.as_str()) || !result.user_verified() {
+        return Err(Error::Internal(
+            "assertion does not cover the document digest".into(),
+        ));
+    }
+    let mut passkey: Passkey = from_json(passkey)?;
+    passkey.update_credential(&result);
+    let submission = Submission {
+        request_number: request_number(),
+        ceremony_id: ceremony.id.clone(),
+        site_id: ceremony.site_id.clone(),
+        requester_id: context.requester_id,
+        credential_id: context.credential_id,
+        document: context.document,
+        digest: context.digest.to_hex(),
+        nonce: context.nonce.to_b64(),
+        client_data_json: credential.response.client_data_json.clone(),
+        authenticator_data: credential.response.authenticator_data.clone(),
+        signature: credential.response.signature.clone(),
+        user_verified: result.user_verified(),
+        received_at: now,
+    };
+    Ok((submission, to_json(&passkey)?))
+}
+
+fn submitted(s: &Submission) -> Result<Submitted, Error> {
+    let received = time::OffsetDateTime::from_unix_timestamp(s.received_at)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .ok_or_else(|| Error::Internal("stored receipt time out of range".into()))?;
+    let digest =
+        Digest::from_hex(&s.digest).ok_or_else(|| Error::Internal("stored digest".into()))?;
+    Ok(Submitted {
+        request_number: s.request_number.clone(),
+        digest,
+        received_at: received,
+    })
+}

@@ -1,0 +1,355 @@
+//! Durable state: ceremonies, requesters, passkeys and submissions (SQLite).
+//!
+//! Every write that acknowledges something to a client commits first, with
+//! `synchronous = FULL` in WAL mode, so an acknowledged submission survives a crash.
+
+use sqlx::{
+    Row, SqliteConnection, SqlitePool,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+use std::{str::FromStr, time::Duration};
+
+use crate::Error;
+
+/// Unix time in seconds; passed in so expiry is testable.
+pub type UnixTime = i64;
+
+/// Handle to the database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// What kind of passkey ceremony a row holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CeremonyKind {
+    /// Passkey creation.
+    Registration,
+    /// Signing a request.
+    Signing,
+}
+
+impl CeremonyKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            CeremonyKind::Registration => "registration",
+            CeremonyKind::Signing => "signing",
+        }
+    }
+}
+
+/// A stored ceremony.
+#[derive(Clone, Debug)]
+pub struct Ceremony {
+    /// Random id handed to the client.
+    pub id: String,
+    /// Kind.
+    pub kind: CeremonyKind,
+    /// Site it belongs to.
+    pub site_id: String,
+    /// Serialised webauthn-rs state.
+    pub state: String,
+    /// Serialised context (what is being registered or signed).
+    pub context: String,
+    /// Creation time.
+    pub created_at: UnixTime,
+    /// Expiry time.
+    pub expires_at: UnixTime,
+}
+
+/// A registered passkey and who it belongs to.
+#[derive(Clone, Debug)]
+pub struct StoredPasskey {
+    /// Base64url credential id.
+    pub credential_id: String,
+    /// Owner.
+    pub requester_id: String,
+    /// The email the owner gave when creating it.
+    pub email: String,
+    /// Serialised webauthn-rs `Passkey`.
+    pub passkey: String,
+}
+
+/// A signed request, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Submission {
+    /// Number quoted to the requester.
+    pub request_number: String,
+    /// Ceremony that produced it (idempotency key).
+    pub ceremony_id: String,
+    /// Site.
+    pub site_id: String,
+    /// Requester.
+    pub requester_id: String,
+    /// Credential that signed.
+    pub credential_id: String,
+    /// Canonical document bytes (UTF-8 JSON).
+    pub document: String,
+    /// SHA-256 of `document`, hex.
+    pub digest: String,
+    /// Ceremony nonce mixed into the challenge.
+    pub nonce: String,
+    /// Raw `clientDataJSON`.
+    pub client_data_json: Vec<u8>,
+    /// Raw `authenticatorData`.
+    pub authenticator_data: Vec<u8>,
+    /// Raw signature.
+    pub signature: Vec<u8>,
+    /// Whether the authenticator verified the user.
+    pub user_verified: bool,
+    /// Receipt time.
+    pub received_at: UnixTime,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` and runs migrations.
+    pub async fn open(url: &str) -> Result<Store, Error> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    /// Starts a transaction.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, Error> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// Stores a new ceremony and drops expired ones.
+    pub async fn put_ceremony(&self, c: &Ceremony) -> Result<(), Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM ceremonies WHERE expires_at <= ?")
+            .bind(c.created_at)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO ceremonies (id, kind, site_id, state, context, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&c.id)
+        .bind(c.kind.as_str())
+        .bind(&c.site_id)
+        .bind(&c.state)
+        .bind(&c.context)
+        .bind(c.created_at)
+        .bind(c.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Atomically removes and returns an unexpired ceremony: each can be used once.
+    pub async fn take_ceremony(
+        conn: &mut SqliteConnection,
+        id: &str,
+        kind: CeremonyKind,
+        now: UnixTime,
+    ) -> Result<Option<Ceremony>, Error> {
+        let row = sqlx::query(
+            "DELETE FROM ceremonies WHERE id = ? AND kind = ? AND expires_at > ?
+             RETURNING id, site_id, state, context, created_at, expires_at",
+        )
+        .bind(id)
+        .bind(kind.as_str())
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await?;
+        Ok(row.map(|r| Ceremony {
+            id: r.get("id"),
+            kind,
+            site_id: r.get("site_id"),
+            state: r.get("state"),
+            context: r.get("context"),
+            created_at: r.get("created_at"),
+            expires_at: r.get("expires_at"),
+        }))
+    }
+
+    /// Binds a new passkey to a new requester; refuses a credential id already bound.
+    pub async fn add_passkey(
+        conn: &mut SqliteConnection,
+        key: &StoredPasskey,
+        now: UnixTime,
+    ) -> Result<(), Error> {
+        let taken = sqlx::query("SELECT 1 FROM passkeys WHERE credential_id = ?")
+            .bind(&key.credential_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if taken.is_some() {
+            return Err(Error::CredentialAlreadyRegistered);
+        }
+        sqlx::query("INSERT INTO requesters (id, email, created_at) VALUES (?, ?, ?)")
+            .bind(&key.requester_id)
+            .bind(&key.email)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(
+            "INSERT INTO passkeys (credential_id, requester_id, passkey, created_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(&key.credential_id)
+        .bind(&key.requester_id)
+        .bind(&key.passkey)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Looks up a passkey by credential id.
+    pub async fn passkey(&self, credential_id: &str) -> Result<Option<StoredPasskey>, Error> {
+        let row = sqlx::query(
+            "SELECT p.credential_id, p.requester_id, r.email, p.passkey
+             FROM passkeys p JOIN requesters r ON r.id = p.requester_id
+             WHERE p.credential_id = ?",
+        )
+        .bind(credential_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| StoredPasskey {
+            credential_id: r.get("credential_id"),
+            requester_id: r.get("requester_id"),
+            email: r.get("email"),
+            passkey: r.get("passkey"),
+        }))
+    }
+
+    /// A passkey's serialised state, read inside a transaction.
+    pub async fn passkey_json(
+        conn: &mut SqliteConnection,
+        credential_id: &str,
+    ) -> Result<Option<String>, Error> {
+        Ok(
+            sqlx::query_scalar("SELECT passkey FROM passkeys WHERE credential_id = ?")
+                .bind(credential_id)
+                .fetch_optional(&mut *conn)
+                .await?,
+        )
+    }
+
+    /// Saves a passkey's updated state (signature counter, backup flags) after use.
+    pub async fn touch_passkey(
+        conn: &mut SqliteConnection,
+        credential_id: &str,
+        passkey: &str,
+        now: UnixTime,
+    ) -> Result<(), Error> {
+        sqlx::query("UPDATE passkeys SET passkey = ?, last_used_at = ? WHERE credential_id = ?")
+            .bind(passkey)
+            .bind(now)
+            .bind(credential_id)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Inserts a submission; `Ok(false)` when the request number is already taken.
+    pub async fn insert_submission(
+        conn: &mut SqliteConnection,
+        s: &Submission,
+    ) -> Result<bool, Error> {
+        let done = sqlx::query(
+            "INSERT INTO submissions (request_number, ceremony_id, site_id, requester_id,
+                 credential_id, document, digest, nonce, client_data_json, authenticator_data,
+                 signature, user_verified, received_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (request_number) DO NOTHING",
+        )
+        .bind(&s.request_number)
+        .bind(&s.ceremony_id)
+        .bind(&s.site_id)
+        .bind(&s.requester_id)
+        .bind(&s.credential_id)
+        .bind(&s.document)
+        .bind(&s.digest)
+        .bind(&s.nonce)
+        .bind(&s.client_data_json)
+        .bind(&s.authenticator_data)
+        .bind(&s.signature)
+        .bind(s.user_verified)
+        .bind(s.received_at)
+        .execute(&mut *conn)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The submission produced by a ceremony, if any (for idempotent retries).
+    pub async fn submission_by_ceremony(
+        &self,
+        ceremony_id: &str,
+    ) -> Result<Option<Submission>, Error> {
+        let row = sqlx::query(&format!("{SELECT_SUBMISSION} WHERE ceremony_id = ?"))
+            .bind(ceremony_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(submission_from_row))
+    }
+
+    /// All submissions, newest first.
+    pub async fn submissions(&self) -> Result<Vec<Submission>, Error> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_SUBMISSION} ORDER BY received_at DESC, request_number"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(submission_from_row).collect())
+    }
+
+    /// Number of rows in a table; for tests and diagnostics.
+    pub async fn count(&self, table: Table) -> Result<i64, Error> {
+        let sql = format!("SELECT COUNT(*) FROM {}", table.name());
+        Ok(sqlx::query_scalar(&sql).fetch_one(&self.pool).await?)
+    }
+}
+
+/// Tables whose size can be asked for with [`Store::count`].
+#[derive(Clone, Copy, Debug)]
+pub enum Table {
+    /// `ceremonies`.
+    Ceremonies,
+    /// `passkeys`.
+    Passkeys,
+    /// `submissions`.
+    Submissions,
+}
+
+impl Table {
+    fn name(self) -> &'static str {
+        match self {
+            Table::Ceremonies => "ceremonies",
+            Table::Passkeys => "passkeys",
+            Table::Submissions => "submissions",
+        }
+    }
+}
+
+const SELECT_SUBMISSION: &str = "SELECT request_number, ceremony_id, site_id, requester_id,
+    credential_id, document, digest, nonce, client_data_json, authenticator_data, signature,
+    user_verified, received_at FROM submissions";
+
+fn submission_from_row(r: &sqlx::sqlite::SqliteRow) -> Submission {
+    Submission {
+        request_number: r.get("request_number"),
+        ceremony_id: r.get("ceremony_id"),
+        site_id: r.get("site_id"),
+        requester_id: r.get("requester_id"),
+        credential_id: r.get("credential_id"),
+        document: r.get("document"),
+        digest: r.get("digest"),
+        nonce: r.get("nonce"),
+        client_data_json: r.get("client_data_json"),
+        authenticator_data: r.get("authenticator_data"),
+        signature: r.get("signature"),
+        user_verified: r.get("user_verified"),
+        received_at: r.get("received_at"),
+    }
+}

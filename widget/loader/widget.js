@@ -1,0 +1,130 @@
+/*! Recordpass widget loader. Defines <recordpass-request site="…" [verifier="…"] [lang="en|es"]>.
+ *  Embed: <script async src="https://VERIFIER/widget.js" integrity="sha384-…" crossorigin="anonymous"></script>
+ *  It loads the form's code with Subresource Integrity, renders it in each element's shadow root, and
+ *  never throws into the host page: if anything fails, the element explains how else to ask. */
+(() => {
+  "use strict";
+
+  const TAG = "recordpass-request";
+  if (!window.customElements || window.customElements.get(TAG)) return; // unsupported, or loaded twice
+
+  // Filled in by `cargo xtask build`; paths are relative to this file's URL.
+  const GLUE = "__RECORDPASS_GLUE__";
+  const GLUE_INTEGRITY = "__RECORDPASS_GLUE_INTEGRITY__";
+  const WASM = "__RECORDPASS_WASM__";
+  const WASM_INTEGRITY = "__RECORDPASS_WASM_INTEGRITY__";
+
+  const TEXT = {
+    en: {
+      loading: "Loading the records request form…",
+      failed:
+        "The online form to request your medical records could not load. Please call the hospital's " +
+        "medical records department, or ask them about other ways to request your records.",
+    },
+    es: {
+      loading: "Cargando el formulario para solicitar registros…",
+      failed:
+        "No se pudo cargar el formulario para solicitar sus registros médicos por internet. Llame al " +
+        "departamento de registros médicos del hospital o pregunte por otras formas de solicitarlos.",
+    },
+  };
+
+  // Captured now: document.currentScript is only set while this script first runs.
+  const script = document.currentScript;
+  const loaderUrl = script && script.src ? new URL(script.src, document.baseURI) : null;
+
+  let ready; // Promise of the initialised module, shared by every element.
+  const mounted = new WeakSet();
+
+  function load() {
+    if (!ready) {
+      ready = new Promise((resolve) => {
+        if (!loaderUrl) throw new Error("widget.js must be included with <script src>");
+        const sri = /^sha(256|384|512)-/;
+        if (!sri.test(GLUE_INTEGRITY) || !sri.test(WASM_INTEGRITY) || GLUE.indexOf("__RECORDPASS_") === 0) {
+          throw new Error("this widget.js was not built (run `cargo xtask build`)");
+        }
+        // Start downloading the wasm while the glue loads.
+        const wasm = fetch(new URL(WASM, loaderUrl).href, {
+          integrity: WASM_INTEGRITY,
+          mode: "cors",
+          credentials: "omit",
+        }).then((response) => {
+          if (!response.ok) throw new Error(`could not load ${response.url} (HTTP ${response.status})`);
+          return response;
+        });
+        wasm.catch(() => {}); // reported below, through `ready`
+        resolve(
+          injectGlue().then(() => {
+            // The no-modules glue declares a global `recordpassWidget` binding.
+            const widget = recordpassWidget; // eslint-disable-line no-undef
+            return widget({ module_or_path: wasm }).then(() => widget);
+          })
+        );
+      });
+    }
+    return ready;
+  }
+
+  function injectGlue() {
+    return new Promise((resolve, reject) => {
+      const glue = document.createElement("script");
+      glue.src = new URL(GLUE, loaderUrl).href;
+      glue.integrity = GLUE_INTEGRITY;
+      glue.crossOrigin = "anonymous";
+      glue.async = true;
+      glue.onload = () =>
+        typeof recordpassWidget === "function" // eslint-disable-line no-undef
+          ? resolve()
+          : reject(new Error("the widget code did not load"));
+      glue.onerror = () => reject(new Error(`could not load ${glue.src}`));
+      (document.head || document.documentElement).appendChild(glue);
+    });
+  }
+
+  function langOf(el) {
+    return el.getAttribute("lang") || document.documentElement.lang || navigator.language || "en";
+  }
+
+  /** Replaces the element's shadow content with one paragraph of plain text. */
+  function say(el, key, role) {
+    try {
+      const lang = /^es\b/i.test(langOf(el)) ? "es" : "en";
+      const root = el.shadowRoot || el.attachShadow({ mode: "open" });
+      const p = document.createElement("p");
+      p.lang = lang;
+      p.setAttribute("role", role);
+      p.textContent = TEXT[lang][key];
+      while (root.firstChild) root.removeChild(root.firstChild);
+      root.appendChild(p);
+    } catch (e) {
+      // A closed shadow root from someone else: leave the element alone.
+    }
+  }
+
+  class RecordpassRequest extends HTMLElement {
+    connectedCallback() {
+      if (mounted.has(this)) return; // moved within the page: keep the running form
+      mounted.add(this);
+      say(this, "loading", "status");
+      load()
+        .then((widget) =>
+          widget.mount(this, {
+            verifier: this.getAttribute("verifier") || (loaderUrl ? loaderUrl.origin : ""),
+            site: this.getAttribute("site") || "",
+            lang: langOf(this),
+          })
+        )
+        .catch((error) => {
+          console.error("Recordpass: the records request form could not load.", error);
+          say(this, "failed", "alert");
+        });
+    }
+  }
+
+  try {
+    window.customElements.define(TAG, RecordpassRequest);
+  } catch (error) {
+    console.error("Recordpass: could not define <recordpass-request>.", error);
+  }
+})();

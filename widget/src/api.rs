@@ -1,0 +1,163 @@
+//! Typed client for the verifier's JSON API ([`recordpass_request::api`]).
+//!
+//! Every call is a CORS `fetch` without cookies, cache or redirects.
+
+use std::rc::Rc;
+
+use recordpass_request::api::{
+    ApiError, FinishRegistration, FinishSigning, Registered, RegistrationStarted, SigningStarted,
+    SiteInfo, StartRegistration, StartSigning, Submitted,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    Headers, RequestCache, RequestCredentials, RequestInit, RequestMode, RequestRedirect,
+};
+
+use crate::error::Failure;
+
+/// A client for one verifier.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Client {
+    base: Rc<str>,
+}
+
+impl Client {
+    /// `base` is the verifier's base URL without a trailing slash.
+    pub fn new(base: &str) -> Client {
+        Client {
+            base: base.trim_end_matches('/').into(),
+        }
+    }
+
+    /// `GET /api/v1/sites/{site}`.
+    pub async fn site(&self, site: &str) -> Result<SiteInfo, Failure> {
+        self.send(
+            "GET",
+            &format!("/api/v1/sites/{}", encode_segment(site)),
+            None,
+        )
+        .await
+    }
+
+    /// `POST /api/v1/registrations`.
+    pub async fn start_registration(
+        &self,
+        body: &StartRegistration,
+    ) -> Result<RegistrationStarted, Failure> {
+        self.post("/api/v1/registrations", body).await
+    }
+
+    /// `POST /api/v1/registrations/{id}/finish`.
+    pub async fn finish_registration(
+        &self,
+        ceremony_id: &str,
+        body: &FinishRegistration,
+    ) -> Result<Registered, Failure> {
+        let path = format!(
+            "/api/v1/registrations/{}/finish",
+            encode_segment(ceremony_id)
+        );
+        self.post(&path, body).await
+    }
+
+    /// `POST /api/v1/signatures`.
+    pub async fn start_signing(&self, body: &StartSigning) -> Result<SigningStarted, Failure> {
+        self.post("/api/v1/signatures", body).await
+    }
+
+    /// `POST /api/v1/signatures/{id}/finish`.
+    pub async fn finish_signing(
+        &self,
+        ceremony_id: &str,
+        body: &FinishSigning,
+    ) -> Result<Submitted, Failure> {
+        let path = format!("/api/v1/signatures/{}/finish", encode_segment(ceremony_id));
+        self.post(&path, body).await
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, Failure> {
+        let json = serde_json::to_string(body).map_err(|_| Failure::BadResponse)?;
+        self.send("POST", path, Some(json)).await
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+    ) -> Result<T, Failure> {
+        let network = |_: JsValue| Failure::Network;
+        let init = RequestInit::new();
+        init.set_method(method);
+        init.set_mode(RequestMode::Cors);
+        init.set_credentials(RequestCredentials::Omit);
+        init.set_cache(RequestCache::NoStore);
+        init.set_redirect(RequestRedirect::Error);
+        let headers = Headers::new().map_err(network)?;
+        headers.set("Accept", "application/json").map_err(network)?;
+        if let Some(body) = body {
+            headers
+                .set("Content-Type", "application/json")
+                .map_err(network)?;
+            init.set_body(&JsValue::from_str(&body));
+        }
+        init.set_headers(&headers);
+
+        let window = web_sys::window().ok_or(Failure::Network)?;
+        let url = format!("{}{path}", self.base);
+        let response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
+            .await
+            .map_err(network)?
+            .dyn_into::<web_sys::Response>()
+            .map_err(network)?;
+        let text = JsFuture::from(response.text().map_err(network)?)
+            .await
+            .map_err(network)?
+            .as_string()
+            .unwrap_or_default();
+        if response.ok() {
+            serde_json::from_str(&text).map_err(|_| Failure::BadResponse)
+        } else {
+            Err(serde_json::from_str::<ApiError>(&text).map_or(Failure::BadResponse, Failure::Api))
+        }
+    }
+}
+
+/// Percent-encodes a path segment (everything but RFC 3986 unreserved characters).
+fn encode_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_are_percent_encoded() {
+        assert_eq!(encode_segment("demo-site_1.x~"), "demo-site_1.x~");
+        assert_eq!(encode_segment("../a b/é"), "..%2Fa%20b%2F%C3%A9");
+    }
+
+    #[test]
+    fn base_url_loses_its_trailing_slash() {
+        assert_eq!(
+            &*Client::new("https://v.example/").base,
+            "https://v.example"
+        );
+    }
+}

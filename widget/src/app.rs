@@ -1,0 +1,578 @@
+//! The widget's state machine: form → review (create passkey, sign) → done.
+//!
+//! All text on screen is derived from this state and the current language, so
+//! switching language re-renders everything, including error messages,
+//! without losing what the requester typed.
+
+use std::rc::Rc;
+
+use js_sys::Promise;
+use recordpass_request::api::{
+    ErrorCode, FinishRegistration, FinishSigning, Registered, RegistrationStarted, SigningStarted,
+    SiteInfo, StartRegistration, StartSigning, Submitted,
+};
+use recordpass_request::{
+    Digest, Field, FieldError, Lang, RecordKind, RecordsRequest, SignedDocument, SiteIdentity,
+};
+use web_sys::HtmlElement;
+use webauthn_rs_proto::{PublicKeyCredential, RegisterPublicKeyCredential};
+use yew::prelude::*;
+
+use crate::api::Client;
+use crate::error::Failure;
+use crate::i18n;
+use crate::passkey::{self, PasskeyError};
+use crate::steps;
+use crate::verify::signs_exactly;
+
+/// Properties of [`App`], from the element's attributes.
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    /// Client for the verifier.
+    pub client: Client,
+    /// Site id (the element's `site` attribute).
+    pub site: AttrValue,
+    /// Initial language.
+    pub lang: Lang,
+}
+
+/// The site as loaded from the verifier.
+pub(crate) enum SiteState {
+    Loading,
+    Ready(SiteInfo),
+    Failed(Failure),
+}
+
+/// Which screen is shown.
+pub(crate) enum Step {
+    Form,
+    Review(Review),
+    Done(Done),
+}
+
+/// The validated request as the requester reviews it.
+pub(crate) struct Review {
+    /// The exact document that will be signed.
+    pub document: SignedDocument,
+    /// Its digest.
+    pub digest: Digest,
+}
+
+impl Review {
+    fn new(site: &SiteInfo, request: RecordsRequest, lang: Lang) -> Review {
+        let identity = SiteIdentity::from(site);
+        let document = SignedDocument::new(identity, request, lang);
+        let digest = document.digest();
+        Review { document, digest }
+    }
+}
+
+/// The confirmation.
+pub(crate) struct Done {
+    pub review: Review,
+    pub submitted: Submitted,
+}
+
+/// Where the passkey part of the review screen is.
+pub(crate) enum Passkey {
+    /// Fetching registration options.
+    Preparing,
+    /// "Create my passkey" is live.
+    ReadyToCreate(Rc<RegistrationStarted>),
+    /// The browser's dialog is open for this registration ceremony.
+    Creating(String),
+    /// Sending the new credential.
+    Saving,
+    /// Fetching and checking the signing ceremony.
+    PreparingSignature,
+    /// "Sign my request" is live; the ceremony was checked.
+    ReadyToSign(Rc<SigningStarted>),
+    /// The browser's dialog is open for this signing ceremony.
+    Signing(String),
+    /// Sending the signature.
+    Submitting,
+    /// A preparation failed; the retry button repeats it.
+    Stuck(Retry),
+    /// This browser cannot use passkeys.
+    Unavailable,
+}
+
+impl Passkey {
+    /// True while the browser's dialog is open or a credential is in flight.
+    pub(crate) fn in_ceremony(&self) -> bool {
+        matches!(
+            self,
+            Passkey::Creating(_) | Passkey::Saving | Passkey::Signing(_) | Passkey::Submitting
+        )
+    }
+}
+
+/// What the retry button repeats.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retry {
+    Registration,
+    Signing,
+}
+
+/// Which step of the flow failed, deciding how to recover.
+#[derive(Clone, Copy)]
+enum Stage {
+    PrepareRegistration,
+    Create,
+    PrepareSigning,
+    Sign,
+}
+
+/// A passkey bound to an email address in this session.
+struct Credential {
+    id: String,
+    email: String,
+}
+
+/// Elements that receive focus.
+#[derive(Default)]
+pub(crate) struct Refs {
+    pub heading: NodeRef,
+    pub summary: NodeRef,
+    pub patient_name: NodeRef,
+    pub date_of_birth: NodeRef,
+    pub email: NodeRef,
+    pub first_record: NodeRef,
+}
+
+impl Refs {
+    /// The input a field error links to.
+    pub(crate) fn field(&self, field: Field) -> &NodeRef {
+        match field {
+            Field::PatientName => &self.patient_name,
+            Field::DateOfBirth => &self.date_of_birth,
+            Field::Email => &self.email,
+            Field::Records => &self.first_record,
+        }
+    }
+}
+
+enum Focus {
+    Heading,
+    Summary,
+}
+
+/// Messages of [`App`]. Asynchronous results carry the epoch they were
+/// started in and are dropped when the requester has moved on since.
+pub enum Msg {
+    /// Switch the interface (and statement) language.
+    SetLang(Lang),
+    /// (Re)load the site information.
+    LoadSite,
+    /// Site information arrived.
+    SiteLoaded(Result<SiteInfo, Failure>),
+    /// A text field changed.
+    Input(Field, String),
+    /// A record kind was ticked or unticked.
+    ToggleRecord(RecordKind),
+    /// "Review my request".
+    Review,
+    /// "Edit my request".
+    Edit,
+    /// The retry button.
+    Retry,
+    /// Registration options arrived.
+    RegistrationReady(u32, Result<RegistrationStarted, Failure>),
+    /// `navigator.credentials.create()` was called in the click.
+    Creating(u32, Result<Promise, PasskeyError>),
+    /// The browser created (or did not create) the credential.
+    Created(u32, Result<RegisterPublicKeyCredential, PasskeyError>),
+    /// The verifier stored (or rejected) the credential for this email.
+    Registered(u32, String, Result<Registered, Failure>),
+    /// The signing ceremony arrived.
+    SigningReady(u32, Result<SigningStarted, Failure>),
+    /// `navigator.credentials.get()` was called in the click.
+    Signing(u32, Result<Promise, PasskeyError>),
+    /// The browser signed (or did not sign).
+    Signed(u32, Result<PublicKeyCredential, PasskeyError>),
+    /// The verifier stored (or rejected) the signed request.
+    Submitted(u32, Result<Submitted, Failure>),
+}
+
+/// The records request widget.
+pub struct App {
+    pub(crate) lang: Lang,
+    pub(crate) site: SiteState,
+    pub(crate) input: RecordsRequest,
+    pub(crate) field_errors: Vec<FieldError>,
+    pub(crate) step: Step,
+    pub(crate) passkey: Passkey,
+    pub(crate) alert: Option<Failure>,
+    pub(crate) refs: Refs,
+    /// Incremented whenever in-flight results become stale.
+    pub(crate) epoch: u32,
+    credential: Option<Credential>,
+    focus: Option<Focus>,
+}
+
+impl Component for App {
+    type Message = Msg;
+    type Properties = Props;
+
+    fn create(ctx: &Context<Self>) -> Self {
+        ctx.link().send_message(Msg::LoadSite);
+        App {
+            lang: ctx.props().lang,
+            site: SiteState::Loading,
+            input: RecordsRequest::default(),
+            field_errors: Vec::new(),
+            step: Step::Form,
+            passkey: Passkey::Preparing,
+            alert: None,
+            refs: Refs::default(),
+            epoch: 0,
+            credential: None,
+            focus: None,
+        }
+    }
+
+    fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        match msg {
+            Msg::SetLang(lang) => self.set_lang(ctx, lang),
+            Msg::LoadSite => {
+                self.site = SiteState::Loading;
+                let (client, site) = (ctx.props().client.clone(), ctx.props().site.clone());
+                ctx.link()
+                    .send_future(async move { Msg::SiteLoaded(client.site(&site).await) });
+            }
+            Msg::SiteLoaded(result) => {
+                self.site = match result {
+                    Ok(info) => SiteState::Ready(info),
+                    Err(failure) => SiteState::Failed(failure),
+                }
+            }
+            Msg::Input(field, value) => match field {
+                Field::PatientName => self.input.patient_name = value,
+                Field::DateOfBirth => self.input.date_of_birth = value,
+                Field::Email => self.input.email = value,
+                Field::Records => {}
+            },
+            Msg::ToggleRecord(kind) => {
+                let records = &mut self.input.records;
+                if records.contains(&kind) {
+                    records.retain(|k| *k != kind);
+                } else {
+                    records.push(kind);
+                    records.sort();
+                }
+            }
+            Msg::Review => self.review(ctx),
+            Msg::Edit => {
+                if self.passkey.in_ceremony() {
+                    return false;
+                }
+                self.epoch += 1;
+                self.alert = None;
+                self.step = Step::Form;
+                self.focus = Some(Focus::Heading);
+            }
+            Msg::Retry => match self.passkey {
+                Passkey::Stuck(Retry::Registration) => self.start_registration(ctx),
+                Passkey::Stuck(Retry::Signing) => self.start_signing(ctx),
+                _ => return false,
+            },
+            msg => return self.ceremony(ctx, msg),
+        }
+        true
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        let lang_buttons = Lang::ALL.map(|lang| {
+            let pressed = lang == self.lang;
+            html! {
+                <button
+                    type="button"
+                    class="rp-lang-button"
+                    lang={lang.tag()}
+                    aria-pressed={if pressed { "true" } else { "false" }}
+                    aria-disabled={self.passkey.in_ceremony().then_some("true")}
+                    data-testid={format!("lang-{}", lang.tag())}
+                    onclick={ctx.link().callback(move |_| Msg::SetLang(lang))}
+                >{ i18n::language_name(lang) }</button>
+            }
+        });
+        let step = match &self.step {
+            Step::Form => steps::form::view(self, ctx),
+            Step::Review(review) => steps::review::view(self, ctx, review),
+            Step::Done(done) => steps::done::view(self, done),
+        };
+        html! {
+            <div class="rp" lang={self.lang.tag()}>
+                <div class="rp-lang" role="group" aria-label={i18n::text(self.lang).language}>
+                    { for lang_buttons }
+                </div>
+                { step }
+            </div>
+        }
+    }
+
+    fn rendered(&mut self, _ctx: &Context<Self>, _first_render: bool) {
+        let target = match self.focus.take() {
+            Some(Focus::Heading) => &self.refs.heading,
+            Some(Focus::Summary) => &self.refs.summary,
+            None => return,
+        };
+        if let Some(element) = target.cast::<HtmlElement>() {
+            // Focusing can only fail for detached elements; nothing to do then.
+            let _ = element.focus();
+        }
+    }
+}
+
+impl App {
+    /// The site, once loaded.
+    pub(crate) fn site_info(&self) -> Option<&SiteInfo> {
+        match &self.site {
+            SiteState::Ready(info) => Some(info),
+            _ => None,
+        }
+    }
+
+    fn set_lang(&mut self, ctx: &Context<Self>, lang: Lang) {
+        if self.passkey.in_ceremony() || lang == self.lang {
+            return;
+        }
+        self.lang = lang;
+        // The statement is signed in the language it is shown in: re-render it
+        // and, if a signing ceremony was prepared for the old text, prepare anew.
+        let (Step::Review(review), SiteState::Ready(site)) = (&mut self.step, &self.site) else {
+            return;
+        };
+        *review = Review::new(site, review.document.request.clone(), lang);
+        if matches!(
+            self.passkey,
+            Passkey::PreparingSignature | Passkey::ReadyToSign(_) | Passkey::Stuck(Retry::Signing)
+        ) {
+            self.start_signing(ctx);
+        }
+    }
+
+    fn review(&mut self, ctx: &Context<Self>) {
+        let Some(site) = self.site_info() else { return };
+        match self.input.validate(crate::clock::today()) {
+            Err(errors) => {
+                self.field_errors = errors;
+                self.alert = None;
+                self.focus = Some(Focus::Summary);
+            }
+            Ok(request) => {
+                let email = request.email.clone();
+                self.step = Step::Review(Review::new(site, request, self.lang));
+                self.field_errors.clear();
+                self.alert = None;
+                self.focus = Some(Focus::Heading);
+                if !passkey::supported() {
+                    self.epoch += 1;
+                    self.passkey = Passkey::Unavailable;
+                    self.alert = Some(Failure::Passkey(PasskeyError::Unsupported));
+                } else if self.credential.as_ref().is_some_and(|c| c.email == email) {
+                    self.start_signing(ctx);
+                } else {
+                    self.credential = None;
+                    self.start_registration(ctx);
+                }
+            }
+        }
+    }
+
+    fn review_state(&self) -> Option<&Review> {
+        match &self.step {
+            Step::Review(review) => Some(review),
+            _ => None,
+        }
+    }
+
+    fn start_registration(&mut self, ctx: &Context<Self>) {
+        let Some(review) = self.review_state() else {
+            return;
+        };
+        let request = &review.document.request;
+        let body = StartRegistration {
+            site_id: review.document.site.id.clone(),
+            email: request.email.clone(),
+            display_name: request.patient_name.clone(),
+        };
+        self.epoch += 1;
+        self.passkey = Passkey::Preparing;
+        let (epoch, client) = (self.epoch, ctx.props().client.clone());
+        ctx.link().send_future(async move {
+            Msg::RegistrationReady(epoch, client.start_registration(&body).await)
+        });
+    }
+
+    fn start_signing(&mut self, ctx: &Context<Self>) {
+        let Some(review) = self.review_state() else {
+            return;
+        };
+        let Some(credential) = &self.credential else {
+            return self.start_registration(ctx);
+        };
+        let body = StartSigning {
+            site_id: review.document.site.id.clone(),
+            lang: review.document.lang,
+            request: review.document.request.clone(),
+            credential_id: credential.id.clone(),
+        };
+        self.epoch += 1;
+        self.passkey = Passkey::PreparingSignature;
+        let (epoch, client) = (self.epoch, ctx.props().client.clone());
+        ctx.link().send_future(async move {
+            Msg::SigningReady(epoch, client.start_signing(&body).await)
+        });
+    }
+
+    /// Advances the passkey ceremonies; stale or out-of-order results are dropped.
+    fn ceremony(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        let link = ctx.link();
+        let client = ctx.props().client.clone();
+        let current = self.epoch;
+        match (msg, &self.passkey) {
+            (Msg::RegistrationReady(epoch, result), Passkey::Preparing) if epoch == current => {
+                match result {
+                    Ok(started) => self.passkey = Passkey::ReadyToCreate(Rc::new(started)),
+                    Err(failure) => self.fail(ctx, Stage::PrepareRegistration, failure),
+                }
+            }
+            (Msg::Creating(epoch, result), Passkey::ReadyToCreate(started)) if epoch == current => {
+                let ceremony = started.ceremony_id.clone();
+                self.alert = None;
+                match result {
+                    Ok(promise) => {
+                        self.passkey = Passkey::Creating(ceremony);
+                        link.send_future(async move {
+                            Msg::Created(epoch, passkey::created(promise).await)
+                        });
+                    }
+                    Err(error) => self.fail(ctx, Stage::Create, Failure::Passkey(error)),
+                }
+            }
+            (Msg::Created(epoch, result), Passkey::Creating(ceremony)) if epoch == current => {
+                match result {
+                    Ok(credential) => {
+                        let ceremony = ceremony.clone();
+                        let email = self
+                            .review_state()
+                            .map(|r| r.document.request.email.clone());
+                        self.passkey = Passkey::Saving;
+                        link.send_future(async move {
+                            let body = FinishRegistration { credential };
+                            let result = client.finish_registration(&ceremony, &body).await;
+                            Msg::Registered(epoch, email.unwrap_or_default(), result)
+                        });
+                    }
+                    Err(error) => self.fail(ctx, Stage::Create, Failure::Passkey(error)),
+                }
+            }
+            (Msg::Registered(epoch, email, result), Passkey::Saving) if epoch == current => {
+                match result {
+                    Ok(Registered { credential_id }) => {
+                        self.credential = Some(Credential {
+                            id: credential_id,
+                            email,
+                        });
+                        self.start_signing(ctx);
+                    }
+                    Err(failure) => self.fail(ctx, Stage::Create, failure),
+                }
+            }
+            (Msg::SigningReady(epoch, result), Passkey::PreparingSignature) if epoch == current => {
+                let checked = result.and_then(|started| {
+                    let review = self.review_state().ok_or(Failure::Tampered)?;
+                    if signs_exactly(&review.document, &started) {
+                        Ok(started)
+                    } else {
+                        Err(Failure::Tampered)
+                    }
+                });
+                match checked {
+                    Ok(started) => self.passkey = Passkey::ReadyToSign(Rc::new(started)),
+                    Err(failure) => self.fail(ctx, Stage::PrepareSigning, failure),
+                }
+            }
+            (Msg::Signing(epoch, result), Passkey::ReadyToSign(started)) if epoch == current => {
+                let ceremony = started.ceremony_id.clone();
+                self.alert = None;
+                match result {
+                    Ok(promise) => {
+                        self.passkey = Passkey::Signing(ceremony);
+                        link.send_future(async move {
+                            Msg::Signed(epoch, passkey::asserted(promise).await)
+                        });
+                    }
+                    Err(error) => self.fail(ctx, Stage::Sign, Failure::Passkey(error)),
+                }
+            }
+            (Msg::Signed(epoch, result), Passkey::Signing(ceremony)) if epoch == current => {
+                match result {
+                    Ok(credential) => {
+                        let ceremony = ceremony.clone();
+                        self.passkey = Passkey::Submitting;
+                        link.send_future(async move {
+                            let body = FinishSigning { credential };
+                            Msg::Submitted(epoch, client.finish_signing(&ceremony, &body).await)
+                        });
+                    }
+                    Err(error) => self.fail(ctx, Stage::Sign, Failure::Passkey(error)),
+                }
+            }
+            (Msg::Submitted(epoch, result), Passkey::Submitting) if epoch == current => {
+                match result {
+                    Ok(submitted) => {
+                        let step = std::mem::replace(&mut self.step, Step::Form);
+                        if let Step::Review(review) = step {
+                            self.step = Step::Done(Done { review, submitted });
+                        }
+                        self.epoch += 1;
+                        self.alert = None;
+                        self.focus = Some(Focus::Heading);
+                    }
+                    Err(failure) => self.fail(ctx, Stage::Sign, failure),
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// Shows `failure` and gets the requester back to a state they can act on.
+    fn fail(&mut self, ctx: &Context<Self>, stage: Stage, failure: Failure) {
+        match &failure {
+            Failure::Api(e) if e.code == ErrorCode::InvalidRequest && !e.fields.is_empty() => {
+                // The verifier disagrees with a field: back to the form, next to it.
+                self.field_errors = e.fields.clone();
+                self.epoch += 1;
+                self.alert = None;
+                self.step = Step::Form;
+                self.focus = Some(Focus::Summary);
+                return;
+            }
+            Failure::Api(e)
+                if matches!(
+                    e.code,
+                    ErrorCode::EmailMismatch | ErrorCode::CredentialUnknown
+                ) =>
+            {
+                self.credential = None;
+                self.start_registration(ctx);
+            }
+            Failure::Passkey(PasskeyError::Unsupported) => {
+                self.epoch += 1;
+                self.passkey = Passkey::Unavailable;
+            }
+            Failure::Tampered => self.passkey = Passkey::Stuck(Retry::Signing),
+            _ => match stage {
+                Stage::PrepareRegistration => self.passkey = Passkey::Stuck(Retry::Registration),
+                Stage::PrepareSigning => self.passkey = Passkey::Stuck(Retry::Signing),
+                // Ceremonies are single-use: prepare a fresh one so the button works again.
+                Stage::Create => self.start_registration(ctx),
+                Stage::Sign => self.start_signing(ctx),
+            },
+        }
+        self.alert = Some(failure);
+    }
+}

@@ -1,0 +1,399 @@
+//! Widget-only interface text in English and Spanish.
+//!
+//! Field messages, record labels and the signed statement come from
+//! `recordpass_request`; this module holds only what the shared crate does not:
+//! headings, buttons, statuses and the plain-language explanation of each
+//! failure.
+
+use recordpass_request::Lang;
+use recordpass_request::api::ErrorCode;
+
+use crate::error::Failure;
+use crate::passkey::PasskeyError;
+
+/// Fixed interface strings for one language.
+pub struct Text {
+    /// Accessible name of the language switch (always bilingual).
+    pub language: &'static str,
+    /// Heading of the form step.
+    pub form_title: &'static str,
+    /// What the form does and why there is no fax or notary.
+    pub intro: &'static str,
+    /// The legal response deadline.
+    pub deadline: &'static str,
+    /// Before the phone number.
+    pub call_before: &'static str,
+    /// After the phone number.
+    pub call_after: &'static str,
+    /// Label of the patient name field.
+    pub name_label: &'static str,
+    /// Hint under the patient name label.
+    pub name_hint: &'static str,
+    /// Label of the date of birth field.
+    pub dob_label: &'static str,
+    /// Label of the email field.
+    pub email_label: &'static str,
+    /// Hint under the email label.
+    pub email_hint: &'static str,
+    /// Legend of the record kinds.
+    pub records_legend: &'static str,
+    /// Hint under the records legend.
+    pub records_hint: &'static str,
+    /// Submit button of the form.
+    pub review: &'static str,
+    /// Heading of the error summary.
+    pub summary_title: &'static str,
+    /// Heading of the review step.
+    pub review_title: &'static str,
+    /// Heading above the statement.
+    pub statement_title: &'static str,
+    /// Explanation of the statement box.
+    pub statement_hint: &'static str,
+    /// Label of the digest prefix.
+    pub fingerprint: &'static str,
+    /// What the fingerprint is.
+    pub fingerprint_hint: &'static str,
+    /// Button back to the form.
+    pub edit: &'static str,
+    /// Heading of the passkey creation part.
+    pub create_title: &'static str,
+    /// What creating a passkey involves.
+    pub create_hint: &'static str,
+    /// Button that creates the passkey.
+    pub create: &'static str,
+    /// Shown once the passkey exists.
+    pub created: &'static str,
+    /// Heading of the signing part.
+    pub sign_title: &'static str,
+    /// What signing involves.
+    pub sign_hint: &'static str,
+    /// Button that signs.
+    pub sign: &'static str,
+    /// Heading of the confirmation step.
+    pub done_title: &'static str,
+    /// Label of the request number.
+    pub number_label: &'static str,
+    /// Advice about the request number.
+    pub number_hint: &'static str,
+    /// Label of the receipt time.
+    pub received_label: &'static str,
+    /// Heading of the next steps.
+    pub next_title: &'static str,
+    /// Retry button.
+    pub retry: &'static str,
+    /// Status: loading the site.
+    pub loading: &'static str,
+    /// Status: fetching registration options.
+    pub preparing: &'static str,
+    /// Status: the browser's passkey dialog is open.
+    pub waiting_for_passkey: &'static str,
+    /// Status: sending the new credential.
+    pub saving_passkey: &'static str,
+    /// Status: fetching and checking the signing ceremony.
+    pub preparing_signature: &'static str,
+    /// Status: ready to sign.
+    pub ready_to_sign: &'static str,
+    /// Status: sending the signature.
+    pub submitting: &'static str,
+    /// The site could not be loaded.
+    pub site_failed: &'static str,
+}
+
+const EN: Text = Text {
+    language: "Language / Idioma",
+    form_title: "Request your medical records",
+    intro: "Ask for a copy of your health records online. Instead of a fax or a notarized form, \
+            you sign your request with a passkey: your phone or computer confirms it is you with \
+            your fingerprint, face or screen lock.",
+    deadline: "The hospital must respond within 30 days.",
+    call_before: "Prefer the phone? Call the medical records department at ",
+    call_after: ".",
+    name_label: "Patient's full legal name",
+    name_hint: "As it appears on an ID or insurance card.",
+    dob_label: "Patient's date of birth",
+    email_label: "Your email address",
+    email_hint: "The hospital will send the records here.",
+    records_legend: "Which records do you want?",
+    records_hint: "Choose all that apply.",
+    review: "Review my request",
+    summary_title: "Please correct the following:",
+    review_title: "Check and sign your request",
+    statement_title: "What you are signing",
+    statement_hint: "Read it carefully. This exact text is sent to the hospital with your signature.",
+    fingerprint: "Request fingerprint:",
+    fingerprint_hint: "This code identifies exactly this text. The hospital sees the same code.",
+    edit: "Edit my request",
+    create_title: "Step 1: Create a passkey",
+    create_hint: "Your device will ask you to confirm with your fingerprint, face or screen lock. \
+                  The hospital never sees your fingerprint or face.",
+    create: "Create my passkey",
+    created: "Passkey created.",
+    sign_title: "Step 2: Sign your request",
+    sign_hint: "Confirm once more with your passkey to sign the statement above.",
+    sign: "Sign my request",
+    done_title: "Request received",
+    number_label: "Your request number",
+    number_hint: "Keep this number. Mention it if you contact the hospital about this request.",
+    received_label: "Received:",
+    next_title: "What happens next",
+    retry: "Try again",
+    loading: "Loading…",
+    preparing: "Getting your passkey ready…",
+    waiting_for_passkey: "Waiting for your passkey…",
+    saving_passkey: "Saving your passkey…",
+    preparing_signature: "Preparing your request for signing…",
+    ready_to_sign: "Passkey created. Now sign your request.",
+    submitting: "Sending your signed request…",
+    site_failed: "We could not load the request form.",
+};
+
+const ES: Text = Text {
+    language: "Language / Idioma",
+    form_title: "Solicite sus registros médicos",
+    intro: "Pida una copia de sus registros médicos por internet. En lugar de un fax o un \
+            formulario notarizado, usted firma su solicitud con una llave de acceso (passkey): su \
+            teléfono o computadora confirma que es usted con su huella, su cara o el bloqueo de \
+            pantalla.",
+    deadline: "El hospital debe responder en un plazo de 30 días.",
+    call_before: "¿Prefiere llamar? Comuníquese con el departamento de registros médicos al ",
+    call_after: ".",
+    name_label: "Nombre legal completo del paciente",
+    name_hint: "Tal como aparece en una identificación o en la tarjeta del seguro.",
+    dob_label: "Fecha de nacimiento del paciente",
+    email_label: "Su correo electrónico",
+    email_hint: "El hospital le enviará los registros a esta dirección.",
+    records_legend: "¿Qué registros desea?",
+    records_hint: "Elija todos los que correspondan.",
+    review: "Revisar mi solicitud",
+    summary_title: "Corrija lo siguiente:",
+    review_title: "Revise y firme su solicitud",
+    statement_title: "Lo que va a firmar",
+    statement_hint: "Léalo con atención. Este texto exacto se envía al hospital con su firma.",
+    fingerprint: "Huella de la solicitud:",
+    fingerprint_hint: "Este código identifica exactamente este texto. El hospital ve el mismo código.",
+    edit: "Corregir mi solicitud",
+    create_title: "Paso 1: Cree una llave de acceso",
+    create_hint: "Su dispositivo le pedirá que confirme con su huella, su cara o el bloqueo de \
+                  pantalla. El hospital nunca ve su huella ni su cara.",
+    create: "Crear mi llave de acceso",
+    created: "Llave de acceso creada.",
+    sign_title: "Paso 2: Firme su solicitud",
+    sign_hint: "Confirme una vez más con su llave de acceso para firmar el texto de arriba.",
+    sign: "Firmar mi solicitud",
+    done_title: "Solicitud recibida",
+    number_label: "Su número de solicitud",
+    number_hint: "Guarde este número. Menciónelo si se comunica con el hospital sobre esta solicitud.",
+    received_label: "Recibida:",
+    next_title: "Qué sigue",
+    retry: "Intentar de nuevo",
+    loading: "Cargando…",
+    preparing: "Preparando su llave de acceso…",
+    waiting_for_passkey: "Esperando su llave de acceso…",
+    saving_passkey: "Guardando su llave de acceso…",
+    preparing_signature: "Preparando su solicitud para la firma…",
+    ready_to_sign: "Llave de acceso creada. Ahora firme su solicitud.",
+    submitting: "Enviando su solicitud firmada…",
+    site_failed: "No pudimos cargar el formulario de solicitud.",
+};
+
+/// The interface strings for `lang`.
+pub fn text(lang: Lang) -> &'static Text {
+    match lang {
+        Lang::En => &EN,
+        Lang::Es => &ES,
+    }
+}
+
+/// Name of a language in that language, for the language switch.
+pub fn language_name(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "English",
+        Lang::Es => "Español",
+    }
+}
+
+/// What happens after submission, addressed to the requester.
+pub fn next_steps(lang: Lang, hospital: &str, email: &str) -> [String; 2] {
+    match lang {
+        Lang::En => [
+            format!("{hospital} must respond within 30 days."),
+            format!("The records will be sent to {email}."),
+        ],
+        Lang::Es => [
+            format!("{hospital} debe responder en un plazo de 30 días."),
+            format!("Los registros se enviarán a {email}."),
+        ],
+    }
+}
+
+/// Plain-language explanation of a verifier error code.
+pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
+    use ErrorCode::*;
+    match (lang, code) {
+        (Lang::En, MalformedJson | UnsupportedMediaType | NotFound | MethodNotAllowed) => {
+            "The records service could not handle this request. Reload the page and try again."
+        }
+        (Lang::En, PayloadTooLarge) => "Your request is too long. Shorten it and try again.",
+        (Lang::En, InvalidRequest) => "Some details need correcting. Check the marked fields.",
+        (Lang::En, OriginNotAllowed | UnknownSite) => {
+            "This page is not set up to send requests to the hospital. Please call the hospital instead."
+        }
+        (Lang::En, CeremonyExpired) => {
+            "That took too long, so we started again. Please try once more."
+        }
+        (Lang::En, PasskeyRejected) => "Your passkey could not be verified. Please try again.",
+        (Lang::En, CredentialAlreadyRegistered) => {
+            "This passkey is already in use. Please create a new one."
+        }
+        (Lang::En, CredentialUnknown) => "This passkey is not recognised. Please create a new one.",
+        (Lang::En, EmailMismatch) => {
+            "This passkey belongs to a different email address. Please create a new one."
+        }
+        (Lang::En, RateLimited) => "Too many attempts. Wait a few minutes and try again.",
+        (Lang::En, Internal) => {
+            "Something went wrong on our side and nothing was saved. Try again in a few minutes."
+        }
+        (Lang::Es, MalformedJson | UnsupportedMediaType | NotFound | MethodNotAllowed) => {
+            "El servicio de registros no pudo procesar esta solicitud. Vuelva a cargar la página e inténtelo de nuevo."
+        }
+        (Lang::Es, PayloadTooLarge) => {
+            "Su solicitud es demasiado larga. Acórtela e inténtelo de nuevo."
+        }
+        (Lang::Es, InvalidRequest) => "Hay datos que corregir. Revise los campos marcados.",
+        (Lang::Es, OriginNotAllowed | UnknownSite) => {
+            "Esta página no está configurada para enviar solicitudes al hospital. Por favor, llame al hospital."
+        }
+        (Lang::Es, CeremonyExpired) => {
+            "Pasó demasiado tiempo y empezamos de nuevo. Inténtelo una vez más."
+        }
+        (Lang::Es, PasskeyRejected) => {
+            "No se pudo verificar su llave de acceso. Inténtelo de nuevo."
+        }
+        (Lang::Es, CredentialAlreadyRegistered) => {
+            "Esta llave de acceso ya está en uso. Cree una nueva."
+        }
+        (Lang::Es, CredentialUnknown) => "No se reconoce esta llave de acceso. Cree una nueva.",
+        (Lang::Es, EmailMismatch) => {
+            "Esta llave de acceso pertenece a otro correo electrónico. Cree una nueva."
+        }
+        (Lang::Es, RateLimited) => "Demasiados intentos. Espere unos minutos e inténtelo de nuevo.",
+        (Lang::Es, Internal) => {
+            "Algo falló de nuestro lado y no se guardó nada. Inténtelo de nuevo en unos minutos."
+        }
+    }
+}
+
+/// Plain-language explanation of a browser passkey failure.
+pub fn passkey_error(error: PasskeyError, lang: Lang) -> &'static str {
+    use PasskeyError::*;
+    match (lang, error) {
+        (Lang::En, CreateCancelled) => {
+            "Passkey creation was cancelled. Try again when you are ready."
+        }
+        (Lang::En, SignCancelled) => {
+            "Signing was cancelled and nothing was sent. Try again when you are ready."
+        }
+        (Lang::En, AlreadyRegistered) => {
+            "This device already has a passkey for this request. Try again, or use another device."
+        }
+        (Lang::En, Unsupported) => {
+            "This browser cannot use passkeys here. Try an up-to-date Chrome, Edge, Firefox or Safari, or call the hospital."
+        }
+        (Lang::En, Failed) => "Your device could not complete the passkey step. Please try again.",
+        (Lang::Es, CreateCancelled) => {
+            "Se canceló la creación de la llave de acceso. Inténtelo de nuevo cuando esté listo."
+        }
+        (Lang::Es, SignCancelled) => {
+            "Se canceló la firma y no se envió nada. Inténtelo de nuevo cuando esté listo."
+        }
+        (Lang::Es, AlreadyRegistered) => {
+            "Este dispositivo ya tiene una llave de acceso para esta solicitud. Inténtelo de nuevo o use otro dispositivo."
+        }
+        (Lang::Es, Unsupported) => {
+            "Este navegador no puede usar llaves de acceso aquí. Use una versión actual de Chrome, Edge, Firefox o Safari, o llame al hospital."
+        }
+        (Lang::Es, Failed) => {
+            "Su dispositivo no pudo completar el paso de la llave de acceso. Inténtelo de nuevo."
+        }
+    }
+}
+
+/// Plain-language explanation of any failure.
+pub fn failure(failure: &Failure, lang: Lang) -> &'static str {
+    match (failure, lang) {
+        (Failure::Api(e), _) => api_error(e.code, lang),
+        (Failure::Passkey(e), _) => passkey_error(*e, lang),
+        (Failure::Network, Lang::En) => {
+            "We could not reach the records service. Check your internet connection and try again."
+        }
+        (Failure::Network, Lang::Es) => {
+            "No pudimos comunicarnos con el servicio de registros. Revise su conexión a internet e inténtelo de nuevo."
+        }
+        (Failure::BadResponse, Lang::En) => {
+            "The records service sent an answer we did not understand. Please try again later."
+        }
+        (Failure::BadResponse, Lang::Es) => {
+            "El servicio de registros envió una respuesta que no entendimos. Inténtelo de nuevo más tarde."
+        }
+        (Failure::Tampered, Lang::En) => {
+            "The request changed on its way to the hospital, so nothing was signed. Try again; if this keeps happening, call the hospital."
+        }
+        (Failure::Tampered, Lang::Es) => {
+            "La solicitud cambió en su camino al hospital, así que no se firmó nada. Inténtelo de nuevo; si vuelve a pasar, llame al hospital."
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_code_is_explained_in_both_languages() {
+        for code in ErrorCode::ALL {
+            let (en, es) = (api_error(code, Lang::En), api_error(code, Lang::Es));
+            assert!(!en.is_empty() && !es.is_empty(), "{code:?}");
+            assert_ne!(en, es, "{code:?} is not translated");
+        }
+    }
+
+    #[test]
+    fn every_failure_is_explained_in_both_languages() {
+        use PasskeyError::*;
+        let passkey = [
+            CreateCancelled,
+            SignCancelled,
+            AlreadyRegistered,
+            Unsupported,
+            Failed,
+        ];
+        let failures = [Failure::Network, Failure::BadResponse, Failure::Tampered]
+            .into_iter()
+            .chain(passkey.map(Failure::Passkey));
+        for f in failures {
+            assert_ne!(failure(&f, Lang::En), failure(&f, Lang::Es), "{f:?}");
+        }
+    }
+
+    #[test]
+    fn interface_text_is_translated() {
+        let (en, es) = (text(Lang::En), text(Lang::Es));
+        let pairs = [
+            (en.form_title, es.form_title),
+            (en.review, es.review),
+            (en.create, es.create),
+            (en.sign, es.sign),
+            (en.done_title, es.done_title),
+            (en.retry, es.retry),
+            (en.waiting_for_passkey, es.waiting_for_passkey),
+        ];
+        for (a, b) in pairs {
+            assert!(!a.is_empty());
+            assert_ne!(a, b);
+        }
+        assert_eq!(
+            en.language, es.language,
+            "the language switch is named in both"
+        );
+    }
+}

@@ -1,0 +1,105 @@
+//! The embeddable Recordpass records-request form.
+//!
+//! A hospital page loads `widget.js` (see `loader/widget.js`), which defines
+//! the `<recordpass-request>` element, loads this crate's wasm and calls
+//! [`mount`] for each element. The form renders inside the element's open
+//! shadow root, so it neither inherits the page's layout rules nor leaks
+//! styles into the page. Validation, the statement, canonical form, digest and
+//! signing challenge all come from `recordpass_request`.
+
+mod api;
+mod app;
+mod clock;
+mod error;
+mod i18n;
+mod passkey;
+mod steps;
+mod verify;
+
+use js_sys::{Array, Reflect};
+use recordpass_request::Lang;
+use wasm_bindgen::prelude::*;
+use web_sys::{CssStyleSheet, HtmlElement, ShadowRoot, ShadowRootInit, ShadowRootMode};
+
+pub use app::{App, Msg, Props};
+
+/// The widget's stylesheet, scoped to the shadow root.
+const STYLE: &str = include_str!("style.css");
+
+/// Renders the request form into `host`'s open shadow root.
+///
+/// `config` is `{verifier, site, lang}`: the verifier's base URL (`http(s)://…`,
+/// no trailing slash needed), the site id, and a BCP 47 language tag (`es…` selects
+/// Spanish, anything else English). Any previous content of the shadow root
+/// (such as the loader's fallback text) is replaced.
+#[wasm_bindgen]
+pub fn mount(host: HtmlElement, config: JsValue) -> Result<(), JsValue> {
+    let verifier = config_string(&config, "verifier");
+    let site = config_string(&config, "site");
+    let lang = Lang::from_tag(&config_string(&config, "lang"));
+    if !(verifier.starts_with("https://") || verifier.starts_with("http://")) {
+        return Err(JsError::new("recordpass: `verifier` must be an http(s) URL").into());
+    }
+    if site.is_empty() {
+        return Err(JsError::new("recordpass: the `site` attribute is required").into());
+    }
+
+    let root = shadow_root(&host)?;
+    // Not `innerHTML`: that is a Trusted Types sink on strict host pages.
+    while let Some(child) = root.first_child() {
+        root.remove_child(&child)?;
+    }
+    attach_style(&root)?;
+    let document = host
+        .owner_document()
+        .ok_or_else(|| JsError::new("recordpass: no document"))?;
+    let container = document.create_element("div")?;
+    root.append_child(&container)?;
+
+    let props = Props {
+        client: api::Client::new(&verifier),
+        site: site.into(),
+        lang,
+    };
+    yew::Renderer::<App>::with_root_and_props(container, props).render();
+    Ok(())
+}
+
+/// A string property of the config object, or `""`.
+fn config_string(config: &JsValue, key: &str) -> String {
+    Reflect::get(config, &JsValue::from_str(key))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+/// The host's open shadow root, attached if needed.
+fn shadow_root(host: &HtmlElement) -> Result<ShadowRoot, JsValue> {
+    match host.shadow_root() {
+        Some(root) => Ok(root),
+        None => host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open)),
+    }
+}
+
+/// Adds [`STYLE`] to the shadow root: as a constructed stylesheet where
+/// supported (not subject to the page's `style-src` CSP), else as `<style>`.
+fn attach_style(root: &ShadowRoot) -> Result<(), JsValue> {
+    let constructed = Reflect::has(root, &JsValue::from_str("adoptedStyleSheets"))
+        .unwrap_or(false)
+        .then(CssStyleSheet::new)
+        .and_then(Result::ok)
+        .filter(|sheet| sheet.replace_sync(STYLE).is_ok());
+    if let Some(sheet) = constructed {
+        root.set_adopted_style_sheets(&Array::of1(&sheet));
+        return Ok(());
+    }
+    let document = root
+        .owner_document()
+        .ok_or_else(|| JsError::new("recordpass: no document"))?;
+    let style = document.create_element("style")?;
+    style.set_text_content(Some(STYLE));
+    root.append_child(&style)?;
+    Ok(())
+}

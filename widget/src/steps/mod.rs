@@ -1,0 +1,62 @@
+//! One view per screen, plus the pieces they share.
+
+pub mod done;
+pub mod form;
+pub mod review;
+
+use recordpass_request::Lang;
+use recordpass_request::api::SiteInfo;
+use yew::prelude::*;
+
+use crate::app::App;
+use crate::i18n;
+
+/// The step's heading, focused when the step is entered.
+fn heading(app: &App, text: &'static str) -> Html {
+    html! {
+        <h2 class="rp-heading" tabindex="-1" ref={app.refs.heading.clone()}>{ text }</h2>
+    }
+}
+
+/// The assertive region for failures; always present so additions are announced.
+fn alert(app: &App) -> Html {
+    let message = app
+        .alert
+        .as_ref()
+        .map(|failure| i18n::failure(failure, app.lang));
+    let call = message
+        .and(app.site_info())
+        .map(|site| call_line(site, app.lang));
+    html! {
+        <div class="rp-alert" role="alert" data-testid="alert">
+            if let Some(message) = message {
+                <p class="rp-alert-text">{ message }</p>
+                { for call }
+            }
+        </div>
+    }
+}
+
+/// The polite region for progress messages.
+fn status(text: Option<&'static str>) -> Html {
+    html! {
+        <p class="rp-status" role="status" data-testid="status">{ text.unwrap_or_default() }</p>
+    }
+}
+
+/// "Prefer the phone? Call … at <number>."
+fn call_line(site: &SiteInfo, lang: Lang) -> Html {
+    let t = i18n::text(lang);
+    let dial: String = site
+        .him_phone
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+')
+        .collect();
+    html! {
+        <p class="rp-call">
+            { t.call_before }
+            <a href={format!("tel:{dial}")}>{ &site.him_phone }</a>
+            { t.call_after }
+        </p>
+    }
+}

@@ -1,0 +1,64 @@
+//! Recordpass build automation, run as `cargo xtask <command>`.
+
+mod ci;
+mod demo;
+mod setup;
+mod test;
+mod util;
+mod widget;
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  setup   install prerequisites (Debian packages, wasm32 target,
+          wasm-bindgen CLI into .tools/, npm packages)
+  build   build the widget into target/widget/dist/ and the verifier
+  demo    run the verifier (:8080) and a sample hospital page (:8081)
+  test    build, then run the Rust tests and the browser test
+  ci      rustfmt, clippy, then test";
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [command] = args.as_slice() else {
+        if args.is_empty() {
+            println!("{USAGE}");
+            return Ok(());
+        }
+        bail!("expected one command, got `{}`\n\n{USAGE}", args.join(" "));
+    };
+    std::env::set_current_dir(util::workspace_root()).context("cannot enter the workspace root")?;
+    let mut steps = util::Steps::default();
+    match command.as_str() {
+        "setup" => setup::run_all(),
+        "build" => {
+            setup::run_all()?;
+            widget::print_snippet(&widget::build()?)
+        }
+        "demo" => {
+            setup::run_all()?;
+            demo::run()
+        }
+        "test" => test::run_all(&mut steps).map(|()| steps.print_summary()),
+        "ci" => ci::run_all(&mut steps).map(|()| steps.print_summary()),
+        "help" | "-h" | "--help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown command `{other}`\n\n{USAGE}"),
+    }
+}
