@@ -109,8 +109,12 @@ fn wasm_bindgen_cli() -> Result<()> {
         "installing wasm-bindgen-cli {wanted} into .tools/ (about 2 minutes, once)"
     ));
     // Not --locked: the CLI's own lockfile pins crates this registry lacks.
+    // An absolute --root: cargo resolves a relative one against another directory.
+    let root = util::workspace_root().join(".tools");
+    std::fs::create_dir_all(&root).context("cannot create .tools/")?;
     run(util::cargo()
-        .args(["install", "wasm-bindgen-cli", "--force", "--root", ".tools"])
+        .args(["install", "wasm-bindgen-cli", "--force", "--root"])
+        .arg(&root)
         .args(["--version", &format!("={wanted}")]))?;
     let got = installed_wasm_bindgen();
     ensure!(
