@@ -1,8 +1,11 @@
 //! Test kit: boots the real verifier router on `127.0.0.1:0` with a fresh
-//! SQLite database, and shuts it down when dropped.
+//! SQLite database and a real SMTP receiver ([`smtp::SmtpServer`]) it sends
+//! codes to, and shuts both down when dropped.
 
-use recordpass_verifier::{AppState, Clock, Config, Store, serve};
-use std::net::SocketAddr;
+pub mod smtp;
+
+use recordpass_verifier::{AppState, Clock, Config, Store, seal::SealKey, serve};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 use tokio::{net::TcpListener, sync::oneshot};
 
 /// The page origin the test site allows.
@@ -22,13 +25,36 @@ pub struct TestVerifier {
     pub clock: Clock,
     /// The configuration it runs with.
     pub config: Config,
+    /// The same configuration as a file, for running the CLI against this verifier.
+    pub config_path: PathBuf,
+    /// The key sealing this verifier's evidence bundles.
+    pub seal: Arc<SealKey>,
+    /// The SMTP server the verifier sends codes to.
+    pub smtp: smtp::SmtpServer,
     shutdown: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
 }
 
 impl TestVerifier {
     /// Starts a verifier with one site (`riverside`, origin [`SITE_ORIGIN`]).
+    /// The flood guard allows bursts of 200 and an address 10 codes, so that
+    /// tests of other things do not trip them.
     pub async fn start() -> TestVerifier {
+        TestVerifier::start_with_limits("posts_burst = 200\ncodes_per_address = 10").await
+    }
+
+    /// Starts a verifier with `limits` (TOML lines) as its `[limits]` section.
+    pub async fn start_with_limits(limits: &str) -> TestVerifier {
+        TestVerifier::start_with("smtp", limits).await
+    }
+
+    /// Starts a verifier in demo mode: codes go to `GET /demo/outbox`.
+    pub async fn start_demo() -> TestVerifier {
+        TestVerifier::start_with("demo-outbox", "").await
+    }
+
+    async fn start_with(email_mode: &str, limits: &str) -> TestVerifier {
+        let smtp = smtp::SmtpServer::start().await;
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("recordpass.db");
         let config_text = format!(
@@ -45,17 +71,31 @@ impl TestVerifier {
             name = "Riverside General Hospital"
             him_phone = "+1 (555) 010-0100"
             origins = ["{SITE_ORIGIN}"]
+            [email]
+            mode = "{email_mode}"
+            [smtp]
+            host = "127.0.0.1"
+            port = {smtp_port}
+            tls = "none"
+            from = "Riverside General Hospital <records@localhost>"
+            timeout_secs = 5
+            [limits]
+            {limits}
             "#,
+            smtp_port = smtp.addr.port(),
             db = db.display(),
             widget = dir.path().join("no-widget").display(),
         );
         let config: Config = toml::from_str(&config_text).expect("test config parses");
         config.check().expect("test config is valid");
+        let config_path = dir.path().join("recordpass.toml");
+        std::fs::write(&config_path, &config_text).expect("config file written");
         let clock = Clock::system();
         let state = AppState::new(config.clone(), clock.clone())
             .await
             .expect("verifier starts");
         let store = state.store.clone();
+        let seal = state.seal.clone();
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let (tx, rx) = oneshot::channel();
@@ -68,6 +108,9 @@ impl TestVerifier {
             store,
             clock,
             config,
+            config_path,
+            seal,
+            smtp,
             shutdown: Some(tx),
             _dir: dir,
         }

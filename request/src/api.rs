@@ -4,12 +4,16 @@
 //! | method & path                           | body                   | success               |
 //! |-----------------------------------------|------------------------|-----------------------|
 //! | `GET  /api/v1/sites/{site}`             | –                      | [`SiteInfo`]          |
+//! | `POST /api/v1/email-codes`              | [`SendEmailCode`]      | [`EmailCodeSent`] (202) |
+//! | `POST /api/v1/email-codes/{id}/verify`  | [`VerifyEmailCode`]    | [`EmailVerified`]     |
 //! | `POST /api/v1/registrations`            | [`StartRegistration`]  | [`RegistrationStarted`] |
 //! | `POST /api/v1/registrations/{id}/finish`| [`FinishRegistration`] | [`Registered`]        |
 //! | `POST /api/v1/signatures`               | [`StartSigning`]       | [`SigningStarted`]    |
 //! | `POST /api/v1/signatures/{id}/finish`   | [`FinishSigning`]      | [`Submitted`] (201)   |
 //!
-//! Every failure is an [`ApiError`] with a stable [`ErrorCode`].
+//! Every failure is an [`ApiError`] with a stable [`ErrorCode`]. Every `POST`
+//! is rate-limited per client address: `429` [`ErrorCode::RateLimited`] with a
+//! `Retry-After` header (seconds).
 
 use serde::{Deserialize, Serialize};
 use webauthn_rs_proto::{
@@ -39,14 +43,62 @@ impl From<&SiteInfo> for SiteIdentity {
     }
 }
 
-/// Begins passkey creation for a requester.
+/// Asks for a one-time code to be emailed to `email`.
+///
+/// The answer is the same whatever the address (known or not); a malformed
+/// address is `422`. Codes are limited per address and per client.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendEmailCode {
+    /// Site the requester is on.
+    pub site_id: String,
+    /// The address to prove control of.
+    pub email: String,
+    /// Language of the email.
+    pub lang: Lang,
+}
+
+/// A code is on its way (`202 Accepted`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailCodeSent {
+    /// Id to verify the code with.
+    pub verification_id: String,
+    /// Seconds until the code expires.
+    pub expires_in_secs: u64,
+}
+
+/// The 6-digit code the requester received.
+///
+/// Wrong: `400` [`ErrorCode::CodeIncorrect`] with [`ApiError::attempts_left`];
+/// expired, used or unknown id: `410` [`ErrorCode::CodeExpired`]; out of
+/// attempts: `429` [`ErrorCode::TooManyAttempts`] (ask for a new code).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyEmailCode {
+    /// Exactly six ASCII digits.
+    pub code: String,
+}
+
+/// The address is proven.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailVerified {
+    /// Single-use bearer token for [`StartRegistration::email_token`].
+    pub email_token: String,
+    /// Seconds the token stays valid.
+    pub expires_in_secs: u64,
+}
+
+/// Begins passkey creation for a requester whose email address is verified.
+///
+/// Without a valid, unused token: `403` [`ErrorCode::EmailNotVerified`].
+/// The token is used up when the registration finishes.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StartRegistration {
     /// Site the requester is on.
     pub site_id: String,
-    /// The requester's email address; the passkey is bound to it.
-    pub email: String,
+    /// From [`EmailVerified`]; the passkey is bound to the verified address.
+    pub email_token: String,
     /// Name shown by the passkey manager.
     pub display_name: String,
 }
@@ -153,8 +205,16 @@ pub enum ErrorCode {
     CredentialUnknown,
     /// The request's email differs from the one the passkey is bound to.
     EmailMismatch,
-    /// Too many requests; try again later.
+    /// Too many requests; try again after `Retry-After` seconds.
     RateLimited,
+    /// The email code is wrong; see [`ApiError::attempts_left`].
+    CodeIncorrect,
+    /// The email code expired, was already used, or never existed.
+    CodeExpired,
+    /// Too many wrong codes; ask for a new one.
+    TooManyAttempts,
+    /// Passkey creation needs a valid, unused email token.
+    EmailNotVerified,
     /// No such resource.
     NotFound,
     /// Method not allowed on this resource.
@@ -165,7 +225,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, so clients can prove they have text for each.
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::MalformedJson,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::PayloadTooLarge,
@@ -178,6 +238,10 @@ impl ErrorCode {
         ErrorCode::CredentialUnknown,
         ErrorCode::EmailMismatch,
         ErrorCode::RateLimited,
+        ErrorCode::CodeIncorrect,
+        ErrorCode::CodeExpired,
+        ErrorCode::TooManyAttempts,
+        ErrorCode::EmailNotVerified,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::Internal,
@@ -194,4 +258,7 @@ pub struct ApiError {
     /// Per-field problems for [`ErrorCode::InvalidRequest`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
+    /// Code attempts left, for [`ErrorCode::CodeIncorrect`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts_left: Option<u32>,
 }

@@ -2,7 +2,7 @@
 
 use recordpass_request::{
     Lang, RecordKind, RecordsRequest,
-    api::{Registered, RegistrationStarted, SigningStarted},
+    api::{EmailCodeSent, EmailVerified, Registered, RegistrationStarted, SigningStarted},
 };
 use recordpass_tests::{SITE_ID, SITE_ORIGIN, TestVerifier};
 use reqwest::StatusCode;
@@ -62,23 +62,68 @@ impl<'a> Requester<'a> {
         self.post_from(Some(SITE_ORIGIN), path, body).await
     }
 
-    /// Starts passkey creation for `email`.
+    /// Asks for a code for `email`; returns status and body.
+    pub async fn send_code(&self, email: &str) -> (StatusCode, Value) {
+        let body = json!({"site_id": SITE_ID, "email": email, "lang": "en"});
+        self.post("/api/v1/email-codes", &body).await
+    }
+
+    /// Asks for a code for `email` and expects `202`.
+    pub async fn code_sent(&self, email: &str) -> EmailCodeSent {
+        let (status, body) = self.send_code(email).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        serde_json::from_value(body).expect("EmailCodeSent")
+    }
+
+    /// Submits `code` for a verification; returns status and body.
+    pub async fn verify_code(&self, verification_id: &str, code: &str) -> (StatusCode, Value) {
+        let path = format!("/api/v1/email-codes/{verification_id}/verify");
+        self.post(&path, &json!({"code": code})).await
+    }
+
+    /// Proves control of `email` the way a person does: ask for a code, read
+    /// it from the email the verifier sent over SMTP, type it in.
+    pub async fn email_token(&self, email: &str) -> String {
+        let sent = self.code_sent(email).await;
+        let code = self
+            .verifier
+            .smtp
+            .take_for(email)
+            .await
+            .code()
+            .expect("code in the email");
+        let (status, body) = self.verify_code(&sent.verification_id, &code).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        serde_json::from_value::<EmailVerified>(body)
+            .expect("EmailVerified")
+            .email_token
+    }
+
+    /// Starts passkey creation with an email token; returns status and body.
+    pub async fn start_registration_with(&self, email_token: &str) -> (StatusCode, Value) {
+        let body = json!({"site_id": SITE_ID, "email_token": email_token, "display_name": "Ana María Pérez"});
+        self.post("/api/v1/registrations", &body).await
+    }
+
+    /// Verifies `email`, then starts passkey creation for it.
     pub async fn start_registration(&self, email: &str) -> RegistrationStarted {
-        let body = json!({"site_id": SITE_ID, "email": email, "display_name": "Ana María Pérez"});
-        let (status, body) = self.post("/api/v1/registrations", &body).await;
+        let token = self.email_token(email).await;
+        let (status, body) = self.start_registration_with(&token).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         serde_json::from_value(body).expect("RegistrationStarted")
     }
 
-    /// Creates a passkey for `email`, returning its credential id.
+    /// Verifies `email` and creates a passkey for it, returning its credential id.
     pub async fn register(&mut self, email: &str) -> String {
         let started = self.start_registration(email).await;
-        let credential = self
-            .passkey
-            .do_registration(site_origin(), started.options)
-            .expect("soft passkey registers");
+        self.finish_registration(&started).await
+    }
+
+    /// Creates the passkey for a started registration, returning its credential id.
+    pub async fn finish_registration(&mut self, started: &RegistrationStarted) -> String {
+        let credential = self.passkey_registration(started);
         let path = format!("/api/v1/registrations/{}/finish", started.ceremony_id);
-        let (status, body) = self.post(&path, &json!({"credential": credential})).await;
+        let (status, body) = self.post(&path, &credential).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         serde_json::from_value::<Registered>(body)
             .expect("Registered")

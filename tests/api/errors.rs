@@ -33,13 +33,19 @@ fn assert_error(status: StatusCode, body: &Value, want_status: u16, want_code: &
 async fn pages_from_unconfigured_origins_are_refused() {
     let verifier = TestVerifier::start().await;
     let mut ana = Requester::new(&verifier);
-    let body = json!({"site_id": SITE_ID, "email": "ana@example.org", "display_name": "Ana"});
+    let token = ana.email_token("ana@example.org").await;
+    let registration = json!({"site_id": SITE_ID, "email_token": token, "display_name": "Ana"});
+    let code = json!({"site_id": SITE_ID, "email": "ana@example.org", "lang": "en"});
     for origin in [
         Some("https://evil.example"),
         Some("http://localhost:8082"),
         None,
     ] {
-        let (status, reply) = ana.post_from(origin, "/api/v1/registrations", &body).await;
+        let (status, reply) = ana
+            .post_from(origin, "/api/v1/registrations", &registration)
+            .await;
+        assert_error(status, &reply, 403, "origin_not_allowed");
+        let (status, reply) = ana.post_from(origin, "/api/v1/email-codes", &code).await;
         assert_error(status, &reply, 403, "origin_not_allowed");
     }
     assert_eq!(
@@ -177,8 +183,7 @@ async fn invalid_fields_are_reported_per_field() {
             {"field": "records", "problem": "required"},
         ])
     );
-    let bad_email = json!({"site_id": SITE_ID, "email": "not-an-email", "display_name": "Ana"});
-    let (status, body) = ana.post("/api/v1/registrations", &bad_email).await;
+    let (status, body) = ana.send_code("not-an-email").await;
     assert_error(status, &body, 422, "invalid_request");
     assert_eq!(body["fields"][0]["field"], "email");
     assert_eq!(

@@ -76,3 +76,55 @@ async fn widget_routes_say_not_found_until_the_widget_is_built() {
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
     }
 }
+
+#[tokio::test]
+async fn the_demo_outbox_exists_only_in_demo_mode() {
+    let verifier = TestVerifier::start().await;
+    let http = reqwest::Client::new();
+    let resp = http
+        .get(verifier.url("/demo/outbox"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        resp.json::<Value>().await.expect("json")["code"],
+        "not_found"
+    );
+
+    let demo = TestVerifier::start_demo().await;
+    let sent = http
+        .post(demo.url("/api/v1/email-codes"))
+        .header("Origin", SITE_ORIGIN)
+        .json(
+            &serde_json::json!({"site_id": "riverside", "email": "a&b@example.org", "lang": "es"}),
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(sent.status(), StatusCode::ACCEPTED);
+    // The message is stored by a background task.
+    let mut page = String::new();
+    for _ in 0..50 {
+        let resp = http
+            .get(demo.url("/demo/outbox"))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(
+            resp.headers()["content-security-policy"],
+            "default-src 'none'"
+        );
+        page = resp.text().await.expect("html");
+        if page.contains("data-testid=\"message\"") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(page.contains("To: a&amp;b@example.org"), "{page}");
+    assert!(
+        page.contains("Su código para la solicitud de registros de Riverside General Hospital es ")
+    );
+    assert_eq!(demo.smtp.all().len(), 0, "demo mode sends nothing");
+}

@@ -3,6 +3,8 @@
 //! One binary, several modules: each extra test binary is another slow link.
 
 mod client;
+mod email;
 mod errors;
+mod evidence;
 mod flow;
 mod http_surface;

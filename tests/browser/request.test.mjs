@@ -1,7 +1,8 @@
 // End to end, in headless Chromium: a hospital page on one origin embeds the
-// widget from the verifier on another; a requester fills in the form, creates a
-// passkey (CDP virtual authenticator), signs, and gets a request number; the
-// verifier's CLI then shows the stored, signed request.
+// widget from the verifier on another; a requester fills in the form, confirms
+// their email with the code the verifier sends over SMTP (to a receiver this
+// test runs), creates a passkey (CDP virtual authenticator), signs, and gets a
+// request number; the verifier's CLI then shows the stored, signed request.
 //
 // Run by `cargo xtask test`, which builds everything first and passes:
 //   RECORDPASS_VERIFIER_BIN  the verifier binary
@@ -19,6 +20,7 @@ import readline from 'node:readline';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
+import { decodeQuotedPrintable, startSmtp } from './smtp.mjs';
 
 const repo = path.resolve(import.meta.dirname, '..', '..');
 const VERIFIER_BIN =
@@ -60,8 +62,15 @@ test('a requester signs a records request on a hospital page', { timeout: 180_00
     const site = await startSite();
     cleanups.push(() => new Promise((resolve) => site.server.close(resolve)));
 
+    const smtp = await startSmtp();
+    cleanups.push(smtp.close);
+
     const config = path.join(tmp, 'recordpass.toml');
-    await fs.writeFile(config, verifierConfig({ database: path.join(tmp, 'recordpass.db'), siteOrigin: site.origin }));
+    await fs.writeFile(config, verifierConfig({
+      database: path.join(tmp, 'recordpass.db'),
+      siteOrigin: site.origin,
+      smtpPort: smtp.port,
+    }));
     const verifier = await startVerifier(config, log);
     cleanups.push(verifier.stop);
 
@@ -114,6 +123,23 @@ test('a requester signs a records request on a hospital page', { timeout: 180_00
     await widget('record-lab_results').check();
     await widget('review').click();
 
+    // "Check your email": the code arrives over SMTP; one wrong try first.
+    const mail = await smtp.next(PATIENT.email);
+    const text = decodeQuotedPrintable(mail.data);
+    const code = /records request code is (\d{6})\./.exec(text)?.[1];
+    assert.ok(code, `the email carries a 6-digit code:\n${text}`);
+    assert.ok(!text.includes(PATIENT.name) && !text.includes(PATIENT.dateOfBirth), 'no health details in the email');
+    const input = widget('email-code');
+    assert.equal(await input.getAttribute('inputmode'), 'numeric');
+    assert.equal(await input.getAttribute('autocomplete'), 'one-time-code');
+    await input.fill(code === '000000' ? '111111' : '000000');
+    await widget('verify-code').click();
+    await widget('code-error').waitFor({ state: 'visible' });
+    assert.match(await widget('code-error').innerText(), /4 more tries/);
+    assert.equal(await input.getAttribute('aria-invalid'), 'true');
+    await input.fill(code);
+    await widget('verify-code').click();
+
     const statement = await widget('statement').innerText();
     for (const part of [PATIENT.name, PATIENT.dateOfBirth, PATIENT.email, HOSPITAL]) {
       assert.ok(statement.includes(part), `the statement shows ${part}:\n${statement}`);
@@ -144,7 +170,10 @@ test('a requester signs a records request on a hospital page', { timeout: 180_00
     const words = (text) => text.replace(/\s+/g, ' ').trim();
     assert.ok(words(statement).includes(words(stored.document.statement)), 'the signed statement is the one shown');
 
-    assert.deepEqual(problems, [], 'no errors in the page');
+    // The one wrong code was answered 400 on purpose; nothing else may fail.
+    const expected = (p) => /^HTTP 400: .*\/api\/v1\/email-codes\/[^/]+\/verify$/.test(p);
+    assert.equal(problems.filter(expected).length, 1, 'the wrong code was refused once');
+    assert.deepEqual(problems.filter((p) => !expected(p) && !/status of 400/.test(p)), [], 'no errors in the page');
     const allowed = new Set([site.origin, verifier.url]);
     const foreign = requested.filter((url) => !allowed.has(new URL(url).origin));
     assert.deepEqual(foreign, [], 'the page talks only to itself and the verifier');
@@ -160,7 +189,7 @@ test('a requester signs a records request on a hospital page', { timeout: 180_00
 });
 
 /** A verifier config like verifier/recordpass.example.toml, on a free port. */
-function verifierConfig({ database, siteOrigin }) {
+function verifierConfig({ database, siteOrigin, smtpPort }) {
   const str = JSON.stringify; // TOML basic strings accept JSON's escapes.
   return `listen = "127.0.0.1:0"
 database_url = ${str(`sqlite://${database}`)}
@@ -176,6 +205,15 @@ id = "demo"
 name = ${str(HOSPITAL)}
 him_phone = "+1 (555) 010-0100"
 origins = [${str(siteOrigin)}]
+
+[email]
+mode = "smtp"
+
+[smtp]
+host = "127.0.0.1"
+port = ${smtpPort}
+tls = "none"
+from = ${str(`${HOSPITAL} <records@localhost>`)}
 `;
 }
 

@@ -1,9 +1,11 @@
 //! Shared state and the server's lifecycle.
 
-use std::{future::Future, sync::Arc};
+use std::{future::Future, net::SocketAddr, sync::Arc};
 use tokio::net::TcpListener;
 
-use crate::{Clock, Config, Error, Passkeys, Store, assets::Assets, routes};
+use crate::{
+    Clock, Config, Error, Passkeys, Store, assets::Assets, email::Email, routes, seal::SealKey,
+};
 
 /// Everything a request handler needs; cheap to clone.
 #[derive(Clone)]
@@ -18,6 +20,10 @@ pub struct AppState {
     pub assets: Arc<Assets>,
     /// Time source.
     pub clock: Clock,
+    /// The key that seals evidence bundles.
+    pub seal: Arc<SealKey>,
+    /// Sends email verification codes.
+    pub email: Arc<Email>,
 }
 
 impl AppState {
@@ -27,12 +33,16 @@ impl AppState {
         let store = Store::open(&config.database_url).await?;
         let passkeys = Arc::new(Passkeys::new(&config)?);
         let assets = Arc::new(Assets::load(&config.widget_dir));
+        let seal = Arc::new(SealKey::load(&config, &store).await?);
+        let email = Arc::new(Email::new(&config, clock.clone())?);
         Ok(AppState {
             config: Arc::new(config),
             store,
             passkeys,
             assets,
             clock,
+            seal,
+            email,
         })
     }
 }
@@ -44,8 +54,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     let app = routes::router(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| Error::Internal(format!("server: {e}")))
+    // The peer address is recorded with each signature (and used by rate limits).
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(|e| Error::Internal(format!("server: {e}")))
 }

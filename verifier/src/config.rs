@@ -20,6 +20,14 @@ pub struct Config {
     /// Public base URL of this verifier; defaults to `http://localhost:<port>`.
     #[serde(default)]
     pub public_url: Option<Url>,
+    /// Record the rightmost `X-Forwarded-For` address as the client's; only
+    /// behind exactly one reverse proxy that sets it.
+    #[serde(default)]
+    pub trust_forwarded_for: bool,
+    /// Ed25519 PKCS#8 PEM key that seals evidence bundles; without it a key is
+    /// generated and kept in the database (demo only).
+    #[serde(default)]
+    pub seal_key_file: Option<PathBuf>,
     /// Lifetime of a passkey ceremony, in seconds.
     #[serde(default = "default_ceremony_ttl")]
     pub ceremony_ttl_secs: u64,
@@ -27,6 +35,104 @@ pub struct Config {
     pub relying_party: RelyingParty,
     /// Websites that embed the widget.
     pub sites: Vec<Site>,
+    /// How email verification codes are delivered.
+    pub email: Email,
+    /// The SMTP relay, for `email.mode = "smtp"`.
+    #[serde(default)]
+    pub smtp: Option<Smtp>,
+    /// Rate limits.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// Email verification settings (`[email]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Email {
+    /// Where codes go.
+    pub mode: EmailMode,
+    /// File with the secret key (at least 32 bytes) codes are hashed with. Every
+    /// instance must share it; without it each process draws its own, so a code
+    /// can only be checked by the instance that sent it.
+    #[serde(default)]
+    pub code_key_file: Option<PathBuf>,
+}
+
+/// Where verification codes go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EmailMode {
+    /// A real SMTP relay (`[smtp]`).
+    Smtp,
+    /// Nowhere: shown on `GET /demo/outbox`. Local demos only.
+    DemoOutbox,
+}
+
+/// The SMTP relay (`[smtp]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Smtp {
+    /// Relay host name.
+    pub host: String,
+    /// Port; defaults to 587 (`starttls`), 465 (`tls`) or 25 (`none`).
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// Transport security.
+    pub tls: SmtpTls,
+    /// Sender, e.g. `Riverside General Hospital <records@example-hospital.org>`.
+    pub from: String,
+    /// Login name, if the relay needs one.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// File holding the password (never the password itself).
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// Connection and command timeout, in seconds.
+    #[serde(default = "default_smtp_timeout")]
+    pub timeout_secs: u64,
+}
+
+/// SMTP transport security.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS, which is required.
+    Starttls,
+    /// TLS from the first byte (SMTPS).
+    Tls,
+    /// No encryption: only for a relay on this machine.
+    None,
+}
+
+/// Rate limits (`[limits]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Sustained API `POST`s per second per client address (in memory, per instance).
+    pub posts_per_second: u32,
+    /// `POST`s a client may make in a burst.
+    pub posts_burst: u32,
+    /// Codes sent to one address per `codes_per_address_window_secs` (shared, in the database).
+    pub codes_per_address: u32,
+    /// Window of `codes_per_address`.
+    pub codes_per_address_window_secs: u64,
+    /// Codes one client address may ask for per `codes_per_client_window_secs` (shared).
+    pub codes_per_client: u32,
+    /// Window of `codes_per_client`.
+    pub codes_per_client_window_secs: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            posts_per_second: 1,
+            posts_burst: 20,
+            codes_per_address: 3,
+            codes_per_address_window_secs: 15 * 60,
+            codes_per_client: 10,
+            codes_per_client_window_secs: 60 * 60,
+        }
+    }
 }
 
 /// The WebAuthn relying party (the hospital's domain).
@@ -61,6 +167,19 @@ fn default_ceremony_ttl() -> u64 {
     300
 }
 
+fn default_smtp_timeout() -> u64 {
+    20
+}
+
+/// `localhost` or a loopback address.
+fn is_local_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 impl Config {
     /// Reads `path`, applies environment overrides and checks consistency.
     pub fn load(path: &std::path::Path) -> Result<Config, Error> {
@@ -86,6 +205,26 @@ impl Config {
         }
         if let Some(v) = var("RECORDPASS_PUBLIC_URL") {
             self.public_url = Some(v.parse().map_err(|e| bad("RECORDPASS_PUBLIC_URL", &e))?);
+        }
+        if let Some(v) = var("RECORDPASS_SEAL_KEY_FILE") {
+            self.seal_key_file = Some(v.into());
+        }
+        if let Some(v) = var("RECORDPASS_EMAIL_CODE_KEY_FILE") {
+            self.email.code_key_file = Some(v.into());
+        }
+        if let Some(smtp) = &mut self.smtp {
+            if let Some(v) = var("RECORDPASS_SMTP_HOST") {
+                smtp.host = v;
+            }
+            if let Some(v) = var("RECORDPASS_SMTP_PORT") {
+                smtp.port = Some(v.parse().map_err(|e| bad("RECORDPASS_SMTP_PORT", &e))?);
+            }
+            if let Some(v) = var("RECORDPASS_SMTP_USERNAME") {
+                smtp.username = Some(v);
+            }
+            if let Some(v) = var("RECORDPASS_SMTP_PASSWORD_FILE") {
+                smtp.password_file = Some(v.into());
+            }
         }
         Ok(())
     }
@@ -127,7 +266,34 @@ impl Config {
         if self.ceremony_ttl_secs == 0 {
             return Err(Error::Config("ceremony_ttl_secs must be positive".into()));
         }
-        Ok(())
+        self.check_email()?;
+        self.limits.check()
+    }
+
+    /// SMTP must be complete and encrypted off this machine; the demo outbox
+    /// (which shows codes to anyone) only runs with a local relying party.
+    fn check_email(&self) -> Result<(), Error> {
+        match (self.email.mode, &self.smtp) {
+            (EmailMode::Smtp, None) => Err(Error::Config(
+                "email.mode = \"smtp\" needs an [smtp] section".into(),
+            )),
+            (EmailMode::Smtp, Some(smtp)) => smtp.check(),
+            (EmailMode::DemoOutbox, _) => {
+                let local_url = |url: &Url| url.host_str().is_some_and(is_local_host);
+                let production = !is_local_host(&self.relying_party.id)
+                    || !self.all_origins().iter().all(local_url)
+                    || self.public_url.as_ref().is_some_and(|u| !local_url(u));
+                if production {
+                    return Err(Error::Config(
+                        "email.mode = \"demo-outbox\" shows every code on a public page: it is only \
+                         allowed with relying_party.id = \"localhost\" and localhost origins; \
+                         configure [smtp] and email.mode = \"smtp\""
+                            .into(),
+                    ));
+                }
+                Ok(())
+            }
+        }
     }
 
     /// The site with `id`, if configured.
@@ -149,6 +315,70 @@ impl Config {
     /// Ceremony lifetime.
     pub fn ceremony_ttl(&self) -> Duration {
         Duration::from_secs(self.ceremony_ttl_secs)
+    }
+
+    /// The public base URL, defaulting to `http://localhost:<port>`.
+    pub fn public_base_url(&self) -> String {
+        self.public_url
+            .as_ref()
+            .map(|u| u.as_str().trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| format!("http://localhost:{}", self.listen.port()))
+    }
+}
+
+impl Smtp {
+    fn check(&self) -> Result<(), Error> {
+        if self.tls == SmtpTls::None && !is_local_host(&self.host) {
+            return Err(Error::Config(format!(
+                "smtp.tls = \"none\" is only allowed for a relay on this machine, not {:?}",
+                self.host
+            )));
+        }
+        if self.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(Error::Config(format!(
+                "smtp.from {:?} is not an email address",
+                self.from
+            )));
+        }
+        if self.username.is_some() != self.password_file.is_some() {
+            return Err(Error::Config(
+                "smtp.username and smtp.password_file go together".into(),
+            ));
+        }
+        if self.timeout_secs == 0 {
+            return Err(Error::Config("smtp.timeout_secs must be positive".into()));
+        }
+        Ok(())
+    }
+
+    /// The configured port, or the usual one for the TLS mode.
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(match self.tls {
+            SmtpTls::Starttls => 587,
+            SmtpTls::Tls => 465,
+            SmtpTls::None => 25,
+        })
+    }
+}
+
+impl Limits {
+    fn check(&self) -> Result<(), Error> {
+        let counts = [
+            self.posts_per_second,
+            self.posts_burst,
+            self.codes_per_address,
+            self.codes_per_client,
+        ];
+        let windows = [
+            self.codes_per_address_window_secs,
+            self.codes_per_client_window_secs,
+        ];
+        if counts.contains(&0) || windows.contains(&0) {
+            return Err(Error::Config(
+                "every [limits] value must be positive".into(),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -176,6 +406,12 @@ mod tests {
         name = "Example Hospital"
         him_phone = "555"
         origins = ["https://www.example-hospital.org"]
+        [email]
+        mode = "smtp"
+        [smtp]
+        host = "smtp.example-hospital.org"
+        tls = "starttls"
+        from = "Records <records@example-hospital.org>"
     "#;
 
     fn parse(extra: &str) -> Result<Config, Error> {
@@ -209,6 +445,53 @@ mod tests {
                 .apply_env(|k| (k == "RECORDPASS_LISTEN").then(|| "nope".into()))
                 .is_err()
         );
+    }
+
+    /// A local demo configuration with `email`.
+    fn local(email: &str, rp: &str, origin: &str) -> Result<Config, Error> {
+        let text = format!(
+            "listen = \"127.0.0.1:0\"\ndatabase_url = \"sqlite::memory:\"\n\
+             [relying_party]\nid = \"{rp}\"\nname = \"R\"\n\
+             [[sites]]\nid = \"demo\"\nname = \"R\"\nhim_phone = \"1\"\norigins = [\"{origin}\"]\n{email}"
+        );
+        let config: Config = toml::from_str(&text).map_err(|e| Error::Config(e.to_string()))?;
+        config.check().map(|()| config)
+    }
+
+    #[test]
+    fn the_demo_outbox_is_refused_with_a_production_relying_party() {
+        let demo = "[email]\nmode = \"demo-outbox\"\n";
+        assert!(local(demo, "localhost", "http://localhost:8081").is_ok());
+        for (rp, origin) in [
+            ("example-hospital.org", "https://www.example-hospital.org"),
+            ("localhost", "https://records.localhost"),
+        ] {
+            let err = local(demo, rp, origin).expect_err("refused");
+            assert!(err.to_string().contains("demo-outbox"), "{err}");
+        }
+        let mut config = local(demo, "localhost", "http://localhost:8081").expect("valid");
+        config.public_url = Some(Url::parse("https://records.example-hospital.org").expect("url"));
+        assert!(
+            config.check().is_err(),
+            "a public verifier URL is production too"
+        );
+    }
+
+    #[test]
+    fn smtp_must_be_encrypted_off_this_machine() {
+        assert!(parse("").is_ok());
+        let plain = |host: &str| {
+            let mut config = parse("").expect("valid");
+            if let Some(smtp) = &mut config.smtp {
+                smtp.host = host.into();
+                smtp.tls = SmtpTls::None;
+            }
+            config.check()
+        };
+        assert!(plain("127.0.0.1").is_ok() && plain("localhost").is_ok());
+        assert!(plain("smtp.example-hospital.org").is_err());
+        let no_smtp = "[email]\nmode = \"smtp\"\n";
+        assert!(local(no_smtp, "localhost", "http://localhost:8081").is_err());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use axum::{
     Json,
     extract::rejection::JsonRejection,
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use recordpass_request::{
@@ -51,6 +51,27 @@ pub enum Error {
     /// The request's email is not the one the passkey is bound to.
     #[error("The email address differs from the one this passkey was created for.")]
     EmailMismatch,
+    /// The email code is wrong.
+    #[error("That code is not right. Check the latest email and try again.")]
+    CodeIncorrect {
+        /// Attempts left for this code.
+        attempts_left: u32,
+    },
+    /// The email code expired, was used, or never existed.
+    #[error("This code has expired or was already used; ask for a new one.")]
+    CodeExpired,
+    /// Too many wrong codes.
+    #[error("Too many wrong codes; ask for a new one.")]
+    TooManyAttempts,
+    /// Registration without a valid, unused email token.
+    #[error("Confirm your email address with a code first.")]
+    EmailNotVerified,
+    /// A rate limit was hit.
+    #[error("Too many requests; try again later.")]
+    RateLimited {
+        /// Seconds until a retry can succeed (the `Retry-After` header).
+        retry_after_secs: u64,
+    },
     /// No route.
     #[error("There is nothing at this address.")]
     NotFound,
@@ -63,6 +84,9 @@ pub enum Error {
     /// Migration failure.
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// An evidence bundle cannot be built or read.
+    #[error("evidence: {0}")]
+    Evidence(String),
     /// Any other server-side failure (details go to the log only).
     #[error("internal: {0}")]
     Internal(String),
@@ -92,9 +116,14 @@ impl Error {
             }
             CredentialUnknown => (StatusCode::BAD_REQUEST, ErrorCode::CredentialUnknown),
             EmailMismatch => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::EmailMismatch),
+            CodeIncorrect { .. } => (StatusCode::BAD_REQUEST, ErrorCode::CodeIncorrect),
+            CodeExpired => (StatusCode::GONE, ErrorCode::CodeExpired),
+            TooManyAttempts => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyAttempts),
+            EmailNotVerified => (StatusCode::FORBIDDEN, ErrorCode::EmailNotVerified),
+            RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
             NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed),
-            Config(_) | Database(_) | Migrate(_) | Internal(_) => {
+            Config(_) | Database(_) | Migrate(_) | Evidence(_) | Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
             }
         }
@@ -114,10 +143,15 @@ impl Error {
             Error::InvalidRequest(fields) => fields.clone(),
             _ => Vec::new(),
         };
+        let attempts_left = match self {
+            Error::CodeIncorrect { attempts_left } => Some(*attempts_left),
+            _ => None,
+        };
         ApiError {
             code,
             message,
             fields,
+            attempts_left,
         }
     }
 }
@@ -130,7 +164,14 @@ impl IntoResponse for Error {
         } else {
             tracing::info!(code = ?code, "request refused");
         }
-        (status, Json(self.to_api_error())).into_response()
+        let mut response = (status, Json(self.to_api_error())).into_response();
+        if let Error::RateLimited { retry_after_secs } = self {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after_secs.max(1)),
+            );
+        }
+        response
     }
 }
 
@@ -174,6 +215,21 @@ mod tests {
                 ErrorCode::PasskeyRejected,
             ),
             (Error::CeremonyExpired, 410, ErrorCode::CeremonyExpired),
+            (
+                Error::CodeIncorrect { attempts_left: 2 },
+                400,
+                ErrorCode::CodeIncorrect,
+            ),
+            (Error::CodeExpired, 410, ErrorCode::CodeExpired),
+            (Error::TooManyAttempts, 429, ErrorCode::TooManyAttempts),
+            (Error::EmailNotVerified, 403, ErrorCode::EmailNotVerified),
+            (
+                Error::RateLimited {
+                    retry_after_secs: 3,
+                },
+                429,
+                ErrorCode::RateLimited,
+            ),
             (
                 Error::Internal("secret detail".into()),
                 500,

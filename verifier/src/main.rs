@@ -1,8 +1,14 @@
-//! `recordpass-verifier`: serve the verifier, list submissions, print the embed snippet.
+//! `recordpass-verifier`: serve the verifier, list and export submissions,
+//! verify evidence bundles offline, print the embed snippet.
 
 use clap::{Parser, Subcommand};
 use recordpass_request::SignedDocument;
-use recordpass_verifier::{AppState, Clock, Config, Error, Store, serve};
+use recordpass_verifier::{
+    AppState, Clock, Config, Error, Store,
+    evidence::{Exporter, to_pretty_json, verify_bundle},
+    seal::{PublishedSealKey, SealKey, SealPublicKey},
+    serve,
+};
 use std::{path::PathBuf, process::ExitCode};
 use tokio::net::TcpListener;
 
@@ -34,6 +40,15 @@ enum Command {
         #[arg(long)]
         base_url: Option<String>,
     },
+    /// Check an evidence bundle offline (needs no configuration, database or network).
+    VerifyBundle {
+        /// The bundle (`recordpass.evidence.v1` JSON).
+        file: PathBuf,
+        /// The verifier's seal key, fetched from its `/.well-known/recordpass-seal-key`
+        /// (that JSON, or the PEM in it).
+        #[arg(long)]
+        seal_key: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -43,6 +58,14 @@ enum SubmissionsCommand {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Write a submission's sealed evidence bundle (see docs/evidence.md).
+    Export {
+        /// Request number, e.g. RP-7K3M-9QXD.
+        number: String,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -72,6 +95,9 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Error> {
+    if let Command::VerifyBundle { file, seal_key } = &cli.command {
+        return verify_bundle_file(file, seal_key.as_deref());
+    }
     let config = Config::load(&cli.config)?;
     match cli.command {
         Command::Serve => {
@@ -90,6 +116,40 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let store = Store::open(&config.database_url).await?;
             list_submissions(&store, json).await
         }
+        Command::Submissions(SubmissionsCommand::Export { number, out }) => {
+            let store = Store::open(&config.database_url).await?;
+            let seal = SealKey::load(&config, &store).await?;
+            let public_url = config.public_base_url();
+            if config.public_url.is_none() {
+                eprintln!(
+                    "note: public_url is not configured; the bundle tells auditors to fetch                      the seal key from {public_url}"
+                );
+            }
+            let exporter = Exporter {
+                rp_id: &config.relying_party.id,
+                public_url: &public_url,
+                seal: &seal,
+            };
+            let bundle = exporter
+                .export(&store, &number, Clock::system().unix())
+                .await?;
+            let text = to_pretty_json(&bundle)?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, text).map_err(|e| {
+                        Error::Internal(format!("cannot write {}: {e}", path.display()))
+                    })?;
+                    eprintln!(
+                        "wrote {} (sealed with key {})",
+                        path.display(),
+                        bundle.seal.key_id
+                    );
+                }
+                None => print!("{text}"),
+            }
+            Ok(())
+        }
+        Command::VerifyBundle { .. } => Ok(()),
         Command::Snippet { base_url } => {
             let assets = recordpass_verifier::assets::Assets::load(&config.widget_dir);
             let base = base_url
@@ -186,4 +246,37 @@ async fn shutdown_signal() {
     let terminate = std::future::pending::<()>();
     tokio::select! { () = ctrl_c => {}, () = terminate => {} }
     tracing::info!("shutting down");
+}
+
+/// Prints every check; fails (non-zero exit) unless all hold.
+fn verify_bundle_file(
+    file: &std::path::Path,
+    seal_key: Option<&std::path::Path>,
+) -> Result<(), Error> {
+    let read = |path: &std::path::Path| {
+        std::fs::read(path)
+            .map_err(|e| Error::Evidence(format!("cannot read {}: {e}", path.display())))
+    };
+    let bundle = read(file)?;
+    let pinned = match seal_key {
+        Some(path) => {
+            let text = String::from_utf8_lossy(&read(path)?).into_owned();
+            let pem = serde_json::from_str::<PublishedSealKey>(&text)
+                .map(|k| k.public_key_pem)
+                .unwrap_or(text);
+            Some(SealPublicKey::from_pem(&pem)?)
+        }
+        None => None,
+    };
+    let report = verify_bundle(&bundle, pinned.as_ref());
+    println!("{report}");
+    if report.ok() {
+        Ok(())
+    } else {
+        Err(Error::Evidence(format!(
+            "{} is not verified: {}",
+            file.display(),
+            report.failed().join(", ")
+        )))
+    }
 }

@@ -4,7 +4,7 @@ use axum::http::HeaderMap;
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use recordpass_request::{
     api::{FinishRegistration, Registered, RegistrationStarted, StartRegistration},
-    validate_email, validate_name,
+    validate_name,
 };
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::Uuid;
@@ -12,6 +12,7 @@ use webauthn_rs::prelude::Uuid;
 use crate::{
     AppState, Error,
     config::Site,
+    email::verification,
     passkeys::{from_json, to_json},
     routes::check_origin,
     store::{Ceremony, CeremonyKind, Store, StoredPasskey},
@@ -23,16 +24,23 @@ use crate::{
 struct RegistrationContext {
     requester_id: Uuid,
     email: String,
+    /// The email verification whose token [`finish`] uses up.
+    #[serde(default)]
+    verification_id: String,
 }
 
-/// Validates the email and name, stores the ceremony and returns browser options.
+/// Checks the email token and name, stores the ceremony and returns browser
+/// options. The passkey is bound to the address the token proves.
 pub async fn start(
     state: &AppState,
     site: &Site,
     body: &StartRegistration,
 ) -> Result<RegistrationStarted, Error> {
-    let email = validate_email(&body.email).map_err(|e| Error::InvalidRequest(vec![e]))?;
     let name = validate_name(&body.display_name).map_err(|e| Error::InvalidRequest(vec![e]))?;
+    let verification::VerifiedEmail {
+        verification_id,
+        email,
+    } = verification::check_token(state, &site.id, &body.email_token).await?;
     let requester_id = Uuid::new_v4();
     let (options, ceremony_state) =
         state
@@ -47,6 +55,7 @@ pub async fn start(
         context: to_json(&RegistrationContext {
             requester_id,
             email,
+            verification_id,
         })?,
         created_at: now,
         expires_at: now + state.config.ceremony_ttl().as_secs() as i64,
@@ -58,8 +67,9 @@ pub async fn start(
     })
 }
 
-/// Consumes the ceremony, verifies the new credential and binds it.
-/// A failed verification still uses the ceremony up.
+/// Consumes the ceremony, verifies the new credential and binds it, using up
+/// the email token in the same transaction. A failed verification still uses
+/// the ceremony up (but not the token).
 pub async fn finish(
     state: &AppState,
     ceremony_id: &str,
@@ -72,14 +82,22 @@ pub async fn finish(
         .await?
         .ok_or(Error::CeremonyExpired)?;
     let verified = verify(state, &ceremony, headers, body);
-    let key = match verified {
+    let (key, verification_id) = match verified {
         Ok(key) => key,
         Err(e) => {
             tx.commit().await?;
             return Err(e);
         }
     };
+    let email_verified_at = match verification::consume(&mut tx, &verification_id, now).await {
+        Ok(at) => at,
+        Err(e) => {
+            tx.commit().await?;
+            return Err(e);
+        }
+    };
     Store::add_passkey(&mut tx, &key, now).await?;
+    verification::record(&mut tx, &key.requester_id, email_verified_at).await?;
     tx.commit().await?;
     tracing::info!(site = %ceremony.site_id, "passkey registered");
     Ok(Registered {
@@ -92,7 +110,7 @@ fn verify(
     ceremony: &Ceremony,
     headers: &HeaderMap,
     body: &FinishRegistration,
-) -> Result<StoredPasskey, Error> {
+) -> Result<(StoredPasskey, String), Error> {
     let site = state
         .config
         .site(&ceremony.site_id)
@@ -102,10 +120,11 @@ fn verify(
     let passkey = state
         .passkeys
         .finish_registration(&body.credential, &ceremony.state)?;
-    Ok(StoredPasskey {
+    let key = StoredPasskey {
         credential_id: URL_SAFE_NO_PAD.encode(passkey.cred_id()),
         requester_id: context.requester_id.to_string(),
         email: context.email,
         passkey: to_json(&passkey)?,
-    })
+    };
+    Ok((key, context.verification_id))
 }

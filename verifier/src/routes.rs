@@ -4,17 +4,27 @@ use axum::{
     Json, Router,
     extract::{DefaultBodyLimit, FromRequest, Path, Request, State},
     http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    middleware,
     response::IntoResponse,
     routing::{get, post},
 };
 use recordpass_request::api::{
-    FinishRegistration, FinishSigning, Registered, RegistrationStarted, SigningStarted, SiteInfo,
-    StartRegistration, StartSigning, Submitted,
+    EmailVerified, FinishRegistration, FinishSigning, Registered, RegistrationStarted,
+    SendEmailCode, SigningStarted, SiteInfo, StartRegistration, StartSigning, Submitted,
+    VerifyEmailCode,
 };
 use serde::de::DeserializeOwned;
 use tower_http::{cors::CorsLayer, set_header::SetResponseHeaderLayer, trace::TraceLayer};
 
-use crate::{AppState, Error, assets, config::Site, registration, signing};
+use crate::{
+    AppState, Error, assets,
+    config::Site,
+    email::{self, verification},
+    evidence::ClientInfo,
+    limits::{self, ClientAddr, FloodGuard},
+    registration, seal, signing,
+};
+use std::sync::Arc;
 
 /// Largest JSON body accepted by the API.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -31,15 +41,23 @@ pub fn router(state: AppState) -> Router {
         .allow_origin(origins)
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::CONTENT_TYPE])
+        .expose_headers([header::RETRY_AFTER])
         .max_age(std::time::Duration::from_secs(600));
+    let flood = Arc::new(FloodGuard::new(
+        &state.config.limits,
+        state.config.trust_forwarded_for,
+    ));
 
     let api = Router::new()
         .route("/sites/{site}", get(site_info))
+        .route("/email-codes", post(send_email_code))
+        .route("/email-codes/{id}/verify", post(verify_email_code))
         .route("/registrations", post(start_registration))
         .route("/registrations/{id}/finish", post(finish_registration))
         .route("/signatures", post(start_signing))
         .route("/signatures/{id}/finish", post(finish_signing))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(flood, limits::flood_guard))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
@@ -48,6 +66,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .merge(assets::routes())
+        .route(seal::SEAL_KEY_PATH, get(seal_key))
+        .route("/demo/outbox", get(email::outbox::page))
         .fallback(|| async { Error::NotFound })
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(cors)
@@ -102,6 +122,26 @@ async fn site_info(
     }))
 }
 
+async fn send_email_code(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: ClientAddr,
+    ApiJson(body): ApiJson<SendEmailCode>,
+) -> Result<impl IntoResponse, Error> {
+    let site = site(&state, &body.site_id)?;
+    check_origin(&headers, site)?;
+    let sent = verification::send(&state, site, &body, client).await?;
+    Ok((StatusCode::ACCEPTED, Json(sent)))
+}
+
+async fn verify_email_code(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<VerifyEmailCode>,
+) -> Result<Json<EmailVerified>, Error> {
+    Ok(Json(verification::verify(&state, &id, &body).await?))
+}
+
 async fn start_registration(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -137,14 +177,26 @@ async fn finish_signing(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
+    client: ClientInfo,
     ApiJson(body): ApiJson<FinishSigning>,
 ) -> Result<impl IntoResponse, Error> {
     let (submitted, created): (Submitted, bool) =
-        signing::finish(&state, &id, &headers, &body).await?;
+        signing::finish(&state, &id, &headers, &client, &body).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
     Ok((status, Json(submitted)))
+}
+
+/// The public key that verifies evidence-bundle seals (`docs/evidence.md`).
+async fn seal_key(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=300"),
+        )],
+        Json(state.seal.public().published()),
+    )
 }

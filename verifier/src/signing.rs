@@ -15,6 +15,7 @@ use webauthn_rs::prelude::Passkey;
 use crate::{
     AppState, Error,
     config::Site,
+    evidence::{ClientInfo, SigningEvidence},
     passkeys::{from_json, to_json},
     routes::check_origin,
     store::{Ceremony, CeremonyKind, Store, Submission},
@@ -99,6 +100,7 @@ pub async fn finish(
     state: &AppState,
     ceremony_id: &str,
     headers: &HeaderMap,
+    client: &ClientInfo,
     body: &FinishSigning,
 ) -> Result<(Submitted, bool), Error> {
     let now = state.clock.unix();
@@ -113,8 +115,16 @@ pub async fn finish(
     let stored = Store::passkey_json(&mut tx, &context.credential_id).await?;
     let verified = stored
         .ok_or(Error::CredentialUnknown)
-        .and_then(|passkey| verify(state, &ceremony, context, &passkey, headers, body, now));
-    let (mut submission, passkey) = match verified {
+        .and_then(|passkey| verify(state, &ceremony, context, &passkey, headers, body, now))
+        .and_then(|(submission, passkey)| {
+            let evidence = SigningEvidence::capture(
+                client,
+                &from_json(&passkey)?,
+                &submission.authenticator_data,
+            )?;
+            Ok((submission, passkey, evidence))
+        });
+    let (mut submission, passkey, evidence) = match verified {
         Ok(v) => v,
         Err(e) => {
             tx.commit().await?;
@@ -125,6 +135,7 @@ pub async fn finish(
     while !Store::insert_submission(&mut tx, &submission).await? {
         submission.request_number = request_number();
     }
+    Store::insert_evidence(&mut tx, &submission.request_number, &evidence).await?;
     tx.commit().await?;
     tracing::info!(site = %submission.site_id, number = %submission.request_number, "request signed and stored");
     Ok((submitted(&submission)?, true))

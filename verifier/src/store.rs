@@ -9,7 +9,7 @@ use sqlx::{
 };
 use std::{str::FromStr, time::Duration};
 
-use crate::Error;
+use crate::{Error, evidence::SigningEvidence};
 
 /// Unix time in seconds; passed in so expiry is testable.
 pub type UnixTime = i64;
@@ -351,5 +351,98 @@ fn submission_from_row(r: &sqlx::sqlite::SqliteRow) -> Submission {
         signature: r.get("signature"),
         user_verified: r.get("user_verified"),
         received_at: r.get("received_at"),
+    }
+}
+
+/// Evidence bundles: what is captured at signing, and the seal key.
+impl Store {
+    /// Stores the evidence captured with submission `number` (same transaction).
+    pub async fn insert_evidence(
+        conn: &mut SqliteConnection,
+        number: &str,
+        e: &SigningEvidence,
+    ) -> Result<(), Error> {
+        sqlx::query(
+            "INSERT INTO submission_evidence (request_number, client_ip, user_agent,
+                 public_key_cose, aaguid, flags, sign_count, verifier_version)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(number)
+        .bind(&e.client_ip)
+        .bind(&e.user_agent)
+        .bind(&e.public_key_cose)
+        .bind(&e.aaguid)
+        .bind(i64::from(e.flags))
+        .bind(i64::from(e.sign_count))
+        .bind(&e.verifier_version)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    /// One submission by request number.
+    pub async fn submission(&self, number: &str) -> Result<Option<Submission>, Error> {
+        let row = sqlx::query(&format!("{SELECT_SUBMISSION} WHERE request_number = ?"))
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(submission_from_row))
+    }
+
+    /// The evidence captured with submission `number`.
+    pub async fn signing_evidence(&self, number: &str) -> Result<Option<SigningEvidence>, Error> {
+        let row = sqlx::query(
+            "SELECT client_ip, user_agent, public_key_cose, aaguid, flags, sign_count,
+                 verifier_version FROM submission_evidence WHERE request_number = ?",
+        )
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let flags: i64 = r.get("flags");
+        let sign_count: i64 = r.get("sign_count");
+        let corrupt = |what: &str| Error::Internal(format!("stored evidence: {what}"));
+        Ok(Some(SigningEvidence {
+            client_ip: r.get("client_ip"),
+            user_agent: r.get("user_agent"),
+            public_key_cose: r.get("public_key_cose"),
+            aaguid: r.get("aaguid"),
+            flags: u8::try_from(flags).map_err(|_| corrupt("flags"))?,
+            sign_count: u32::try_from(sign_count).map_err(|_| corrupt("sign_count"))?,
+            verifier_version: r.get("verifier_version"),
+        }))
+    }
+
+    /// The email address a requester gave when creating their passkey.
+    pub async fn requester_email(&self, requester_id: &str) -> Result<Option<String>, Error> {
+        Ok(
+            sqlx::query_scalar("SELECT email FROM requesters WHERE id = ?")
+                .bind(requester_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// The seal key kept in the database: the first one stored, inserting
+    /// `(key_id, pem)` if there is none yet (safe when instances start together).
+    pub async fn seal_key_or_insert(&self, key_id: &str, pem: &str) -> Result<String, Error> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO seal_keys (key_id, private_key, created_at)
+             SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM seal_keys)",
+        )
+        .bind(key_id)
+        .bind(pem)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let stored: String = sqlx::query_scalar(
+            "SELECT private_key FROM seal_keys ORDER BY created_at, key_id LIMIT 1",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(stored)
     }
 }

@@ -5,8 +5,9 @@
 use std::rc::Rc;
 
 use recordpass_request::api::{
-    ApiError, FinishRegistration, FinishSigning, Registered, RegistrationStarted, SigningStarted,
-    SiteInfo, StartRegistration, StartSigning, Submitted,
+    ApiError, EmailCodeSent, EmailVerified, FinishRegistration, FinishSigning, Registered,
+    RegistrationStarted, SendEmailCode, SigningStarted, SiteInfo, StartRegistration, StartSigning,
+    Submitted, VerifyEmailCode,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -40,6 +41,24 @@ impl Client {
             None,
         )
         .await
+    }
+
+    /// `POST /api/v1/email-codes`.
+    pub async fn send_email_code(&self, body: &SendEmailCode) -> Result<EmailCodeSent, Failure> {
+        self.post("/api/v1/email-codes", body).await
+    }
+
+    /// `POST /api/v1/email-codes/{id}/verify`.
+    pub async fn verify_email_code(
+        &self,
+        verification_id: &str,
+        body: &VerifyEmailCode,
+    ) -> Result<EmailVerified, Failure> {
+        let path = format!(
+            "/api/v1/email-codes/{}/verify",
+            encode_segment(verification_id)
+        );
+        self.post(&path, body).await
     }
 
     /// `POST /api/v1/registrations`.

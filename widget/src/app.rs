@@ -1,4 +1,5 @@
-//! The widget's state machine: form → review (create passkey, sign) → done.
+//! The widget's state machine: form → check email (6-digit code) → review
+//! (create passkey, sign) → done.
 //!
 //! All text on screen is derived from this state and the current language, so
 //! switching language re-renders everything, including error messages,
@@ -8,8 +9,9 @@ use std::rc::Rc;
 
 use js_sys::Promise;
 use recordpass_request::api::{
-    ErrorCode, FinishRegistration, FinishSigning, Registered, RegistrationStarted, SigningStarted,
-    SiteInfo, StartRegistration, StartSigning, Submitted,
+    EmailCodeSent, EmailVerified, ErrorCode, FinishRegistration, FinishSigning, Registered,
+    RegistrationStarted, SendEmailCode, SigningStarted, SiteInfo, StartRegistration, StartSigning,
+    Submitted, VerifyEmailCode,
 };
 use recordpass_request::{
     Digest, Field, FieldError, Lang, RecordKind, RecordsRequest, SignedDocument, SiteIdentity,
@@ -46,8 +48,62 @@ pub(crate) enum SiteState {
 /// Which screen is shown.
 pub(crate) enum Step {
     Form,
+    Email(EmailCheck),
     Review(Review),
     Done(Done),
+}
+
+/// Seconds before "Send a new code" is offered.
+const RESEND_AFTER_MS: i32 = 30_000;
+
+/// "Check your email": the validated request waits while the requester
+/// proves the address with the code the verifier emailed.
+pub(crate) struct EmailCheck {
+    /// The validated request, reviewed once the address is proven.
+    pub request: RecordsRequest,
+    /// Set once a code is on its way.
+    pub verification_id: Option<String>,
+    /// What the requester typed.
+    pub input: String,
+    /// Where the code is.
+    pub phase: CodePhase,
+    /// A problem with the code, shown next to the field.
+    pub code_error: Option<CodeError>,
+    /// "Send a new code" is offered (30 s after sending, or when the code is spent).
+    pub can_resend: bool,
+    /// A second code was sent.
+    pub resent: bool,
+}
+
+/// Progress of the email code.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CodePhase {
+    /// Asking the verifier to send it.
+    Sending,
+    /// Waiting for the requester to type it.
+    Sent,
+    /// The verifier is checking it.
+    Verifying,
+}
+
+/// Why a typed code was not accepted.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CodeError {
+    /// Not six digits.
+    Format,
+    /// Wrong, with this many attempts left.
+    Incorrect(u32),
+    /// Expired or already used.
+    Expired,
+    /// Out of attempts.
+    TooManyAttempts,
+}
+
+/// Proof of the email address, kept in memory only and used up by the
+/// registration it starts.
+struct EmailProof {
+    email: String,
+    token: String,
 }
 
 /// The validated request as the requester reviews it.
@@ -138,6 +194,7 @@ pub(crate) struct Refs {
     pub date_of_birth: NodeRef,
     pub email: NodeRef,
     pub first_record: NodeRef,
+    pub code: NodeRef,
 }
 
 impl Refs {
@@ -155,6 +212,7 @@ impl Refs {
 enum Focus {
     Heading,
     Summary,
+    Code,
 }
 
 /// Messages of [`App`]. Asynchronous results carry the epoch they were
@@ -174,6 +232,18 @@ pub enum Msg {
     Review,
     /// "Edit my request".
     Edit,
+    /// A code was (or was not) sent.
+    CodeSent(u32, Result<EmailCodeSent, Failure>),
+    /// The code field changed.
+    CodeInput(String),
+    /// "Confirm my email".
+    VerifyCode,
+    /// The verifier accepted (or refused) the code.
+    CodeVerified(u32, Result<EmailVerified, Failure>),
+    /// Time to offer a new code.
+    ResendReady(u32),
+    /// "Send a new code".
+    Resend,
     /// The retry button.
     Retry,
     /// Registration options arrived.
@@ -207,6 +277,7 @@ pub struct App {
     /// Incremented whenever in-flight results become stale.
     pub(crate) epoch: u32,
     credential: Option<Credential>,
+    email_proof: Option<EmailProof>,
     focus: Option<Focus>,
 }
 
@@ -227,6 +298,7 @@ impl Component for App {
             refs: Refs::default(),
             epoch: 0,
             credential: None,
+            email_proof: None,
             focus: None,
         }
     }
@@ -271,6 +343,20 @@ impl Component for App {
                 self.step = Step::Form;
                 self.focus = Some(Focus::Heading);
             }
+            Msg::CodeSent(epoch, result) if epoch == self.epoch => self.code_sent(ctx, result),
+            Msg::CodeInput(value) => match &mut self.step {
+                Step::Email(check) => check.input = value,
+                _ => return false,
+            },
+            Msg::VerifyCode => self.verify_code(ctx),
+            Msg::CodeVerified(epoch, result) if epoch == self.epoch => {
+                self.code_verified(ctx, result)
+            }
+            Msg::ResendReady(epoch) if epoch == self.epoch => match &mut self.step {
+                Step::Email(check) => check.can_resend = true,
+                _ => return false,
+            },
+            Msg::Resend => self.send_code(ctx, true),
             Msg::Retry => match self.passkey {
                 Passkey::Stuck(Retry::Registration) => self.start_registration(ctx),
                 Passkey::Stuck(Retry::Signing) => self.start_signing(ctx),
@@ -298,6 +384,7 @@ impl Component for App {
         });
         let step = match &self.step {
             Step::Form => steps::form::view(self, ctx),
+            Step::Email(check) => steps::email::view(self, ctx, check),
             Step::Review(review) => steps::review::view(self, ctx, review),
             Step::Done(done) => steps::done::view(self, done),
         };
@@ -315,6 +402,7 @@ impl Component for App {
         let target = match self.focus.take() {
             Some(Focus::Heading) => &self.refs.heading,
             Some(Focus::Summary) => &self.refs.summary,
+            Some(Focus::Code) => &self.refs.code,
             None => return,
         };
         if let Some(element) = target.cast::<HtmlElement>() {
@@ -353,7 +441,9 @@ impl App {
     }
 
     fn review(&mut self, ctx: &Context<Self>) {
-        let Some(site) = self.site_info() else { return };
+        if self.site_info().is_none() {
+            return;
+        }
         match self.input.validate(crate::clock::today()) {
             Err(errors) => {
                 self.field_errors = errors;
@@ -361,22 +451,168 @@ impl App {
                 self.focus = Some(Focus::Summary);
             }
             Ok(request) => {
-                let email = request.email.clone();
-                self.step = Step::Review(Review::new(site, request, self.lang));
                 self.field_errors.clear();
-                self.alert = None;
-                self.focus = Some(Focus::Heading);
-                if !passkey::supported() {
-                    self.epoch += 1;
-                    self.passkey = Passkey::Unavailable;
-                    self.alert = Some(Failure::Passkey(PasskeyError::Unsupported));
-                } else if self.credential.as_ref().is_some_and(|c| c.email == email) {
-                    self.start_signing(ctx);
+                let email = &request.email;
+                let proven = self.credential.as_ref().is_some_and(|c| &c.email == email)
+                    || self.email_proof.as_ref().is_some_and(|p| &p.email == email);
+                // Without passkeys there is nothing to prove the address for.
+                if proven || !passkey::supported() {
+                    self.enter_review(ctx, request);
                 } else {
-                    self.credential = None;
-                    self.start_registration(ctx);
+                    self.check_email(ctx, request);
                 }
             }
+        }
+    }
+
+    /// Shows the review screen and prepares the passkey step.
+    fn enter_review(&mut self, ctx: &Context<Self>, request: RecordsRequest) {
+        let Some(site) = self.site_info() else { return };
+        let email = request.email.clone();
+        self.step = Step::Review(Review::new(site, request, self.lang));
+        self.alert = None;
+        self.focus = Some(Focus::Heading);
+        if !passkey::supported() {
+            self.epoch += 1;
+            self.passkey = Passkey::Unavailable;
+            self.alert = Some(Failure::Passkey(PasskeyError::Unsupported));
+        } else if self.credential.as_ref().is_some_and(|c| c.email == email) {
+            self.start_signing(ctx);
+        } else {
+            self.credential = None;
+            self.start_registration(ctx);
+        }
+    }
+
+    /// Shows "Check your email" and sends a code.
+    fn check_email(&mut self, ctx: &Context<Self>, request: RecordsRequest) {
+        self.email_proof = None;
+        self.step = Step::Email(EmailCheck {
+            request,
+            verification_id: None,
+            input: String::new(),
+            phase: CodePhase::Sending,
+            code_error: None,
+            can_resend: false,
+            resent: false,
+        });
+        self.focus = Some(Focus::Heading);
+        self.send_code(ctx, false);
+    }
+
+    fn send_code(&mut self, ctx: &Context<Self>, resend: bool) {
+        let site_id = ctx.props().site.to_string();
+        let lang = self.lang;
+        let Step::Email(check) = &mut self.step else {
+            return;
+        };
+        if check.phase != CodePhase::Sent && resend {
+            return;
+        }
+        let body = SendEmailCode {
+            site_id,
+            email: check.request.email.clone(),
+            lang,
+        };
+        check.phase = CodePhase::Sending;
+        check.code_error = None;
+        check.can_resend = false;
+        check.resent |= resend;
+        check.input.clear();
+        self.alert = None;
+        self.epoch += 1;
+        let (epoch, client) = (self.epoch, ctx.props().client.clone());
+        ctx.link()
+            .send_future(async move { Msg::CodeSent(epoch, client.send_email_code(&body).await) });
+    }
+
+    fn code_sent(&mut self, ctx: &Context<Self>, result: Result<EmailCodeSent, Failure>) {
+        let Step::Email(check) = &mut self.step else {
+            return;
+        };
+        check.phase = CodePhase::Sent;
+        match result {
+            Ok(sent) => {
+                check.verification_id = Some(sent.verification_id);
+                self.focus = Some(Focus::Code);
+                let epoch = self.epoch;
+                ctx.link().send_future(async move {
+                    crate::clock::sleep(RESEND_AFTER_MS).await;
+                    Msg::ResendReady(epoch)
+                });
+            }
+            Err(failure) => {
+                check.can_resend = true;
+                self.alert = Some(failure);
+            }
+        }
+    }
+
+    fn verify_code(&mut self, ctx: &Context<Self>) {
+        let Step::Email(check) = &mut self.step else {
+            return;
+        };
+        let Some(id) = check
+            .verification_id
+            .clone()
+            .filter(|_| check.phase == CodePhase::Sent)
+        else {
+            return;
+        };
+        let code: String = check
+            .input
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect();
+        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            check.code_error = Some(CodeError::Format);
+            self.focus = Some(Focus::Code);
+            return;
+        }
+        check.phase = CodePhase::Verifying;
+        check.code_error = None;
+        self.alert = None;
+        let (epoch, client) = (self.epoch, ctx.props().client.clone());
+        ctx.link().send_future(async move {
+            let body = VerifyEmailCode { code };
+            Msg::CodeVerified(epoch, client.verify_email_code(&id, &body).await)
+        });
+    }
+
+    fn code_verified(&mut self, ctx: &Context<Self>, result: Result<EmailVerified, Failure>) {
+        let Step::Email(check) = &mut self.step else {
+            return;
+        };
+        check.phase = CodePhase::Sent;
+        let code = match &result {
+            Err(Failure::Api(e)) => Some(e.code),
+            _ => None,
+        };
+        match (result, code) {
+            (Ok(verified), _) => {
+                let email = check.request.email.clone();
+                let request = check.request.clone();
+                self.email_proof = Some(EmailProof {
+                    email,
+                    token: verified.email_token,
+                });
+                self.enter_review(ctx, request);
+            }
+            (Err(Failure::Api(e)), Some(ErrorCode::CodeIncorrect)) => {
+                check.code_error = Some(CodeError::Incorrect(e.attempts_left.unwrap_or(0)));
+                self.focus = Some(Focus::Code);
+            }
+            (Err(_), Some(ErrorCode::CodeExpired)) => {
+                check.code_error = Some(CodeError::Expired);
+                check.can_resend = true;
+                self.focus = Some(Focus::Code);
+            }
+            (Err(_), Some(ErrorCode::TooManyAttempts)) => {
+                check.code_error = Some(CodeError::TooManyAttempts);
+                check.can_resend = true;
+                self.focus = Some(Focus::Code);
+            }
+            (Err(failure), _) => self.alert = Some(failure),
         }
     }
 
@@ -392,9 +628,17 @@ impl App {
             return;
         };
         let request = &review.document.request;
+        let token = self
+            .email_proof
+            .as_ref()
+            .filter(|proof| proof.email == request.email);
+        let Some(token) = token.map(|proof| proof.token.clone()) else {
+            let request = request.clone();
+            return self.check_email(ctx, request);
+        };
         let body = StartRegistration {
             site_id: review.document.site.id.clone(),
-            email: request.email.clone(),
+            email_token: token,
             display_name: request.patient_name.clone(),
         };
         self.epoch += 1;
@@ -471,6 +715,8 @@ impl App {
             (Msg::Registered(epoch, email, result), Passkey::Saving) if epoch == current => {
                 match result {
                     Ok(Registered { credential_id }) => {
+                        // The token is used up; the passkey now stands for the address.
+                        self.email_proof = None;
                         self.credential = Some(Credential {
                             id: credential_id,
                             email,
@@ -559,6 +805,14 @@ impl App {
             {
                 self.credential = None;
                 self.start_registration(ctx);
+            }
+            Failure::Api(e) if e.code == ErrorCode::EmailNotVerified => {
+                // The proof expired or was used: prove the address again.
+                self.email_proof = None;
+                if let Some(review) = self.review_state() {
+                    let request = review.document.request.clone();
+                    self.check_email(ctx, request);
+                }
             }
             Failure::Passkey(PasskeyError::Unsupported) => {
                 self.epoch += 1;

@@ -27,3 +27,15 @@ pub fn local_date_time(rfc3339: &str, lang: Lang) -> String {
     }
     date.to_locale_string(lang.tag(), &options).into()
 }
+
+/// Resolves after `ms` milliseconds (never, if there is no window).
+pub async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        if let Some(window) = web_sys::window() {
+            // Only fails for absurd arguments; then the promise never resolves.
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    // The promise only ever resolves.
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}

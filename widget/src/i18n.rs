@@ -8,6 +8,7 @@
 use recordpass_request::Lang;
 use recordpass_request::api::ErrorCode;
 
+use crate::app::CodeError;
 use crate::error::Failure;
 use crate::passkey::PasskeyError;
 
@@ -97,6 +98,28 @@ pub struct Text {
     pub submitting: &'static str,
     /// The site could not be loaded.
     pub site_failed: &'static str,
+    /// Heading of the email code step.
+    pub email_title: &'static str,
+    /// Before the address the code went to.
+    pub code_sent_before: &'static str,
+    /// After the address the code went to.
+    pub code_sent_after: &'static str,
+    /// Label of the code field.
+    pub code_label: &'static str,
+    /// Hint under the code label.
+    pub code_hint: &'static str,
+    /// Button that checks the code.
+    pub verify_code: &'static str,
+    /// Button that sends a new code.
+    pub resend_code: &'static str,
+    /// Shown until a new code can be asked for.
+    pub resend_wait: &'static str,
+    /// Status: sending the code.
+    pub sending_code: &'static str,
+    /// Status: a new code was sent.
+    pub code_resent: &'static str,
+    /// Status: checking the code.
+    pub verifying_code: &'static str,
 }
 
 const EN: Text = Text {
@@ -145,6 +168,17 @@ const EN: Text = Text {
     ready_to_sign: "Passkey created. Now sign your request.",
     submitting: "Sending your signed request…",
     site_failed: "We could not load the request form.",
+    email_title: "Check your email",
+    code_sent_before: "We sent a 6-digit code to ",
+    code_sent_after: ". It expires in 10 minutes. This confirms the hospital can reach you there.",
+    code_label: "6-digit code",
+    code_hint: "If it has not arrived in a minute or two, check your spam or junk folder.",
+    verify_code: "Confirm my email",
+    resend_code: "Send a new code",
+    resend_wait: "You can ask for a new code in 30 seconds.",
+    sending_code: "Sending your code…",
+    code_resent: "We sent a new code. Use the newest email.",
+    verifying_code: "Checking your code…",
 };
 
 const ES: Text = Text {
@@ -194,6 +228,17 @@ const ES: Text = Text {
     ready_to_sign: "Llave de acceso creada. Ahora firme su solicitud.",
     submitting: "Enviando su solicitud firmada…",
     site_failed: "No pudimos cargar el formulario de solicitud.",
+    email_title: "Revise su correo electrónico",
+    code_sent_before: "Enviamos un código de 6 dígitos a ",
+    code_sent_after: ". Vence en 10 minutos. Así confirmamos que el hospital puede comunicarse con usted ahí.",
+    code_label: "Código de 6 dígitos",
+    code_hint: "Si no le llega en uno o dos minutos, revise la carpeta de correo no deseado.",
+    verify_code: "Confirmar mi correo",
+    resend_code: "Enviar un código nuevo",
+    resend_wait: "Podrá pedir un código nuevo en 30 segundos.",
+    sending_code: "Enviando su código…",
+    code_resent: "Enviamos un código nuevo. Use el correo más reciente.",
+    verifying_code: "Comprobando su código…",
 };
 
 /// The interface strings for `lang`.
@@ -250,6 +295,12 @@ pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
             "This passkey belongs to a different email address. Please create a new one."
         }
         (Lang::En, RateLimited) => "Too many attempts. Wait a few minutes and try again.",
+        (Lang::En, CodeIncorrect) => {
+            "That code is not right. Check the newest email and try again."
+        }
+        (Lang::En, CodeExpired) => "This code has expired. Ask for a new code.",
+        (Lang::En, TooManyAttempts) => "Too many wrong codes. Ask for a new code.",
+        (Lang::En, EmailNotVerified) => "Please confirm your email address again with a new code.",
         (Lang::En, Internal) => {
             "Something went wrong on our side and nothing was saved. Try again in a few minutes."
         }
@@ -277,9 +328,39 @@ pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
             "Esta llave de acceso pertenece a otro correo electrónico. Cree una nueva."
         }
         (Lang::Es, RateLimited) => "Demasiados intentos. Espere unos minutos e inténtelo de nuevo.",
+        (Lang::Es, CodeIncorrect) => {
+            "Ese código no es correcto. Revise el correo más reciente e inténtelo de nuevo."
+        }
+        (Lang::Es, CodeExpired) => "Este código venció. Pida un código nuevo.",
+        (Lang::Es, TooManyAttempts) => "Demasiados códigos incorrectos. Pida un código nuevo.",
+        (Lang::Es, EmailNotVerified) => {
+            "Confirme de nuevo su correo electrónico con un código nuevo."
+        }
         (Lang::Es, Internal) => {
             "Algo falló de nuestro lado y no se guardó nada. Inténtelo de nuevo en unos minutos."
         }
+    }
+}
+
+/// What is wrong with a typed email code, shown next to the field.
+pub fn code_error(error: CodeError, lang: Lang) -> String {
+    match (lang, error) {
+        (Lang::En, CodeError::Format) => "Enter the 6 digits from the email.".into(),
+        (Lang::En, CodeError::Incorrect(1)) => {
+            "That code is not right. You have 1 more try.".into()
+        }
+        (Lang::En, CodeError::Incorrect(n)) => {
+            format!("That code is not right. You have {n} more tries.")
+        }
+        (Lang::Es, CodeError::Format) => "Escriba los 6 dígitos del correo.".into(),
+        (Lang::Es, CodeError::Incorrect(1)) => {
+            "Ese código no es correcto. Le queda 1 intento.".into()
+        }
+        (Lang::Es, CodeError::Incorrect(n)) => {
+            format!("Ese código no es correcto. Le quedan {n} intentos.")
+        }
+        (_, CodeError::Expired) => api_error(ErrorCode::CodeExpired, lang).into(),
+        (_, CodeError::TooManyAttempts) => api_error(ErrorCode::TooManyAttempts, lang).into(),
     }
 }
 
@@ -376,6 +457,21 @@ mod tests {
     }
 
     #[test]
+    fn code_errors_are_explained_in_both_languages() {
+        let errors = [
+            CodeError::Format,
+            CodeError::Incorrect(1),
+            CodeError::Incorrect(3),
+            CodeError::Expired,
+            CodeError::TooManyAttempts,
+        ];
+        for e in errors {
+            assert_ne!(code_error(e, Lang::En), code_error(e, Lang::Es));
+        }
+        assert!(code_error(CodeError::Incorrect(3), Lang::Es).contains("quedan 3"));
+    }
+
+    #[test]
     fn interface_text_is_translated() {
         let (en, es) = (text(Lang::En), text(Lang::Es));
         let pairs = [
@@ -386,6 +482,17 @@ mod tests {
             (en.done_title, es.done_title),
             (en.retry, es.retry),
             (en.waiting_for_passkey, es.waiting_for_passkey),
+            (en.email_title, es.email_title),
+            (en.code_sent_before, es.code_sent_before),
+            (en.code_sent_after, es.code_sent_after),
+            (en.code_label, es.code_label),
+            (en.code_hint, es.code_hint),
+            (en.verify_code, es.verify_code),
+            (en.resend_code, es.resend_code),
+            (en.resend_wait, es.resend_wait),
+            (en.sending_code, es.sending_code),
+            (en.code_resent, es.code_resent),
+            (en.verifying_code, es.verifying_code),
         ];
         for (a, b) in pairs {
             assert!(!a.is_empty());

@@ -46,7 +46,8 @@ pub fn run() -> Result<()> {
     println!(
         "\nRecordpass demo\n  \
          verifier       {verifier_url}  (data: {DATA_DIR}/recordpass.db)\n  \
-         hospital page  {SITE_ORIGIN}/  (Spanish: {SITE_ORIGIN}/?lang=es)\n\n\
+         hospital page  {SITE_ORIGIN}/  (Spanish: {SITE_ORIGIN}/?lang=es)\n  \
+         demo outbox    {verifier_url}/demo/outbox  (the emailed verification codes)\n\n\
          The page embeds:\n{snippet}\n\n\
          Open {SITE_ORIGIN}/ in a browser. Ctrl-C stops both servers.\n\
          Stored requests: {bin} submissions list --config {config}\n",
@@ -89,6 +90,10 @@ id = "demo"
 name = "Riverside General Hospital"
 him_phone = "+1 (555) 010-0100"
 origins = ["{SITE_ORIGIN}"]
+
+# No mail relay in the demo: verification codes are listed at /demo/outbox.
+[email]
+mode = "demo-outbox"
 "#
     );
     let path = PathBuf::from(DATA_DIR).join("recordpass.toml");

@@ -8,8 +8,16 @@ use anyhow::{Context, Result, bail, ensure};
 
 use crate::util::{self, announce, output, run};
 
-/// Debian packages: OpenSSL headers for webauthn-rs, Chromium for the browser test.
-const APT_PACKAGES: &[&str] = &["pkg-config", "libssl-dev", "chromium", "chromium-driver"];
+/// Debian packages: OpenSSL headers for webauthn-rs, Chromium for the browser test,
+/// jq and the openssl CLI for the standard-tools evidence check.
+const APT_PACKAGES: &[&str] = &[
+    "pkg-config",
+    "libssl-dev",
+    "chromium",
+    "chromium-driver",
+    "jq",
+    "openssl",
+];
 
 /// The widget's compilation target.
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";

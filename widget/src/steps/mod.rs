@@ -1,6 +1,7 @@
 //! One view per screen, plus the pieces they share.
 
 pub mod done;
+pub mod email;
 pub mod form;
 pub mod review;
 

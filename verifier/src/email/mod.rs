@@ -1,0 +1,110 @@
+//! Email verification: a 6-digit code proves the requester controls the
+//! address before a passkey is bound to it.
+//!
+//! [`verification`] runs the flow against the database, [`codes`] draws and
+//! hashes codes, [`message`] writes the email, and it leaves through [`smtp`]
+//! or, in a local demo, lands in the [`outbox`].
+
+pub mod codes;
+pub mod message;
+pub mod outbox;
+pub mod smtp;
+pub mod verification;
+
+use std::sync::Arc;
+
+use lettre::{AsyncTransport as _, message::Mailbox};
+
+use crate::{
+    Clock, Config, Error,
+    config::{EmailMode, Smtp},
+};
+use codes::CodeKey;
+use message::Letter;
+use outbox::Outbox;
+
+/// Sends verification emails; holds the key codes are hashed with.
+pub struct Email {
+    mailer: Mailer,
+    from: Mailbox,
+    /// Key for code hashes.
+    pub key: CodeKey,
+}
+
+enum Mailer {
+    Smtp(smtp::Transport),
+    Outbox(Outbox),
+}
+
+impl Email {
+    /// Builds the mailer for `config.email.mode` and loads (or draws) the code key.
+    pub fn new(config: &Config, clock: Clock) -> Result<Email, Error> {
+        let key = match &config.email.code_key_file {
+            Some(path) => CodeKey::load(path)?,
+            None => {
+                if config.email.mode == EmailMode::Smtp {
+                    tracing::warn!(
+                        "email.code_key_file is not set: codes can only be checked by this \
+                         instance, and not after a restart"
+                    );
+                }
+                CodeKey::random()
+            }
+        };
+        let (mailer, from) = match (config.email.mode, &config.smtp) {
+            (EmailMode::Smtp, Some(smtp)) => (Mailer::Smtp(smtp::transport(smtp)?), from(smtp)?),
+            (EmailMode::Smtp, None) => return Err(Error::Config("[smtp] is missing".into())),
+            (EmailMode::DemoOutbox, _) => {
+                tracing::warn!("demo mode: verification emails are shown at /demo/outbox");
+                let from = "Recordpass demo <demo@localhost>"
+                    .parse()
+                    .map_err(|e| Error::Internal(format!("demo sender: {e}")))?;
+                (Mailer::Outbox(Outbox::new(clock)), from)
+            }
+        };
+        Ok(Email { mailer, from, key })
+    }
+
+    /// The demo outbox, in demo mode.
+    pub fn outbox(&self) -> Option<&Outbox> {
+        match &self.mailer {
+            Mailer::Outbox(outbox) => Some(outbox),
+            Mailer::Smtp(_) => None,
+        }
+    }
+
+    /// Sends `letter` without making the caller wait: the answer to the client
+    /// must not depend on the address (a relay that refuses unknown mailboxes
+    /// would otherwise tell). Failures are logged without the address.
+    pub fn send_in_background(self: &Arc<Self>, letter: Letter) {
+        let email = Arc::clone(self);
+        tokio::spawn(async move {
+            if let Err(e) = email.send(letter).await {
+                tracing::warn!(error = %e, "verification email not sent");
+            }
+        });
+    }
+
+    async fn send(&self, letter: Letter) -> Result<(), Error> {
+        match &self.mailer {
+            Mailer::Outbox(outbox) => {
+                outbox.push(letter);
+                Ok(())
+            }
+            Mailer::Smtp(transport) => {
+                let message = letter.to_message(&self.from)?;
+                transport
+                    .send(message)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| Error::Internal(smtp::describe(&e)))
+            }
+        }
+    }
+}
+
+fn from(smtp: &Smtp) -> Result<Mailbox, Error> {
+    smtp.from
+        .parse()
+        .map_err(|e| Error::Config(format!("smtp.from: {e}")))
+}

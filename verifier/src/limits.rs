@@ -1,0 +1,230 @@
+//! Rate limits: an in-memory flood guard on every API `POST` (per instance,
+//! per client address), and counted limits kept in the database so that every
+//! instance shares them.
+
+use std::{
+    net::{IpAddr, Ipv6Addr, SocketAddr},
+    num::NonZeroU32,
+    sync::Arc,
+};
+
+use axum::{
+    extract::{ConnectInfo, FromRequestParts, Request, State},
+    http::{Extensions, HeaderMap, Method, request::Parts},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use governor::{
+    DefaultKeyedRateLimiter, Quota, RateLimiter,
+    clock::{Clock as _, DefaultClock},
+};
+use sha2::{Digest as _, Sha256};
+use sqlx::SqliteConnection;
+
+use crate::{AppState, Error, config::Limits, evidence::ClientInfo, store::UnixTime};
+
+/// Keyed limiters forget idle clients once they track this many.
+const FORGET_ABOVE: usize = 10_000;
+
+/// The client's network address, as the rate limits key it: IPv4 addresses
+/// whole, IPv6 addresses by their /64 (what one subscriber usually gets).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ClientAddr(pub IpAddr);
+
+impl ClientAddr {
+    /// Keys `ip` (IPv4-mapped IPv6 counts as IPv4).
+    pub fn new(ip: IpAddr) -> ClientAddr {
+        match ip.to_canonical() {
+            IpAddr::V6(v6) => {
+                let mut segments = v6.segments();
+                segments[4..].fill(0);
+                ClientAddr(IpAddr::V6(Ipv6Addr::from(segments)))
+            }
+            v4 => ClientAddr(v4),
+        }
+    }
+
+    /// The client of a request: the peer, or with `trust_forwarded_for` the
+    /// address the proxy recorded (the same rule as the evidence uses). The peer
+    /// needs `into_make_service_with_connect_info::<SocketAddr>()` ([`crate::serve`]).
+    pub fn of(
+        extensions: &Extensions,
+        headers: &HeaderMap,
+        trust_forwarded_for: bool,
+    ) -> Result<ClientAddr, Error> {
+        let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+        ClientInfo::from_parts(peer, headers, trust_forwarded_for)
+            .ip
+            .and_then(|ip| ip.parse().ok())
+            .map(ClientAddr::new)
+            .ok_or_else(|| Error::Internal("no client address: serve with connect info".into()))
+    }
+}
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<ClientAddr, Error> {
+        ClientAddr::of(
+            &parts.extensions,
+            &parts.headers,
+            state.config.trust_forwarded_for,
+        )
+    }
+}
+
+/// Generic flood protection for unauthenticated `POST`s.
+pub struct FloodGuard {
+    limiter: DefaultKeyedRateLimiter<ClientAddr>,
+    trust_forwarded_for: bool,
+}
+
+impl FloodGuard {
+    /// A guard allowing `limits.posts_burst` at once and `limits.posts_per_second` sustained.
+    pub fn new(limits: &Limits, trust_forwarded_for: bool) -> FloodGuard {
+        let per_second = NonZeroU32::new(limits.posts_per_second).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(limits.posts_burst).unwrap_or(NonZeroU32::MIN);
+        FloodGuard {
+            limiter: RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst)),
+            trust_forwarded_for,
+        }
+    }
+
+    /// `Err` with the seconds to wait when `client` is over its quota.
+    pub fn check(&self, client: ClientAddr) -> Result<(), Error> {
+        if self.limiter.len() > FORGET_ABOVE {
+            self.limiter.retain_recent();
+        }
+        self.limiter.check_key(&client).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            Error::RateLimited {
+                retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+            }
+        })
+    }
+}
+
+/// Middleware: refuses `POST`s over the client's quota with `429` and `Retry-After`.
+pub async fn flood_guard(
+    State(guard): State<Arc<FloodGuard>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method() == Method::POST {
+        let client = ClientAddr::of(
+            request.extensions(),
+            request.headers(),
+            guard.trust_forwarded_for,
+        );
+        if let Err(e) = client.and_then(|client| guard.check(client)) {
+            return e.into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// A counted limit stored in the database.
+#[derive(Clone, Copy, Debug)]
+pub struct Window {
+    /// Events allowed per window.
+    pub max: u32,
+    /// Window length in seconds.
+    pub secs: u64,
+}
+
+/// Bucket name for `what` (e.g. `"code-address"`) about `subject`: hashed, so
+/// the table never holds an address.
+pub fn bucket(what: &str, subject: &str) -> String {
+    let hash = Sha256::digest(format!("recordpass-limit-v1\0{what}\0{subject}"));
+    format!("{what}:{}", hex::encode(&hash[..16]))
+}
+
+/// Records one event in `bucket` if fewer than `window.max` happened in the
+/// last `window.secs`; otherwise `Err(RateLimited)` with when the oldest one
+/// leaves the window. One statement, so concurrent instances cannot both take
+/// the last slot.
+pub async fn take(
+    conn: &mut SqliteConnection,
+    bucket: &str,
+    window: Window,
+    now: UnixTime,
+) -> Result<(), Error> {
+    let since = now - window.secs as i64;
+    let taken = sqlx::query(
+        "INSERT INTO rate_limit_events (bucket, at)
+         SELECT ?1, ?2 WHERE (SELECT COUNT(*) FROM rate_limit_events
+                              WHERE bucket = ?1 AND at > ?3) < ?4",
+    )
+    .bind(bucket)
+    .bind(now)
+    .bind(since)
+    .bind(i64::from(window.max))
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if taken == 1 {
+        return Ok(());
+    }
+    let oldest: Option<i64> =
+        sqlx::query_scalar("SELECT MIN(at) FROM rate_limit_events WHERE bucket = ? AND at > ?")
+            .bind(bucket)
+            .bind(since)
+            .fetch_one(&mut *conn)
+            .await?;
+    let retry_after_secs = oldest.map_or(1, |at| (at - since).max(1) as u64);
+    Err(Error::RateLimited { retry_after_secs })
+}
+
+/// Drops events older than `secs`.
+pub async fn purge(conn: &mut SqliteConnection, secs: u64, now: UnixTime) -> Result<(), Error> {
+    sqlx::query("DELETE FROM rate_limit_events WHERE at <= ?")
+        .bind(now - secs as i64)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64() {
+        let a = ClientAddr::new("2001:db8:1:2:aaaa::1".parse().expect("ip"));
+        let b = ClientAddr::new("2001:db8:1:2:bbbb::2".parse().expect("ip"));
+        let c = ClientAddr::new("2001:db8:1:3::1".parse().expect("ip"));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        let mapped = ClientAddr::new("::ffff:192.0.2.7".parse().expect("ip"));
+        assert_eq!(mapped, ClientAddr("192.0.2.7".parse().expect("ip")));
+    }
+
+    #[test]
+    fn the_flood_guard_allows_a_burst_then_says_when_to_retry() {
+        let limits = Limits {
+            posts_burst: 3,
+            ..Limits::default()
+        };
+        let guard = FloodGuard::new(&limits, false);
+        let client = ClientAddr("192.0.2.1".parse().expect("ip"));
+        for _ in 0..3 {
+            assert!(guard.check(client).is_ok());
+        }
+        match guard.check(client) {
+            Err(Error::RateLimited { retry_after_secs }) => assert_eq!(retry_after_secs, 1),
+            other => panic!("expected a rate limit, got {other:?}"),
+        }
+        assert!(
+            guard
+                .check(ClientAddr("192.0.2.2".parse().expect("ip")))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn buckets_do_not_contain_the_subject() {
+        let b = bucket("code-address", "ana@example.org");
+        assert!(b.starts_with("code-address:") && !b.contains("ana"));
+        assert_ne!(b, bucket("code-address", "bob@example.org"));
+    }
+}
