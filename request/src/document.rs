@@ -55,6 +55,18 @@ impl SignedDocument {
             && self.statement == render_statement(&self.site, &self.request, self.lang)
     }
 
+    /// The few facts staff tools list and search by. Keep this stable when the
+    /// request model grows: consoles and exports read requests through it.
+    pub fn summary(&self) -> DocumentSummary {
+        DocumentSummary {
+            patient_name: self.request.patient_name.clone(),
+            date_of_birth: self.request.date_of_birth.clone(),
+            requester_email: self.request.email.clone(),
+            instrument: "right_of_access",
+            sensitive: false,
+        }
+    }
+
     /// The canonical bytes that are hashed.
     pub fn canonical_bytes(&self) -> Vec<u8> {
         // Serialising plain structs of strings and enums cannot fail.
@@ -65,6 +77,21 @@ impl SignedDocument {
     pub fn digest(&self) -> Digest {
         Digest::of(&self.canonical_bytes())
     }
+}
+
+/// What staff tools show about a request in lists (see [`SignedDocument::summary`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DocumentSummary {
+    /// The patient's legal name.
+    pub patient_name: String,
+    /// The patient's date of birth, `YYYY-MM-DD`.
+    pub date_of_birth: String,
+    /// Where the requester receives messages.
+    pub requester_email: String,
+    /// Legal instrument: `right_of_access`, `directive` or `authorization`.
+    pub instrument: &'static str,
+    /// Whether any sensitive category (Part 2, psychotherapy notes, HIV/STI, mental health, genetic) is included.
+    pub sensitive: bool,
 }
 
 /// A SHA-256 digest, shown and serialised as lower-case hex.

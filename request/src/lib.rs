@@ -22,7 +22,7 @@ mod statement;
 mod validate;
 
 pub use canonical::to_canonical_json;
-pub use document::{DOCUMENT_FORMAT, Digest, SignedDocument, SiteIdentity};
+pub use document::{DOCUMENT_FORMAT, Digest, DocumentSummary, SignedDocument, SiteIdentity};
 pub use model::{Lang, RecordKind, RecordsRequest};
 pub use signing::{Nonce, SIGNING_LABEL, signing_challenge, signing_challenge_b64, signing_input};
 pub use statement::render_statement;
