@@ -5,13 +5,58 @@
 pub mod smtp;
 
 use recordpass_verifier::{AppState, Clock, Config, Store, seal::SealKey, serve};
-use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 use tokio::{net::TcpListener, sync::oneshot};
 
 /// The page origin the test site allows.
 pub const SITE_ORIGIN: &str = "http://localhost:8081";
 /// The test site's id.
 pub const SITE_ID: &str = "riverside";
+
+/// The test verifier's configuration file: one site (`riverside`, origin
+/// [`SITE_ORIGIN`]), SQLite at `db`, codes sent in `email_mode` through an SMTP
+/// relay on `127.0.0.1:smtp_port`, and `limits` (TOML lines) as `[limits]`.
+/// [`TestVerifier`] runs with it; the bench also starts the real binary with it.
+pub fn config_toml(
+    db: &Path,
+    widget_dir: &Path,
+    email_mode: &str,
+    smtp_port: u16,
+    limits: &str,
+) -> String {
+    format!(
+        r#"
+        listen = "127.0.0.1:0"
+        database_url = "sqlite://{db}"
+        widget_dir = "{widget}"
+        ceremony_ttl_secs = 300
+        [relying_party]
+        id = "localhost"
+        name = "Riverside General Hospital"
+        [[sites]]
+        id = "{SITE_ID}"
+        name = "Riverside General Hospital"
+        him_phone = "+1 (555) 010-0100"
+        origins = ["{SITE_ORIGIN}"]
+        [email]
+        mode = "{email_mode}"
+        [smtp]
+        host = "127.0.0.1"
+        port = {smtp_port}
+        tls = "none"
+        from = "Riverside General Hospital <records@localhost>"
+        timeout_secs = 5
+        [limits]
+        {limits}
+        "#,
+        db = db.display(),
+        widget = widget_dir.display(),
+    )
+}
 
 /// A running verifier.
 pub struct TestVerifier {
@@ -57,34 +102,19 @@ impl TestVerifier {
         let smtp = smtp::SmtpServer::start().await;
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("recordpass.db");
+        // Bound first so the console's origin (the public URL) names the real port.
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("local addr");
         let config_text = format!(
-            r#"
-            listen = "127.0.0.1:0"
-            database_url = "sqlite://{db}"
-            widget_dir = "{widget}"
-            ceremony_ttl_secs = 300
-            [relying_party]
-            id = "localhost"
-            name = "Riverside General Hospital"
-            [[sites]]
-            id = "{SITE_ID}"
-            name = "Riverside General Hospital"
-            him_phone = "+1 (555) 010-0100"
-            origins = ["{SITE_ORIGIN}"]
-            [email]
-            mode = "{email_mode}"
-            [smtp]
-            host = "127.0.0.1"
-            port = {smtp_port}
-            tls = "none"
-            from = "Riverside General Hospital <records@localhost>"
-            timeout_secs = 5
-            [limits]
-            {limits}
-            "#,
-            smtp_port = smtp.addr.port(),
-            db = db.display(),
-            widget = dir.path().join("no-widget").display(),
+            "public_url = \"http://localhost:{}\"\n{}",
+            addr.port(),
+            config_toml(
+                &db,
+                &dir.path().join("no-widget"),
+                email_mode,
+                smtp.addr.port(),
+                limits,
+            )
         );
         let config: Config = toml::from_str(&config_text).expect("test config parses");
         config.check().expect("test config is valid");
@@ -96,8 +126,6 @@ impl TestVerifier {
             .expect("verifier starts");
         let store = state.store.clone();
         let seal = state.seal.clone();
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("local addr");
         let (tx, rx) = oneshot::channel();
         tokio::spawn(serve(listener, state, async {
             let _ = rx.await;

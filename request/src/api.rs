@@ -21,7 +21,10 @@ use webauthn_rs_proto::{
     RequestChallengeResponse,
 };
 
-use crate::{Digest, FieldError, Lang, Nonce, RecordsRequest, SignedDocument, SiteIdentity};
+use crate::{
+    DeliveryMethod, Digest, FieldError, Lang, Nonce, RecordKind, RecordsRequest, SignedDocument,
+    SiteIdentity, SiteOffer,
+};
 
 /// Public facts about a site, for the widget to show.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +35,82 @@ pub struct SiteInfo {
     pub name: String,
     /// Phone number of the Health Information Management department.
     pub him_phone: String,
+    /// When that phone is answered, e.g. "Monday to Friday, 8 am to 5 pm".
+    #[serde(default)]
+    pub him_hours: LocalizedText,
+    /// The hospital's logo (an absolute URL), if configured.
+    #[serde(default)]
+    pub logo_url: Option<String>,
+    /// Record kinds offered, in menu order.
+    #[serde(default = "all_kinds")]
+    pub record_kinds: Vec<RecordKind>,
+    /// Delivery methods offered, in menu order.
+    #[serde(default = "all_methods")]
+    pub delivery_methods: Vec<DeliveryMethod>,
+    /// What copies cost, shown before signing (e.g. the $6.50 flat fee).
+    #[serde(default)]
+    pub fee_text: LocalizedText,
+    /// Age from which some of a minor's records need the minor's own authorization.
+    #[serde(default = "default_adolescent_age")]
+    pub adolescent_age: u8,
+    /// Languages offered.
+    #[serde(default = "all_langs")]
+    pub languages: Vec<Lang>,
+    /// Days the hospital has to respond (a state's shorter deadline), when not 30.
+    #[serde(default)]
+    pub deadline_days: Option<u16>,
+}
+
+impl SiteInfo {
+    /// What requests to this site are validated against.
+    pub fn offer(&self) -> SiteOffer {
+        SiteOffer {
+            record_kinds: self.record_kinds.clone(),
+            delivery_methods: self.delivery_methods.clone(),
+        }
+    }
+
+    /// Days to respond: the state's deadline, or the federal 30.
+    pub fn deadline(&self) -> u16 {
+        self.deadline_days.unwrap_or(30)
+    }
+}
+
+/// Site text in each language; empty when not configured.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LocalizedText {
+    /// English.
+    pub en: String,
+    /// Spanish; falls back to English when empty.
+    pub es: String,
+}
+
+impl LocalizedText {
+    /// The text in `lang`, or English.
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Es if !self.es.is_empty() => &self.es,
+            _ => &self.en,
+        }
+    }
+}
+
+fn all_kinds() -> Vec<RecordKind> {
+    RecordKind::ALL.to_vec()
+}
+
+fn all_methods() -> Vec<DeliveryMethod> {
+    DeliveryMethod::ALL.to_vec()
+}
+
+fn all_langs() -> Vec<Lang> {
+    Lang::ALL.to_vec()
+}
+
+/// The default [`SiteInfo::adolescent_age`]: 12, as many patient portals use.
+pub fn default_adolescent_age() -> u8 {
+    12
 }
 
 impl From<&SiteInfo> for SiteIdentity {
@@ -221,11 +300,17 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// Something went wrong on the verifier; nothing was stored.
     Internal,
+    /// Staff console: no valid session (sign in first).
+    SignInRequired,
+    /// Staff console: the signed-in role may not do this, or the request failed CSRF checks.
+    Forbidden,
+    /// Staff console: the change is not allowed in the request's current state.
+    InvalidTransition,
 }
 
 impl ErrorCode {
     /// Every code, so clients can prove they have text for each.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 22] = [
         ErrorCode::MalformedJson,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::PayloadTooLarge,
@@ -245,6 +330,9 @@ impl ErrorCode {
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::Internal,
+        ErrorCode::SignInRequired,
+        ErrorCode::Forbidden,
+        ErrorCode::InvalidTransition,
     ];
 }
 

@@ -7,7 +7,7 @@ use std::fmt;
 use crate::{Lang, RecordsRequest, render_statement, to_canonical_json};
 
 /// Format tag of [`SignedDocument`]; bump it when the model or statements change.
-pub const DOCUMENT_FORMAT: &str = "recordpass.request.v1";
+pub const DOCUMENT_FORMAT: &str = "recordpass.request.v2";
 
 /// The hospital (site) the request is addressed to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,12 +58,13 @@ impl SignedDocument {
     /// The few facts staff tools list and search by. Keep this stable when the
     /// request model grows: consoles and exports read requests through it.
     pub fn summary(&self) -> DocumentSummary {
+        let request = &self.request;
         DocumentSummary {
-            patient_name: self.request.patient_name.clone(),
-            date_of_birth: self.request.date_of_birth.clone(),
-            requester_email: self.request.email.clone(),
-            instrument: "right_of_access",
-            sensitive: false,
+            patient_name: request.patient.legal_name.clone(),
+            date_of_birth: request.patient.date_of_birth.clone(),
+            requester_email: request.requester.email.clone(),
+            instrument: request.instrument().id(),
+            sensitive: !request.scope.sensitive.is_empty(),
         }
     }
 
@@ -88,7 +89,9 @@ pub struct DocumentSummary {
     pub date_of_birth: String,
     /// Where the requester receives messages.
     pub requester_email: String,
-    /// Legal instrument: `right_of_access`, `directive` or `authorization`.
+    /// Legal instrument: `right_of_access`, `directive` or `authorization`
+    /// ([`crate::Instrument::id`]). Psychotherapy notes add a separate
+    /// authorization to any of them; `sensitive` is then true.
     pub instrument: &'static str,
     /// Whether any sensitive category (Part 2, psychotherapy notes, HIV/STI, mental health, genetic) is included.
     pub sensitive: bool,
@@ -150,20 +153,10 @@ impl<'de> Deserialize<'de> for Digest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::RecordKind;
+    use crate::{RecordKind, examples};
 
     pub(crate) fn sample() -> SignedDocument {
-        let site = SiteIdentity {
-            id: "demo".into(),
-            name: "Riverside General Hospital".into(),
-        };
-        let req = RecordsRequest {
-            patient_name: "Ana Pérez".into(),
-            date_of_birth: "1984-03-07".into(),
-            email: "ana@example.org".into(),
-            records: vec![RecordKind::LabResults],
-        };
-        SignedDocument::new(site, req, Lang::En)
+        SignedDocument::new(examples::site(), examples::self_access(), Lang::En)
     }
 
     #[test]
@@ -171,7 +164,7 @@ mod tests {
         let doc = sample();
         let bytes = doc.canonical_bytes();
         let text = std::str::from_utf8(&bytes).expect("utf8");
-        assert!(text.starts_with(r#"{"format":"recordpass.request.v1","lang":"en","request":{"date_of_birth":"1984-03-07","email":"#));
+        assert!(text.starts_with(r#"{"format":"recordpass.request.v2","lang":"en","request":{"authorization":{"expires_on":"","purpose":""},"consent":{"electronic_records":true},"delivery":{"#));
         let back: SignedDocument = serde_json::from_slice(&bytes).expect("parses");
         assert_eq!(back, doc);
         assert_eq!(back.digest(), doc.digest());
@@ -191,7 +184,7 @@ mod tests {
     fn any_edit_changes_the_digest_and_is_detected() {
         let doc = sample();
         let mut edited = doc.clone();
-        edited.request.records.push(RecordKind::Billing);
+        edited.request.scope.record_kinds.push(RecordKind::Billing);
         assert_ne!(edited.digest(), doc.digest());
         assert!(
             !edited.is_well_formed(),
@@ -201,5 +194,34 @@ mod tests {
         restated.statement.push_str(" And everything else.");
         assert!(!restated.is_well_formed());
         assert!(doc.is_well_formed());
+    }
+}
+
+#[cfg(test)]
+mod summary_tests {
+    use super::*;
+    use crate::examples;
+
+    #[test]
+    fn summary_reports_the_instrument_and_sensitivity() {
+        let site = examples::site();
+        let cases = [
+            (examples::self_access(), "right_of_access", false),
+            (examples::parent_directive(), "directive", false),
+            (
+                examples::representative_authorization(),
+                "authorization",
+                true,
+            ),
+        ];
+        for (request, instrument, sensitive) in cases {
+            let doc = SignedDocument::new(site.clone(), request, Lang::En);
+            let summary = doc.summary();
+            assert_eq!(summary.patient_name, doc.request.patient.legal_name);
+            assert_eq!(summary.date_of_birth, doc.request.patient.date_of_birth);
+            assert_eq!(summary.requester_email, doc.request.requester.email);
+            assert_eq!(summary.instrument, instrument);
+            assert_eq!(summary.sensitive, sensitive);
+        }
     }
 }

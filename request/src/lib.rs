@@ -16,6 +16,7 @@
 pub mod api;
 mod canonical;
 mod document;
+pub mod examples;
 mod model;
 mod signing;
 mod statement;
@@ -23,7 +24,13 @@ mod validate;
 
 pub use canonical::to_canonical_json;
 pub use document::{DOCUMENT_FORMAT, Digest, DocumentSummary, SignedDocument, SiteIdentity};
-pub use model::{Lang, RecordKind, RecordsRequest};
+pub use model::{
+    Address, Authorization, Consent, DateRange, Delivery, DeliveryMethod, Instrument, Lang,
+    Patient, Recipient, RecordKind, RecordsRequest, Requester, Role, Scope, SensitiveCategory,
+    SiteOffer,
+};
 pub use signing::{Nonce, SIGNING_LABEL, signing_challenge, signing_challenge_b64, signing_input};
-pub use statement::render_statement;
-pub use validate::{Field, FieldError, Problem, validate_email, validate_name};
+pub use statement::{esign_disclosure, render_statement};
+pub use validate::{
+    AddressPart, Field, FieldError, Problem, age_on, parse_date, validate_email, validate_name,
+};

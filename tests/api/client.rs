@@ -1,8 +1,9 @@
 //! A requester: an HTTP client plus a software passkey.
 
 use recordpass_request::{
-    Lang, RecordKind, RecordsRequest,
+    Lang, RecordsRequest,
     api::{EmailCodeSent, EmailVerified, Registered, RegistrationStarted, SigningStarted},
+    examples,
 };
 use recordpass_tests::{SITE_ID, SITE_ORIGIN, TestVerifier};
 use reqwest::StatusCode;
@@ -17,14 +18,14 @@ pub struct Requester<'a> {
     pub passkey: SoftPasskey,
 }
 
-/// A valid request for Ana.
+/// A valid request for Ana, signed today.
 pub fn ana_request() -> RecordsRequest {
-    RecordsRequest {
-        patient_name: "Ana María Pérez".into(),
-        date_of_birth: "1984-03-07".into(),
-        email: "ana@example.org".into(),
-        records: vec![RecordKind::LabResults, RecordKind::Immunizations],
-    }
+    dated(examples::self_access())
+}
+
+/// `request`, signed today (UTC, as the test verifier's clock).
+pub fn dated(request: RecordsRequest) -> RecordsRequest {
+    examples::dated(request, time::OffsetDateTime::now_utc().date())
 }
 
 pub fn site_origin() -> Url {

@@ -172,15 +172,15 @@ async fn invalid_fields_are_reported_per_field() {
     let mut ana = Requester::new(&verifier);
     let credential_id = ana.register("ana@example.org").await;
     let mut request = ana_request();
-    request.date_of_birth = "2999-01-01".into();
-    request.records.clear();
+    request.patient.date_of_birth = "2999-01-01".into();
+    request.scope.record_kinds.clear();
     let (status, body) = ana.start_signing(&request, &credential_id).await;
     assert_error(status, &body, 422, "invalid_request");
     assert_eq!(
         body["fields"],
         json!([
-            {"field": "date_of_birth", "problem": "date_in_future"},
-            {"field": "records", "problem": "required"},
+            {"field": "patient.date_of_birth", "problem": "date_in_future"},
+            {"field": "scope.record_kinds", "problem": "required"},
         ])
     );
     let (status, body) = ana.send_code("not-an-email").await;

@@ -3,8 +3,10 @@
 //! One binary, several modules: each extra test binary is another slow link.
 
 mod client;
+mod console;
 mod email;
 mod errors;
 mod evidence;
 mod flow;
 mod http_surface;
+mod request_rules;

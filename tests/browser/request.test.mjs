@@ -1,8 +1,11 @@
 // End to end, in headless Chromium: a hospital page on one origin embeds the
-// widget from the verifier on another; a requester fills in the form, confirms
-// their email with the code the verifier sends over SMTP (to a receiver this
-// test runs), creates a passkey (CDP virtual authenticator), signs, and gets a
-// request number; the verifier's CLI then shows the stored, signed request.
+// widget from the verifier on another; requesters walk through the steps,
+// confirm their email with the code the verifier sends over SMTP (to a
+// receiver this test runs), create a passkey (CDP virtual authenticator),
+// sign, and get a request number; the verifier's CLI then shows the stored,
+// signed request. One verifier and one browser serve every case: one per
+// legal instrument (English and Spanish), an axe-core scan of every step, and
+// a keyboard-only run.
 //
 // Run by `cargo xtask test`, which builds everything first and passes:
 //   RECORDPASS_VERIFIER_BIN  the verifier binary
@@ -20,6 +23,7 @@ import readline from 'node:readline';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
 import { decodeQuotedPrintable, startSmtp } from './smtp.mjs';
 
 const repo = path.resolve(import.meta.dirname, '..', '..');
@@ -31,18 +35,14 @@ const SITE_DIR = path.join(repo, 'demo-site');
 const SNIPPET_MARKER = '<!-- RECORDPASS SNIPPET -->';
 
 const HOSPITAL = 'Riverside General Hospital';
-const PATIENT = {
-  name: 'Ana María Quiñones',
-  dateOfBirth: '1984-03-07',
-  email: 'ana.quinones@example.org',
-};
+const AXE_SOURCE = await fs.readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /** The environment minus RECORDPASS_* (the verifier reads those as config overrides). */
 const childEnv = Object.fromEntries(
   Object.entries(process.env).filter(([key]) => !key.startsWith('RECORDPASS_')),
 );
 
-test('a requester signs a records request on a hospital page', { timeout: 180_000 }, async () => {
+test('requesters sign records requests on a hospital page', { timeout: 600_000 }, async (t) => {
   for (const [what, file] of [
     ['verifier binary', VERIFIER_BIN],
     ['widget build', path.join(WIDGET_DIST, 'manifest.json')],
@@ -50,21 +50,15 @@ test('a requester signs a records request on a hospital page', { timeout: 180_00
   ]) {
     await fs.access(file).catch(() => assert.fail(`${what} missing at ${file}: run \`cargo xtask build\``));
   }
-
   const cleanups = [];
   const log = { verifier: '' };
-  const problems = []; // console errors, page errors, failed requests
   try {
     const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'recordpass-e2e-'));
     cleanups.push(() => fs.rm(tmp, { recursive: true, force: true }));
-
-    // The page's origin must be in the verifier's config, so the site starts first.
     const site = await startSite();
     cleanups.push(() => new Promise((resolve) => site.server.close(resolve)));
-
     const smtp = await startSmtp();
     cleanups.push(smtp.close);
-
     const config = path.join(tmp, 'recordpass.toml');
     await fs.writeFile(config, verifierConfig({
       database: path.join(tmp, 'recordpass.db'),
@@ -73,10 +67,8 @@ test('a requester signs a records request on a hospital page', { timeout: 180_00
     }));
     const verifier = await startVerifier(config, log);
     cleanups.push(verifier.stop);
-
     const embed = await (await fetch(`${verifier.url}/embed.json`)).json();
     assert.ok(embed.script_url.startsWith(`${verifier.url}/`), `script_url ${embed.script_url}`);
-    assert.ok(embed.snippet.includes(embed.script_url) && embed.snippet.includes(embed.integrity));
     site.snippet = embed.snippet;
     site.csp = contentSecurityPolicy(verifier.url);
 
@@ -91,95 +83,155 @@ test('a requester signs a records request on a hospital page', { timeout: 180_00
       ],
     });
     cleanups.push(() => browser.close());
-    const page = browser.pages()[0] ?? (await browser.newPage());
-    page.setDefaultTimeout(20_000);
+    const env = { browser, site, smtp, verifier, config };
 
-    const requested = [];
-    page.on('console', (msg) => msg.type() === 'error' && problems.push(`console: ${msg.text()}`));
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('requestfailed', (req) => problems.push(`failed: ${req.url()} ${req.failure()?.errorText}`));
-    page.on('response', (res) => res.status() >= 400 && problems.push(`HTTP ${res.status()}: ${res.url()}`));
-    page.on('request', (req) => requested.push(req.url()));
-
-    // A platform authenticator with user verification, like a phone's.
-    const cdp = await browser.newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-      },
+    await t.test('a patient asks for their own records (English, right of access, axe on every step)', async () => {
+      const r = await requester(env, { axe: true, width: 320 });
+      await r.next(); // intro
+      // Who: nothing entered, so the summary names the missing email.
+      await r.next();
+      await r.w('error-summary').waitFor();
+      assert.match(await r.w('error-summary').innerText(), /Enter your email address\./);
+      assert.equal(await r.focusedTestId(), 'error-summary');
+      await r.w('requester.email').fill('ana.quinones@example.org');
+      await r.next();
+      await r.w('patient.legal_name').fill('Ana María Quiñones');
+      await r.w('patient.date_of_birth').fill('1984-03-07');
+      await r.next();
+      // An accidental reload keeps the answers (sessionStorage, this tab only).
+      await r.page.reload();
+      await r.w('step-records').waitFor();
+      await r.back();
+      assert.equal(await r.w('patient.legal_name').inputValue(), 'Ana María Quiñones');
+      await r.next();
+      await r.w('record-lab_results').check();
+      await r.w('dates-ranges').check();
+      await r.w('scope.date_ranges[0].start').fill('2024-05-01');
+      await r.w('scope.date_ranges[0].end').fill('2024-01-01');
+      await r.next();
+      await r.w('error-summary').waitFor();
+      assert.match(await r.w('error-summary').innerText(), /End date is before start date\./);
+      await r.w('scope.date_ranges[0].end').fill('2024-12-31');
+      await r.next();
+      await r.w('method-secure_download').check();
+      await r.next();
+      await r.w('consent-electronic').check();
+      await r.next();
+      await r.w('signature').fill('Ana María Quiñones');
+      const { statement, stored } = await r.finish('ana.quinones@example.org', { wrongCodeFirst: true });
+      assert.match(statement, /Request for access to health records \(45 CFR 164\.524\)/);
+      assert.match(statement, /from 2024-05-01 to 2024-12-31/);
+      assert.equal(stored.document.request.patient.legal_name, 'Ana María Quiñones');
+      assert.deepEqual(await r.storageKeys(), { session: [], local: [] }, 'nothing is left in the browser');
+      r.assertClean({ wrongCodes: 1 });
     });
 
-    // Playwright's CSS selectors pierce the widget's open shadow root.
-    const widget = (testId) => page.locator(`recordpass-request [data-testid="${testId}"]`);
-    await page.goto(`${site.origin}/`);
-    await widget('patient-name').fill(PATIENT.name);
-    await widget('date-of-birth').fill(PATIENT.dateOfBirth);
-    await widget('email').fill(PATIENT.email);
-    await widget('record-lab_results').check();
-    await widget('review').click();
+    await t.test('a parent directs records to a school nurse (Spanish, directive)', async () => {
+      const r = await requester(env, { lang: 'es' });
+      await r.next();
+      await r.w('role-parent_or_guardian').check();
+      await r.w('requester.name').fill('Luis Gómez');
+      await r.w('requester.relationship').fill('padre');
+      await r.w('requester.email').fill('luis.gomez@example.org');
+      assert.match(await r.w('adolescent-note').innerText(), /12 años/);
+      await r.next();
+      await r.w('patient.legal_name').fill('Sofía Gómez Ruiz');
+      await r.w('patient.date_of_birth').fill('2015-06-01');
+      await r.next();
+      await r.w('record-immunizations').check();
+      await r.next();
+      await r.w('to-someone-else').check();
+      await r.w('recipient.name').fill('Enfermería de la Escuela Lincoln');
+      await r.w('recipient.send_to').fill('enfermeria@lincoln.example.org');
+      await r.w('method-email').check();
+      await r.next();
+      await r.w('consent-electronic').check();
+      await r.next();
+      await r.w('signature').fill('Luis Gómez');
+      const { statement, stored } = await r.finish('luis.gomez@example.org');
+      assert.match(statement, /Instrucción para enviar una copia/);
+      assert.match(statement, /Envíenlos a: Enfermería de la Escuela Lincoln, en enfermeria@lincoln\.example\.org/);
+      assert.equal(stored.document.lang, 'es');
+      assert.equal(stored.document.request.requester.role, 'parent_or_guardian');
+      r.assertClean();
+    });
 
-    // "Check your email": the code arrives over SMTP; one wrong try first.
-    const mail = await smtp.next(PATIENT.email);
-    const text = decodeQuotedPrintable(mail.data);
-    const code = /records request code is (\d{6})\./.exec(text)?.[1];
-    assert.ok(code, `the email carries a 6-digit code:\n${text}`);
-    assert.ok(!text.includes(PATIENT.name) && !text.includes(PATIENT.dateOfBirth), 'no health details in the email');
-    const input = widget('email-code');
-    assert.equal(await input.getAttribute('inputmode'), 'numeric');
-    assert.equal(await input.getAttribute('autocomplete'), 'one-time-code');
-    await input.fill(code === '000000' ? '111111' : '000000');
-    await widget('verify-code').click();
-    await widget('code-error').waitFor({ state: 'visible' });
-    assert.match(await widget('code-error').innerText(), /4 more tries/);
-    assert.equal(await input.getAttribute('aria-invalid'), 'true');
-    await input.fill(code);
-    await widget('verify-code').click();
+    await t.test('a legal representative authorizes paper copies to a law office (authorization)', async () => {
+      const r = await requester(env);
+      await r.next();
+      await r.w('role-legal_representative').check();
+      await r.w('requester.name').fill('Maya Chen');
+      await r.w('requester.authority').fill('health care power of attorney signed 2024-05-01');
+      await r.w('requester.email').fill('maya.chen@example.org');
+      await r.next();
+      await r.w('patient.legal_name').fill('Li Chen');
+      await r.w('patient.date_of_birth').fill('1950-02-14');
+      await r.next();
+      await r.w('record-complete_record').check();
+      await r.w('sensitive-substance_use').check();
+      await r.next();
+      await r.w('to-someone-else').check();
+      await r.w('recipient.name').fill('Rivera & Cole LLP');
+      await r.w('recipient.send_to').fill('200 Main St, Springfield, IL 62701');
+      await r.w('method-mail').check();
+      await r.w('authorization-note').waitFor();
+      await r.next();
+      await r.w('error-summary').waitFor();
+      assert.match(await r.w('error-summary').innerText(), /Choose when this permission ends\./);
+      await r.w('authorization.expires_on').fill(`${new Date().getUTCFullYear() + 1}-12-31`);
+      await r.next();
+      await r.w('consent-electronic').check();
+      await r.next();
+      await r.w('signature').fill('Maya Chen');
+      const { statement, stored } = await r.finish('maya.chen@example.org');
+      for (const element of [
+        'Information to be disclosed: the complete medical record',
+        'Who may disclose it: Riverside General Hospital.',
+        'Who may receive it: Rivera & Cole LLP',
+        'Purpose: at the request of the individual.',
+        'This authorization expires on',
+        'I may revoke this authorization',
+        'will not condition my treatment',
+        'may be redisclosed',
+        'My authority: health care power of attorney signed 2024-05-01.',
+        '42 CFR Part 2',
+      ]) {
+        assert.ok(statement.includes(element), `the authorization says "${element}":\n${statement}`);
+      }
+      assert.equal(stored.document.request.recipient.name, 'Rivera & Cole LLP');
+      r.assertClean();
+    });
 
-    const statement = await widget('statement').innerText();
-    for (const part of [PATIENT.name, PATIENT.dateOfBirth, PATIENT.email, HOSPITAL]) {
-      assert.ok(statement.includes(part), `the statement shows ${part}:\n${statement}`);
-    }
-
-    await widget('create-passkey').click();
-    await widget('sign').click();
-    await widget('request-number').waitFor({ state: 'visible' });
-    const requestNumber = (await widget('request-number').innerText()).trim();
-    assert.match(requestNumber, /^[A-Z0-9][A-Z0-9-]{5,}$/, 'a request number is shown');
-
-    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
-    assert.equal(credentials.length, 1, 'one passkey was created');
-    assert.equal(credentials[0].rpId, 'localhost');
-    assert.ok(credentials[0].signCount >= 1, `the passkey signed (signCount ${credentials[0].signCount})`);
-
-    const submissions = await listSubmissions(config);
-    assert.equal(submissions.length, 1, JSON.stringify(submissions, null, 2));
-    const [stored] = submissions;
-    assert.equal(stored.request_number, requestNumber);
-    assert.match(stored.digest, /^[0-9a-f]{64}$/);
-    assert.equal(stored.document?.request?.patient_name, PATIENT.name);
-    assert.equal(stored.user_verified, true, 'the passkey verified the user');
-    assert.ok(
-      Buffer.from(stored.credential_id, 'base64url').equals(Buffer.from(credentials[0].credentialId, 'base64')),
-      'signed with the passkey the browser created',
-    );
-    const words = (text) => text.replace(/\s+/g, ' ').trim();
-    assert.ok(words(statement).includes(words(stored.document.statement)), 'the signed statement is the one shown');
-
-    // The one wrong code was answered 400 on purpose; nothing else may fail.
-    const expected = (p) => /^HTTP 400: .*\/api\/v1\/email-codes\/[^/]+\/verify$/.test(p);
-    assert.equal(problems.filter(expected).length, 1, 'the wrong code was refused once');
-    assert.deepEqual(problems.filter((p) => !expected(p) && !/status of 400/.test(p)), [], 'no errors in the page');
-    const allowed = new Set([site.origin, verifier.url]);
-    const foreign = requested.filter((url) => !allowed.has(new URL(url).origin));
-    assert.deepEqual(foreign, [], 'the page talks only to itself and the verifier');
-    assert.ok(requested.some((url) => url.startsWith(`${verifier.url}/api/`)), 'the widget called the API');
+    await t.test('the whole flow works with the keyboard alone', async () => {
+      const r = await requester(env);
+      const k = r.keys;
+      await k.press('next');
+      await k.type('requester.email', 'kim.keys@example.org');
+      await k.press('next');
+      await k.type('patient.legal_name', 'Kim Keys');
+      await k.type('patient.date_of_birth', '01021990'); // the date field's own segments: MM DD YYYY
+      await k.press('next');
+      await r.w('step-records').waitFor();
+      await k.toggle('record-visit_notes');
+      await k.press('next');
+      await k.press('next'); // secure download is the default
+      await k.toggle('consent-electronic');
+      await k.press('next');
+      await k.type('signature', 'Kim Keys');
+      await k.press('next');
+      const code = await r.code('kim.keys@example.org');
+      await k.type('email-code', code);
+      await k.press('verify-code');
+      await r.w('statement').waitFor();
+      await r.w('create-passkey').and(r.page.locator(':not([aria-disabled])')).waitFor();
+      await k.press('create-passkey');
+      await r.w('sign').and(r.page.locator(':not([aria-disabled])')).waitFor();
+      await k.press('sign');
+      await r.w('request-number').waitFor();
+      r.assertClean();
+    });
   } catch (err) {
-    err.message += `\n--- page problems ---\n${problems.join('\n')}\n--- verifier output ---\n${log.verifier}`;
+    err.message += `\n--- verifier output ---\n${log.verifier}`;
     throw err;
   } finally {
     for (const cleanup of cleanups.reverse()) {
@@ -187,6 +239,153 @@ test('a requester signs a records request on a hospital page', { timeout: 180_00
     }
   }
 });
+
+/** A new tab with its own virtual authenticator, on the hospital page. */
+async function requester({ browser, site, smtp, verifier, config }, { lang = 'en', axe = false, width } = {}) {
+  const page = await browser.newPage();
+  if (width) await page.setViewportSize({ width, height: 800 });
+  page.setDefaultTimeout(20_000);
+  const problems = [];
+  const requested = [];
+  page.on('console', (msg) => msg.type() === 'error' && problems.push(`console: ${msg.text()}`));
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('requestfailed', (req) => problems.push(`failed: ${req.url()} ${req.failure()?.errorText}`));
+  page.on('response', (res) => res.status() >= 400 && problems.push(`HTTP ${res.status()}: ${res.url()}`));
+  page.on('request', (req) => requested.push(req.url()));
+  const cdp = await browser.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2', transport: 'internal', hasResidentKey: true,
+      hasUserVerification: true, isUserVerified: true,
+    },
+  });
+  await page.goto(`${site.origin}/`);
+  // Playwright's CSS selectors pierce the widget's open shadow root.
+  const w = (testId) => page.locator(`recordpass-request [data-testid="${testId}"]`);
+  await w('next').waitFor();
+  if (lang === 'es') await w('lang-es').click();
+
+  const scan = async () => {
+    if (!axe) return;
+    await page.evaluate(AXE_SOURCE);
+    const result = await page.evaluate(() =>
+      window.axe.run('recordpass-request', {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+      }));
+    const step = await page.locator('recordpass-request section[data-testid], recordpass-request h2').first().getAttribute('data-testid');
+    const found = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+    assert.deepEqual(found, [], `axe violations on ${step}`);
+    if (width) {
+      // Usable at 320 px: nothing in the widget scrolls sideways.
+      const overflow = await page.evaluate(() => {
+        const host = document.querySelector('recordpass-request');
+        const root = host.shadowRoot.querySelector('.rp');
+        return root.scrollWidth - host.clientWidth;
+      });
+      assert.ok(overflow <= 0, `the widget is ${overflow}px too wide at ${width}px on ${step}`);
+    }
+  };
+
+  const focusedTestId = () => page.evaluate(() => {
+    let el = document.activeElement;
+    while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
+    return el?.getAttribute('data-testid') ?? null;
+  });
+
+  // Keyboard only: Tab to a control, then type, Space or Enter.
+  const keys = {
+    async tabTo(testId) {
+      for (let i = 0; i < 80; i += 1) {
+        if ((await focusedTestId()) === testId) return;
+        await page.keyboard.press('Tab');
+      }
+      assert.fail(`Tab never reached ${testId}`);
+    },
+    async type(testId, text) {
+      await keys.tabTo(testId);
+      await page.keyboard.type(text);
+    },
+    async toggle(testId) {
+      await keys.tabTo(testId);
+      await page.keyboard.press('Space');
+    },
+    async press(testId) {
+      await w(testId).waitFor();
+      await keys.tabTo(testId);
+      await page.keyboard.press('Enter');
+    },
+  };
+
+  const code = async (email) => {
+    const mail = await smtp.next(email);
+    const text = decodeQuotedPrintable(mail.data);
+    const found = /records request code is (\d{6})\.|solicitud de registros es (\d{6})\./.exec(text);
+    const value = found?.[1] ?? found?.[2] ?? /\b(\d{6})\b/.exec(text)?.[1];
+    assert.ok(value, `the email carries a 6-digit code:\n${text}`);
+    return value;
+  };
+
+  return {
+    page, w, keys, code, focusedTestId,
+    async next() {
+      await scan();
+      await w('next').click();
+    },
+    async back() {
+      await w('back').click();
+    },
+    async storageKeys() {
+      return page.evaluate(() => ({ session: Object.keys(sessionStorage), local: Object.keys(localStorage) }));
+    },
+    /** From the signature step: email code, review, passkey, sign; returns what was shown and stored. */
+    async finish(email, { wrongCodeFirst = false } = {}) {
+      await scan();
+      await w('next').click();
+      const value = await code(email);
+      const input = w('email-code');
+      if (wrongCodeFirst) {
+        await input.fill(value === '000000' ? '111111' : '000000');
+        await w('verify-code').click();
+        await w('code-error').waitFor({ state: 'visible' });
+        assert.equal(await input.getAttribute('aria-invalid'), 'true');
+      }
+      await scan();
+      await input.fill(value);
+      await w('verify-code').click();
+      await w('statement').waitFor();
+      const statement = await w('statement').innerText();
+      await w('create-passkey').and(page.locator(':not([aria-disabled])')).waitFor();
+      await scan();
+      await w('create-passkey').click();
+      await w('sign').and(page.locator(':not([aria-disabled])')).waitFor();
+      await w('sign').click();
+      await w('request-number').waitFor({ state: 'visible' });
+      await scan();
+      const number = (await w('request-number').innerText()).trim();
+      const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+      assert.equal(credentials.length, 1, 'one passkey was created');
+      const stored = (await listSubmissions(config)).find((s) => s.request_number === number);
+      assert.ok(stored, `request ${number} is stored`);
+      assert.equal(stored.user_verified, true, 'the passkey verified the user');
+      assert.ok(
+        Buffer.from(stored.credential_id, 'base64url').equals(Buffer.from(credentials[0].credentialId, 'base64')),
+        'signed with the passkey the browser created',
+      );
+      const words = (text) => text.replace(/\s+/g, ' ').trim();
+      assert.equal(words(statement), words(stored.document.statement), 'the signed statement is the one shown');
+      return { statement, stored };
+    },
+    assertClean({ wrongCodes = 0 } = {}) {
+      const expected = (p) => /^HTTP 400: .*\/api\/v1\/email-codes\/[^/]+\/verify$/.test(p);
+      assert.equal(problems.filter(expected).length, wrongCodes, 'wrong codes are refused');
+      assert.deepEqual(problems.filter((p) => !expected(p) && !/status of 400/.test(p)), [], 'no errors in the page');
+      const allowed = new Set([site.origin, verifier.url]);
+      const foreign = requested.filter((url) => !allowed.has(new URL(url).origin));
+      assert.deepEqual(foreign, [], 'the page talks only to itself and the verifier');
+    },
+  };
+}
 
 /** A verifier config like verifier/recordpass.example.toml, on a free port. */
 function verifierConfig({ database, siteOrigin, smtpPort }) {

@@ -4,7 +4,8 @@ use std::{future::Future, net::SocketAddr, sync::Arc};
 use tokio::net::TcpListener;
 
 use crate::{
-    Clock, Config, Error, Passkeys, Store, assets::Assets, email::Email, routes, seal::SealKey,
+    Clock, Config, Error, Passkeys, Store, assets::Assets, console, email::Email, routes,
+    seal::SealKey,
 };
 
 /// Everything a request handler needs; cheap to clone.
@@ -24,6 +25,8 @@ pub struct AppState {
     pub seal: Arc<SealKey>,
     /// Sends email verification codes.
     pub email: Arc<Email>,
+    /// The HIM staff console (its relying party and cookie policy).
+    pub console: Arc<console::Console>,
 }
 
 impl AppState {
@@ -35,6 +38,7 @@ impl AppState {
         let assets = Arc::new(Assets::load(&config.widget_dir));
         let seal = Arc::new(SealKey::load(&config, &store).await?);
         let email = Arc::new(Email::new(&config, clock.clone())?);
+        let console = Arc::new(console::Console::new(&config)?);
         Ok(AppState {
             config: Arc::new(config),
             store,
@@ -43,6 +47,7 @@ impl AppState {
             clock,
             seal,
             email,
+            console,
         })
     }
 }

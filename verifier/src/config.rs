@@ -4,6 +4,8 @@ use serde::Deserialize;
 use std::{collections::HashSet, net::SocketAddr, path::PathBuf, time::Duration};
 use webauthn_rs::prelude::Url;
 
+use recordpass_request::{DeliveryMethod, Lang, RecordKind, api::LocalizedText};
+
 use crate::Error;
 
 /// The verifier's configuration (see `verifier/recordpass.example.toml`).
@@ -43,6 +45,34 @@ pub struct Config {
     /// Rate limits.
     #[serde(default)]
     pub limits: Limits,
+    /// The HIM staff console.
+    #[serde(default)]
+    pub console: ConsoleSettings,
+}
+
+/// HIM staff console settings (`[console]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleSettings {
+    /// Origin staff open the console at; defaults to the public URL.
+    pub origin: Option<Url>,
+    /// A session ends after this many seconds without a request.
+    pub idle_timeout_secs: u64,
+    /// A session ends this many seconds after sign-in, however active.
+    pub max_session_secs: u64,
+    /// Lifetime of an enrolment link, in seconds.
+    pub invite_ttl_secs: u64,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> ConsoleSettings {
+        ConsoleSettings {
+            origin: None,
+            idle_timeout_secs: 15 * 60,
+            max_session_secs: 12 * 60 * 60,
+            invite_ttl_secs: 72 * 60 * 60,
+        }
+    }
 }
 
 /// Email verification settings (`[email]`).
@@ -155,8 +185,33 @@ pub struct Site {
     pub name: String,
     /// HIM department phone number, offered as the non-web alternative.
     pub him_phone: String,
+    /// When the phone is answered (`en`, `es`).
+    #[serde(default)]
+    pub him_hours: LocalizedText,
+    /// The hospital's logo, an https URL (http only for localhost).
+    #[serde(default)]
+    pub logo_url: Option<Url>,
+    /// Record kinds offered (ids as in the API); default: all.
+    #[serde(default = "crate::site_info::all_kinds")]
+    pub record_kinds: Vec<RecordKind>,
+    /// Delivery methods offered (ids as in the API); default: all.
+    #[serde(default = "crate::site_info::all_methods")]
+    pub delivery_methods: Vec<DeliveryMethod>,
+    /// What copies cost (`en`, `es`), shown before signing.
+    #[serde(default)]
+    pub fee_text: LocalizedText,
+    /// Age from which some of a minor's records need the minor's own authorization.
+    #[serde(default = "recordpass_request::api::default_adolescent_age")]
+    pub adolescent_age: u8,
+    /// Languages offered; default both.
+    #[serde(default = "crate::site_info::all_langs")]
+    pub languages: Vec<Lang>,
     /// Exact page origins allowed to embed the widget and call the API.
     pub origins: Vec<Url>,
+    /// Days HIM has to act on a request when state law is stricter than
+    /// HIPAA's 30 (the console's due dates); at most 30.
+    #[serde(default)]
+    pub deadline_days: Option<u16>,
 }
 
 fn default_widget_dir() -> PathBuf {
@@ -247,6 +302,7 @@ impl Config {
             if site.origins.is_empty() {
                 return Err(Error::Config(format!("site {:?} has no origins", site.id)));
             }
+            crate::site_info::check(site)?;
             for origin in &site.origins {
                 let host = origin.host_str().unwrap_or_default();
                 let rp = &self.relying_party.id;
@@ -265,6 +321,16 @@ impl Config {
         }
         if self.ceremony_ttl_secs == 0 {
             return Err(Error::Config("ceremony_ttl_secs must be positive".into()));
+        }
+        if self
+            .sites
+            .iter()
+            .any(|s| s.deadline_days.is_some_and(|d| d == 0 || d > 30))
+        {
+            return Err(Error::Config("deadline_days must be 1 to 30".into()));
+        }
+        if self.console.idle_timeout_secs == 0 || self.console.invite_ttl_secs == 0 {
+            return Err(Error::Config("[console] timeouts must be positive".into()));
         }
         self.check_email()?;
         self.limits.check()
@@ -315,6 +381,15 @@ impl Config {
     /// Ceremony lifetime.
     pub fn ceremony_ttl(&self) -> Duration {
         Duration::from_secs(self.ceremony_ttl_secs)
+    }
+
+    /// The origin of the staff console: `console.origin`, else the public base URL.
+    pub fn console_origin(&self) -> String {
+        self.console
+            .origin
+            .as_ref()
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_else(|| self.public_base_url())
     }
 
     /// The public base URL, defaulting to `http://localhost:<port>`.

@@ -78,6 +78,15 @@ pub enum Error {
     /// Wrong method for the route.
     #[error("This method is not allowed here.")]
     MethodNotAllowed,
+    /// Staff console: no valid session.
+    #[error("Sign in to the staff console.")]
+    SignInRequired,
+    /// Staff console: wrong role, or a failed CSRF check.
+    #[error("You are not allowed to do this.")]
+    Forbidden,
+    /// Staff console: the change does not fit the request's state.
+    #[error("This change is not possible: {0}")]
+    InvalidTransition(String),
     /// Database failure.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
@@ -123,6 +132,9 @@ impl Error {
             RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
             NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed),
+            SignInRequired => (StatusCode::UNAUTHORIZED, ErrorCode::SignInRequired),
+            Forbidden => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
+            InvalidTransition(_) => (StatusCode::CONFLICT, ErrorCode::InvalidTransition),
             Config(_) | Database(_) | Migrate(_) | Evidence(_) | Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
             }

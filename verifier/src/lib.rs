@@ -8,6 +8,7 @@ pub mod app;
 pub mod assets;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod email;
 pub mod error;
 pub mod evidence;
@@ -17,6 +18,7 @@ mod registration;
 pub mod routes;
 pub mod seal;
 mod signing;
+pub mod site_info;
 pub mod store;
 mod tokens;
 

@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use recordpass_request::SignedDocument;
 use recordpass_verifier::{
     AppState, Clock, Config, Error, Store,
+    console::{self, Role},
     evidence::{Exporter, to_pretty_json, verify_bundle},
     seal::{PublishedSealKey, SealKey, SealPublicKey},
     serve,
@@ -34,6 +35,12 @@ enum Command {
     /// Signed requests, for HIM staff.
     #[command(subcommand)]
     Submissions(SubmissionsCommand),
+    /// HIM staff console accounts.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+    /// The console's hash-chained audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Print the HTML snippet a web team pastes into its page.
     Snippet {
         /// Public URL of this verifier (default: the configured `public_url`).
@@ -49,6 +56,25 @@ enum Command {
         #[arg(long)]
         seal_key: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Print a one-time enrolment link (the first admin is created this way).
+    Invite {
+        /// The staff member's work email.
+        #[arg(long)]
+        email: String,
+        /// admin, specialist or auditor.
+        #[arg(long)]
+        role: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the whole chain; fails and names the first broken link.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -150,6 +176,35 @@ async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::VerifyBundle { .. } => Ok(()),
+        Command::Staff(StaffCommand::Invite { email, role }) => {
+            let role = Role::parse(&role).ok_or_else(|| {
+                Error::Config(format!(
+                    "unknown role {role:?}: use admin, specialist or auditor"
+                ))
+            })?;
+            let store = Store::open(&config.database_url).await?;
+            let link =
+                console::auth::invite(&store, &config, Clock::system().unix(), "cli", &email, role)
+                    .await?;
+            eprintln!(
+                "One-time enrolment link for {email} ({}), valid {} hours:",
+                role.as_str(),
+                config.console.invite_ttl_secs / 3600
+            );
+            println!("{link}");
+            Ok(())
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let store = Store::open(&config.database_url).await?;
+            let verdict = console::audit::verify(&store).await?;
+            match verdict {
+                console::audit::Verdict::Intact { .. } => {
+                    println!("{verdict}");
+                    Ok(())
+                }
+                console::audit::Verdict::Broken { .. } => Err(Error::Evidence(verdict.to_string())),
+            }
+        }
         Command::Snippet { base_url } => {
             let assets = recordpass_verifier::assets::Assets::load(&config.widget_dir);
             let base = base_url
@@ -204,7 +259,7 @@ async fn list_submissions(store: &Store, json: bool) -> Result<(), Error> {
     );
     for s in &submissions {
         let patient = serde_json::from_str::<SignedDocument>(&s.document)
-            .map(|d| d.request.patient_name)
+            .map(|d| d.summary().patient_name)
             .unwrap_or_else(|_| "(unreadable)".into());
         println!(
             "{:<13} {:<20} {:<10} {:<28} {:<16} {}",

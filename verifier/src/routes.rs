@@ -57,14 +57,25 @@ pub fn router(state: AppState) -> Router {
         .route("/signatures", post(start_signing))
         .route("/signatures/{id}/finish", post(finish_signing))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn_with_state(flood, limits::flood_guard))
+        .layer(middleware::from_fn_with_state(
+            flood.clone(),
+            limits::flood_guard,
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ));
 
+    let console = crate::console::router(&state)
+        .layer(middleware::from_fn_with_state(
+            flood.clone(),
+            limits::flood_guard,
+        ))
+        .layer(middleware::map_response(crate::console::pages::harden_all));
+
     Router::new()
         .nest("/api/v1", api)
+        .merge(console)
         .merge(assets::routes())
         .route(seal::SEAL_KEY_PATH, get(seal_key))
         .route("/demo/outbox", get(email::outbox::page))
@@ -115,11 +126,7 @@ async fn site_info(
     Path(id): Path<String>,
 ) -> Result<Json<SiteInfo>, Error> {
     let site = site(&state, &id)?;
-    Ok(Json(SiteInfo {
-        id: site.id.clone(),
-        name: site.name.clone(),
-        him_phone: site.him_phone.clone(),
-    }))
+    Ok(Json(crate::site_info::info(site)))
 }
 
 async fn send_email_code(

@@ -43,14 +43,14 @@ pub async fn start(
     let today = state.clock.now().date();
     let request = body
         .request
-        .validate(today)
+        .validate_for(today, &crate::site_info::offer(site))
         .map_err(Error::InvalidRequest)?;
     let key = state
         .store
         .passkey(&body.credential_id)
         .await?
         .ok_or(Error::CredentialUnknown)?;
-    if !key.email.eq_ignore_ascii_case(&request.email) {
+    if !key.email.eq_ignore_ascii_case(&request.requester.email) {
         return Err(Error::EmailMismatch);
     }
     let passkey: Passkey = from_json(&key.passkey)?;

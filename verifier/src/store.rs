@@ -446,3 +446,36 @@ impl Store {
         Ok(stored)
     }
 }
+
+/// Facts the staff console adds to a submission, and raw access for its modules.
+impl Store {
+    /// The connection pool, for the console's own queries (`console/`).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// When the requester confirmed their email address (unix seconds), if they did.
+    pub async fn requester_email_verified_at(
+        &self,
+        requester_id: &str,
+    ) -> Result<Option<i64>, Error> {
+        let at: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT email_verified_at FROM requesters WHERE id = ?")
+                .bind(requester_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(at.flatten())
+    }
+
+    /// Who matched submission `number`'s requester to a chart, and when (unix seconds).
+    pub async fn chart_match(&self, number: &str) -> Result<Option<(String, i64)>, Error> {
+        let row = sqlx::query(
+            "SELECT identity_matched_by, identity_matched_at FROM request_state
+             WHERE request_number = ? AND identity_matched_at IS NOT NULL",
+        )
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| (r.get("identity_matched_by"), r.get("identity_matched_at"))))
+    }
+}

@@ -1,4 +1,5 @@
-//! The widget's state machine: form → check email (6-digit code) → review
+//! The widget's state machine: form steps (intro → who → patient → records
+//! → delivery → consent → sign) → check email (6-digit code) → review
 //! (create passkey, sign) → done.
 //!
 //! All text on screen is derived from this state and the current language, so
@@ -13,9 +14,7 @@ use recordpass_request::api::{
     RegistrationStarted, SendEmailCode, SigningStarted, SiteInfo, StartRegistration, StartSigning,
     Submitted, VerifyEmailCode,
 };
-use recordpass_request::{
-    Digest, Field, FieldError, Lang, RecordKind, RecordsRequest, SignedDocument, SiteIdentity,
-};
+use recordpass_request::{Digest, FieldError, Lang, RecordsRequest, SignedDocument, SiteIdentity};
 use web_sys::HtmlElement;
 use webauthn_rs_proto::{PublicKeyCredential, RegisterPublicKeyCredential};
 use yew::prelude::*;
@@ -25,7 +24,10 @@ use crate::error::Failure;
 use crate::i18n;
 use crate::passkey::{self, PasskeyError};
 use crate::steps;
+use crate::steps::fields::Setter;
+use crate::steps::wizard::FormStep;
 use crate::verify::signs_exactly;
+use crate::{clock, progress};
 
 /// Properties of [`App`], from the element's attributes.
 #[derive(Properties, PartialEq)]
@@ -41,13 +43,13 @@ pub struct Props {
 /// The site as loaded from the verifier.
 pub(crate) enum SiteState {
     Loading,
-    Ready(SiteInfo),
+    Ready(Box<SiteInfo>),
     Failed(Failure),
 }
 
 /// Which screen is shown.
 pub(crate) enum Step {
-    Form,
+    Form(FormStep),
     Email(EmailCheck),
     Review(Review),
     Done(Done),
@@ -190,23 +192,9 @@ struct Credential {
 pub(crate) struct Refs {
     pub heading: NodeRef,
     pub summary: NodeRef,
-    pub patient_name: NodeRef,
-    pub date_of_birth: NodeRef,
-    pub email: NodeRef,
-    pub first_record: NodeRef,
     pub code: NodeRef,
-}
-
-impl Refs {
-    /// The input a field error links to.
-    pub(crate) fn field(&self, field: Field) -> &NodeRef {
-        match field {
-            Field::PatientName => &self.patient_name,
-            Field::DateOfBirth => &self.date_of_birth,
-            Field::Email => &self.email,
-            Field::Records => &self.first_record,
-        }
-    }
+    /// The widget's root element, for finding the field an error links to.
+    pub root: NodeRef,
 }
 
 enum Focus {
@@ -223,13 +211,15 @@ pub enum Msg {
     /// (Re)load the site information.
     LoadSite,
     /// Site information arrived.
-    SiteLoaded(Result<SiteInfo, Failure>),
-    /// A text field changed.
-    Input(Field, String),
-    /// A record kind was ticked or unticked.
-    ToggleRecord(RecordKind),
-    /// "Review my request".
-    Review,
+    SiteLoaded(Result<Box<SiteInfo>, Failure>),
+    /// A text answer changed.
+    Set(Setter, String),
+    /// A choice was ticked or unticked.
+    Change(std::rc::Rc<dyn Fn(&mut RecordsRequest)>),
+    /// "Continue": check this step and go on.
+    Next,
+    /// "Back" to the previous form step.
+    Back,
     /// "Edit my request".
     Edit,
     /// A code was (or was not) sent.
@@ -255,7 +245,7 @@ pub enum Msg {
     /// The verifier stored (or rejected) the credential for this email.
     Registered(u32, String, Result<Registered, Failure>),
     /// The signing ceremony arrived.
-    SigningReady(u32, Result<SigningStarted, Failure>),
+    SigningReady(u32, Result<Box<SigningStarted>, Failure>),
     /// `navigator.credentials.get()` was called in the click.
     Signing(u32, Result<Promise, PasskeyError>),
     /// The browser signed (or did not sign).
@@ -287,12 +277,14 @@ impl Component for App {
 
     fn create(ctx: &Context<Self>) -> Self {
         ctx.link().send_message(Msg::LoadSite);
+        let (step, input) = progress::restore(&ctx.props().site)
+            .unwrap_or((FormStep::Intro, RecordsRequest::default()));
         App {
             lang: ctx.props().lang,
             site: SiteState::Loading,
-            input: RecordsRequest::default(),
+            input,
             field_errors: Vec::new(),
-            step: Step::Form,
+            step: Step::Form(step),
             passkey: Passkey::Preparing,
             alert: None,
             refs: Refs::default(),
@@ -309,8 +301,9 @@ impl Component for App {
             Msg::LoadSite => {
                 self.site = SiteState::Loading;
                 let (client, site) = (ctx.props().client.clone(), ctx.props().site.clone());
-                ctx.link()
-                    .send_future(async move { Msg::SiteLoaded(client.site(&site).await) });
+                ctx.link().send_future(async move {
+                    Msg::SiteLoaded(client.site(&site).await.map(Box::new))
+                });
             }
             Msg::SiteLoaded(result) => {
                 self.site = match result {
@@ -318,30 +311,26 @@ impl Component for App {
                     Err(failure) => SiteState::Failed(failure),
                 }
             }
-            Msg::Input(field, value) => match field {
-                Field::PatientName => self.input.patient_name = value,
-                Field::DateOfBirth => self.input.date_of_birth = value,
-                Field::Email => self.input.email = value,
-                Field::Records => {}
-            },
-            Msg::ToggleRecord(kind) => {
-                let records = &mut self.input.records;
-                if records.contains(&kind) {
-                    records.retain(|k| *k != kind);
-                } else {
-                    records.push(kind);
-                    records.sort();
+            Msg::Set(set, value) => {
+                set(&mut self.input, value);
+                self.save_progress(ctx);
+            }
+            Msg::Change(change) => {
+                change(&mut self.input);
+                self.save_progress(ctx);
+            }
+            Msg::Next => self.next(ctx),
+            Msg::Back => {
+                if let Step::Form(step) = self.step {
+                    self.go_to(ctx, step.back().unwrap_or(step));
                 }
             }
-            Msg::Review => self.review(ctx),
             Msg::Edit => {
                 if self.passkey.in_ceremony() {
                     return false;
                 }
                 self.epoch += 1;
-                self.alert = None;
-                self.step = Step::Form;
-                self.focus = Some(Focus::Heading);
+                self.go_to(ctx, FormStep::Sign);
             }
             Msg::CodeSent(epoch, result) if epoch == self.epoch => self.code_sent(ctx, result),
             Msg::CodeInput(value) => match &mut self.step {
@@ -382,15 +371,14 @@ impl Component for App {
                 >{ i18n::language_name(lang) }</button>
             }
         });
-        let step = match &self.step {
-            Step::Form => steps::form::view(self, ctx),
-            Step::Email(check) => steps::email::view(self, ctx, check),
-            Step::Review(review) => steps::review::view(self, ctx, review),
-            Step::Done(done) => steps::done::view(self, done),
+        let step = match (&self.step, &self.site) {
+            (Step::Form(step), SiteState::Ready(site)) => self.form_step(ctx, *step, site),
+            (Step::Form(_), _) => steps::loading(self, ctx),
+            (step, _) => self.later_step(ctx, step),
         };
         html! {
-            <div class="rp" lang={self.lang.tag()}>
-                <div class="rp-lang" role="group" aria-label={i18n::text(self.lang).language}>
+            <div class="rp" part="root" lang={self.lang.tag()} ref={self.refs.root.clone()}>
+                <div class="rp-lang" part="language-switch" role="group" aria-label={i18n::text(self.lang).language}>
                     { for lang_buttons }
                 </div>
                 { step }
@@ -413,6 +401,27 @@ impl Component for App {
 }
 
 impl App {
+    fn form_step(&self, ctx: &Context<Self>, step: FormStep, site: &SiteInfo) -> Html {
+        match step {
+            FormStep::Intro => steps::intro::view(self, ctx, site),
+            FormStep::Who => steps::who::view(self, ctx, site),
+            FormStep::Patient => steps::patient::view(self, ctx),
+            FormStep::Records => steps::records::view(self, ctx, site),
+            FormStep::Delivery => steps::delivery::view(self, ctx, site),
+            FormStep::Consent => steps::consent::view(self, ctx, site),
+            FormStep::Sign => steps::sign::view(self, ctx, site),
+        }
+    }
+
+    fn later_step(&self, ctx: &Context<Self>, step: &Step) -> Html {
+        match step {
+            Step::Form(_) => Html::default(),
+            Step::Email(check) => steps::email::view(self, ctx, check),
+            Step::Review(review) => steps::review::view(self, ctx, review),
+            Step::Done(done) => steps::done::view(self, done),
+        }
+    }
+
     /// The site, once loaded.
     pub(crate) fn site_info(&self) -> Option<&SiteInfo> {
         match &self.site {
@@ -440,19 +449,58 @@ impl App {
         }
     }
 
-    fn review(&mut self, ctx: &Context<Self>) {
-        if self.site_info().is_none() {
+    /// Shows form step `step`, its heading focused.
+    fn go_to(&mut self, ctx: &Context<Self>, step: FormStep) {
+        self.step = Step::Form(step);
+        self.field_errors.clear();
+        self.alert = None;
+        self.focus = Some(Focus::Heading);
+        self.save_progress(ctx);
+    }
+
+    fn save_progress(&self, ctx: &Context<Self>) {
+        if let Step::Form(step) = self.step {
+            progress::save(&ctx.props().site, step, &self.input);
+        }
+    }
+
+    /// "Continue": the shared validation, limited to the fields shown so far.
+    fn next(&mut self, ctx: &Context<Self>) {
+        let (Step::Form(step), Some(site)) = (&self.step, self.site_info()) else {
+            return;
+        };
+        let (step, offer) = (*step, site.offer());
+        self.input.signed_on = clock::today().to_string();
+        let errors = match self.input.validate_for(clock::today(), &offer) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors,
+        };
+        let shown: Vec<FieldError> = errors
+            .into_iter()
+            .filter(|e| FormStep::of(e.field) as u8 <= step as u8)
+            .collect();
+        if let Some(first) = shown.first() {
+            // An earlier answer may have become invalid (a role change, say): go there.
+            let at = FormStep::of(first.field);
+            if at != step {
+                self.step = Step::Form(at);
+            }
+            self.field_errors = shown
+                .into_iter()
+                .filter(|e| FormStep::of(e.field) == at)
+                .collect();
+            self.alert = None;
+            self.focus = Some(Focus::Summary);
             return;
         }
-        match self.input.validate(crate::clock::today()) {
-            Err(errors) => {
-                self.field_errors = errors;
-                self.alert = None;
-                self.focus = Some(Focus::Summary);
-            }
+        if let Some(next) = step.next() {
+            return self.go_to(ctx, next);
+        }
+        match self.input.validate_for(clock::today(), &offer) {
+            Err(errors) => self.field_errors = errors,
             Ok(request) => {
                 self.field_errors.clear();
-                let email = &request.email;
+                let email = &request.requester.email;
                 let proven = self.credential.as_ref().is_some_and(|c| &c.email == email)
                     || self.email_proof.as_ref().is_some_and(|p| &p.email == email);
                 // Without passkeys there is nothing to prove the address for.
@@ -468,7 +516,7 @@ impl App {
     /// Shows the review screen and prepares the passkey step.
     fn enter_review(&mut self, ctx: &Context<Self>, request: RecordsRequest) {
         let Some(site) = self.site_info() else { return };
-        let email = request.email.clone();
+        let email = request.requester.email.clone();
         self.step = Step::Review(Review::new(site, request, self.lang));
         self.alert = None;
         self.focus = Some(Focus::Heading);
@@ -511,7 +559,7 @@ impl App {
         }
         let body = SendEmailCode {
             site_id,
-            email: check.request.email.clone(),
+            email: check.request.requester.email.clone(),
             lang,
         };
         check.phase = CodePhase::Sending;
@@ -590,7 +638,7 @@ impl App {
         };
         match (result, code) {
             (Ok(verified), _) => {
-                let email = check.request.email.clone();
+                let email = check.request.requester.email.clone();
                 let request = check.request.clone();
                 self.email_proof = Some(EmailProof {
                     email,
@@ -631,7 +679,7 @@ impl App {
         let token = self
             .email_proof
             .as_ref()
-            .filter(|proof| proof.email == request.email);
+            .filter(|proof| proof.email == request.requester.email);
         let Some(token) = token.map(|proof| proof.token.clone()) else {
             let request = request.clone();
             return self.check_email(ctx, request);
@@ -639,7 +687,7 @@ impl App {
         let body = StartRegistration {
             site_id: review.document.site.id.clone(),
             email_token: token,
-            display_name: request.patient_name.clone(),
+            display_name: request.signer_name().to_owned(),
         };
         self.epoch += 1;
         self.passkey = Passkey::Preparing;
@@ -666,7 +714,7 @@ impl App {
         self.passkey = Passkey::PreparingSignature;
         let (epoch, client) = (self.epoch, ctx.props().client.clone());
         ctx.link().send_future(async move {
-            Msg::SigningReady(epoch, client.start_signing(&body).await)
+            Msg::SigningReady(epoch, client.start_signing(&body).await.map(Box::new))
         });
     }
 
@@ -701,7 +749,7 @@ impl App {
                         let ceremony = ceremony.clone();
                         let email = self
                             .review_state()
-                            .map(|r| r.document.request.email.clone());
+                            .map(|r| r.document.request.requester.email.clone());
                         self.passkey = Passkey::Saving;
                         link.send_future(async move {
                             let body = FinishRegistration { credential };
@@ -736,7 +784,7 @@ impl App {
                     }
                 });
                 match checked {
-                    Ok(started) => self.passkey = Passkey::ReadyToSign(Rc::new(started)),
+                    Ok(started) => self.passkey = Passkey::ReadyToSign(Rc::new(*started)),
                     Err(failure) => self.fail(ctx, Stage::PrepareSigning, failure),
                 }
             }
@@ -769,10 +817,12 @@ impl App {
             (Msg::Submitted(epoch, result), Passkey::Submitting) if epoch == current => {
                 match result {
                     Ok(submitted) => {
-                        let step = std::mem::replace(&mut self.step, Step::Form);
+                        let step = std::mem::replace(&mut self.step, Step::Form(FormStep::Intro));
                         if let Step::Review(review) = step {
                             self.step = Step::Done(Done { review, submitted });
                         }
+                        // Submitted: nothing of the request stays in the tab.
+                        progress::clear(&ctx.props().site);
                         self.epoch += 1;
                         self.alert = None;
                         self.focus = Some(Focus::Heading);
@@ -789,11 +839,17 @@ impl App {
     fn fail(&mut self, ctx: &Context<Self>, stage: Stage, failure: Failure) {
         match &failure {
             Failure::Api(e) if e.code == ErrorCode::InvalidRequest && !e.fields.is_empty() => {
-                // The verifier disagrees with a field: back to the form, next to it.
-                self.field_errors = e.fields.clone();
+                // The verifier disagrees with a field: back to its step, next to it.
+                let at = FormStep::of(e.fields[0].field);
+                self.field_errors = e
+                    .fields
+                    .iter()
+                    .filter(|f| FormStep::of(f.field) == at)
+                    .copied()
+                    .collect();
                 self.epoch += 1;
                 self.alert = None;
-                self.step = Step::Form;
+                self.step = Step::Form(at);
                 self.focus = Some(Focus::Summary);
                 return;
             }

@@ -18,30 +18,10 @@ pub struct Text {
     pub language: &'static str,
     /// Heading of the form step.
     pub form_title: &'static str,
-    /// What the form does and why there is no fax or notary.
-    pub intro: &'static str,
-    /// The legal response deadline.
-    pub deadline: &'static str,
     /// Before the phone number.
     pub call_before: &'static str,
     /// After the phone number.
     pub call_after: &'static str,
-    /// Label of the patient name field.
-    pub name_label: &'static str,
-    /// Hint under the patient name label.
-    pub name_hint: &'static str,
-    /// Label of the date of birth field.
-    pub dob_label: &'static str,
-    /// Label of the email field.
-    pub email_label: &'static str,
-    /// Hint under the email label.
-    pub email_hint: &'static str,
-    /// Legend of the record kinds.
-    pub records_legend: &'static str,
-    /// Hint under the records legend.
-    pub records_hint: &'static str,
-    /// Submit button of the form.
-    pub review: &'static str,
     /// Heading of the error summary.
     pub summary_title: &'static str,
     /// Heading of the review step.
@@ -125,20 +105,8 @@ pub struct Text {
 const EN: Text = Text {
     language: "Language / Idioma",
     form_title: "Request your medical records",
-    intro: "Ask for a copy of your health records online. Instead of a fax or a notarized form, \
-            you sign your request with a passkey: your phone or computer confirms it is you with \
-            your fingerprint, face or screen lock.",
-    deadline: "The hospital must respond within 30 days.",
     call_before: "Prefer the phone? Call the medical records department at ",
     call_after: ".",
-    name_label: "Patient's full legal name",
-    name_hint: "As it appears on an ID or insurance card.",
-    dob_label: "Patient's date of birth",
-    email_label: "Your email address",
-    email_hint: "The hospital will send the records here.",
-    records_legend: "Which records do you want?",
-    records_hint: "Choose all that apply.",
-    review: "Review my request",
     summary_title: "Please correct the following:",
     review_title: "Check and sign your request",
     statement_title: "What you are signing",
@@ -184,21 +152,8 @@ const EN: Text = Text {
 const ES: Text = Text {
     language: "Language / Idioma",
     form_title: "Solicite sus registros médicos",
-    intro: "Pida una copia de sus registros médicos por internet. En lugar de un fax o un \
-            formulario notarizado, usted firma su solicitud con una llave de acceso (passkey): su \
-            teléfono o computadora confirma que es usted con su huella, su cara o el bloqueo de \
-            pantalla.",
-    deadline: "El hospital debe responder en un plazo de 30 días.",
     call_before: "¿Prefiere llamar? Comuníquese con el departamento de registros médicos al ",
     call_after: ".",
-    name_label: "Nombre legal completo del paciente",
-    name_hint: "Tal como aparece en una identificación o en la tarjeta del seguro.",
-    dob_label: "Fecha de nacimiento del paciente",
-    email_label: "Su correo electrónico",
-    email_hint: "El hospital le enviará los registros a esta dirección.",
-    records_legend: "¿Qué registros desea?",
-    records_hint: "Elija todos los que correspondan.",
-    review: "Revisar mi solicitud",
     summary_title: "Corrija lo siguiente:",
     review_title: "Revise y firme su solicitud",
     statement_title: "Lo que va a firmar",
@@ -275,9 +230,11 @@ pub fn next_steps(lang: Lang, hospital: &str, email: &str) -> [String; 2] {
 pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
     use ErrorCode::*;
     match (lang, code) {
-        (Lang::En, MalformedJson | UnsupportedMediaType | NotFound | MethodNotAllowed) => {
-            "The records service could not handle this request. Reload the page and try again."
-        }
+        (
+            Lang::En,
+            MalformedJson | UnsupportedMediaType | NotFound | MethodNotAllowed | SignInRequired
+            | Forbidden | InvalidTransition,
+        ) => "The records service could not handle this request. Reload the page and try again.",
         (Lang::En, PayloadTooLarge) => "Your request is too long. Shorten it and try again.",
         (Lang::En, InvalidRequest) => "Some details need correcting. Check the marked fields.",
         (Lang::En, OriginNotAllowed | UnknownSite) => {
@@ -304,7 +261,11 @@ pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
         (Lang::En, Internal) => {
             "Something went wrong on our side and nothing was saved. Try again in a few minutes."
         }
-        (Lang::Es, MalformedJson | UnsupportedMediaType | NotFound | MethodNotAllowed) => {
+        (
+            Lang::Es,
+            MalformedJson | UnsupportedMediaType | NotFound | MethodNotAllowed | SignInRequired
+            | Forbidden | InvalidTransition,
+        ) => {
             "El servicio de registros no pudo procesar esta solicitud. Vuelva a cargar la página e inténtelo de nuevo."
         }
         (Lang::Es, PayloadTooLarge) => {
@@ -378,7 +339,7 @@ pub fn passkey_error(error: PasskeyError, lang: Lang) -> &'static str {
             "This device already has a passkey for this request. Try again, or use another device."
         }
         (Lang::En, Unsupported) => {
-            "This browser cannot use passkeys here. Try an up-to-date Chrome, Edge, Firefox or Safari, or call the hospital."
+            "This browser cannot create a passkey. You can open this page on your phone, or in an up-to-date Chrome, Edge, Firefox or Safari (some offer to use your phone by scanning a QR code). Or ask on paper or by phone: nothing you entered has been sent."
         }
         (Lang::En, Failed) => "Your device could not complete the passkey step. Please try again.",
         (Lang::Es, CreateCancelled) => {
@@ -391,7 +352,7 @@ pub fn passkey_error(error: PasskeyError, lang: Lang) -> &'static str {
             "Este dispositivo ya tiene una llave de acceso para esta solicitud. Inténtelo de nuevo o use otro dispositivo."
         }
         (Lang::Es, Unsupported) => {
-            "Este navegador no puede usar llaves de acceso aquí. Use una versión actual de Chrome, Edge, Firefox o Safari, o llame al hospital."
+            "Este navegador no puede crear una llave de acceso. Puede abrir esta página en su teléfono, o en una versión actual de Chrome, Edge, Firefox o Safari (algunos ofrecen usar su teléfono escaneando un código QR). O pídalo en papel o por teléfono: no se ha enviado nada de lo que escribió."
         }
         (Lang::Es, Failed) => {
             "Su dispositivo no pudo completar el paso de la llave de acceso. Inténtelo de nuevo."
@@ -476,7 +437,6 @@ mod tests {
         let (en, es) = (text(Lang::En), text(Lang::Es));
         let pairs = [
             (en.form_title, es.form_title),
-            (en.review, es.review),
             (en.create, es.create),
             (en.sign, es.sign),
             (en.done_title, es.done_title),

@@ -13,6 +13,7 @@ mod clock;
 mod error;
 mod i18n;
 mod passkey;
+mod progress;
 mod steps;
 mod verify;
 

@@ -17,24 +17,12 @@ pub fn signs_exactly(local: &SignedDocument, started: &SigningStarted) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use recordpass_request::{
-        Lang, Nonce, RecordKind, RecordsRequest, SiteIdentity, signing_challenge_b64,
-    };
+    use recordpass_request::{Lang, Nonce, RecordKind, examples, signing_challenge_b64};
 
     const NONCE: Nonce = Nonce([7; 32]);
 
     fn document() -> SignedDocument {
-        let site = SiteIdentity {
-            id: "demo".into(),
-            name: "Riverside General Hospital".into(),
-        };
-        let request = RecordsRequest {
-            patient_name: "Ana Pérez".into(),
-            date_of_birth: "1984-03-07".into(),
-            email: "ana@example.org".into(),
-            records: vec![RecordKind::LabResults],
-        };
-        SignedDocument::new(site, request, Lang::Es)
+        SignedDocument::new(examples::site(), examples::self_access(), Lang::Es)
     }
 
     fn started(document: &SignedDocument, challenge_b64: &str) -> SigningStarted {
@@ -66,7 +54,12 @@ mod tests {
         let challenge = signing_challenge_b64(&doc.digest(), &NONCE);
 
         let mut edited = started(&doc, &challenge);
-        edited.document.request.records.push(RecordKind::Billing);
+        edited
+            .document
+            .request
+            .scope
+            .record_kinds
+            .push(RecordKind::Billing);
         assert!(!signs_exactly(&doc, &edited));
 
         let mut other_digest = started(&doc, &challenge);

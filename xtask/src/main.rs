@@ -1,5 +1,6 @@
 //! Recordpass build automation, run as `cargo xtask <command>`.
 
+mod bench;
 mod ci;
 mod demo;
 mod setup;
@@ -20,7 +21,9 @@ commands:
   build   build the widget into target/widget/dist/ and the verifier
   demo    run the verifier (:8080) and a sample hospital page (:8081)
   test    build, then run the Rust tests and the browser test
-  ci      rustfmt, clippy, then test";
+  ci      rustfmt, clippy, then test
+  bench   measure the widget and the verifier, write docs/benchmarks.md
+          (`bench --smoke`: tiny run, nothing judged or written)";
 
 fn main() -> ExitCode {
     match run() {
@@ -34,7 +37,14 @@ fn main() -> ExitCode {
 
 fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [command] = args.as_slice() else {
+    // `bench --smoke` is the one command with an option.
+    let (args, bench_mode) = match args.as_slice() {
+        [bench, smoke] if bench == "bench" && smoke == "--smoke" => {
+            (&args[..1], bench::Mode::Smoke)
+        }
+        _ => (args.as_slice(), bench::Mode::Full),
+    };
+    let [command] = args else {
         if args.is_empty() {
             println!("{USAGE}");
             return Ok(());
@@ -54,6 +64,10 @@ fn run() -> Result<()> {
             demo::run()
         }
         "test" => test::run_all(&mut steps).map(|()| steps.print_summary()),
+        "bench" => {
+            setup::run_all()?;
+            bench::run_all(bench_mode)
+        }
         "ci" => ci::run_all(&mut steps).map(|()| steps.print_summary()),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");

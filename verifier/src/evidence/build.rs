@@ -36,6 +36,9 @@ pub struct RequesterFacts {
     pub email: String,
     /// When that address was confirmed (unix seconds), if it was.
     pub email_verified_at: Option<i64>,
+    /// HIM's record that the requester was matched to a chart, e.g.
+    /// `identity matched to chart by hana@… 2026-…`; `None` while not matched.
+    pub chart_match: Option<String>,
 }
 
 impl Exporter<'_> {
@@ -55,7 +58,19 @@ impl Exporter<'_> {
             .ok_or_else(|| Error::Evidence("requester missing".into()))?;
         let requester = RequesterFacts {
             email,
-            email_verified_at: None,
+            email_verified_at: store
+                .requester_email_verified_at(&submission.requester_id)
+                .await?,
+            chart_match: store
+                .chart_match(number)
+                .await?
+                .map(|(by, at)| {
+                    Ok::<_, Error>(format!(
+                        "identity matched to chart by {by} {}",
+                        rfc3339(at)?
+                    ))
+                })
+                .transpose()?,
         };
         self.build(&submission, &captured, &requester, now)
     }
@@ -121,10 +136,9 @@ impl Exporter<'_> {
                 client_ip: captured.client_ip.clone(),
                 user_agent: captured.user_agent.clone(),
             },
-            identity_assurance: identity_assurance(
-                flags.uv,
-                flags.be,
-                email_verified_at.as_deref(),
+            identity_assurance: with_chart_match(
+                identity_assurance(flags.uv, flags.be, email_verified_at.as_deref()),
+                requester.chart_match.as_deref(),
             ),
             verifier: VerifierInfo {
                 version: captured.verifier_version.clone(),
@@ -205,7 +219,15 @@ pub fn identity_assurance(uv: bool, be: bool, email_verified_at: Option<&str>) -
     format!("{passkey}; {kind}; {email}; identity not yet matched to chart")
 }
 
-fn rfc3339(unix: i64) -> Result<String, Error> {
+/// Replaces the assurance summary's "not yet matched" clause with HIM's match record.
+pub fn with_chart_match(summary: String, chart_match: Option<&str>) -> String {
+    match chart_match {
+        Some(matched) => summary.replace("identity not yet matched to chart", matched),
+        None => summary,
+    }
+}
+
+pub(crate) fn rfc3339(unix: i64) -> Result<String, Error> {
     OffsetDateTime::from_unix_timestamp(unix)
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())

@@ -12,6 +12,7 @@ mod verify;
 pub use authdata::AuthenticatorData;
 pub use build::{
     Exporter, RequesterFacts, identity_assurance, mask_email, sealed_bytes, to_pretty_json,
+    with_chart_match,
 };
 pub use bundle::*;
 pub use capture::{ClientInfo, MAX_USER_AGENT, SigningEvidence};

@@ -11,7 +11,7 @@ pub fn view(app: &App, done: &Done) -> Html {
     let t = i18n::text(app.lang);
     let request = &done.review.document.request;
     let hospital = &done.review.document.site.name;
-    let [respond, delivery] = i18n::next_steps(app.lang, hospital, &request.email);
+    let [respond, delivery] = i18n::next_steps(app.lang, hospital, &request.requester.email);
     html! {
         <section class="rp-step rp-done" data-testid="done">
             { heading(app, t.done_title) }

@@ -38,7 +38,7 @@ pub fn view(app: &App, ctx: &Context<App>, check: &EmailCheck) -> Html {
             { heading(app, t.email_title) }
             if sent {
                 <p data-testid="code-sent">
-                    { t.code_sent_before }<strong>{ &check.request.email }</strong>{ t.code_sent_after }
+                    { t.code_sent_before }<strong>{ &check.request.requester.email }</strong>{ t.code_sent_after }
                 </p>
             }
             <form class="rp-form" method="dialog" novalidate=true {onsubmit}>
@@ -64,18 +64,18 @@ pub fn view(app: &App, ctx: &Context<App>, check: &EmailCheck) -> Html {
                     />
                 </div>
                 <div class="rp-actions" aria-busy={(!ready).then_some("true")}>
-                    <button type="submit" class="rp-primary" data-testid="verify-code"
+                    <button type="submit" class="rp-primary" part="button-primary" data-testid="verify-code"
                         aria-disabled={(!ready).then_some("true")}>{ t.verify_code }</button>
                 </div>
             </form>
             <div class="rp-actions">
                 if check.can_resend {
-                    <button type="button" class="rp-secondary" data-testid="resend-code"
+                    <button type="button" class="rp-secondary" part="button-secondary" data-testid="resend-code"
                         onclick={link.callback(|_| Msg::Resend)}>{ t.resend_code }</button>
                 } else if sent {
                     <p class="rp-hint">{ t.resend_wait }</p>
                 }
-                <button type="button" class="rp-secondary" data-testid="edit"
+                <button type="button" class="rp-secondary" part="button-secondary" data-testid="edit"
                     onclick={link.callback(|_| Msg::Edit)}>{ t.edit }</button>
             </div>
             { status(status_text) }

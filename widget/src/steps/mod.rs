@@ -1,9 +1,17 @@
 //! One view per screen, plus the pieces they share.
 
+pub mod consent;
+pub mod delivery;
 pub mod done;
 pub mod email;
-pub mod form;
+pub mod fields;
+pub mod intro;
+pub mod patient;
+pub mod records;
 pub mod review;
+pub mod sign;
+pub mod who;
+pub mod wizard;
 
 use recordpass_request::Lang;
 use recordpass_request::api::SiteInfo;
@@ -15,7 +23,7 @@ use crate::i18n;
 /// The step's heading, focused when the step is entered.
 fn heading(app: &App, text: &'static str) -> Html {
     html! {
-        <h2 class="rp-heading" tabindex="-1" ref={app.refs.heading.clone()}>{ text }</h2>
+        <h2 class="rp-heading" part="heading" tabindex="-1" ref={app.refs.heading.clone()}>{ text }</h2>
     }
 }
 
@@ -29,7 +37,7 @@ fn alert(app: &App) -> Html {
         .and(app.site_info())
         .map(|site| call_line(site, app.lang));
     html! {
-        <div class="rp-alert" role="alert" data-testid="alert">
+        <div class="rp-alert" part="alert" role="alert" data-testid="alert">
             if let Some(message) = message {
                 <p class="rp-alert-text">{ message }</p>
                 { for call }
@@ -56,8 +64,33 @@ fn call_line(site: &SiteInfo, lang: Lang) -> Html {
     html! {
         <p class="rp-call">
             { t.call_before }
-            <a href={format!("tel:{dial}")}>{ &site.him_phone }</a>
+            <a href={format!("tel:{dial}")} data-testid="phone">{ &site.him_phone }</a>
             { t.call_after }
+            if !site.him_hours.get(lang).is_empty() {
+                { " " }{ site.him_hours.get(lang).to_owned() }
+            }
         </p>
+    }
+}
+
+/// While the site loads, or when it could not be loaded.
+pub fn loading(app: &App, ctx: &Context<App>) -> Html {
+    use crate::app::{Msg, SiteState};
+    let t = i18n::text(app.lang);
+    let body = match &app.site {
+        SiteState::Failed(failure) => html! {
+            <div class="rp-alert" part="alert" role="alert">
+                <p class="rp-alert-text">{ t.site_failed }{ " " }{ i18n::failure(failure, app.lang) }</p>
+                <button type="button" class="rp-secondary" part="button-secondary" data-testid="retry"
+                    onclick={ctx.link().callback(|_| Msg::LoadSite)}>{ t.retry }</button>
+            </div>
+        },
+        _ => status(Some(t.loading)),
+    };
+    html! {
+        <section class="rp-step" aria-busy={matches!(app.site, SiteState::Loading).then_some("true")}>
+            { heading(app, t.form_title) }
+            { body }
+        </section>
     }
 }

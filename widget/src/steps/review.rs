@@ -66,14 +66,14 @@ pub fn view(app: &App, ctx: &Context<App>, review: &Review) -> Html {
             { heading(app, t.review_title) }
             <h3 id="rp-statement-title">{ t.statement_title }</h3>
             <p class="rp-hint">{ t.statement_hint }</p>
-            <p class="rp-statement" data-testid="statement">{ &review.document.statement }</p>
+            <p class="rp-statement" part="statement" data-testid="statement">{ &review.document.statement }</p>
             <p class="rp-fingerprint">
                 { t.fingerprint }{ " " }
                 <code data-testid="fingerprint">{ review.digest.fingerprint() }</code>
             </p>
             <p class="rp-hint">{ t.fingerprint_hint }</p>
             <div class="rp-actions">
-                <button type="button" class="rp-secondary" data-testid="edit"
+                <button type="button" class="rp-secondary" part="button-secondary" data-testid="edit"
                     aria-disabled={disabled(!app.passkey.in_ceremony())}
                     onclick={link.callback(|_| Msg::Edit)}>{ t.edit }</button>
             </div>
@@ -86,7 +86,7 @@ pub fn view(app: &App, ctx: &Context<App>, review: &Review) -> Html {
             }
             if !registered && !matches!(app.passkey, Passkey::Unavailable) {
                 <div class="rp-actions" aria-busy={busy.then_some("true")}>
-                    <button type="button" class="rp-primary" data-testid="create-passkey"
+                    <button type="button" class="rp-primary" part="button-primary" data-testid="create-passkey"
                         aria-disabled={disabled(create_ready)} onclick={on_create}>{ t.create }</button>
                 </div>
             }
@@ -95,7 +95,7 @@ pub fn view(app: &App, ctx: &Context<App>, review: &Review) -> Html {
             <p class="rp-hint">{ t.sign_hint }</p>
             if registered {
                 <div class="rp-actions" aria-busy={busy.then_some("true")}>
-                    <button type="button" class="rp-primary" data-testid="sign"
+                    <button type="button" class="rp-primary" part="button-primary" data-testid="sign"
                         aria-disabled={disabled(sign_ready)} onclick={on_sign}>{ t.sign }</button>
                 </div>
             }
@@ -104,7 +104,7 @@ pub fn view(app: &App, ctx: &Context<App>, review: &Review) -> Html {
             { alert(app) }
             if matches!(app.passkey, Passkey::Stuck(_)) {
                 <div class="rp-actions">
-                    <button type="button" class="rp-secondary" data-testid="retry"
+                    <button type="button" class="rp-secondary" part="button-secondary" data-testid="retry"
                         onclick={link.callback(|_| Msg::Retry)}>{ t.retry }</button>
                 </div>
             }

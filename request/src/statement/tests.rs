@@ -1,0 +1,158 @@
+//! The signed text of each instrument carries every required element.
+
+use super::render_statement;
+use crate::{Lang, examples};
+
+fn statement(req: crate::RecordsRequest, lang: Lang) -> String {
+    render_statement(&examples::site(), &req.normalized(), lang)
+}
+
+fn assert_has(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "missing {part:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn right_of_access_names_patient_records_delivery_consent_and_signature() {
+    let en = statement(examples::self_access(), Lang::En);
+    assert_has(
+        &en,
+        &[
+            "Request for access to health records (45 CFR 164.524)",
+            "I, Ana María Pérez, am the patient: Ana María Pérez, born 1984-03-07.",
+            "I ask Riverside General Hospital for a copy of these health records: lab test results and immunization records, from all dates.",
+            "I do not ask for substance-use disorder treatment records",
+            "not an authorization",
+            "electronic copy through a secure download link, with the link sent to ana@example.org",
+            "I have the right to use a paper form instead",
+            "withdraw this consent",
+            "up-to-date web browser",
+            "Signed electronically by Ana María Pérez on 2026-11-26",
+        ],
+    );
+    assert!(!en.contains("expires"), "no authorization terms: {en}");
+    let es = statement(examples::self_access(), Lang::Es);
+    assert_has(
+        &es,
+        &[
+            "Solicitud de acceso a registros médicos (45 CFR 164.524)",
+            "Yo, Ana María Pérez, soy el (la) paciente",
+            "resultados de laboratorio y registro de vacunas, de todas las fechas",
+            "Tengo derecho a usar un formulario en papel",
+            "Firmado electrónicamente por Ana María Pérez el 2026-11-26",
+        ],
+    );
+}
+
+#[test]
+fn directive_names_the_recipient_and_where_to_send() {
+    let en = statement(examples::parent_directive(), Lang::En);
+    assert_has(
+        &en,
+        &[
+            "Direction to send a copy of health records to a person I name (45 CFR 164.524(c)(3)(ii))",
+            "I, Luis Gómez, am the patient's father and act as the parent or guardian of the patient, a minor: Sofía Gómez Ruiz, born 2015-06-01.",
+            "immunization records, from 2020-01-01 to 2024-12-31",
+            "Send them to: Lincoln Elementary School nurse, at nurse@lincoln.example.org",
+            "minor's own authorization",
+            "Contact me at luis@example.org or 555-010-0199.",
+            "Signed electronically by Luis Gómez",
+        ],
+    );
+    let es = statement(examples::parent_directive(), Lang::Es);
+    assert_has(
+        &es,
+        &[
+            "Instrucción para enviar una copia",
+            "Yo, Luis Gómez, soy father del (de la) paciente",
+            "del 2020-01-01 al 2024-12-31",
+            "Envíenlos a: Lincoln Elementary School nurse, en nurse@lincoln.example.org",
+        ],
+    );
+}
+
+#[test]
+fn authorization_has_every_core_element_and_required_statement() {
+    let en = statement(examples::representative_authorization(), Lang::En);
+    assert_has(
+        &en,
+        &[
+            // Title with Part 2 consent.
+            "Authorization and consent to disclose health information (45 CFR 164.508 and 42 CFR 2.31)",
+            // Signer and the representative's authority.
+            "I, Maya Chen, am the legal representative of the patient, Li Chen, born 1950-02-14, also known as Li Wong, medical record number MRN-448812, living at 12 Elm St, Springfield, IL 62701. My authority: health care power of attorney signed 2024-05-01.",
+            // (i) description, (ii) who discloses, (iii) recipient, (iv) purpose, (v) expiration.
+            "Information to be disclosed: the complete medical record, from all dates. I specifically choose to include: substance-use disorder treatment records (protected by 42 CFR Part 2).",
+            "Who may disclose it: Riverside General Hospital.",
+            "Who may receive it: Rivera & Cole LLP, 200 Main St, Springfield, IL 62701.",
+            "Purpose: legal advice about my mother's care.",
+            "This authorization expires on 2027-11-26.",
+            // Required statements: revocation, no conditioning, redisclosure, copy.
+            "I may revoke this authorization at any time by writing to the medical records department",
+            "will not condition my treatment, payment, enrollment in a health plan or eligibility for benefits",
+            "may be redisclosed by the recipient",
+            "I am entitled to a copy of this authorization.",
+            "protected by 42 CFR Part 2",
+            // The separate psychotherapy notes authorization.
+            "Separate authorization for psychotherapy notes (45 CFR 164.508(b)(3)(ii))",
+            "Information to be disclosed: psychotherapy notes, from all dates.",
+            // (vi) signature and date.
+            "Signed electronically by Maya Chen on 2026-11-26",
+        ],
+    );
+    let psychotherapy_in_main = en
+        .split("Separate authorization")
+        .next()
+        .unwrap_or_default()
+        .contains("psychotherapy notes");
+    assert!(
+        !psychotherapy_in_main,
+        "psychotherapy notes only in their own authorization"
+    );
+    let es = statement(examples::representative_authorization(), Lang::Es);
+    assert_has(
+        &es,
+        &[
+            "Autorización y consentimiento para divulgar información médica (45 CFR 164.508 y 42 CFR 2.31)",
+            "Quién puede divulgarla: Riverside General Hospital.",
+            "Quién puede recibirla: Rivera & Cole LLP",
+            "Esta autorización vence el 2027-11-26.",
+            "Puedo revocar esta autorización",
+            "no condicionará mi tratamiento",
+            "divulgada de nuevo",
+            "Autorización separada para notas de psicoterapia",
+        ],
+    );
+}
+
+#[test]
+fn default_purpose_is_at_the_request_of_the_individual() {
+    let mut req = examples::representative_authorization();
+    req.authorization.purpose.clear();
+    assert_has(
+        &statement(req.clone(), Lang::En),
+        &["Purpose: at the request of the individual."],
+    );
+    assert_has(
+        &statement(req, Lang::Es),
+        &["Propósito: a petición de la persona."],
+    );
+}
+
+#[test]
+fn psychotherapy_notes_to_oneself_add_an_authorization_to_the_access_request() {
+    let mut req = examples::self_access();
+    req.scope.sensitive = vec![crate::SensitiveCategory::PsychotherapyNotes];
+    req.authorization.expires_on = "2027-01-01".into();
+    let en = statement(req, Lang::En);
+    assert_has(
+        &en,
+        &[
+            "Request for access to health records (45 CFR 164.524)",
+            "Separate authorization for psychotherapy notes",
+            "Who may receive it: me, as electronic copy through a secure download link",
+            "This authorization expires on 2027-01-01.",
+        ],
+    );
+}

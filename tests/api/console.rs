@@ -1,0 +1,556 @@
+//! The HIM staff console through HTTP: enrolment and sign-in with a software
+//! passkey, the queue, the evidence panel, the workflow, exports, the audit
+//! chain, and the authorization rules of every route in the console's table.
+
+use recordpass_tests::TestVerifier;
+use recordpass_verifier::{
+    console::{self, Access, Role, audit},
+    evidence::verify_bundle,
+};
+use reqwest::{StatusCode, redirect::Policy};
+use serde_json::{Value, json};
+use url::Url;
+use webauthn_authenticator_rs::{WebauthnAuthenticator, softpasskey::SoftPasskey};
+
+use crate::client::{Requester, ana_request, site_origin};
+
+/// A staff member's browser: cookie jar, software passkey, console origin.
+struct StaffClient<'a> {
+    verifier: &'a TestVerifier,
+    http: reqwest::Client,
+    passkey: SoftPasskey,
+    email: String,
+}
+
+fn origin(verifier: &TestVerifier) -> String {
+    verifier.config.console_origin()
+}
+
+impl<'a> StaffClient<'a> {
+    fn new(verifier: &'a TestVerifier, email: &str) -> StaffClient<'a> {
+        StaffClient {
+            verifier,
+            http: jar(),
+            passkey: SoftPasskey::new(true),
+            email: email.into(),
+        }
+    }
+
+    /// Invited (as the CLI does), enrolled and signed in.
+    async fn enrolled(verifier: &'a TestVerifier, email: &str, role: Role) -> StaffClient<'a> {
+        let mut staff = StaffClient::new(verifier, email);
+        let link = invite(verifier, email, role).await;
+        staff.enrol(&link).await;
+        staff
+    }
+
+    async fn post_json(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .post(self.verifier.url(path))
+            .header("Origin", origin(self.verifier))
+            .json(body)
+            .send()
+            .await
+            .expect("sent");
+        (resp.status(), resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn enrol(&mut self, link: &str) {
+        let token = link.split_once('#').expect("token in fragment").1;
+        let (status, started) = self
+            .post_json("/console/api/enrol/start", &json!({"token": token}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{started}");
+        let options = serde_json::from_value(started["options"].clone()).expect("options");
+        let credential = self
+            .passkey
+            .do_registration(console_url(self.verifier), options)
+            .expect("soft passkey registers");
+        let body = json!({"ceremony_id": started["ceremony_id"], "credential": credential});
+        let (status, done) = self.post_json("/console/api/enrol/finish", &body).await;
+        assert_eq!(status, StatusCode::OK, "{done}");
+    }
+
+    async fn sign_in(&mut self) -> StatusCode {
+        let (status, started) = self
+            .post_json("/console/api/sign-in/start", &json!({"email": self.email}))
+            .await;
+        if status != StatusCode::OK {
+            return status;
+        }
+        let options = serde_json::from_value(started["options"].clone()).expect("options");
+        let credential = self
+            .passkey
+            .do_authentication(console_url(self.verifier), options)
+            .expect("soft passkey signs");
+        let body = json!({"ceremony_id": started["ceremony_id"], "credential": credential});
+        self.post_json("/console/api/sign-in/finish", &body).await.0
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, String) {
+        let resp = self
+            .http
+            .get(self.verifier.url(path))
+            .send()
+            .await
+            .expect("sent");
+        (resp.status(), resp.text().await.expect("body"))
+    }
+
+    /// The CSRF token the console put in its forms.
+    async fn csrf(&self) -> String {
+        let (status, page) = self.get("/console").await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let at = page.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
+        page[at..].split('"').next().expect("value").to_owned()
+    }
+
+    /// Submits a form the way the browser does (Origin + CSRF field).
+    async fn form(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        let csrf = self.csrf().await;
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        let resp = self
+            .http
+            .post(self.verifier.url(path))
+            .header("Origin", origin(self.verifier))
+            .form(&all)
+            .send()
+            .await
+            .expect("sent");
+        (resp.status(), resp.text().await.unwrap_or_default())
+    }
+}
+
+fn jar() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .expect("client")
+}
+
+fn console_url(verifier: &TestVerifier) -> Url {
+    Url::parse(&origin(verifier)).expect("console origin")
+}
+
+async fn invite(verifier: &TestVerifier, email: &str, role: Role) -> String {
+    console::auth::invite(
+        &verifier.store,
+        &verifier.config,
+        verifier.clock.unix(),
+        "cli",
+        email,
+        role,
+    )
+    .await
+    .expect("invited")
+}
+
+/// A signed request from Ana; returns its number.
+async fn submitted(verifier: &TestVerifier) -> String {
+    let mut ana = Requester::new(verifier);
+    let credential_id = ana.register("ana@example.org").await;
+    let started = ana.signing(&ana_request(), &credential_id).await;
+    let body = ana.assert_from(site_origin(), &started);
+    let (status, reply) = ana.finish_signing(&started.ceremony_id, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{reply}");
+    reply["request_number"].as_str().expect("number").to_owned()
+}
+
+#[tokio::test]
+async fn staff_enrol_sign_in_work_a_request_and_the_audit_chain_holds() {
+    let verifier = TestVerifier::start().await;
+    let number = submitted(&verifier).await;
+    let mut hana = StaffClient::enrolled(&verifier, "hana@example.org", Role::Specialist).await;
+
+    // Sign out, then back in with the passkey.
+    let (status, _) = hana.form("/console/sign-out", &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(hana.get("/console").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(hana.sign_in().await, StatusCode::OK);
+
+    // The queue: the request, its due date 30 days on, counts per status.
+    let (status, queue) = hana.get("/console").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        queue.contains(&number) && queue.contains("Ana María Pérez"),
+        "{queue}"
+    );
+    assert!(queue.contains("Received: <strong>1</strong>"), "{queue}");
+    let (_, found) = hana.get("/console?q=mar%C3%ADa").await;
+    assert!(found.contains(&number));
+    let (_, none) = hana.get("/console?q=nobody").await;
+    assert!(!none.contains(&number));
+    let (_, overdue) = hana.get("/console?due=overdue").await;
+    assert!(!overdue.contains(&format!("/console/requests/{number}")));
+
+    // The detail page re-verifies the evidence.
+    let (status, detail) = hana.get(&format!("/console/requests/{number}")).await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    assert!(detail.contains("verified now"), "{detail}");
+    assert!(detail.contains("passkey_signature") && detail.contains("document_digest"));
+    assert!(detail.contains("identity not yet matched to chart"));
+
+    // Identity matched, extension, review, fulfilment.
+    let base = format!("/console/requests/{number}");
+    let (status, _) = hana
+        .form(&format!("{base}/identity"), &[("matched", "yes")])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _) = hana
+        .form(
+            &format!("{base}/extension"),
+            &[
+                ("days", "30"),
+                ("reason", "records are in off-site storage"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _) = hana
+        .form(
+            &format!("{base}/extension"),
+            &[("days", "5"), ("reason", "again")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "only one extension");
+    let (status, _) = hana
+        .form(&format!("{base}/status"), &[("to", "fulfilled")])
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "received cannot jump to fulfilled"
+    );
+    for to in ["in_review", "fulfilled"] {
+        let (status, body) = hana.form(&format!("{base}/status"), &[("to", to)]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{to}: {body}");
+    }
+    let (_, detail) = hana.get(&base).await;
+    assert!(detail.contains("identity matched to chart by hana@example.org"));
+    assert!(detail.contains("Notice of extension for request"));
+    assert!(detail.contains("<dd id=\"status-now\">Fulfilled</dd>"));
+
+    // The requester is told, without health information.
+    let mail = verifier.smtp.take_for("ana@example.org").await;
+    let text = mail.decoded();
+    assert!(text.contains(&number), "{text}");
+    assert!(!text.contains("Pérez") && !text.contains("1984"), "{text}");
+
+    // The bundle download verifies offline and carries the chart match.
+    let resp = hana
+        .http
+        .get(verifier.url(&format!("{base}/bundle")))
+        .send()
+        .await
+        .expect("bundle");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let bytes = resp.bytes().await.expect("bytes");
+    let report = verify_bundle(&bytes, Some(verifier.seal.public()));
+    assert!(report.ok(), "{report}");
+    let bundle: Value = serde_json::from_slice(&bytes).expect("json");
+    assert!(
+        bundle["identity_assurance"]
+            .as_str()
+            .is_some_and(|a| a.contains("matched to chart by hana@example.org")),
+        "{bundle}"
+    );
+
+    // Everything was audited, in an intact chain an auditor can read.
+    assert!(matches!(
+        audit::verify(&verifier.store).await.expect("verify"),
+        audit::Verdict::Intact { .. }
+    ));
+    let auditor = StaffClient::enrolled(&verifier, "aud@example.org", Role::Auditor).await;
+    let (status, page) = auditor.get("/console/audit").await;
+    assert_eq!(status, StatusCode::OK);
+    for action in [
+        "staff_invite",
+        "staff_enrolled",
+        "sign_in",
+        "view",
+        "identity_match",
+        "extension",
+        "status_change",
+        "export_bundle",
+    ] {
+        assert!(
+            page.contains(&format!("<td>{action}</td>")),
+            "{action} audited"
+        );
+    }
+    assert!(page.contains("audit chain intact"));
+}
+
+/// Fills `{param}` segments with `value`.
+fn concrete(path: &str, value: &str) -> String {
+    path.split('/')
+        .map(|seg| if seg.starts_with('{') { value } else { seg })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[tokio::test]
+async fn every_console_route_refuses_without_a_session_and_for_the_wrong_role() {
+    let verifier = TestVerifier::start().await;
+    let number = submitted(&verifier).await;
+    let mut by_role = Vec::new();
+    for role in Role::ALL {
+        let email = format!("{}@example.org", role.as_str());
+        by_role.push((role, StaffClient::enrolled(&verifier, &email, role).await));
+    }
+    let anonymous = jar();
+    let routes = console::routes();
+    let mut guarded = 0;
+    for route in &routes {
+        let url = verifier.url(&concrete(route.path, &number));
+        let Access::Roles(allowed) = route.access else {
+            assert!(
+                route.path.starts_with("/console/static/")
+                    || route.path.starts_with("/console/api/")
+                    || route.path == "/console/sign-in"
+                    || route.path == "/console/enrol",
+                "{} {} is public",
+                route.method,
+                route.path
+            );
+            continue;
+        };
+        guarded += 1;
+        let send = |client: &reqwest::Client| {
+            client
+                .request(route.method.clone(), &url)
+                .header("Origin", origin(&verifier))
+                .form(&[("csrf", "x")])
+                .send()
+        };
+        let status = send(&anonymous).await.expect("sent").status();
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{} {}",
+            route.method,
+            route.path
+        );
+        for (role, staff) in &by_role {
+            if allowed.contains(role) {
+                continue;
+            }
+            let status = send(&staff.http).await.expect("sent").status();
+            assert_eq!(
+                status,
+                StatusCode::FORBIDDEN,
+                "{} {} as {}",
+                route.method,
+                route.path,
+                role.as_str()
+            );
+        }
+    }
+    assert!(guarded >= 10, "the table lists the console's routes");
+}
+
+#[tokio::test]
+async fn state_changes_need_the_console_origin_and_the_csrf_token() {
+    let verifier = TestVerifier::start().await;
+    let number = submitted(&verifier).await;
+    let hana = StaffClient::enrolled(&verifier, "hana@example.org", Role::Specialist).await;
+    let path = verifier.url(&format!("/console/requests/{number}/notes"));
+    let csrf = hana.csrf().await;
+    let attempts = [
+        (Some("https://evil.example"), Some(csrf.as_str())),
+        (None, Some(csrf.as_str())),
+        (
+            Some(origin(&verifier).as_str()).map(|_| ""),
+            Some(csrf.as_str()),
+        ),
+    ];
+    for (from, token) in attempts {
+        let mut req = hana
+            .http
+            .post(&path)
+            .form(&[("csrf", token.unwrap_or("")), ("text", "x")]);
+        if let Some(o) = from {
+            req = req.header("Origin", o);
+        }
+        assert_eq!(
+            req.send().await.expect("sent").status(),
+            StatusCode::FORBIDDEN
+        );
+    }
+    // `Origin: null` (forms under no-referrer) passes only when the browser says same-origin.
+    for (site, expected) in [
+        ("cross-site", StatusCode::FORBIDDEN),
+        ("same-origin", StatusCode::SEE_OTHER),
+    ] {
+        let status = hana
+            .http
+            .post(&path)
+            .header("Origin", "null")
+            .header("Sec-Fetch-Site", site)
+            .form(&[("csrf", csrf.as_str()), ("text", "x")])
+            .send()
+            .await
+            .expect("sent")
+            .status();
+        assert_eq!(status, expected, "{site}");
+    }
+    let console_origin = origin(&verifier);
+    for token in ["", "forged", &csrf[1..]] {
+        let status = hana
+            .http
+            .post(&path)
+            .header("Origin", &console_origin)
+            .form(&[("csrf", token), ("text", "x")])
+            .send()
+            .await
+            .expect("sent")
+            .status();
+        assert_eq!(status, StatusCode::FORBIDDEN, "token {token:?}");
+    }
+    let (status, _) = hana
+        .form(
+            &format!("/console/requests/{number}/notes"),
+            &[("text", "ok")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn idle_sessions_expire_and_cookies_are_strict() {
+    let verifier = TestVerifier::start().await;
+    let mut hana = StaffClient::new(&verifier, "hana@example.org");
+    let link = invite(&verifier, "hana@example.org", Role::Specialist).await;
+    let token = link.split_once('#').expect("fragment").1;
+    let (_, started) = hana
+        .post_json("/console/api/enrol/start", &json!({"token": token}))
+        .await;
+    let options = serde_json::from_value(started["options"].clone()).expect("options");
+    let credential = hana
+        .passkey
+        .do_registration(console_url(&verifier), options)
+        .expect("registers");
+    let resp = hana
+        .http
+        .post(verifier.url("/console/api/enrol/finish"))
+        .header("Origin", origin(&verifier))
+        .json(&json!({"ceremony_id": started["ceremony_id"], "credential": credential}))
+        .send()
+        .await
+        .expect("sent");
+    let cookie = resp
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .expect("session cookie")
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    // The link works once.
+    let (status, _) = hana
+        .post_json("/console/api/enrol/start", &json!({"token": token}))
+        .await;
+    assert_eq!(status, StatusCode::GONE);
+
+    assert_eq!(hana.get("/console").await.0, StatusCode::OK);
+    verifier.clock.advance(14 * 60);
+    assert_eq!(
+        hana.get("/console").await.0,
+        StatusCode::OK,
+        "activity keeps it alive"
+    );
+    verifier.clock.advance(15 * 60 + 1);
+    assert_eq!(hana.get("/console").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(hana.sign_in().await, StatusCode::OK);
+    assert_eq!(hana.get("/console").await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn hostile_request_text_is_inert_in_pages_and_csv() {
+    let verifier = TestVerifier::start().await;
+    let number = submitted(&verifier).await;
+    // A document no API would accept (names refuse `<`), planted directly:
+    // the console must still show it as text, and say it does not verify.
+    let hostile = "=HYPERLINK(\\\"http://x\\\")<script>alert(1)</script>";
+    let pool = verifier.store.pool();
+    let evil = "RP-EVIL-0001";
+    sqlx::query(
+        "INSERT INTO submissions SELECT ?, ceremony_id || 'x', site_id, requester_id, credential_id,
+             replace(document, 'Ana María Pérez', ?), digest, nonce, client_data_json,
+             authenticator_data, signature, user_verified, received_at
+         FROM submissions WHERE request_number = ?",
+    )
+    .bind(evil)
+    .bind(hostile)
+    .bind(&number)
+    .execute(pool)
+    .await
+    .expect("planted");
+    let hana = StaffClient::enrolled(&verifier, "hana@example.org", Role::Specialist).await;
+    for path in ["/console".to_owned(), format!("/console/requests/{evil}")] {
+        let (status, page) = hana.get(&path).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(!page.contains("<script>alert"), "{path} escapes");
+        assert!(
+            page.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+            "{path}"
+        );
+    }
+    let (_, detail) = hana.get(&format!("/console/requests/{evil}")).await;
+    assert!(
+        detail.contains("NOT VERIFIED"),
+        "an edited document never looks verified"
+    );
+    let resp = hana
+        .http
+        .get(verifier.url("/console/queue.csv"))
+        .send()
+        .await
+        .expect("csv");
+    let csp = resp
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(csp.starts_with("default-src 'self'"), "{csp}");
+    let csv = resp.text().await.expect("text");
+    let line = csv.lines().find(|l| l.starts_with(evil)).expect("row");
+    assert!(line.contains(",\"'=HYPERLINK("), "defused: {line}");
+}
+
+#[tokio::test]
+async fn a_tampered_audit_row_is_named_by_verify() {
+    let verifier = TestVerifier::start().await;
+    for who in ["a@example.org", "b@example.org", "c@example.org"] {
+        invite(&verifier, who, Role::Auditor).await;
+    }
+    let pool = verifier.store.pool();
+    // Append-only: the database refuses edits…
+    let refused = sqlx::query("UPDATE audit_log SET event = 'x' WHERE seq = 2")
+        .execute(pool)
+        .await;
+    assert!(refused.is_err());
+    // …and someone who drops the trigger is still caught by the chain.
+    sqlx::query("DROP TRIGGER audit_log_no_update")
+        .execute(pool)
+        .await
+        .expect("drop");
+    sqlx::query(
+        "UPDATE audit_log SET event = replace(event, 'b@example.org', 'z@example.org') WHERE seq = 2",
+    )
+    .execute(pool)
+    .await
+    .expect("tampered");
+    let verdict = audit::verify(&verifier.store).await.expect("verify");
+    assert!(
+        matches!(verdict, audit::Verdict::Broken { seq: 2, .. }),
+        "{verdict}"
+    );
+    assert!(verdict.to_string().contains("seq 2"));
+}

@@ -1,0 +1,187 @@
+//! The verifier's benchmark: complete signed submissions against the real
+//! router (in process, SQLite with durable settings) at several concurrencies,
+//! the machine's limits measured in the same run, and the real binary's
+//! start-up time and memory. Writes its figures as JSON for `cargo xtask bench`,
+//! which adds the widget's figures and prints the table (docs/benchmarks.md).
+//!
+//! ```text
+//! cargo bench -p recordpass-tests --bench verifier -- --out FILE [--verifier-bin PATH] [--smoke]
+//! ```
+//! `--smoke` runs every part with two users and no timing (the test suite
+//! runs it so the bench keeps working); without `--verifier-bin` the binary's
+//! footprint is not measured.
+
+// The integration tests' requester, for its sample request (`ana_request`):
+// the bench signs what the tests sign, without a copy to keep in step.
+#[path = "../api/client.rs"]
+#[allow(dead_code)]
+mod client;
+mod footprint;
+mod limits;
+mod load;
+mod stats;
+mod user;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use load::Plan;
+use recordpass_tests::TestVerifier;
+use serde_json::{Value, json};
+use user::{Error, Target};
+
+/// The bench measures the verifier's work, not its flood guard: limits raised.
+const LIMITS: &str = "posts_per_second = 1000000\nposts_burst = 1000000\n\
+                      codes_per_address = 1000\ncodes_per_client = 1000000";
+
+/// How much of everything to measure.
+struct Settings {
+    levels: &'static [usize],
+    load: Plan,
+    limit_runs: usize,
+    limit_each: Duration,
+    starts: usize,
+    footprint_users: usize,
+    footprint_load: Plan,
+}
+
+const FULL: Settings = Settings {
+    levels: &[1, 16, 64],
+    load: Plan {
+        warmup: Duration::from_secs(1),
+        runs: 3,
+        duration: Duration::from_secs(3),
+    },
+    limit_runs: 3,
+    limit_each: Duration::from_secs(1),
+    starts: 5,
+    footprint_users: 64,
+    footprint_load: Plan {
+        warmup: Duration::ZERO,
+        runs: 1,
+        duration: Duration::from_secs(5),
+    },
+};
+
+const SMOKE: Settings = Settings {
+    levels: &[1, 2],
+    load: Plan {
+        warmup: Duration::ZERO,
+        runs: 1,
+        duration: Duration::ZERO,
+    },
+    limit_runs: 1,
+    limit_each: Duration::from_millis(20),
+    starts: 1,
+    footprint_users: 2,
+    footprint_load: Plan {
+        warmup: Duration::ZERO,
+        runs: 1,
+        duration: Duration::ZERO,
+    },
+};
+
+/// Command-line arguments (`cargo bench` adds `--bench`, which is ignored).
+struct Args {
+    smoke: bool,
+    out: Option<PathBuf>,
+    verifier_bin: Option<PathBuf>,
+}
+
+impl Args {
+    fn parse() -> Result<Args, Error> {
+        let mut args = Args {
+            smoke: false,
+            out: None,
+            verifier_bin: None,
+        };
+        let mut it = std::env::args().skip(1);
+        while let Some(arg) = it.next() {
+            match arg.as_str() {
+                "--smoke" => args.smoke = true,
+                "--out" => args.out = it.next().map(PathBuf::from),
+                "--verifier-bin" => args.verifier_bin = it.next().map(PathBuf::from),
+                "--bench" => {}
+                other => return Err(format!("unknown argument `{other}`")),
+            }
+        }
+        Ok(args)
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let result = Args::parse().and_then(|args| {
+        let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+        let figures = runtime.block_on(measure(&args))?;
+        let text = serde_json::to_string_pretty(&figures).map_err(|e| e.to_string())?;
+        match &args.out {
+            Some(path) => std::fs::write(path, text).map_err(|e| e.to_string()),
+            None => {
+                println!("{text}");
+                Ok(())
+            }
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench: error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Every figure, as JSON.
+async fn measure(args: &Args) -> Result<Value, Error> {
+    let settings = if args.smoke { &SMOKE } else { &FULL };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    progress("limits: P-256 verifications/s on one core, durable SQLite commits/s");
+    let (runs, each) = (settings.limit_runs, settings.limit_each);
+    let verifies =
+        tokio::task::spawn_blocking(move || limits::p256_verifications_per_second(runs, each))
+            .await
+            .map_err(|e| e.to_string())??;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let commits = limits::sqlite_commits_per_second(dir.path(), runs, each).await?;
+
+    let users = settings.levels.iter().copied().max().unwrap_or(1);
+    progress(format_args!(
+        "in-process verifier: registering {users} users"
+    ));
+    let target = Arc::new(Target::in_process(
+        TestVerifier::start_with_limits(LIMITS).await,
+    ));
+    let mut virtual_users = load::register_users(&target, users).await?;
+    let mut levels = Vec::new();
+    for &concurrency in settings.levels {
+        progress(format_args!(
+            "signed submissions at concurrency {concurrency}"
+        ));
+        levels.push(load::level(&mut virtual_users, concurrency, settings.load).await?);
+    }
+    drop(virtual_users);
+
+    let footprint = match &args.verifier_bin {
+        Some(bin) => {
+            progress(format_args!("footprint of {}", bin.display()));
+            let (n, plan) = (settings.footprint_users, settings.footprint_load);
+            footprint::measure(bin, LIMITS, settings.starts, n, plan).await?
+        }
+        None => Value::Null,
+    };
+    Ok(json!({
+        "smoke": args.smoke,
+        "cores": cores,
+        "p256_verifications_per_second_per_core": verifies,
+        "sqlite_commits_per_second": commits,
+        "commits_per_submission": 2,
+        "levels": levels,
+        "footprint": footprint,
+    }))
+}
+
+/// A progress line on stderr.
+fn progress(message: impl std::fmt::Display) {
+    eprintln!("bench: {message}");
+}

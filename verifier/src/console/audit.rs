@@ -1,0 +1,258 @@
+//! The audit trail: append-only (triggers refuse UPDATE and DELETE) and
+//! hash-chained, `hash = SHA-256(prev_hash ‖ event)` in hex, where `event` is
+//! the RFC 8785 JSON of `{seq, at, actor, action, target, detail}`. Events
+//! name requests by number and never carry patient details.
+
+use askama::Template;
+use axum::{Extension, extract::State, response::Response};
+use recordpass_request::to_canonical_json;
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+use sqlx::{Row, SqliteConnection};
+
+use super::{
+    pages::{PageError, render, time_text},
+    session::Staff,
+};
+use crate::{AppState, Error};
+
+/// `prev_hash` of the first row.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What happened, for [`append`].
+pub struct Event<'a> {
+    /// Who: a staff email, or `cli`.
+    pub actor: &'a str,
+    /// What, e.g. `sign_in`, `view`, `export`, `status_change`, `staff_invite`.
+    pub action: &'a str,
+    /// What it was done to: a request number or staff email; empty if none.
+    pub target: &'a str,
+    /// Extra facts (no patient details).
+    pub detail: Value,
+}
+
+fn chain_hash(prev: &str, event: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(prev.as_bytes());
+    h.update(event);
+    hex::encode(h.finalize())
+}
+
+/// Appends `event` at `now` inside the caller's transaction. Two writers that
+/// race for the same `seq` cannot both commit (primary key), so the chain never forks.
+pub async fn append(conn: &mut SqliteConnection, now: i64, event: Event<'_>) -> Result<(), Error> {
+    let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    let (seq, prev) = match last {
+        Some(r) => (r.get::<i64, _>("seq") + 1, r.get::<String, _>("hash")),
+        None => (1, GENESIS.to_owned()),
+    };
+    let value = json!({
+        "seq": seq, "at": now, "actor": event.actor, "action": event.action,
+        "target": event.target, "detail": event.detail,
+    });
+    let bytes = to_canonical_json(&value).map_err(|e| Error::Internal(format!("audit: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| Error::Internal(format!("audit: {e}")))?;
+    sqlx::query("INSERT INTO audit_log (seq, prev_hash, event, hash) VALUES (?, ?, ?, ?)")
+        .bind(seq)
+        .bind(&prev)
+        .bind(&text)
+        .bind(chain_hash(&prev, text.as_bytes()))
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Appends one event in its own transaction.
+pub async fn record(state: &AppState, event: Event<'_>) -> Result<(), Error> {
+    let mut tx = state.store.begin().await?;
+    append(&mut tx, state.clock.unix(), event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A stored audit row.
+#[derive(Clone, Debug)]
+pub struct AuditRow {
+    /// Position in the chain, from 1.
+    pub seq: i64,
+    /// Previous row's hash.
+    pub prev_hash: String,
+    /// Canonical event JSON.
+    pub event: String,
+    /// This row's hash.
+    pub hash: String,
+}
+
+/// The outcome of [`verify`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every row links to the one before and hashes correctly.
+    Intact {
+        /// Rows checked.
+        rows: i64,
+    },
+    /// The first row that does not.
+    Broken {
+        /// Its `seq`.
+        seq: i64,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Verdict::Intact { rows } => write!(f, "audit chain intact: {rows} events"),
+            Verdict::Broken { seq, reason } => {
+                write!(f, "AUDIT CHAIN BROKEN at seq {seq}: {reason}")
+            }
+        }
+    }
+}
+
+/// Every row, oldest first.
+pub async fn rows(state: &AppState) -> Result<Vec<AuditRow>, Error> {
+    rows_in(state.store.pool()).await
+}
+
+async fn rows_in(pool: &sqlx::SqlitePool) -> Result<Vec<AuditRow>, Error> {
+    let rows = sqlx::query("SELECT seq, prev_hash, event, hash FROM audit_log ORDER BY seq")
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| AuditRow {
+            seq: r.get("seq"),
+            prev_hash: r.get("prev_hash"),
+            event: r.get("event"),
+            hash: r.get("hash"),
+        })
+        .collect())
+}
+
+/// Checks the whole chain and names the first broken link.
+pub async fn verify(store: &crate::Store) -> Result<Verdict, Error> {
+    Ok(check_chain(&rows_in(store.pool()).await?))
+}
+
+/// Checks rows (oldest first): consecutive `seq`, each `prev_hash` the
+/// previous `hash`, each `hash` recomputed, each event's `seq` its own.
+pub fn check_chain(rows: &[AuditRow]) -> Verdict {
+    let mut prev = GENESIS.to_owned();
+    for (i, row) in rows.iter().enumerate() {
+        let expected_seq = i as i64 + 1;
+        let broken = |reason: &str| Verdict::Broken {
+            seq: row.seq,
+            reason: reason.to_owned(),
+        };
+        if row.seq != expected_seq {
+            return broken(&format!("expected seq {expected_seq} (a row is missing)"));
+        }
+        if row.prev_hash != prev {
+            return broken("prev_hash is not the previous row's hash");
+        }
+        if chain_hash(&prev, row.event.as_bytes()) != row.hash {
+            return broken("hash does not match the event (the row was changed)");
+        }
+        let event_seq = serde_json::from_str::<Value>(&row.event)
+            .ok()
+            .and_then(|v| v["seq"].as_i64());
+        if event_seq != Some(row.seq) {
+            return broken("event's seq differs from the row's");
+        }
+        prev = row.hash.clone();
+    }
+    Verdict::Intact {
+        rows: rows.len() as i64,
+    }
+}
+
+/// One row as the audit page shows it.
+pub struct Shown {
+    seq: i64,
+    at: String,
+    actor: String,
+    action: String,
+    target: String,
+    detail: String,
+    hash: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/audit.html")]
+struct AuditPage<'a> {
+    staff: &'a Staff,
+    verdict: String,
+    intact: bool,
+    rows: Vec<Shown>,
+}
+
+/// `GET /console/audit`: the chain's state and every event, newest first.
+pub async fn page(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+) -> Result<Response, PageError> {
+    let all = rows(&state).await?;
+    let verdict = check_chain(&all);
+    let rows = all
+        .iter()
+        .rev()
+        .map(|r| {
+            let v: Value = serde_json::from_str(&r.event).unwrap_or(Value::Null);
+            let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+            Shown {
+                seq: r.seq,
+                at: time_text(v["at"].as_i64().unwrap_or_default()),
+                actor: s("actor"),
+                action: s("action"),
+                target: s("target"),
+                detail: v["detail"].to_string(),
+                hash: r.hash.chars().take(16).collect(),
+            }
+        })
+        .collect();
+    render(&AuditPage {
+        staff: &staff,
+        intact: matches!(verdict, Verdict::Intact { .. }),
+        verdict: verdict.to_string(),
+        rows,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(seq: i64, prev: &str, event: &str) -> AuditRow {
+        AuditRow {
+            seq,
+            prev_hash: prev.to_owned(),
+            event: event.to_owned(),
+            hash: chain_hash(prev, event.as_bytes()),
+        }
+    }
+
+    #[test]
+    fn the_first_changed_row_is_named() {
+        let a = row(1, GENESIS, r#"{"seq":1}"#);
+        let b = row(2, &a.hash, r#"{"seq":2}"#);
+        let c = row(3, &b.hash, r#"{"seq":3}"#);
+        let good = vec![a, b, c];
+        assert_eq!(check_chain(&good), Verdict::Intact { rows: 3 });
+        let mut edited = good.clone();
+        edited[1].event = r#"{"seq":2,"x":1}"#.into();
+        assert!(matches!(
+            check_chain(&edited),
+            Verdict::Broken { seq: 2, .. }
+        ));
+        let mut dropped = good.clone();
+        dropped.remove(1);
+        assert!(matches!(
+            check_chain(&dropped),
+            Verdict::Broken { seq: 3, .. }
+        ));
+    }
+}

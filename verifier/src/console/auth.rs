@@ -1,0 +1,522 @@
+//! Staff access: one-time enrolment links, passkey enrolment (user
+//! verification required) and passkey sign-in, all as database-held,
+//! single-use ceremonies; sign-out; the admin's staff page.
+
+use askama::Template;
+use axum::{
+    Extension, Form, Json,
+    extract::State,
+    http::{HeaderMap, header},
+    response::{IntoResponse, Response},
+};
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::{Row, SqliteConnection};
+use webauthn_rs::prelude::{
+    CreationChallengeResponse, Passkey, PasskeyAuthentication, PasskeyRegistration,
+    PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse, Uuid,
+};
+
+use super::{
+    Role, audit,
+    pages::{PageError, render, time_text},
+    session::{self, Staff, hash_token},
+};
+use crate::{
+    AppState, Config, Error, Store,
+    passkeys::{from_json, to_json},
+    routes::ApiJson,
+    tokens::random_token,
+};
+
+/// Creates a one-time enrolment link for `email` with `role`, valid for
+/// `console.invite_ttl_secs`; only the token's hash is stored.
+pub async fn invite(
+    store: &Store,
+    config: &Config,
+    now: i64,
+    by: &str,
+    email: &str,
+    role: Role,
+) -> Result<String, Error> {
+    let email = email.trim().to_lowercase();
+    if email.parse::<lettre::Address>().is_err() {
+        return Err(Error::InvalidRequest(vec![]));
+    }
+    let token = random_token();
+    let ttl = i64::try_from(config.console.invite_ttl_secs).unwrap_or(i64::MAX);
+    let mut tx = store.begin().await?;
+    sqlx::query(
+        "INSERT INTO staff_invites (token_hash, email, role, invited_by, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(hash_token(&token))
+    .bind(&email)
+    .bind(role.as_str())
+    .bind(by)
+    .bind(now)
+    .bind(now.saturating_add(ttl))
+    .execute(&mut *tx)
+    .await?;
+    let event = audit::Event {
+        actor: by,
+        action: "staff_invite",
+        target: &email,
+        detail: json!({"role": role.as_str()}),
+    };
+    audit::append(&mut tx, now, event).await?;
+    tx.commit().await?;
+    // The token travels in the fragment: never sent to a server, never logged.
+    Ok(format!("{}/console/enrol#{token}", config.console_origin()))
+}
+
+#[derive(Serialize, Deserialize)]
+struct EnrolContext {
+    token_hash: String,
+    staff_id: String,
+    email: String,
+    role: Role,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SignInContext {
+    staff_id: String,
+}
+
+/// `POST /console/api/enrol/start` body.
+#[derive(Deserialize)]
+pub struct EnrolStart {
+    /// The token from the enrolment link.
+    pub token: String,
+}
+
+/// Passkey creation options for the browser.
+#[derive(Serialize)]
+pub struct EnrolStarted {
+    /// Ceremony to finish.
+    pub ceremony_id: String,
+    /// Who is enrolling.
+    pub email: String,
+    /// `navigator.credentials.create` options.
+    pub options: CreationChallengeResponse,
+}
+
+/// `POST /console/api/enrol/finish` body.
+#[derive(Deserialize)]
+pub struct EnrolFinish {
+    /// Ceremony id.
+    pub ceremony_id: String,
+    /// The new credential.
+    pub credential: RegisterPublicKeyCredential,
+}
+
+/// `POST /console/api/sign-in/start` body.
+#[derive(Deserialize)]
+pub struct SignInStart {
+    /// Staff email address.
+    pub email: String,
+}
+
+/// Assertion options for the browser.
+#[derive(Serialize)]
+pub struct SignInStarted {
+    /// Ceremony to finish.
+    pub ceremony_id: String,
+    /// `navigator.credentials.get` options.
+    pub options: RequestChallengeResponse,
+}
+
+/// `POST /console/api/sign-in/finish` body.
+#[derive(Deserialize)]
+pub struct SignInFinish {
+    /// Ceremony id.
+    pub ceremony_id: String,
+    /// The assertion.
+    pub credential: PublicKeyCredential,
+}
+
+async fn put_ceremony(
+    state: &AppState,
+    kind: &str,
+    ceremony_state: String,
+    context: String,
+) -> Result<String, Error> {
+    let id = random_token();
+    let now = state.clock.unix();
+    let ttl = state.config.ceremony_ttl().as_secs() as i64;
+    let pool = state.store.pool();
+    sqlx::query("DELETE FROM staff_ceremonies WHERE expires_at <= ?")
+        .bind(now)
+        .execute(pool)
+        .await?;
+    sqlx::query(
+        "INSERT INTO staff_ceremonies (id, kind, state, context, expires_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(kind)
+    .bind(ceremony_state)
+    .bind(context)
+    .bind(now + ttl)
+    .execute(pool)
+    .await?;
+    Ok(id)
+}
+
+async fn take_ceremony(
+    conn: &mut SqliteConnection,
+    id: &str,
+    kind: &str,
+    now: i64,
+) -> Result<(String, String), Error> {
+    let row = sqlx::query(
+        "DELETE FROM staff_ceremonies WHERE id = ? AND kind = ? AND expires_at > ?
+         RETURNING state, context",
+    )
+    .bind(id)
+    .bind(kind)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(Error::CeremonyExpired)?;
+    Ok((row.get("state"), row.get("context")))
+}
+
+/// `POST /console/api/enrol/start`: checks the link and returns creation options.
+pub async fn enrol_start(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<EnrolStart>,
+) -> Result<Json<EnrolStarted>, Error> {
+    let now = state.clock.unix();
+    let token_hash = hash_token(&body.token);
+    let row = sqlx::query(
+        "SELECT email, role FROM staff_invites
+         WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+    )
+    .bind(&token_hash)
+    .bind(now)
+    .fetch_optional(state.store.pool())
+    .await?
+    .ok_or(Error::CeremonyExpired)?;
+    let email: String = row.get("email");
+    let role = Role::parse(row.get("role")).ok_or(Error::Internal("stored role".into()))?;
+    let existing: Option<String> = sqlx::query_scalar("SELECT id FROM staff WHERE email = ?")
+        .bind(&email)
+        .fetch_optional(state.store.pool())
+        .await?;
+    let staff_id = match existing {
+        Some(id) => Uuid::parse_str(&id).map_err(|e| Error::Internal(e.to_string()))?,
+        None => Uuid::new_v4(),
+    };
+    let (options, reg) = state
+        .console
+        .webauthn()
+        .start_passkey_registration(staff_id, &email, &email, None)
+        .map_err(Error::PasskeyRejected)?;
+    let context = EnrolContext {
+        token_hash,
+        staff_id: staff_id.to_string(),
+        email: email.clone(),
+        role,
+    };
+    let ceremony_id = put_ceremony(&state, "enrol", to_json(&reg)?, to_json(&context)?).await?;
+    Ok(Json(EnrolStarted {
+        ceremony_id,
+        email,
+        options,
+    }))
+}
+
+/// `POST /console/api/enrol/finish`: verifies the new passkey, uses the link
+/// up, creates (or re-keys) the staff member and signs them in.
+pub async fn enrol_finish(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<EnrolFinish>,
+) -> Result<Response, Error> {
+    let now = state.clock.unix();
+    let mut tx = state.store.begin().await?;
+    let (reg, context) = take_ceremony(&mut tx, &body.ceremony_id, "enrol", now).await?;
+    let context: EnrolContext = from_json(&context)?;
+    let reg: PasskeyRegistration = from_json(&reg)?;
+    let passkey = match state
+        .console
+        .webauthn()
+        .finish_passkey_registration(&body.credential, &reg)
+    {
+        Ok(p) => p,
+        Err(e) => {
+            tx.commit().await?;
+            return Err(Error::PasskeyRejected(e));
+        }
+    };
+    let used = sqlx::query(
+        "UPDATE staff_invites SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+    )
+    .bind(now)
+    .bind(&context.token_hash)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if used.rows_affected() != 1 {
+        tx.commit().await?;
+        return Err(Error::CeremonyExpired);
+    }
+    sqlx::query(
+        "INSERT INTO staff (id, email, role, created_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (email) DO UPDATE SET role = excluded.role, disabled_at = NULL",
+    )
+    .bind(&context.staff_id)
+    .bind(&context.email)
+    .bind(context.role.as_str())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let credential_id = URL_SAFE_NO_PAD.encode(passkey.cred_id());
+    let inserted = sqlx::query(
+        "INSERT INTO staff_passkeys (credential_id, staff_id, passkey, created_at)
+         VALUES (?, ?, ?, ?) ON CONFLICT (credential_id) DO NOTHING",
+    )
+    .bind(&credential_id)
+    .bind(&context.staff_id)
+    .bind(to_json(&passkey)?)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() != 1 {
+        return Err(Error::CredentialAlreadyRegistered);
+    }
+    let event = audit::Event {
+        actor: &context.email,
+        action: "staff_enrolled",
+        target: &context.email,
+        detail: json!({"role": context.role.as_str(), "credential_id": credential_id}),
+    };
+    audit::append(&mut tx, now, event).await?;
+    let token = session::create(&mut tx, &context.staff_id, now).await?;
+    tx.commit().await?;
+    Ok(signed_in(&state, &token))
+}
+
+fn signed_in(state: &AppState, token: &str) -> Response {
+    (
+        [(header::SET_COOKIE, session::set_cookie(state, Some(token)))],
+        Json(json!({"redirect": "/console"})),
+    )
+        .into_response()
+}
+
+/// `POST /console/api/sign-in/start`: assertion options for the staff member's passkeys.
+pub async fn sign_in_start(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SignInStart>,
+) -> Result<Json<SignInStarted>, Error> {
+    let email = body.email.trim().to_lowercase();
+    let rows = sqlx::query(
+        "SELECT s.id, p.passkey FROM staff s JOIN staff_passkeys p ON p.staff_id = s.id
+         WHERE s.email = ? AND s.disabled_at IS NULL",
+    )
+    .bind(&email)
+    .fetch_all(state.store.pool())
+    .await?;
+    let Some(first) = rows.first() else {
+        return Err(Error::CredentialUnknown);
+    };
+    let staff_id: String = first.get("id");
+    let keys = rows
+        .iter()
+        .map(|r| from_json::<Passkey>(r.get("passkey")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (options, auth) = state
+        .console
+        .webauthn()
+        .start_passkey_authentication(&keys)
+        .map_err(Error::PasskeyRejected)?;
+    let context = to_json(&SignInContext { staff_id })?;
+    let ceremony_id = put_ceremony(&state, "sign_in", to_json(&auth)?, context).await?;
+    Ok(Json(SignInStarted {
+        ceremony_id,
+        options,
+    }))
+}
+
+/// `POST /console/api/sign-in/finish`: verifies the assertion (user
+/// verification required), updates the passkey's counter, starts a session.
+pub async fn sign_in_finish(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SignInFinish>,
+) -> Result<Response, Error> {
+    let now = state.clock.unix();
+    let mut tx = state.store.begin().await?;
+    let (auth, context) = take_ceremony(&mut tx, &body.ceremony_id, "sign_in", now).await?;
+    let context: SignInContext = from_json(&context)?;
+    let auth: PasskeyAuthentication = from_json(&auth)?;
+    let email: String = sqlx::query_scalar("SELECT email FROM staff WHERE id = ?")
+        .bind(&context.staff_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let result = match state
+        .console
+        .webauthn()
+        .finish_passkey_authentication(&body.credential, &auth)
+    {
+        Ok(r) if r.user_verified() => r,
+        Ok(_) | Err(_) => {
+            let event = audit::Event {
+                actor: &email,
+                action: "sign_in_failed",
+                target: &email,
+                detail: json!({}),
+            };
+            audit::append(&mut tx, now, event).await?;
+            tx.commit().await?;
+            return Err(Error::CredentialUnknown);
+        }
+    };
+    let credential_id = URL_SAFE_NO_PAD.encode(result.cred_id());
+    let stored: String = sqlx::query_scalar(
+        "SELECT passkey FROM staff_passkeys WHERE credential_id = ? AND staff_id = ?",
+    )
+    .bind(&credential_id)
+    .bind(&context.staff_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::CredentialUnknown)?;
+    let mut passkey: Passkey = from_json(&stored)?;
+    passkey.update_credential(&result);
+    sqlx::query("UPDATE staff_passkeys SET passkey = ?, last_used_at = ? WHERE credential_id = ?")
+        .bind(to_json(&passkey)?)
+        .bind(now)
+        .bind(&credential_id)
+        .execute(&mut *tx)
+        .await?;
+    let event = audit::Event {
+        actor: &email,
+        action: "sign_in",
+        target: &email,
+        detail: json!({"credential_id": credential_id}),
+    };
+    audit::append(&mut tx, now, event).await?;
+    let token = session::create(&mut tx, &context.staff_id, now).await?;
+    tx.commit().await?;
+    Ok(signed_in(&state, &token))
+}
+
+/// `POST /console/sign-out`.
+pub async fn sign_out(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    session::end(&state, &headers).await?;
+    let event = audit::Event {
+        actor: &staff.email,
+        action: "sign_out",
+        target: &staff.email,
+        detail: json!({}),
+    };
+    audit::record(&state, event).await?;
+    Ok((
+        axum::http::StatusCode::SEE_OTHER,
+        [
+            (header::SET_COOKIE, session::set_cookie(&state, None)),
+            (
+                header::LOCATION,
+                axum::http::HeaderValue::from_static("/console/sign-in"),
+            ),
+        ],
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "console/sign_in.html")]
+struct SignInPage;
+
+#[derive(Template)]
+#[template(path = "console/enrol.html")]
+struct EnrolPage;
+
+/// `GET /console/sign-in`.
+pub async fn sign_in_page() -> Result<Response, PageError> {
+    render(&SignInPage)
+}
+
+/// `GET /console/enrol` (the token is in the URL fragment, read by the script).
+pub async fn enrol_page() -> Result<Response, PageError> {
+    render(&EnrolPage)
+}
+
+struct Member {
+    email: String,
+    role: String,
+    since: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/staff.html")]
+struct StaffPage<'a> {
+    staff: &'a Staff,
+    members: Vec<Member>,
+    link: Option<String>,
+    roles: [Role; 3],
+}
+
+async fn staff_page_with(
+    state: &AppState,
+    staff: &Staff,
+    link: Option<String>,
+) -> Result<Response, PageError> {
+    let rows = sqlx::query("SELECT email, role, created_at FROM staff ORDER BY email")
+        .fetch_all(state.store.pool())
+        .await?;
+    let members = rows
+        .iter()
+        .map(|r| Member {
+            email: r.get("email"),
+            role: r.get("role"),
+            since: time_text(r.get("created_at")),
+        })
+        .collect();
+    render(&StaffPage {
+        staff,
+        members,
+        link,
+        roles: Role::ALL,
+    })
+}
+
+/// `GET /console/staff`: staff members and the invite form.
+pub async fn staff_page(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+) -> Result<Response, PageError> {
+    staff_page_with(&state, &staff, None).await
+}
+
+/// The invite form.
+#[derive(Deserialize)]
+pub struct InviteForm {
+    /// Invitee's email.
+    pub email: String,
+    /// Invitee's role.
+    pub role: String,
+}
+
+/// `POST /console/staff/invite`: shows the new one-time link once.
+pub async fn invite_form(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    Form(form): Form<InviteForm>,
+) -> Result<Response, PageError> {
+    let role = Role::parse(&form.role).ok_or(Error::InvalidRequest(vec![]))?;
+    let link = invite(
+        &state.store,
+        &state.config,
+        state.clock.unix(),
+        &staff.email,
+        &form.email,
+        role,
+    )
+    .await?;
+    staff_page_with(&state, &staff, Some(link)).await
+}

@@ -1,0 +1,253 @@
+//! The work queue: every request with its legal due date, soonest first;
+//! counts per status; filters; search; and the same view as CSV.
+//!
+//! Request facts come only from [`SignedDocument::summary`], which stays
+//! stable while the request model grows.
+
+use askama::Template;
+use axum::{
+    Extension,
+    extract::{Query, State},
+    http::{HeaderValue, header},
+    response::{IntoResponse, Response},
+};
+use recordpass_request::{DocumentSummary, SignedDocument};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{
+    audit,
+    pages::{PageError, date_text, harden, render},
+    session::Staff,
+    workflow::{RequestState, Status, load_all},
+};
+use crate::{AppState, Error, store::Submission};
+
+const DAY: i64 = 24 * 60 * 60;
+/// HIPAA's limit, when the site sets no shorter one.
+pub const DEFAULT_DEADLINE_DAYS: i64 = 30;
+/// "Due soon" means due within this many days.
+pub const DUE_SOON_DAYS: i64 = 7;
+
+/// When `s` must be acted on: received + the site's deadline (30 days by
+/// default) + the extension, if one was taken.
+pub fn due_at(state: &AppState, s: &Submission, st: &RequestState) -> i64 {
+    let days = state
+        .config
+        .site(&s.site_id)
+        .and_then(|site| site.deadline_days)
+        .map_or(DEFAULT_DEADLINE_DAYS, i64::from);
+    s.received_at + (days + st.extension_days.unwrap_or(0)) * DAY
+}
+
+/// One line of the queue.
+pub struct Item {
+    /// Request number.
+    pub number: String,
+    /// Receipt time (unix seconds).
+    pub received_at: i64,
+    /// Due time (unix seconds).
+    pub due_at: i64,
+    /// Status.
+    pub status: Status,
+    /// Facts from the signed document.
+    pub summary: DocumentSummary,
+    /// Open and past due.
+    pub overdue: bool,
+    /// Open and due within [`DUE_SOON_DAYS`].
+    pub due_soon: bool,
+}
+
+impl Item {
+    /// `YYYY-MM-DD` receipt date.
+    pub fn received(&self) -> String {
+        date_text(self.received_at)
+    }
+
+    /// `YYYY-MM-DD` due date.
+    pub fn due(&self) -> String {
+        date_text(self.due_at)
+    }
+}
+
+/// Queue filters (`GET /console?status=…&due=soon|overdue&sensitive=1&q=…`).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Filter {
+    /// Only this status.
+    #[serde(default)]
+    pub status: String,
+    /// `soon` or `overdue`.
+    #[serde(default)]
+    pub due: String,
+    /// `1`: only requests with a sensitive category.
+    #[serde(default)]
+    pub sensitive: String,
+    /// Request number or part of the patient's name.
+    #[serde(default)]
+    pub q: String,
+}
+
+impl Filter {
+    fn keeps(&self, item: &Item) -> bool {
+        let q = self.q.trim().to_lowercase();
+        (self.status.is_empty() || item.status.as_str() == self.status)
+            && match self.due.as_str() {
+                "soon" => item.due_soon,
+                "overdue" => item.overdue,
+                _ => true,
+            }
+            && (self.sensitive != "1" || item.summary.sensitive)
+            && (q.is_empty()
+                || item.number.to_lowercase().contains(&q)
+                || item.summary.patient_name.to_lowercase().contains(&q))
+    }
+}
+
+/// Every request, soonest due first (final ones last).
+pub async fn items(state: &AppState) -> Result<Vec<Item>, Error> {
+    let states = load_all(state).await?;
+    let now = state.clock.unix();
+    let fresh = RequestState {
+        status: Status::Received,
+        extension_days: None,
+        chart_match: None,
+    };
+    let mut items = Vec::new();
+    for s in state.store.submissions().await? {
+        let doc: SignedDocument = serde_json::from_str(&s.document)
+            .map_err(|e| Error::Internal(format!("stored document: {e}")))?;
+        let st = states.get(&s.request_number).unwrap_or(&fresh);
+        let due = due_at(state, &s, st);
+        let open = !st.status.is_final();
+        items.push(Item {
+            number: s.request_number.clone(),
+            received_at: s.received_at,
+            due_at: due,
+            status: st.status,
+            summary: doc.summary(),
+            overdue: open && due < now,
+            due_soon: open && due >= now && due - now <= DUE_SOON_DAYS * DAY,
+        });
+    }
+    items.sort_by_key(|i| (i.status.is_final(), i.due_at));
+    Ok(items)
+}
+
+struct Count {
+    status: Status,
+    count: usize,
+}
+
+#[derive(Template)]
+#[template(path = "console/queue.html")]
+struct QueuePage<'a> {
+    staff: &'a Staff,
+    filter: Filter,
+    counts: Vec<Count>,
+    overdue: usize,
+    items: Vec<Item>,
+    statuses: [Status; 6],
+}
+
+/// `GET /console`: the queue.
+pub async fn page(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    Query(filter): Query<Filter>,
+) -> Result<Response, PageError> {
+    let all = items(&state).await?;
+    let counts = Status::ALL
+        .into_iter()
+        .map(|status| Count {
+            status,
+            count: all.iter().filter(|i| i.status == status).count(),
+        })
+        .collect();
+    let overdue = all.iter().filter(|i| i.overdue).count();
+    let items = all.into_iter().filter(|i| filter.keeps(i)).collect();
+    render(&QueuePage {
+        staff: &staff,
+        filter,
+        counts,
+        overdue,
+        items,
+        statuses: Status::ALL,
+    })
+}
+
+/// `GET /console/queue.csv`: the filtered queue as CSV; audited as an export.
+pub async fn csv(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    Query(filter): Query<Filter>,
+) -> Result<Response, PageError> {
+    let items: Vec<Item> = items(&state)
+        .await?
+        .into_iter()
+        .filter(|i| filter.keeps(i))
+        .collect();
+    let mut out = String::from(
+        "request_number,received,due,status,patient_name,date_of_birth,instrument,sensitive\r\n",
+    );
+    for i in &items {
+        let fields = [
+            i.number.as_str(),
+            &i.received(),
+            &i.due(),
+            i.status.as_str(),
+            &i.summary.patient_name,
+            &i.summary.date_of_birth,
+            i.summary.instrument,
+            if i.summary.sensitive { "yes" } else { "no" },
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    let event = audit::Event {
+        actor: &staff.email,
+        action: "export_queue_csv",
+        target: "",
+        detail: json!({"rows": items.len()}),
+    };
+    audit::record(&state, event).await?;
+    let mut response = out.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"recordpass-queue.csv\""),
+    );
+    Ok(harden(response))
+}
+
+/// One CSV field (RFC 4180 quoting), defused against formula injection: a
+/// value a spreadsheet would evaluate (`= + - @`, tab, CR) gets a leading `'`.
+pub fn csv_field(value: &str) -> String {
+    let defused = match value.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
+        _ => value.to_owned(),
+    };
+    if defused.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", defused.replace('"', "\"\""))
+    } else {
+        defused
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("Ana"), "Ana");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("+1"), "'+1");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+    }
+}

@@ -1,0 +1,485 @@
+//! The request workflow: received → in review → needs information →
+//! fulfilled / denied / withdrawn, one extension of up to 30 days, the
+//! "identity matched to chart" record and internal notes. Every change is
+//! audited, added to the timeline, and (status changes) emailed to the
+//! requester with no health information: the request number and new status.
+
+use axum::{
+    Extension, Form,
+    extract::{Path, State},
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use recordpass_request::{Lang, SignedDocument};
+use serde::Deserialize;
+use serde_json::json;
+use sqlx::{Row, SqliteConnection};
+
+use super::{audit, pages::PageError, session::Staff};
+use crate::{
+    AppState, Error,
+    email::message::{Letter, escape},
+    store::Submission,
+};
+
+/// Where a request stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Signed and stored; nobody has started on it.
+    Received,
+    /// HIM is working on it.
+    InReview,
+    /// HIM asked the requester for something.
+    NeedsInformation,
+    /// Records released.
+    Fulfilled,
+    /// Refused, with reasons and review rights.
+    Denied,
+    /// The requester withdrew it.
+    Withdrawn,
+}
+
+impl Status {
+    /// Every status, in workflow order.
+    pub const ALL: [Status; 6] = [
+        Status::Received,
+        Status::InReview,
+        Status::NeedsInformation,
+        Status::Fulfilled,
+        Status::Denied,
+        Status::Withdrawn,
+    ];
+
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Received => "received",
+            Status::InReview => "in_review",
+            Status::NeedsInformation => "needs_information",
+            Status::Fulfilled => "fulfilled",
+            Status::Denied => "denied",
+            Status::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// Shown name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Received => "Received",
+            Status::InReview => "In review",
+            Status::NeedsInformation => "Needs information",
+            Status::Fulfilled => "Fulfilled",
+            Status::Denied => "Denied",
+            Status::Withdrawn => "Withdrawn",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// True once no further change is possible (the legal clock has stopped).
+    pub fn is_final(self) -> bool {
+        matches!(self, Status::Fulfilled | Status::Denied | Status::Withdrawn)
+    }
+
+    /// The statuses a request may move to from this one.
+    pub fn next(self) -> &'static [Status] {
+        use Status::*;
+        match self {
+            Received => &[InReview, Withdrawn],
+            InReview => &[NeedsInformation, Fulfilled, Denied, Withdrawn],
+            NeedsInformation => &[InReview, Denied, Withdrawn],
+            Fulfilled | Denied | Withdrawn => &[],
+        }
+    }
+}
+
+/// The console's record of one request.
+#[derive(Clone, Debug)]
+pub struct RequestState {
+    /// Current status.
+    pub status: Status,
+    /// Days added by the extension, if one was taken.
+    pub extension_days: Option<i64>,
+    /// Who matched the requester to a chart, and when.
+    pub chart_match: Option<(String, i64)>,
+}
+
+/// Reads the state of `number` (`Received` when nothing was recorded).
+pub async fn load(conn: &mut SqliteConnection, number: &str) -> Result<RequestState, Error> {
+    let row = sqlx::query(
+        "SELECT status, extension_days, identity_matched_by, identity_matched_at
+         FROM request_state WHERE request_number = ?",
+    )
+    .bind(number)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(match row {
+        None => RequestState {
+            status: Status::Received,
+            extension_days: None,
+            chart_match: None,
+        },
+        Some(r) => {
+            let at: Option<i64> = r.get("identity_matched_at");
+            let by: Option<String> = r.get("identity_matched_by");
+            RequestState {
+                status: Status::parse(r.get("status"))
+                    .ok_or_else(|| Error::Internal("stored status".into()))?,
+                extension_days: r.get("extension_days"),
+                chart_match: by.zip(at),
+            }
+        }
+    })
+}
+
+/// Every recorded state, by request number (for the queue).
+pub async fn load_all(
+    state: &AppState,
+) -> Result<std::collections::HashMap<String, RequestState>, Error> {
+    let rows = sqlx::query(
+        "SELECT request_number, status, extension_days, identity_matched_by, identity_matched_at
+         FROM request_state",
+    )
+    .fetch_all(state.store.pool())
+    .await?;
+    let mut map = std::collections::HashMap::new();
+    for r in rows {
+        let at: Option<i64> = r.get("identity_matched_at");
+        let by: Option<String> = r.get("identity_matched_by");
+        let status = Status::parse(r.get("status"))
+            .ok_or_else(|| Error::Internal("stored status".into()))?;
+        map.insert(
+            r.get("request_number"),
+            RequestState {
+                status,
+                extension_days: r.get("extension_days"),
+                chart_match: by.zip(at),
+            },
+        );
+    }
+    Ok(map)
+}
+
+async fn save(
+    conn: &mut SqliteConnection,
+    number: &str,
+    s: &RequestState,
+    now: i64,
+) -> Result<(), Error> {
+    let (by, at) = s.chart_match.clone().unzip();
+    sqlx::query(
+        "INSERT INTO request_state (request_number, status, extension_days, identity_matched_by,
+             identity_matched_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (request_number) DO UPDATE SET status = excluded.status,
+             extension_days = excluded.extension_days,
+             identity_matched_by = excluded.identity_matched_by,
+             identity_matched_at = excluded.identity_matched_at, updated_at = excluded.updated_at",
+    )
+    .bind(number)
+    .bind(s.status.as_str())
+    .bind(s.extension_days)
+    .bind(by)
+    .bind(at)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn timeline(
+    conn: &mut SqliteConnection,
+    number: &str,
+    now: i64,
+    actor: &str,
+    kind: &str,
+    status: Option<Status>,
+    text: &str,
+) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO request_events (request_number, at, actor, kind, status, text)
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(number)
+    .bind(now)
+    .bind(actor)
+    .bind(kind)
+    .bind(status.map(Status::as_str))
+    .bind(text)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The submission and its signed document, or 404.
+pub async fn submission(
+    state: &AppState,
+    number: &str,
+) -> Result<(Submission, SignedDocument), Error> {
+    let s = state
+        .store
+        .submission(number)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let doc: SignedDocument = serde_json::from_str(&s.document)
+        .map_err(|e| Error::Internal(format!("stored document: {e}")))?;
+    Ok((s, doc))
+}
+
+/// The review-rights and complaint text 45 CFR 164.524(d)(2) requires in a denial.
+pub const DENIAL_RIGHTS: &str = "You may ask for this denial to be reviewed by a licensed health \
+care professional chosen by the hospital who did not take part in the original decision, where the \
+law gives you that right; write to the Health Information Management department to ask. You may \
+also complain to the hospital's privacy officer, or to the Secretary of the U.S. Department of \
+Health and Human Services, Office for Civil Rights (www.hhs.gov/ocr/complaints, 1-800-368-1019). \
+The hospital will not retaliate against you for complaining.";
+
+/// The status form.
+#[derive(Deserialize)]
+pub struct StatusForm {
+    /// New status.
+    pub to: String,
+    /// Reasons (required to deny) or the message to the requester (needs information).
+    #[serde(default)]
+    pub text: String,
+}
+
+/// `POST /console/requests/{number}/status`.
+pub async fn change_status(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    Path(number): Path<String>,
+    Form(form): Form<StatusForm>,
+) -> Result<Response, PageError> {
+    let (_, doc) = submission(&state, &number).await?;
+    let to =
+        Status::parse(&form.to).ok_or_else(|| Error::InvalidTransition("unknown status".into()))?;
+    let text = form.text.trim();
+    let now = state.clock.unix();
+    let mut tx = state.store.begin().await?;
+    let mut current = load(&mut tx, &number).await?;
+    let from = current.status;
+    if !from.next().contains(&to) {
+        return Err(Error::InvalidTransition(format!(
+            "{} cannot become {}",
+            from.label(),
+            to.label()
+        ))
+        .into());
+    }
+    let entry = match to {
+        Status::Denied if text.is_empty() => {
+            return Err(Error::InvalidTransition("a denial needs its reasons".into()).into());
+        }
+        Status::NeedsInformation if text.is_empty() => {
+            return Err(Error::InvalidTransition("say what information is needed".into()).into());
+        }
+        Status::Denied => {
+            format!("Denial notice for request {number}.\n\nReasons: {text}\n\n{DENIAL_RIGHTS}")
+        }
+        _ if text.is_empty() => format!("{} → {}", from.label(), to.label()),
+        _ => format!("{} → {}: {text}", from.label(), to.label()),
+    };
+    current.status = to;
+    save(&mut tx, &number, &current, now).await?;
+    timeline(
+        &mut tx,
+        &number,
+        now,
+        &staff.email,
+        "status",
+        Some(to),
+        &entry,
+    )
+    .await?;
+    let event = audit::Event {
+        actor: &staff.email,
+        action: "status_change",
+        target: &number,
+        detail: json!({"from": from.as_str(), "to": to.as_str()}),
+    };
+    audit::append(&mut tx, now, event).await?;
+    tx.commit().await?;
+    notify(&state, &doc, &number, to.label());
+    Ok(back_to(&number))
+}
+
+/// The extension form.
+#[derive(Deserialize)]
+pub struct ExtensionForm {
+    /// Days added, 1 to 30.
+    pub days: i64,
+    /// Why (goes into the written notice).
+    pub reason: String,
+}
+
+/// `POST /console/requests/{number}/extension`: once per request, up to 30
+/// days, with the written notice 164.524(b)(2)(ii) requires added to the timeline.
+pub async fn extend(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    Path(number): Path<String>,
+    Form(form): Form<ExtensionForm>,
+) -> Result<Response, PageError> {
+    let (s, doc) = submission(&state, &number).await?;
+    let reason = form.reason.trim();
+    if !(1..=30).contains(&form.days) || reason.is_empty() {
+        return Err(
+            Error::InvalidTransition("an extension is 1 to 30 days, with a reason".into()).into(),
+        );
+    }
+    let now = state.clock.unix();
+    let mut tx = state.store.begin().await?;
+    let mut current = load(&mut tx, &number).await?;
+    if current.extension_days.is_some() || current.status.is_final() {
+        return Err(Error::InvalidTransition(
+            "only one extension, and only while the request is open".into(),
+        )
+        .into());
+    }
+    current.extension_days = Some(form.days);
+    let due = super::queue::due_at(&state, &s, &current);
+    let notice = format!(
+        "Notice of extension for request {number}.\n\nWe received your request on {received}. \
+         We need up to {days} more days to respond because: {reason}. We will respond by {due}.",
+        received = super::pages::date_text(s.received_at),
+        days = form.days,
+        due = super::pages::date_text(due),
+    );
+    save(&mut tx, &number, &current, now).await?;
+    timeline(
+        &mut tx,
+        &number,
+        now,
+        &staff.email,
+        "extension",
+        None,
+        &notice,
+    )
+    .await?;
+    let event = audit::Event {
+        actor: &staff.email,
+        action: "extension",
+        target: &number,
+        detail: json!({"days": form.days}),
+    };
+    audit::append(&mut tx, now, event).await?;
+    tx.commit().await?;
+    notify(&state, &doc, &number, "Extended");
+    Ok(back_to(&number))
+}
+
+/// The identity form.
+#[derive(Deserialize)]
+pub struct IdentityForm {
+    /// `yes` to record a match, anything else to clear it.
+    pub matched: String,
+}
+
+/// `POST /console/requests/{number}/identity`: records (or clears) that HIM
+/// matched the requester to the patient's chart.
+pub async fn identity(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    Path(number): Path<String>,
+    Form(form): Form<IdentityForm>,
+) -> Result<Response, PageError> {
+    submission(&state, &number).await?;
+    let matched = form.matched == "yes";
+    let now = state.clock.unix();
+    let mut tx = state.store.begin().await?;
+    let mut current = load(&mut tx, &number).await?;
+    current.chart_match = matched.then(|| (staff.email.clone(), now));
+    save(&mut tx, &number, &current, now).await?;
+    let text = if matched {
+        "Identity matched to chart"
+    } else {
+        "Identity match withdrawn"
+    };
+    timeline(&mut tx, &number, now, &staff.email, "identity", None, text).await?;
+    let event = audit::Event {
+        actor: &staff.email,
+        action: "identity_match",
+        target: &number,
+        detail: json!({"matched": matched}),
+    };
+    audit::append(&mut tx, now, event).await?;
+    tx.commit().await?;
+    Ok(back_to(&number))
+}
+
+/// The note form.
+#[derive(Deserialize)]
+pub struct NoteForm {
+    /// Internal note (never shown to the requester).
+    pub text: String,
+}
+
+/// `POST /console/requests/{number}/notes`.
+pub async fn note(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    Path(number): Path<String>,
+    Form(form): Form<NoteForm>,
+) -> Result<Response, PageError> {
+    submission(&state, &number).await?;
+    let text = form.text.trim();
+    if text.is_empty() || text.chars().count() > 4000 {
+        return Err(Error::InvalidTransition("a note is 1 to 4000 characters".into()).into());
+    }
+    let now = state.clock.unix();
+    let mut tx = state.store.begin().await?;
+    timeline(&mut tx, &number, now, &staff.email, "note", None, text).await?;
+    let event = audit::Event {
+        actor: &staff.email,
+        action: "note",
+        target: &number,
+        detail: json!({}),
+    };
+    audit::append(&mut tx, now, event).await?;
+    tx.commit().await?;
+    Ok(back_to(&number))
+}
+
+fn back_to(number: &str) -> Response {
+    let location = format!("/console/requests/{number}");
+    match HeaderValue::from_str(&location) {
+        Ok(v) => (StatusCode::SEE_OTHER, [(header::LOCATION, v)]).into_response(),
+        Err(_) => StatusCode::SEE_OTHER.into_response(),
+    }
+}
+
+/// Emails the requester that request `number` is now `status`: nothing else.
+fn notify(state: &AppState, doc: &SignedDocument, number: &str, status: &str) {
+    let to = doc.summary().requester_email;
+    let hospital = &doc.site.name;
+    let (subject, text) = match doc.lang {
+        Lang::Es => (
+            format!("Su solicitud de registros {number} fue actualizada"),
+            format!(
+                "El estado de su solicitud {number} a {hospital} cambió: {status}. \
+                 Para más detalles, llame al departamento de registros médicos."
+            ),
+        ),
+        Lang::En => (
+            format!("Your records request {number} was updated"),
+            format!(
+                "The status of your request {number} to {hospital} changed: {status}. \
+                 For details, call the Health Information Management department."
+            ),
+        ),
+    };
+    let html = format!(
+        "<!DOCTYPE html>\r\n<html><head><meta charset=\"utf-8\"></head><body><p>{}</p></body></html>\r\n",
+        escape(&text)
+    );
+    state.email.send_in_background(Letter {
+        to,
+        lang: doc.lang,
+        subject,
+        text: format!("{text}\r\n"),
+        html,
+    });
+}

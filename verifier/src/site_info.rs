@@ -1,0 +1,163 @@
+//! What a site tells requesters (`GET /api/v1/sites/{site}`), and the
+//! start-up checks of that part of its configuration.
+
+use recordpass_request::{
+    DeliveryMethod, Lang, RecordKind, SiteOffer,
+    api::{LocalizedText, SiteInfo},
+};
+
+use crate::{Error, config::Site};
+
+/// Default `record_kinds`: every kind.
+pub fn all_kinds() -> Vec<RecordKind> {
+    RecordKind::ALL.to_vec()
+}
+
+/// Default `delivery_methods`: every method.
+pub fn all_methods() -> Vec<DeliveryMethod> {
+    DeliveryMethod::ALL.to_vec()
+}
+
+/// Default `languages`: every language.
+pub fn all_langs() -> Vec<Lang> {
+    Lang::ALL.to_vec()
+}
+
+/// The public facts about `site`.
+pub fn info(site: &Site) -> SiteInfo {
+    SiteInfo {
+        id: site.id.clone(),
+        name: site.name.clone(),
+        him_phone: site.him_phone.clone(),
+        him_hours: site.him_hours.clone(),
+        logo_url: site.logo_url.as_ref().map(|u| u.to_string()),
+        record_kinds: site.record_kinds.clone(),
+        delivery_methods: site.delivery_methods.clone(),
+        fee_text: site.fee_text.clone(),
+        adolescent_age: site.adolescent_age,
+        languages: site.languages.clone(),
+        deadline_days: site.deadline_days,
+    }
+}
+
+/// What requests to `site` are validated against.
+pub fn offer(site: &Site) -> SiteOffer {
+    SiteOffer {
+        record_kinds: site.record_kinds.clone(),
+        delivery_methods: site.delivery_methods.clone(),
+    }
+}
+
+/// Rejects a site profile that would mislead requesters, naming the key.
+pub fn check(site: &Site) -> Result<(), Error> {
+    let bad = |key: &str, why: &str| {
+        Err(Error::Config(format!(
+            "sites[id = {:?}].{key}: {why}",
+            site.id
+        )))
+    };
+    if site.name.trim().is_empty() {
+        return bad("name", "must not be empty");
+    }
+    let digits = site.him_phone.chars().filter(char::is_ascii_digit).count();
+    if !(1..=15).contains(&digits) {
+        return bad("him_phone", "must be a phone number requesters can call");
+    }
+    if site.record_kinds.is_empty() {
+        return bad("record_kinds", "list at least one record kind");
+    }
+    if has_duplicates(&site.record_kinds) {
+        return bad("record_kinds", "lists a kind twice");
+    }
+    if site.delivery_methods.is_empty() {
+        return bad("delivery_methods", "list at least one delivery method");
+    }
+    if has_duplicates(&site.delivery_methods) {
+        return bad("delivery_methods", "lists a method twice");
+    }
+    if !site.delivery_methods.iter().any(|m| m.is_electronic()) {
+        return bad(
+            "delivery_methods",
+            "offer at least one electronic method (electronic records asked for electronically must be given electronically)",
+        );
+    }
+    if !(10..=17).contains(&site.adolescent_age) {
+        return bad("adolescent_age", "must be between 10 and 17");
+    }
+    if site.languages.is_empty() || has_duplicates(&site.languages) {
+        return bad("languages", "list each language once, at least one");
+    }
+    if site.deadline_days.is_some_and(|d| !(1..=30).contains(&d)) {
+        return bad(
+            "deadline_days",
+            "must be between 1 and 30 (federal maximum)",
+        );
+    }
+    if let Some(url) = &site.logo_url {
+        let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1"));
+        if url.scheme() != "https" && !(url.scheme() == "http" && local) {
+            return bad("logo_url", "must be an https URL");
+        }
+    }
+    for (key, text) in [("him_hours", &site.him_hours), ("fee_text", &site.fee_text)] {
+        if has_markup(text) {
+            return bad(key, "plain text only (no < > { } \\)");
+        }
+    }
+    Ok(())
+}
+
+fn has_duplicates<T: PartialEq>(items: &[T]) -> bool {
+    items
+        .iter()
+        .enumerate()
+        .any(|(i, a)| items[..i].contains(a))
+}
+
+fn has_markup(text: &LocalizedText) -> bool {
+    [&text.en, &text.es]
+        .iter()
+        .any(|t| t.contains(['<', '>', '{', '}', '\\']))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(extra: &str) -> Result<(), String> {
+        let text = format!(
+            "id = \"demo\"\nname = \"R\"\nhim_phone = \"+1 555 010 0100\"\norigins = [\"http://localhost:8081\"]\n{extra}"
+        );
+        let site: Site = toml::from_str(&text).map_err(|e| e.to_string())?;
+        check(&site).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_are_valid_and_offer_everything() {
+        assert_eq!(site(""), Ok(()));
+        let full = "record_kinds = [\"lab_results\", \"imaging_files\"]\n\
+                    delivery_methods = [\"secure_download\", \"disc\"]\n\
+                    adolescent_age = 13\nlanguages = [\"en\"]\n\
+                    logo_url = \"https://example-hospital.org/logo.svg\"\n\
+                    [him_hours]\nen = \"Mon–Fri 8–5\"\nes = \"lun–vie 8–5\"\n\
+                    [fee_text]\nen = \"Electronic copies: $6.50 flat fee.\"\n";
+        assert_eq!(site(full), Ok(()));
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let cases = [
+            ("record_kinds = []", "record_kinds"),
+            ("record_kinds = [\"x_rays\"]", "record_kinds"),
+            ("delivery_methods = [\"mail\"]", "delivery_methods"),
+            ("adolescent_age = 21", "adolescent_age"),
+            ("languages = [\"en\", \"en\"]", "languages"),
+            ("logo_url = \"http://example.org/logo.png\"", "logo_url"),
+            ("[fee_text]\nen = \"<b>free</b>\"", "fee_text"),
+        ];
+        for (extra, key) in cases {
+            let err = site(extra).expect_err(extra);
+            assert!(err.contains(key), "{extra}: {err}");
+        }
+    }
+}

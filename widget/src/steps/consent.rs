@@ -1,0 +1,48 @@
+//! Consent to electronic records and signatures (E-SIGN Act), with the paper route.
+
+use recordpass_request::api::SiteInfo;
+use recordpass_request::{Field, esign_disclosure};
+use yew::prelude::*;
+
+use super::call_line;
+use super::fields::{choice, group, tr};
+use super::wizard::{FormStep, frame};
+use crate::app::App;
+
+/// Renders the consent step.
+pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
+    let l = app.lang;
+    let agreed = app.input.consent.electronic_records;
+    let agree = choice(
+        ctx,
+        false,
+        "",
+        "consent-electronic".into(),
+        tr(
+            l,
+            "I agree to use electronic records and signatures.",
+            "Acepto usar registros y firmas electrónicos.",
+        ),
+        agreed,
+        |q| q.consent.electronic_records = !q.consent.electronic_records,
+    );
+    let body = html! {
+        <>
+            <p class="rp-statement" part="statement" data-testid="esign-disclosure">{ esign_disclosure(&site.name, l) }</p>
+            { group(app, Field::ConsentElectronicRecords, tr(l, "Your consent", "Su consentimiento"), None, agree) }
+            <p>{ tr(l, "If you prefer paper, do not tick the box:", "Si prefiere papel, no marque la casilla:") }</p>
+            { call_line(site, l) }
+        </>
+    };
+    frame(
+        app,
+        ctx,
+        FormStep::Consent,
+        tr(
+            l,
+            "Electronic records and signature",
+            "Registros y firma electrónicos",
+        ),
+        body,
+    )
+}

@@ -1,0 +1,233 @@
+//! Form controls shared by the form steps: labelled inputs, checkboxes and
+//! radios with hints and errors, and the error summary. Every control's
+//! `id` and `data-testid` derive from its [`Field`] path, so verifier errors
+//! land next to the right control.
+
+use std::rc::Rc;
+
+use recordpass_request::{Field, FieldError, Lang, RecordsRequest};
+use web_sys::{Element, HtmlElement, HtmlInputElement};
+use yew::prelude::*;
+
+use crate::app::{App, Msg};
+use crate::i18n;
+
+/// Picks the text for `lang`: every string is written in both, side by side.
+pub fn tr(lang: Lang, en: &'static str, es: &'static str) -> &'static str {
+    match lang {
+        Lang::En => en,
+        Lang::Es => es,
+    }
+}
+
+/// Sets a text answer.
+pub type Setter = Rc<dyn Fn(&mut RecordsRequest, String)>;
+
+/// The element id for a field: `rp-` and the path with `.[]` turned into `-`.
+pub fn field_id(field: Field) -> String {
+    // Former names share one input.
+    let field = match field {
+        Field::PatientFormerName(_) => Field::PatientFormerName(0),
+        other => other,
+    };
+    let path = field.path().replace(['.', '['], "-").replace(']', "");
+    format!("rp-{path}")
+}
+
+/// The error for `field`, if any.
+pub fn error_for(app: &App, field: Field) -> Option<&FieldError> {
+    app.field_errors
+        .iter()
+        .find(|e| field_id(e.field) == field_id(field))
+}
+
+/// A text-like input.
+pub struct Text {
+    /// The field it edits.
+    pub field: Field,
+    /// Its label.
+    pub label: &'static str,
+    /// An optional hint under the label.
+    pub hint: Option<&'static str>,
+    /// `text`, `email`, `tel` or `date`.
+    pub kind: &'static str,
+    /// The `autocomplete` token.
+    pub autocomplete: &'static str,
+    /// The current value.
+    pub value: String,
+}
+
+impl Text {
+    /// A plain text input.
+    pub fn new(field: Field, label: &'static str, value: &str) -> Text {
+        Text {
+            field,
+            label,
+            hint: None,
+            kind: "text",
+            autocomplete: "off",
+            value: value.to_owned(),
+        }
+    }
+
+    /// With a hint.
+    pub fn hint(mut self, hint: &'static str) -> Text {
+        self.hint = Some(hint);
+        self
+    }
+
+    /// With an input type.
+    pub fn kind(mut self, kind: &'static str) -> Text {
+        self.kind = kind;
+        self
+    }
+
+    /// With an autocomplete token.
+    pub fn auto(mut self, token: &'static str) -> Text {
+        self.autocomplete = token;
+        self
+    }
+
+    /// Renders it; typing calls `set`.
+    pub fn view(self, app: &App, ctx: &Context<App>, set: Setter) -> Html {
+        let id = field_id(self.field);
+        let hint_id = format!("{id}-hint");
+        let error_id = format!("{id}-error");
+        let error = error_for(app, self.field);
+        let described_by: Vec<&str> = [
+            self.hint.map(|_| hint_id.as_str()),
+            error.map(|_| error_id.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let oninput = ctx.link().callback(move |e: InputEvent| {
+            let value = e.target_unchecked_into::<HtmlInputElement>().value();
+            Msg::Set(set.clone(), value)
+        });
+        let is_date = self.kind == "date";
+        html! {
+            <div class={classes!("rp-field", error.is_some().then_some("rp-invalid"))}>
+                <label for={id.clone()}>{ self.label }</label>
+                if let Some(hint) = self.hint {
+                    <p class="rp-hint" id={hint_id.clone()}>{ hint }</p>
+                }
+                if let Some(error) = error {
+                    <p class="rp-error" id={error_id.clone()}>{ error.message(app.lang) }</p>
+                }
+                <input
+                    id={id}
+                    part="input"
+                    type={self.kind}
+                    autocomplete={self.autocomplete}
+                    value={self.value}
+                    min={is_date.then_some("1900-01-01")}
+                    spellcheck={(!is_date).then_some("false")}
+                    aria-invalid={error.map(|_| "true")}
+                    aria-describedby={(!described_by.is_empty()).then(|| described_by.join(" "))}
+                    data-testid={self.field.path()}
+                    {oninput}
+                />
+            </div>
+        }
+    }
+}
+
+/// A checkbox or radio with its label; `testid` names it for tests.
+pub fn choice(
+    ctx: &Context<App>,
+    radio: bool,
+    name: &str,
+    testid: String,
+    label: &str,
+    checked: bool,
+    change: impl Fn(&mut RecordsRequest) + 'static,
+) -> Html {
+    let id = format!("rp-{testid}");
+    let change: Rc<dyn Fn(&mut RecordsRequest)> = Rc::new(change);
+    html! {
+        <li class="rp-check">
+            <input
+                part="choice"
+                type={if radio { "radio" } else { "checkbox" }}
+                id={id.clone()}
+                name={radio.then(|| name.to_owned())}
+                {checked}
+                data-testid={testid}
+                onchange={ctx.link().callback(move |_| Msg::Change(change.clone()))}
+            />
+            <label for={id}>{ label }</label>
+        </li>
+    }
+}
+
+/// A fieldset of choices for `field`, with its legend, hint and error.
+pub fn group(app: &App, field: Field, legend: &str, hint: Option<&str>, items: Html) -> Html {
+    let id = field_id(field);
+    let error = error_for(app, field);
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let described_by: Vec<&str> = [
+        hint.map(|_| hint_id.as_str()),
+        error.map(|_| error_id.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    html! {
+        <fieldset id={id.clone()} tabindex="-1"
+            class={classes!("rp-field", error.is_some().then_some("rp-invalid"))}
+            aria-describedby={(!described_by.is_empty()).then(|| described_by.join(" "))}>
+            <legend>{ legend.to_owned() }</legend>
+            if let Some(hint) = hint {
+                <p class="rp-hint" id={hint_id.clone()}>{ hint.to_owned() }</p>
+            }
+            if let Some(error) = error {
+                <p class="rp-error" id={error_id.clone()}>{ error.message(app.lang) }</p>
+            }
+            <ul class="rp-checks">{ items }</ul>
+        </fieldset>
+    }
+}
+
+/// The error summary: focused after a failed check, linking to each field.
+pub fn summary(app: &App) -> Html {
+    if app.field_errors.is_empty() {
+        return html! {};
+    }
+    let t = i18n::text(app.lang);
+    let root = app.refs.root.clone();
+    let items = app.field_errors.iter().map(|error| {
+        let id = field_id(error.field);
+        let root = root.clone();
+        let target = id.clone();
+        let onclick = Callback::from(move |e: MouseEvent| {
+            // Never let the fragment reach the host page's URL.
+            e.prevent_default();
+            let found = root
+                .cast::<Element>()
+                .and_then(|r| r.query_selector(&format!("#{target}")).ok().flatten())
+                .and_then(|el| el.dyn_into::<HtmlElement>().ok());
+            if let Some(el) = found {
+                let _ = el.focus();
+            }
+        });
+        html! {
+            <li><a href={format!("#{id}")} {onclick}>{ error.message(app.lang) }</a></li>
+        }
+    });
+    html! {
+        <div class="rp-summary" part="error-summary" tabindex="-1" role="group" aria-labelledby="rp-summary-title"
+            ref={app.refs.summary.clone()} data-testid="error-summary">
+            <h3 id="rp-summary-title">{ t.summary_title }</h3>
+            <ul>{ for items }</ul>
+        </div>
+    }
+}
+
+use wasm_bindgen::JsCast as _;
+
+/// A [`Setter`] from a plain function.
+pub fn set(f: fn(&mut RecordsRequest, String)) -> Setter {
+    Rc::new(f)
+}

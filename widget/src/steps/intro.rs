@@ -1,0 +1,58 @@
+//! Education first: rights, deadline, fees, who may ask, why a passkey, and
+//! the other ways to ask (nobody has to use the website).
+
+use recordpass_request::api::SiteInfo;
+use yew::prelude::*;
+
+use super::call_line;
+use super::fields::tr;
+use super::wizard::{FormStep, frame};
+use crate::app::App;
+
+/// Renders the introduction.
+pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
+    let l = app.lang;
+    let days = site.deadline();
+    let deadline = match l {
+        recordpass_request::Lang::En => format!(
+            "The hospital must act on your request within {days} days. If it needs more time it can extend once, by up to 30 more days, and must tell you in writing why and by when."
+        ),
+        recordpass_request::Lang::Es => format!(
+            "El hospital debe responder a su solicitud en un plazo de {days} días. Si necesita más tiempo, puede extenderlo una sola vez, hasta 30 días más, y debe decirle por escrito por qué y hasta cuándo."
+        ),
+    };
+    let fee = site.fee_text.get(l);
+    let body = html! {
+        <div class="rp-intro">
+            <h3>{ tr(l, "Your rights", "Sus derechos") }</h3>
+            <p>{ tr(l,
+                "You have the right to a copy of your health records, in the form you ask for when the hospital can produce it. You can also have a copy sent to another person or organisation you name.",
+                "Usted tiene derecho a una copia de sus registros médicos, en la forma que pida si el hospital puede producirla. También puede pedir que se envíe una copia a otra persona u organización que usted elija.") }</p>
+            <p>{ deadline }</p>
+            <h3>{ tr(l, "Fees", "Costos") }</h3>
+            <p data-testid="fee-text">{ if fee.is_empty() { tr(l,
+                "The hospital may charge only a reasonable, cost-based fee for copies, and will tell you the approximate fee before it sends them. There is no charge for searching for or checking records.",
+                "El hospital solo puede cobrar una tarifa razonable basada en el costo de las copias, y le dirá el costo aproximado antes de enviarlas. No se cobra por buscar ni revisar los registros.") } else { fee } }</p>
+            <h3>{ tr(l, "Who may ask", "Quién puede pedirlos") }</h3>
+            <p>{ tr(l,
+                "An adult patient; a parent or guardian of a child; a legal representative, such as someone with a health care power of attorney; or the executor of a patient's estate.",
+                "Un paciente adulto; el padre, la madre o el tutor de un menor; un representante legal, como quien tiene un poder notarial para asuntos de salud; o el albacea del patrimonio de un paciente.") }</p>
+            <h3>{ tr(l, "No fax, notary or ID copy", "Sin fax, notario ni copia de identificación") }</h3>
+            <p>{ tr(l,
+                "You confirm your email with a code and sign with a passkey: your phone or computer checks it is you with your fingerprint, face or screen lock. The hospital never sees your fingerprint or face.",
+                "Usted confirma su correo con un código y firma con una llave de acceso (passkey): su teléfono o computadora confirma que es usted con su huella, su cara o el bloqueo de pantalla. El hospital nunca ve su huella ni su cara.") }</p>
+            <h3>{ tr(l, "Other ways to ask", "Otras formas de pedirlos") }</h3>
+            <p>{ tr(l,
+                "You do not have to use this website. You can ask on paper, by mail or in person.",
+                "No tiene que usar este sitio web. Puede pedirlos en papel, por correo o en persona.") }</p>
+            { call_line(site, l) }
+        </div>
+    };
+    frame(
+        app,
+        ctx,
+        FormStep::Intro,
+        tr(l, "Request medical records", "Solicite registros médicos"),
+        body,
+    )
+}

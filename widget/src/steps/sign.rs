@@ -1,0 +1,41 @@
+//! The exact statement, and the requester's typed signature.
+
+use recordpass_request::api::SiteInfo;
+use recordpass_request::{Field, SiteIdentity, render_statement};
+use yew::prelude::*;
+
+use super::fields::{Text, set, tr};
+use super::wizard::{FormStep, frame};
+use crate::app::App;
+
+/// Renders the signature step.
+pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
+    let l = app.lang;
+    let request = app.input.normalized();
+    let statement = render_statement(&SiteIdentity::from(site), &request, l);
+    let signer = request.signer_name().to_owned();
+    let hint = match l {
+        recordpass_request::Lang::En => format!("Type: {signer}"),
+        recordpass_request::Lang::Es => format!("Escriba: {signer}"),
+    };
+    let body = html! {
+        <>
+            <h3>{ tr(l, "What you are signing", "Lo que está firmando") }</h3>
+            <p class="rp-hint">{ tr(l,
+                "Read it carefully. This exact text is sent to the hospital with your signature.",
+                "Léalo con atención. Este texto exacto se envía al hospital con su firma.") }</p>
+            <div class="rp-statement" part="statement" data-testid="statement-preview" tabindex="0"
+                aria-label={tr(l, "Statement", "Declaración")}>{ statement }</div>
+            <p class="rp-hint">{ hint }</p>
+            { Text::new(Field::Signature, tr(l, "Type your full name to sign", "Escriba su nombre completo para firmar"), &app.input.signature)
+                .auto("name").view(app, ctx, set(|q, v| q.signature = v)) }
+        </>
+    };
+    frame(
+        app,
+        ctx,
+        FormStep::Sign,
+        tr(l, "Check and sign", "Revise y firme"),
+        body,
+    )
+}

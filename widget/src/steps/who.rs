@@ -1,0 +1,93 @@
+//! Who is asking: the role, and the details that role needs.
+
+use recordpass_request::api::SiteInfo;
+use recordpass_request::{Field, Role};
+use yew::prelude::*;
+
+use super::fields::{Text, choice, group, set, tr};
+use super::wizard::{FormStep, frame};
+use crate::app::App;
+
+/// Renders the requester step.
+pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
+    let l = app.lang;
+    let r = &app.input.requester;
+    let roles = Role::ALL.map(|role| {
+        let label = match role {
+            Role::Patient => tr(
+                l,
+                "I am the patient (18 or older)",
+                "Soy el (la) paciente (18 años o más)",
+            ),
+            Role::ParentOrGuardian => tr(
+                l,
+                "I am the parent or guardian of a child under 18",
+                "Soy el padre, la madre o el tutor de un menor de 18 años",
+            ),
+            Role::LegalRepresentative => tr(
+                l,
+                "I am the patient's legal representative",
+                "Soy el (la) representante legal del (de la) paciente",
+            ),
+            Role::Executor => tr(
+                l,
+                "I am the executor of a deceased patient's estate",
+                "Soy albacea del patrimonio de un paciente fallecido",
+            ),
+        };
+        choice(
+            ctx,
+            true,
+            "rp-role",
+            format!("role-{}", role.id()),
+            label,
+            r.role == role,
+            move |req| req.requester.role = role,
+        )
+    });
+    let adolescent = match l {
+        recordpass_request::Lang::En => format!(
+            "From age {}, some of a child's records (for example care the child could agree to alone) may need the child's own permission.",
+            site.adolescent_age
+        ),
+        recordpass_request::Lang::Es => format!(
+            "Desde los {} años, algunos registros del menor (por ejemplo, la atención que el menor podía aceptar por sí mismo) pueden requerir su propio permiso.",
+            site.adolescent_age
+        ),
+    };
+    let body = html! {
+        <>
+            { group(app, Field::RequesterRole, tr(l, "Who is asking?", "¿Quién hace la solicitud?"), None, roles.into_iter().collect::<Html>()) }
+            if r.role != Role::Patient {
+                { Text::new(Field::RequesterName, tr(l, "Your full legal name", "Su nombre legal completo"), &r.name)
+                    .auto("name").view(app, ctx, set(|q, v| q.requester.name = v)) }
+            }
+            if r.role == Role::ParentOrGuardian {
+                { Text::new(Field::RequesterRelationship, tr(l, "Your relationship to the child", "Su relación con el menor"), &r.relationship)
+                    .hint(tr(l, "For example: mother, father, legal guardian.", "Por ejemplo: madre, padre, tutor legal."))
+                    .view(app, ctx, set(|q, v| q.requester.relationship = v)) }
+                <p class="rp-hint" data-testid="adolescent-note">{ adolescent }</p>
+            }
+            if r.role.needs_authority() {
+                { Text::new(Field::RequesterAuthority, tr(l, "What gives you authority", "Qué le da autoridad"), &r.authority)
+                    .hint(tr(l,
+                        "Name the document and its date, for example: health care power of attorney signed 2024-05-01. The hospital may ask you for a copy.",
+                        "Nombre el documento y su fecha, por ejemplo: poder notarial para asuntos de salud firmado el 2024-05-01. El hospital puede pedirle una copia."))
+                    .view(app, ctx, set(|q, v| q.requester.authority = v)) }
+            }
+            { Text::new(Field::RequesterEmail, tr(l, "Your email address", "Su correo electrónico"), &r.email)
+                .kind("email").auto("email")
+                .hint(tr(l, "We will send a code here to confirm it is yours. The hospital will write to you here.", "Le enviaremos un código para confirmar que es suyo. El hospital le escribirá a esta dirección."))
+                .view(app, ctx, set(|q, v| q.requester.email = v)) }
+            { Text::new(Field::RequesterPhone, tr(l, "Your phone number (optional)", "Su teléfono (opcional)"), &r.phone)
+                .kind("tel").auto("tel").view(app, ctx, set(|q, v| q.requester.phone = v)) }
+        </>
+    };
+    frame(
+        app,
+        ctx,
+        FormStep::Who,
+        tr(l, "Who is asking?", "¿Quién hace la solicitud?"),
+        body,
+    )
+}
