@@ -68,3 +68,29 @@ pub async fn serve(
     .await
     .map_err(|e| Error::Internal(format!("server: {e}")))
 }
+
+impl AppState {
+    /// Stores a new single-use ceremony that expires after the configured
+    /// lifetime, and returns its id.
+    pub async fn open_ceremony(
+        &self,
+        kind: crate::store::CeremonyKind,
+        site_id: &str,
+        state: String,
+        context: String,
+    ) -> Result<String, Error> {
+        let now = self.clock.unix();
+        let ttl = i64::try_from(self.config.ceremony_ttl().as_secs()).unwrap_or(i64::MAX);
+        let ceremony = crate::store::Ceremony {
+            id: crate::tokens::random_token(),
+            kind,
+            site_id: site_id.to_owned(),
+            state,
+            context,
+            created_at: now,
+            expires_at: now.saturating_add(ttl),
+        };
+        self.store.put_ceremony(&ceremony).await?;
+        Ok(ceremony.id)
+    }
+}

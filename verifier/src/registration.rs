@@ -16,7 +16,6 @@ use crate::{
     passkeys::{from_json, to_json},
     routes::check_origin,
     store::{Ceremony, CeremonyKind, Store, StoredPasskey},
-    tokens::random_token,
 };
 
 /// What a registration ceremony is for.
@@ -46,23 +45,21 @@ pub async fn start(
         state
             .passkeys
             .start_registration(requester_id, &email, &name)?;
-    let now = state.clock.unix();
-    let ceremony = Ceremony {
-        id: random_token(),
-        kind: CeremonyKind::Registration,
-        site_id: site.id.clone(),
-        state: ceremony_state,
-        context: to_json(&RegistrationContext {
-            requester_id,
-            email,
-            verification_id,
-        })?,
-        created_at: now,
-        expires_at: now + state.config.ceremony_ttl().as_secs() as i64,
-    };
-    state.store.put_ceremony(&ceremony).await?;
+    let context = to_json(&RegistrationContext {
+        requester_id,
+        email,
+        verification_id,
+    })?;
+    let ceremony_id = state
+        .open_ceremony(
+            CeremonyKind::Registration,
+            &site.id,
+            ceremony_state,
+            context,
+        )
+        .await?;
     Ok(RegistrationStarted {
-        ceremony_id: ceremony.id,
+        ceremony_id,
         options,
     })
 }

@@ -19,7 +19,7 @@ use crate::{
     passkeys::{from_json, to_json},
     routes::check_origin,
     store::{Ceremony, CeremonyKind, Store, Submission},
-    tokens::{random_nonce, random_token, request_number},
+    tokens::{random_nonce, request_number},
 };
 
 /// What a signing ceremony is for.
@@ -66,7 +66,6 @@ pub async fn start(
         .start_signing(&passkey, signing_challenge(&digest, &nonce))?;
     let canonical = String::from_utf8(document.canonical_bytes())
         .map_err(|e| Error::Internal(format!("canonical document: {e}")))?;
-    let now = state.clock.unix();
     let context = SigningContext {
         credential_id: key.credential_id,
         requester_id: key.requester_id,
@@ -74,18 +73,16 @@ pub async fn start(
         digest,
         nonce,
     };
-    let ceremony = Ceremony {
-        id: random_token(),
-        kind: CeremonyKind::Signing,
-        site_id: site.id.clone(),
-        state: ceremony_state,
-        context: to_json(&context)?,
-        created_at: now,
-        expires_at: now + state.config.ceremony_ttl().as_secs() as i64,
-    };
-    state.store.put_ceremony(&ceremony).await?;
+    let ceremony_id = state
+        .open_ceremony(
+            CeremonyKind::Signing,
+            &site.id,
+            ceremony_state,
+            to_json(&context)?,
+        )
+        .await?;
     Ok(SigningStarted {
-        ceremony_id: ceremony.id,
+        ceremony_id,
         document,
         digest,
         nonce,
