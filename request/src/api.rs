@@ -300,6 +300,8 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// Something went wrong on the verifier; nothing was stored.
     Internal,
+    /// The verifier took too long, or is not ready (database unreachable); retry shortly.
+    Unavailable,
     /// Staff console: no valid session (sign in first).
     SignInRequired,
     /// Staff console: the signed-in role may not do this, or the request failed CSRF checks.
@@ -310,7 +312,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, so clients can prove they have text for each.
-    pub const ALL: [ErrorCode; 22] = [
+    pub const ALL: [ErrorCode; 23] = [
         ErrorCode::MalformedJson,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::PayloadTooLarge,
@@ -330,6 +332,7 @@ impl ErrorCode {
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::Internal,
+        ErrorCode::Unavailable,
         ErrorCode::SignInRequired,
         ErrorCode::Forbidden,
         ErrorCode::InvalidTransition,

@@ -173,3 +173,16 @@ fn hex_sha256(bytes: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+#[tokio::test]
+async fn passkey_creation_requires_user_verification_and_prefers_a_discoverable_credential() {
+    let verifier = TestVerifier::start().await;
+    let ana = Requester::new(&verifier);
+    let started = ana.start_registration("ana@example.org").await;
+    let options = serde_json::to_value(&started.options).expect("serialises");
+    let selection = &options["publicKey"]["authenticatorSelection"];
+    assert_eq!(selection["userVerification"], "required", "{options}");
+    assert_eq!(selection["residentKey"], "preferred", "{options}");
+    // Synced passkeys (iCloud, Google) must work: no attestation is demanded.
+    assert_eq!(options["publicKey"]["attestation"], "none", "{options}");
+}

@@ -114,7 +114,7 @@ async fn the_demo_outbox_exists_only_in_demo_mode() {
         assert_eq!(resp.status(), StatusCode::OK);
         assert_eq!(
             resp.headers()["content-security-policy"],
-            "default-src 'none'"
+            "default-src 'none'; frame-ancestors 'none'"
         );
         page = resp.text().await.expect("html");
         if page.contains("data-testid=\"message\"") {
@@ -127,4 +127,176 @@ async fn the_demo_outbox_exists_only_in_demo_mode() {
         page.contains("Su código para la solicitud de registros de Riverside General Hospital es ")
     );
     assert_eq!(demo.smtp.all().len(), 0, "demo mode sends nothing");
+}
+
+#[tokio::test]
+async fn health_and_readiness_probes() {
+    let verifier = TestVerifier::start().await;
+    let http = reqwest::Client::new();
+    for path in ["/healthz", "/readyz"] {
+        let resp = http.get(verifier.url(path)).send().await.expect("sent");
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        assert_eq!(resp.headers()["cache-control"], "no-store", "{path}");
+        assert!(resp.headers().get("access-control-allow-origin").is_none());
+        assert_eq!(
+            resp.json::<Value>().await.expect("json"),
+            serde_json::json!({"status": "ok"}),
+            "{path}"
+        );
+    }
+
+    // The database goes away: the process is alive but not ready.
+    verifier.store.pool().close().await;
+    let resp = http
+        .get(verifier.url("/readyz"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["code"], "unavailable");
+    assert!(!body["message"].as_str().expect("message").contains("pool"));
+    let resp = http
+        .get(verifier.url("/healthz"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+/// Serves `config` (sharing `verifier`'s database) and returns its base URL.
+async fn serve_with(config: recordpass_verifier::Config) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let state = recordpass_verifier::AppState::new(config, recordpass_verifier::Clock::system())
+        .await
+        .expect("verifier starts");
+    tokio::spawn(recordpass_verifier::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn security_headers_on_everything_served() {
+    let verifier = TestVerifier::start().await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    for path in [
+        "/api/v1/sites/riverside",
+        "/api/v1/nothing",
+        "/healthz",
+        "/embed.json",
+        "/.well-known/recordpass-seal-key",
+        "/console",
+        "/console/enrol",
+        "/widget.js",
+        "/assets/recordpass_widget-0000.wasm",
+    ] {
+        let resp = http.get(verifier.url(path)).send().await.expect("sent");
+        let h = resp.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert!(h.get("strict-transport-security").is_none(), "{path}");
+        let id = h["x-request-id"].to_str().expect("ascii");
+        assert_eq!(id.len(), 36, "{path}: a UUID request id, got {id}");
+        let widget_file = path == "/widget.js" || path.starts_with("/assets/");
+        if widget_file {
+            // Loaded by hospital pages: no anti-framing headers.
+            assert!(h.get("x-frame-options").is_none(), "{path}");
+            assert!(h.get("content-security-policy").is_none(), "{path}");
+        } else {
+            assert_eq!(h.get_all("x-frame-options").iter().count(), 1, "{path}");
+            assert_eq!(h["x-frame-options"], "DENY", "{path}");
+            assert_eq!(
+                h.get_all("content-security-policy").iter().count(),
+                1,
+                "{path}"
+            );
+            let csp = h["content-security-policy"].to_str().expect("ascii");
+            assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        }
+        if path.starts_with("/console") {
+            assert!(
+                csp_of(h).contains("script-src 'self'"),
+                "{path}: the console's own CSP"
+            );
+        }
+    }
+
+    // A proxy's plain request id is kept; anything else is replaced.
+    for (sent, kept) in [("edge-1234.abc", true), ("Ana María Quiñones", false)] {
+        let resp = http
+            .get(verifier.url("/healthz"))
+            .header(
+                "x-request-id",
+                reqwest::header::HeaderValue::from_bytes(sent.as_bytes()).expect("value"),
+            )
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(resp.headers()["x-request-id"] == sent, kept, "{sent}");
+    }
+
+    // HSTS only for an https public URL.
+    let mut config = verifier.config.clone();
+    // The console stays on the localhost relying party.
+    config.console.origin = Some(config.console_origin().parse().expect("url"));
+    config.public_url = Some("https://records.example-hospital.org".parse().expect("url"));
+    let base = serve_with(config).await;
+    for path in ["/healthz", "/api/v1/sites/riverside", "/widget.js"] {
+        let resp = http
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(
+            resp.headers()["strict-transport-security"],
+            "max-age=31536000",
+            "{path}"
+        );
+    }
+}
+
+fn csp_of(h: &reqwest::header::HeaderMap) -> &str {
+    h["content-security-policy"].to_str().expect("ascii")
+}
+
+#[tokio::test]
+async fn slow_requests_time_out_with_a_json_error() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let verifier = TestVerifier::start().await;
+    let mut config = verifier.config.clone();
+    config.request_timeout_secs = 1;
+    let base = serve_with(config).await;
+    let addr = base.trim_start_matches("http://");
+    // A body that never arrives.
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(
+            format!(
+                "POST /api/v1/email-codes HTTP/1.1\r\nHost: {addr}\r\nOrigin: {SITE_ORIGIN}\r\n\
+                 Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
+            )
+            .as_bytes(),
+        )
+        .await
+        .expect("write");
+    let mut response = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut response),
+    )
+    .await;
+    let text = String::from_utf8_lossy(&response);
+    assert!(read.is_ok() || !text.is_empty(), "no answer within 10 s");
+    assert!(text.starts_with("HTTP/1.1 503"), "{text}");
+    assert!(text.contains("\"code\":\"unavailable\""), "{text}");
 }

@@ -1,8 +1,8 @@
 // Widget load in headless Chromium, for `cargo xtask bench` (docs/benchmarks.md).
 //
 // A minimal host page on one origin embeds the widget from the real verifier
-// (spawned binary) on another, reserving the widget's space as the demo page
-// does. Each load runs in a fresh tab with the HTTP cache disabled (a first
+// (spawned binary) on another, reserving the widget's space with the rule docs/embedding.md recommends
+// (the same as the loader's own, needed because the page paints first). Each load runs in a fresh tab with the HTTP cache disabled (a first
 // visit) and records, in the page's own clock:
 //   interactive_ms         navigation start → the first control of the widget's
 //                          form exists in the shadow root and is enabled (a
@@ -161,7 +161,7 @@ function hostPage(snippet) {
 <head>
 <meta charset="utf-8">
 <title>Recordpass bench host</title>
-<style>body { font: 16px/1.5 sans-serif; margin: 2rem; } recordpass-request { display: block; min-height: 24rem; }</style>
+<style>body { font: 16px/1.5 sans-serif; margin: 2rem; } recordpass-request { display: block; min-block-size: max(24em, calc(45em - 48cqi)); }</style>
 </head>
 <body>
 <h1>Request your medical records</h1>

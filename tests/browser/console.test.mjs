@@ -1,7 +1,10 @@
 // End to end, in headless Chromium: the HIM staff console. An admin is invited
 // with the CLI, enrols a passkey (CDP virtual authenticator, user verification),
-// signs out and back in, opens the queue and the audit trail, and the CLI's
-// `audit verify` confirms the hash chain. Run by `cargo xtask test`.
+// signs out and back in; a patient signs a request with the widget on the demo
+// page; staff open it, see the statement and the evidence checks, extend it,
+// fulfil it and download its evidence bundle (which `verify-bundle` checks);
+// then the audit trail, and the CLI's `audit verify` confirms the hash chain.
+// Run by `cargo xtask test`.
 
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -13,6 +16,7 @@ import readline from 'node:readline';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
+import { WIDGET_DIST, signRequest, startDemoSite } from './support.mjs';
 
 const repo = path.resolve(import.meta.dirname, '..', '..');
 const VERIFIER_BIN =
@@ -30,10 +34,11 @@ async function freePort() {
   return port;
 }
 
-function config({ database, port }) {
+function config({ database, port, siteOrigin }) {
   return `listen = "127.0.0.1:${port}"
 database_url = "sqlite://${database}"
 public_url = "http://localhost:${port}"
+widget_dir = ${JSON.stringify(WIDGET_DIST)}
 [relying_party]
 id = "localhost"
 name = "Riverside General Hospital"
@@ -41,7 +46,7 @@ name = "Riverside General Hospital"
 id = "demo"
 name = "Riverside General Hospital"
 him_phone = "+1 (555) 010-0100"
-origins = ["http://localhost:8081"]
+origins = ["${siteOrigin}"]
 [email]
 mode = "demo-outbox"
 `;
@@ -52,17 +57,20 @@ async function cli(configPath, ...args) {
   return stdout;
 }
 
-test('HIM staff enrol, sign in and the audit chain verifies', { timeout: 120_000 }, async () => {
+test('HIM staff enrol, sign in, work a signed request, and the audit chain verifies', { timeout: 120_000 }, async () => {
   const cleanups = [];
   try {
     const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'recordpass-console-'));
     cleanups.push(() => fs.rm(tmp, { recursive: true, force: true }));
     const port = await freePort();
     const configPath = path.join(tmp, 'recordpass.toml');
-    await fs.writeFile(configPath, config({ database: path.join(tmp, 'r.db'), port }));
+    const site = await startDemoSite();
+    cleanups.push(site.close);
+    await fs.writeFile(configPath, config({ database: path.join(tmp, 'r.db'), port, siteOrigin: site.origin }));
 
     const link = (await cli(configPath, 'staff', 'invite', '--email', 'lead@example.org', '--role', 'admin')).trim();
     assert.match(link, new RegExp(`^http://localhost:${port}/console/enrol#[A-Za-z0-9_-]{43}$`));
+    const specialistLink = (await cli(configPath, 'staff', 'invite', '--email', 'him@example.org', '--role', 'specialist')).trim();
 
     const verifier = spawn(VERIFIER_BIN, ['--config', configPath, 'serve'], { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] });
     cleanups.push(() => verifier.kill());
@@ -99,11 +107,66 @@ test('HIM staff enrol, sign in and the audit chain verifies', { timeout: 120_000
     await page.getByRole('button', { name: 'Sign in with your passkey' }).click();
     await page.getByRole('heading', { name: 'Requests' }).waitFor();
 
+    // A patient signs a request on the hospital page.
+    const base = `http://localhost:${port}`;
+    site.snippet = (await (await fetch(`${base}/embed.json`)).json()).snippet;
+    const signed = await signRequest(browser, {
+      site, verifierUrl: base, email: 'ana.quinones@example.org', name: 'Ana María Quiñones',
+    });
+    assert.match(signed.number, /^RP-/);
+
+    // A specialist (admins do not work the queue) enrols and opens it from the
+    // queue: the statement as signed, every evidence check passing.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.goto(specialistLink);
+    await page.getByRole('button', { name: 'Create passkey' }).click();
+    await page.getByRole('heading', { name: 'Requests' }).waitFor();
+    await page.getByRole('link', { name: signed.number }).click();
+    await page.getByRole('heading', { name: `Request ${signed.number}` }).waitFor();
+    const words = (text) => text.replace(/\s+/g, ' ').trim();
+    assert.equal(words(await page.locator('#statement').textContent()), words(signed.statement));
+    assert.equal(await page.locator('#evidence-verdict').textContent(), 'verified now');
+    assert.ok((await page.locator('.evidence .checks li.ok').count()) > 0, 'evidence checks are listed');
+    assert.equal(await page.locator('.evidence .checks li.bad').count(), 0, 'no evidence check fails');
+
+    // Extend once with a reason, then in review → fulfilled.
+    await page.locator('#days').fill('14');
+    await page.locator('#reason').fill('Records are held off site.');
+    await page.getByRole('button', { name: 'Extend' }).click();
+    await page.getByText('(extended)').waitFor();
+    await page.locator('#extension-form').waitFor({ state: 'detached' });
+    for (const [to, label] of [['in_review', 'In review'], ['fulfilled', 'Fulfilled']]) {
+      await page.locator('#to').selectOption(to);
+      await page.getByRole('button', { name: 'Change status' }).click();
+      await page.locator('#status-now', { hasText: label }).waitFor();
+    }
+    assert.match(await page.locator('.timeline').textContent(), /Records are held off site\./);
+
+    // The evidence bundle parses and verifies offline against the published seal key.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#bundle-link').click()]);
+    const bundlePath = path.join(tmp, `${signed.number}.json`);
+    await download.saveAs(bundlePath);
+    const bundle = JSON.parse(await fs.readFile(bundlePath, 'utf8'));
+    assert.equal(bundle.request_number, signed.number);
+    const sealKey = path.join(tmp, 'seal-key.json');
+    await fs.writeFile(sealKey, await (await fetch(`${base}/.well-known/recordpass-seal-key`)).text());
+    const { stdout: verified } = await promisify(execFile)(
+      VERIFIER_BIN, ['verify-bundle', bundlePath, '--seal-key', sealKey], { env: childEnv },
+    );
+    assert.doesNotMatch(verified, /✗/);
+
+    // Back to the admin for the audit trail.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Work email').fill('lead@example.org');
+    await page.getByRole('button', { name: 'Sign in with your passkey' }).click();
+    await page.getByRole('heading', { name: 'Requests' }).waitFor();
+
     await page.getByRole('link', { name: 'Audit trail' }).click();
     await page.locator('#chain').waitFor();
     assert.match(await page.locator('#chain').textContent(), /audit chain intact/);
     const actions = await page.locator('table.audit td:nth-child(4)').allTextContents();
-    for (const action of ['staff_invite', 'staff_enrolled', 'sign_out', 'sign_in']) {
+    for (const action of ['staff_invite', 'staff_enrolled', 'sign_out', 'sign_in', 'view', 'extension', 'status_change', 'export_bundle']) {
       assert.ok(actions.includes(action), `${action} in ${actions}`);
     }
     const res = await page.request.get(`http://localhost:${port}/console/audit`);

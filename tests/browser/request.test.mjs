@@ -41,6 +41,8 @@ const AXE_SOURCE = await fs.readFile(createRequire(import.meta.url).resolve('axe
 const childEnv = Object.fromEntries(
   Object.entries(process.env).filter(([key]) => !key.startsWith('RECORDPASS_')),
 );
+/** Every one-time code read from SMTP: none may reach the verifier's log. */
+const codesSeen = [];
 
 test('requesters sign records requests on a hospital page', { timeout: 600_000 }, async (t) => {
   for (const [what, file] of [
@@ -230,6 +232,23 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
       await r.w('request-number').waitFor();
       r.assertClean();
     });
+
+    await t.test('the verifier log (at debug level) holds no patient details, addresses or codes', () => {
+      assert.ok(log.verifier.includes('request_id'), 'requests are logged with their ids');
+      assert.ok(codesSeen.length >= 4, 'codes were read from SMTP');
+      for (const phi of [
+        'Ana María Quiñones', 'Quiñones', '1984-03-07', 'ana.quinones@example.org', 'Luis Gómez',
+        'Sofía Gómez Ruiz', '2015-06-01', 'luis.gomez@example.org', 'Maya Chen', 'Li Chen',
+        '1950-02-14', 'maya.chen@example.org', 'Kim Keys', '1990-01-02', 'kim.keys@example.org',
+      ]) {
+        assert.ok(!log.verifier.includes(phi), `the verifier log contains ${phi}`);
+      }
+      for (const code of codesSeen) {
+        // Standalone only: not inside a timestamp's fraction or a hex id.
+        const leaked = new RegExp(`(?<![\\w.])${code}(?!\\w)`).exec(log.verifier);
+        assert.equal(leaked, null, `the verifier log contains the code ${code}`);
+      }
+    });
   } catch (err) {
     err.message += `\n--- verifier output ---\n${log.verifier}`;
     throw err;
@@ -323,6 +342,7 @@ async function requester({ browser, site, smtp, verifier, config }, { lang = 'en
     const found = /records request code is (\d{6})\.|solicitud de registros es (\d{6})\./.exec(text);
     const value = found?.[1] ?? found?.[2] ?? /\b(\d{6})\b/.exec(text)?.[1];
     assert.ok(value, `the email carries a 6-digit code:\n${text}`);
+    codesSeen.push(value);
     return value;
   };
 
@@ -463,7 +483,8 @@ function contentSecurityPolicy(verifier) {
 /** Starts `serve` and resolves once it prints `listening on http://HOST:PORT`. */
 async function startVerifier(config, log) {
   const child = spawn(VERIFIER_BIN, ['serve', '--config', config], {
-    env: childEnv,
+    // Debug level, so the no-PHI check covers every log line the verifier can write.
+    env: { ...childEnv, RUST_LOG: 'debug' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stderr.on('data', (chunk) => (log.verifier += chunk));

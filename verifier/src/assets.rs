@@ -156,6 +156,12 @@ impl Assets {
     }
 }
 
+/// Whether `path` is one of the files hospital pages load cross-origin
+/// (`/widget.js`, `/assets/…`): those carry no anti-framing headers.
+pub fn is_widget_file(path: &str) -> bool {
+    path == "/widget.js" || path.starts_with("/assets/")
+}
+
 /// `GET /widget.js`, `GET /assets/{file}` and `GET /embed.json`.
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -33,6 +33,10 @@ pub struct Config {
     /// Lifetime of a passkey ceremony, in seconds.
     #[serde(default = "default_ceremony_ttl")]
     pub ceremony_ttl_secs: u64,
+    /// A request still unanswered after this many seconds gets a 503
+    /// `unavailable` JSON error (its handler is cancelled).
+    #[serde(default = "default_request_timeout")]
+    pub request_timeout_secs: u64,
     /// WebAuthn relying party.
     pub relying_party: RelyingParty,
     /// Websites that embed the widget.
@@ -222,6 +226,10 @@ fn default_ceremony_ttl() -> u64 {
     300
 }
 
+fn default_request_timeout() -> u64 {
+    15
+}
+
 fn default_smtp_timeout() -> u64 {
     20
 }
@@ -260,6 +268,11 @@ impl Config {
         }
         if let Some(v) = var("RECORDPASS_PUBLIC_URL") {
             self.public_url = Some(v.parse().map_err(|e| bad("RECORDPASS_PUBLIC_URL", &e))?);
+        }
+        if let Some(v) = var("RECORDPASS_REQUEST_TIMEOUT_SECS") {
+            self.request_timeout_secs = v
+                .parse()
+                .map_err(|e| bad("RECORDPASS_REQUEST_TIMEOUT_SECS", &e))?;
         }
         if let Some(v) = var("RECORDPASS_SEAL_KEY_FILE") {
             self.seal_key_file = Some(v.into());
@@ -322,6 +335,11 @@ impl Config {
         if self.ceremony_ttl_secs == 0 {
             return Err(Error::Config("ceremony_ttl_secs must be positive".into()));
         }
+        if self.request_timeout_secs == 0 {
+            return Err(Error::Config(
+                "request_timeout_secs must be positive".into(),
+            ));
+        }
         if self
             .sites
             .iter()
@@ -381,6 +399,19 @@ impl Config {
     /// Ceremony lifetime.
     pub fn ceremony_ttl(&self) -> Duration {
         Duration::from_secs(self.ceremony_ttl_secs)
+    }
+
+    /// How long a request may take before it is answered 503.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+
+    /// Whether responses carry `Strict-Transport-Security`: only when the
+    /// public URL is `https` on a host that is not `localhost` or loopback.
+    pub fn sends_hsts(&self) -> bool {
+        self.public_url
+            .as_ref()
+            .is_some_and(|u| u.scheme() == "https" && !u.host_str().is_some_and(is_local_host))
     }
 
     /// The origin of the staff console: `console.origin`, else the public base URL.

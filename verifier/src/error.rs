@@ -87,6 +87,12 @@ pub enum Error {
     /// Staff console: the change does not fit the request's state.
     #[error("This change is not possible: {0}")]
     InvalidTransition(String),
+    /// The request took longer than `request_timeout_secs`.
+    #[error("The verifier took too long to answer; try again.")]
+    Timeout,
+    /// `/readyz`: the database is unreachable or migrations are missing (details go to the log only).
+    #[error("not ready: {0}")]
+    NotReady(String),
     /// Database failure.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
@@ -135,6 +141,7 @@ impl Error {
             SignInRequired => (StatusCode::UNAUTHORIZED, ErrorCode::SignInRequired),
             Forbidden => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
             InvalidTransition(_) => (StatusCode::CONFLICT, ErrorCode::InvalidTransition),
+            Timeout | NotReady(_) => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
             Config(_) | Database(_) | Migrate(_) | Evidence(_) | Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
             }
@@ -145,6 +152,8 @@ impl Error {
     pub fn to_api_error(&self) -> ApiError {
         let (status, code) = self.status_and_code();
         let message = match self {
+            Error::Timeout => self.to_string(),
+            Error::NotReady(_) => "The verifier is not ready to serve requests.".to_owned(),
             _ if status.is_server_error() => "Something went wrong; nothing was stored.".to_owned(),
             Error::PasskeyRejected(WebauthnError::InvalidRPOrigin) => {
                 Error::OriginNotAllowed.to_string()
@@ -246,6 +255,12 @@ mod tests {
                 Error::Internal("secret detail".into()),
                 500,
                 ErrorCode::Internal,
+            ),
+            (Error::Timeout, 503, ErrorCode::Unavailable),
+            (
+                Error::NotReady("database".into()),
+                503,
+                ErrorCode::Unavailable,
             ),
         ];
         for (error, status, code) in cases {

@@ -8,6 +8,8 @@ use webauthn_rs::prelude::{
     RequestChallengeResponse, Uuid, Webauthn, WebauthnBuilder,
 };
 
+use webauthn_rs_proto::ResidentKeyRequirement;
+
 use crate::{Config, Error};
 
 /// The relying party: creates passkeys and checks signatures made with them.
@@ -42,10 +44,16 @@ impl Passkeys {
         email: &str,
         display_name: &str,
     ) -> Result<(CreationChallengeResponse, String), Error> {
-        let (options, state) = self
+        let (mut options, state) = self
             .webauthn
             .start_passkey_registration(user_id, email, display_name, None)
             .map_err(Error::PasskeyRejected)?;
+        // Prefer a discoverable credential, so a returning requester can sign
+        // in without typing; webauthn-rs asks for a non-resident one and does
+        // not check residency at finish, so only the browser options change.
+        if let Some(selection) = options.public_key.authenticator_selection.as_mut() {
+            selection.resident_key = Some(ResidentKeyRequirement::Preferred);
+        }
         Ok((options, to_json(&state)?))
     }
 

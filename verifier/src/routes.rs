@@ -2,10 +2,10 @@
 
 use axum::{
     Json, Router,
-    extract::{DefaultBodyLimit, FromRequest, Path, Request, State},
-    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
-    middleware,
-    response::IntoResponse,
+    extract::{DefaultBodyLimit, FromRequest, MatchedPath, Path, Request, State},
+    http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
     routing::{get, post},
 };
 use recordpass_request::api::{
@@ -14,7 +14,13 @@ use recordpass_request::api::{
     VerifyEmailCode,
 };
 use serde::de::DeserializeOwned;
-use tower_http::{cors::CorsLayer, set_header::SetResponseHeaderLayer, trace::TraceLayer};
+use std::time::Duration;
+use tower_http::{
+    cors::CorsLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    set_header::SetResponseHeaderLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+};
 
 use crate::{
     AppState, Error, assets,
@@ -43,6 +49,8 @@ pub fn router(state: AppState) -> Router {
         .allow_headers([header::CONTENT_TYPE])
         .expose_headers([header::RETRY_AFTER])
         .max_age(std::time::Duration::from_secs(600));
+    let timeout = state.config.request_timeout();
+    let hsts = state.config.sends_hsts();
     let flood = Arc::new(FloodGuard::new(
         &state.config.limits,
         state.config.trust_forwarded_for,
@@ -73,8 +81,18 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::map_response(crate::console::pages::harden_all));
 
+    // Probes: no CORS, no rate limit, never cached.
+    let health = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+
     Router::new()
         .nest("/api/v1", api)
+        .merge(health)
         .merge(console)
         .merge(assets::routes())
         .route(seal::SEAL_KEY_PATH, get(seal_key))
@@ -82,8 +100,17 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { Error::NotFound })
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(cors)
-        // Method, path and status only: no headers or bodies reach the log.
-        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn_with_state(timeout, time_limit))
+        // Method, route template, request id, status and latency only: no
+        // headers, bodies, query strings or path values (ids, tokens) reach the log.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
+        .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuid))
+        .layer(middleware::map_request(drop_unusable_request_id))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -92,7 +119,98 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
+        .layer(middleware::from_fn_with_state(hsts, security_headers))
         .with_state(state)
+}
+
+/// The request id header: set by a proxy in front (if it is a plain token)
+/// or generated here, echoed on the response and recorded in the log.
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The span every request's log lines share.
+fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("(unmatched)", MatchedPath::as_str);
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("request", method = %req.method(), route, request_id)
+}
+
+/// An incoming `X-Request-Id` is kept only if it is a short plain token, so
+/// that a client cannot write arbitrary text into the log; otherwise a UUID replaces it.
+async fn drop_unusable_request_id(mut req: Request) -> Request {
+    let usable = req.headers().get(&X_REQUEST_ID).is_some_and(|v| {
+        let v = v.as_bytes();
+        !v.is_empty()
+            && v.len() <= 64
+            && v.iter()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+    });
+    if !usable {
+        req.headers_mut().remove(&X_REQUEST_ID);
+    }
+    req
+}
+
+/// Answers `503 unavailable` (the API's JSON error) when a request takes longer
+/// than `request_timeout_secs`; the handler is dropped (open transactions roll back).
+async fn time_limit(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => Error::Timeout.into_response(),
+    }
+}
+
+/// HSTS (only for an `https` public URL off localhost) on everything; no framing
+/// for everything except the widget files hospital pages load. The console sets
+/// its own CSP (with `frame-ancestors 'none'`) and `X-Frame-Options`, kept as is.
+async fn security_headers(State(hsts): State<bool>, req: Request, next: Next) -> Response {
+    let widget_file = assets::is_widget_file(req.uri().path());
+    let mut response = next.run(req).await;
+    let h = response.headers_mut();
+    if hsts {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    if !widget_file {
+        h.entry(header::X_FRAME_OPTIONS)
+            .or_insert(HeaderValue::from_static("DENY"));
+        let csp = match h.get(header::CONTENT_SECURITY_POLICY) {
+            None => Some(HeaderValue::from_static(
+                "default-src 'none'; frame-ancestors 'none'",
+            )),
+            Some(v) => v
+                .to_str()
+                .ok()
+                .filter(|v| !v.contains("frame-ancestors"))
+                .and_then(|v| HeaderValue::try_from(format!("{v}; frame-ancestors 'none'")).ok()),
+        };
+        if let Some(csp) = csp {
+            h.insert(header::CONTENT_SECURITY_POLICY, csp);
+        }
+    }
+    response
+}
+
+/// `GET /healthz`: the process is up and serving.
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// `GET /readyz`: the database answers and every migration is applied; else
+/// `503 unavailable` (details in the log only).
+async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, Error> {
+    tokio::time::timeout(Duration::from_secs(5), state.store.check_ready())
+        .await
+        .map_err(|_| Error::NotReady("the database did not answer within 5 s".into()))??;
+    Ok(healthz().await)
 }
 
 /// A JSON body whose rejections become the API's own error bodies.

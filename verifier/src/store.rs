@@ -101,6 +101,9 @@ pub struct Submission {
     pub received_at: UnixTime,
 }
 
+/// The migrations compiled into this binary.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+
 impl Store {
     /// Opens (creating if needed) the database at `url` and runs migrations.
     pub async fn open(url: &str) -> Result<Store, Error> {
@@ -114,8 +117,36 @@ impl Store {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+        MIGRATOR.run(&pool).await?;
         Ok(Store { pool })
+    }
+
+    /// `/readyz`: the database answers a trivial query and has every embedded
+    /// migration applied successfully.
+    pub async fn check_ready(&self) -> Result<(), Error> {
+        let not_ready =
+            |what: &str, e: &dyn std::fmt::Display| Error::NotReady(format!("{what}: {e}"));
+        sqlx::query_scalar::<_, i64>("SELECT 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| not_ready("database", &e))?;
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = 1")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| not_ready("migrations", &e))?;
+        let missing: Vec<i64> = MIGRATOR
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration())
+            .map(|m| m.version)
+            .filter(|v| !applied.contains(v))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::NotReady(format!(
+                "migrations not applied: {missing:?}"
+            )));
+        }
+        Ok(())
     }
 
     /// Starts a transaction.

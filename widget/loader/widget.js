@@ -33,6 +33,29 @@
   const script = document.currentScript;
   const loaderUrl = script && script.src ? new URL(script.src, document.baseURI) : null;
 
+  // The space the form's first step takes, reserved before the wasm arrives so the host page does not
+  // move when the form replaces the loading text (docs/embedding.md, "Space on the page"). An upper
+  // bound of the first step's height: constant from about 40em wide (the form's maximum width), growing
+  // as the element narrows. `--recordpass-min-height` overrides it. The widget keeps this sheet.
+  const RESERVE =
+    ":host{display:block;min-block-size:var(--recordpass-min-height,max(24em,calc(45em - 48cqi)))}" +
+    ":host([hidden]){display:none}";
+  let reserve; // the constructed stylesheet, shared by every element
+
+  /** Adopts the reservation into `root`, once; skipped where stylesheets cannot be constructed. */
+  function reserveSpace(root) {
+    try {
+      if (!("adoptedStyleSheets" in root)) return;
+      if (!reserve) {
+        reserve = new CSSStyleSheet();
+        reserve.replaceSync(RESERVE);
+      }
+      if (root.adoptedStyleSheets.indexOf(reserve) < 0) root.adoptedStyleSheets = [reserve].concat(root.adoptedStyleSheets);
+    } catch (e) {
+      // Old browsers: the page may move once when the form appears.
+    }
+  }
+
   let ready; // Promise of the initialised module, shared by every element.
   const mounted = new WeakSet();
 
@@ -91,6 +114,7 @@
     try {
       const lang = /^es\b/i.test(langOf(el)) ? "es" : "en";
       const root = el.shadowRoot || el.attachShadow({ mode: "open" });
+      reserveSpace(root);
       const p = document.createElement("p");
       p.lang = lang;
       p.setAttribute("role", role);

@@ -258,6 +258,9 @@ pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
         (Lang::En, CodeExpired) => "This code has expired. Ask for a new code.",
         (Lang::En, TooManyAttempts) => "Too many wrong codes. Ask for a new code.",
         (Lang::En, EmailNotVerified) => "Please confirm your email address again with a new code.",
+        (Lang::En, Unavailable) => {
+            "The records service is busy right now. Wait a moment and try again."
+        }
         (Lang::En, Internal) => {
             "Something went wrong on our side and nothing was saved. Try again in a few minutes."
         }
@@ -296,6 +299,9 @@ pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
         (Lang::Es, TooManyAttempts) => "Demasiados códigos incorrectos. Pida un código nuevo.",
         (Lang::Es, EmailNotVerified) => {
             "Confirme de nuevo su correo electrónico con un código nuevo."
+        }
+        (Lang::Es, Unavailable) => {
+            "El servicio de registros está ocupado en este momento. Espere un momento e inténtelo de nuevo."
         }
         (Lang::Es, Internal) => {
             "Algo falló de nuestro lado y no se guardó nada. Inténtelo de nuevo en unos minutos."

@@ -93,7 +93,10 @@ fn attach_style(root: &ShadowRoot) -> Result<(), JsValue> {
         .and_then(Result::ok)
         .filter(|sheet| sheet.replace_sync(STYLE).is_ok());
     if let Some(sheet) = constructed {
-        root.set_adopted_style_sheets(&Array::of1(&sheet));
+        // Keep the loader's sheet (the space it reserves for the first step).
+        let sheets = Array::from(&root.adopted_style_sheets());
+        sheets.push(&sheet);
+        root.set_adopted_style_sheets(&sheets);
         return Ok(());
     }
     let document = root

@@ -238,7 +238,7 @@ fn widget_load(table: &mut Table, verifier: &Path, dist: &Path, full: bool) -> R
         ),
     );
     table.judged(
-        "cumulative layout shift of the host page (24rem reserved)",
+        "cumulative layout shift of the host page (recommended rule)",
         format!(
             "{:.4} (widget {:.0} px tall)",
             m("cls"),

@@ -24,6 +24,13 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
     let fee = site.fee_text.get(l);
     let body = html! {
         <div class="rp-intro">
+            // Short and the same height whatever the site says, so the space the
+            // loader reserves (docs/embedding.md, "Space on the page") holds it.
+            <p class="rp-lede">{ tr(l,
+                "Ask for a copy of your health records, or have them sent to a person or organisation you name. You confirm your email with a code and sign with a passkey: no fax, notary or ID copy.",
+                "Pida una copia de sus registros médicos, o que se envíen a otra persona u organización que usted elija. Usted confirma su correo con un código y firma con una llave de acceso (passkey): sin fax, notario ni copia de identificación.") }</p>
+            <details class="rp-more" data-testid="intro-more">
+            <summary>{ tr(l, "Your rights, fees, who may ask, and other ways to ask", "Sus derechos, costos, quién puede pedirlos y otras formas de pedirlos") }</summary>
             <h3>{ tr(l, "Your rights", "Sus derechos") }</h3>
             <p>{ tr(l,
                 "You have the right to a copy of your health records, in the form you ask for when the hospital can produce it. You can also have a copy sent to another person or organisation you name.",
@@ -45,6 +52,7 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
             <p>{ tr(l,
                 "You do not have to use this website. You can ask on paper, by mail or in person.",
                 "No tiene que usar este sitio web. Puede pedirlos en papel, por correo o en persona.") }</p>
+            </details>
             { call_line(site, l) }
         </div>
     };

@@ -1,0 +1,101 @@
+// Helpers shared by the browser tests: the demo hospital page, and one
+// requester signing a request through the widget on it (the verifier in
+// `[email] mode = "demo-outbox"`, so the email code is read from /demo/outbox).
+
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import path from 'node:path';
+
+const repo = path.resolve(import.meta.dirname, '..', '..');
+export const WIDGET_DIST = process.env.RECORDPASS_WIDGET_DIST ?? path.join(repo, 'target/widget/dist');
+const SITE_DIR = path.join(repo, 'demo-site');
+const SNIPPET_MARKER = '<!-- RECORDPASS SNIPPET -->';
+
+/**
+ * Serves demo-site/ at http://localhost:PORT (`site.origin`), pasting
+ * `site.snippet` into index.html once it is set. Close with `site.close()`.
+ */
+export async function startDemoSite() {
+  const types = { '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
+  const index = await fs.readFile(path.join(SITE_DIR, 'index.html'), 'utf8');
+  assert.ok(index.includes(SNIPPET_MARKER), `demo-site/index.html lacks ${SNIPPET_MARKER}`);
+  const site = { snippet: null };
+  const server = http.createServer(async (req, res) => {
+    const { pathname } = new URL(req.url, 'http://localhost');
+    const name = pathname === '/' ? 'index.html' : pathname.slice(1);
+    const type = types[path.extname(name)];
+    if (name === 'index.html') {
+      if (!site.snippet) return res.writeHead(503).end();
+      return res.writeHead(200, { 'content-type': type }).end(index.replace(SNIPPET_MARKER, site.snippet));
+    }
+    const body = /^[\w-]+\.\w+$/.test(name) && type
+      ? await fs.readFile(path.join(SITE_DIR, name)).catch(() => null)
+      : null;
+    if (!body) return res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': type }).end(body);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  site.origin = `http://localhost:${server.address().port}`;
+  site.close = () => new Promise((resolve) => server.close(resolve));
+  return site;
+}
+
+/**
+ * A patient asks for their own lab results on `site` in a new tab with its own
+ * virtual authenticator; returns `{ number, statement }` as the widget showed them.
+ */
+export async function signRequest(browser, { site, verifierUrl, email, name, dateOfBirth = '1984-03-07' }) {
+  const page = await browser.newPage();
+  try {
+    page.setDefaultTimeout(20_000);
+    const cdp = await browser.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
+    });
+    await page.goto(`${site.origin}/`);
+    const w = (testId) => page.locator(`recordpass-request [data-testid="${testId}"]`);
+    await w('next').click(); // intro
+    await w('requester.email').fill(email);
+    await w('next').click();
+    await w('patient.legal_name').fill(name);
+    await w('patient.date_of_birth').fill(dateOfBirth);
+    await w('next').click();
+    await w('record-lab_results').check();
+    await w('next').click();
+    await w('method-secure_download').check();
+    await w('next').click();
+    await w('consent-electronic').check();
+    await w('next').click();
+    await w('signature').fill(name);
+    await w('next').click();
+    await w('email-code').fill(await outboxCode(page, verifierUrl, email));
+    await w('verify-code').click();
+    await w('statement').waitFor();
+    const statement = await w('statement').innerText();
+    await w('create-passkey').and(page.locator(':not([aria-disabled])')).click();
+    await w('sign').and(page.locator(':not([aria-disabled])')).click();
+    await w('request-number').waitFor({ state: 'visible' });
+    return { number: (await w('request-number').innerText()).trim(), statement };
+  } finally {
+    await page.close();
+  }
+}
+
+/** The newest 6-digit code the demo outbox shows for `email`. */
+async function outboxCode(page, verifierUrl, email) {
+  for (let i = 0; i < 100; i += 1) {
+    const html = await (await page.request.get(`${verifierUrl}/demo/outbox`)).text();
+    const codes = html
+      .split('<article')
+      .filter((m) => m.includes(`To: ${email}`))
+      .map((m) => /\b(\d{6})\b/.exec(m.replace(/To: [^<]*/, ''))?.[1])
+      .filter(Boolean);
+    if (codes.length) return codes[0];
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.fail(`no code for ${email} in the demo outbox`);
+}
