@@ -91,6 +91,14 @@ name = "Riverside General Hospital"
 him_phone = "+1 (555) 010-0100"
 origins = ["{SITE_ORIGIN}"]
 
+[sites.him_hours]
+en = "Monday to Friday, 8 am to 4:30 pm"
+es = "De lunes a viernes, de 8 a. m. a 4:30 p. m."
+
+[sites.fee_text]
+en = "Electronic copies of records we keep electronically: free. Paper copies: $0.10 a page plus postage."
+es = "Copias electrónicas de los registros que guardamos electrónicamente: gratis. Copias en papel: $0.10 por página más envío."
+
 # No mail relay in the demo: verification codes are listed at /demo/outbox.
 [email]
 mode = "demo-outbox"
