@@ -189,6 +189,32 @@ async fn save(
     Ok(())
 }
 
+/// Writes one timeline entry and its audit event, then commits: every staff
+/// action on a request ends this way, in one transaction.
+#[allow(clippy::too_many_arguments)]
+async fn record_and_commit(
+    mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    number: &str,
+    now: i64,
+    staff: &Staff,
+    kind: &str,
+    status: Option<Status>,
+    text: &str,
+    action: &str,
+    detail: serde_json::Value,
+) -> Result<(), Error> {
+    timeline(&mut tx, number, now, &staff.email, kind, status, text).await?;
+    let event = audit::Event {
+        actor: &staff.email,
+        action,
+        target: number,
+        detail,
+    };
+    audit::append(&mut tx, now, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 async fn timeline(
     conn: &mut SqliteConnection,
     number: &str,
@@ -284,24 +310,19 @@ pub async fn change_status(
     };
     current.status = to;
     save(&mut tx, &number, &current, now).await?;
-    timeline(
-        &mut tx,
+    let detail = json!({"from": from.as_str(), "to": to.as_str()});
+    record_and_commit(
+        tx,
         &number,
         now,
-        &staff.email,
+        &staff,
         "status",
         Some(to),
         &entry,
+        "status_change",
+        detail,
     )
     .await?;
-    let event = audit::Event {
-        actor: &staff.email,
-        action: "status_change",
-        target: &number,
-        detail: json!({"from": from.as_str(), "to": to.as_str()}),
-    };
-    audit::append(&mut tx, now, event).await?;
-    tx.commit().await?;
     notify(&state, &doc, &number, to.label());
     Ok(back_to(&number))
 }
@@ -349,24 +370,19 @@ pub async fn extend(
         due = super::pages::date_text(due),
     );
     save(&mut tx, &number, &current, now).await?;
-    timeline(
-        &mut tx,
+    let detail = json!({"days": form.days});
+    record_and_commit(
+        tx,
         &number,
         now,
-        &staff.email,
+        &staff,
         "extension",
         None,
         &notice,
+        "extension",
+        detail,
     )
     .await?;
-    let event = audit::Event {
-        actor: &staff.email,
-        action: "extension",
-        target: &number,
-        detail: json!({"days": form.days}),
-    };
-    audit::append(&mut tx, now, event).await?;
-    tx.commit().await?;
     notify(&state, &doc, &number, "Extended");
     Ok(back_to(&number))
 }
@@ -398,15 +414,19 @@ pub async fn identity(
     } else {
         "Identity match withdrawn"
     };
-    timeline(&mut tx, &number, now, &staff.email, "identity", None, text).await?;
-    let event = audit::Event {
-        actor: &staff.email,
-        action: "identity_match",
-        target: &number,
-        detail: json!({"matched": matched}),
-    };
-    audit::append(&mut tx, now, event).await?;
-    tx.commit().await?;
+    let detail = json!({"matched": matched});
+    record_and_commit(
+        tx,
+        &number,
+        now,
+        &staff,
+        "identity",
+        None,
+        text,
+        "identity_match",
+        detail,
+    )
+    .await?;
     Ok(back_to(&number))
 }
 
@@ -430,16 +450,19 @@ pub async fn note(
         return Err(Error::InvalidTransition("a note is 1 to 4000 characters".into()).into());
     }
     let now = state.clock.unix();
-    let mut tx = state.store.begin().await?;
-    timeline(&mut tx, &number, now, &staff.email, "note", None, text).await?;
-    let event = audit::Event {
-        actor: &staff.email,
-        action: "note",
-        target: &number,
-        detail: json!({}),
-    };
-    audit::append(&mut tx, now, event).await?;
-    tx.commit().await?;
+    let tx = state.store.begin().await?;
+    record_and_commit(
+        tx,
+        &number,
+        now,
+        &staff,
+        "note",
+        None,
+        text,
+        "note",
+        json!({}),
+    )
+    .await?;
     Ok(back_to(&number))
 }
 
