@@ -17,9 +17,39 @@ pub const SITE_ORIGIN: &str = "http://localhost:8081";
 /// The test site's id.
 pub const SITE_ID: &str = "riverside";
 
+/// The verifier's command line: `target/debug/recordpass-verifier`, next to the
+/// running test's `deps/` directory. `cargo xtask test` builds it first; with
+/// plain `cargo test`, build it yourself.
+pub fn verifier_cli() -> std::process::Command {
+    let exe = std::env::current_exe().expect("test executable");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target profile dir");
+    let bin = dir.join(format!(
+        "recordpass-verifier{}",
+        std::env::consts::EXE_SUFFIX
+    ));
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p recordpass-verifier` (cargo xtask test does)",
+        bin.display()
+    );
+    std::process::Command::new(bin)
+}
+
+/// Writes a fresh one-key keyring for the database at `db` (to `db` + `.keys`),
+/// as [`config_toml`] expects.
+pub fn write_keyring(db: &Path) {
+    let path = format!("{}.keys", db.display());
+    let line = recordpass_verifier::vault::Vault::new_key_line("test-1");
+    std::fs::write(path, format!("{line}\n")).expect("keyring written");
+}
+
 /// The test verifier's configuration file: one site (`riverside`, origin
 /// [`SITE_ORIGIN`]), SQLite at `db`, codes sent in `email_mode` through an SMTP
-/// relay on `127.0.0.1:smtp_port`, and `limits` (TOML lines) as `[limits]`.
+/// relay on `127.0.0.1:smtp_port`, `limits` (TOML lines) as `[limits]`, and
+/// personal data sealed with the keyring at `db` + `.keys` ([`write_keyring`]).
 /// [`TestVerifier`] runs with it; the bench also starts the real binary with it.
 pub fn config_toml(
     db: &Path,
@@ -50,6 +80,8 @@ pub fn config_toml(
         tls = "none"
         from = "Riverside General Hospital <records@localhost>"
         timeout_secs = 5
+        [encryption]
+        key_file = "{db}.keys"
         [limits]
         {limits}
         "#,
@@ -102,6 +134,7 @@ impl TestVerifier {
         let smtp = smtp::SmtpServer::start().await;
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("recordpass.db");
+        write_keyring(&db);
         // Bound first so the console's origin (the public URL) names the real port.
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");

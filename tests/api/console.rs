@@ -6,6 +6,7 @@ use recordpass_tests::TestVerifier;
 use recordpass_verifier::{
     console::{self, Access, Role, audit},
     evidence::verify_bundle,
+    vault::Field,
 };
 use reqwest::{StatusCode, redirect::Policy};
 use serde_json::{Value, json};
@@ -179,8 +180,10 @@ async fn staff_enrol_sign_in_work_a_request_and_the_audit_chain_holds() {
         "{queue}"
     );
     assert!(queue.contains("Received: <strong>1</strong>"), "{queue}");
-    let (_, found) = hana.get("/console?q=mar%C3%ADa").await;
-    assert!(found.contains(&number));
+    for q in ["mar%C3%ADa", "PEREZ+ana", &number[3..7]] {
+        let (_, found) = hana.get(&format!("/console?q={q}")).await;
+        assert!(found.contains(&number), "search {q}");
+    }
     let (_, none) = hana.get("/console?q=nobody").await;
     assert!(!none.contains(&number));
     let (_, overdue) = hana.get("/console?due=overdue").await;
@@ -479,14 +482,24 @@ async fn hostile_request_text_is_inert_in_pages_and_csv() {
     let hostile = "=HYPERLINK(\\\"http://x\\\")<script>alert(1)</script>";
     let pool = verifier.store.pool();
     let evil = "RP-EVIL-0001";
+    let stored = verifier.store.submission(&number).await.expect("read");
+    let edited = stored
+        .expect("stored")
+        .document
+        .replace("Ana María Pérez", hostile);
+    let sealed = verifier
+        .store
+        .vault()
+        .seal(Field::Document, evil, &edited)
+        .expect("seal");
     sqlx::query(
-        "INSERT INTO submissions SELECT ?, ceremony_id || 'x', site_id, requester_id, credential_id,
-             replace(document, 'Ana María Pérez', ?), digest, nonce, client_data_json,
+        "INSERT INTO submissions SELECT $1, ceremony_id || 'x', site_id, requester_id, credential_id,
+             $2, digest, nonce, client_data_json,
              authenticator_data, signature, user_verified, received_at
-         FROM submissions WHERE request_number = ?",
+         FROM submissions WHERE request_number = $3",
     )
     .bind(evil)
-    .bind(hostile)
+    .bind(sealed)
     .bind(&number)
     .execute(pool)
     .await

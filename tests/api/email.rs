@@ -3,7 +3,7 @@
 
 use recordpass_request::api::Submitted;
 use recordpass_tests::{SITE_ID, TestVerifier};
-use recordpass_verifier::store::Table;
+use recordpass_verifier::{store::Table, vault::Field};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::{Row as _, SqlitePool};
@@ -64,11 +64,18 @@ async fn the_code_arrives_by_smtp_and_proves_the_address_for_a_signed_request() 
 
     // The requester row records when the address was verified; the code row is gone.
     let db = raw_db(&verifier).await;
-    let row = sqlx::query("SELECT email, created_at, email_verified_at FROM requesters")
+    let row = sqlx::query("SELECT id, email, created_at, email_verified_at FROM requesters")
         .fetch_one(&db)
         .await
         .expect("requester");
-    assert_eq!(row.get::<String, _>("email"), ANA);
+    let sealed: String = row.get("email");
+    assert!(!sealed.contains(ANA), "sealed at rest: {sealed}");
+    let email = verifier
+        .store
+        .vault()
+        .open(Field::RequesterEmail, row.get("id"), &sealed)
+        .expect("opens");
+    assert_eq!(email, ANA);
     let verified_at: Option<i64> = row.get("email_verified_at");
     let created_at: i64 = row.get("created_at");
     assert!(verified_at.is_some_and(|at| at <= created_at && at > created_at - 60));
@@ -293,7 +300,10 @@ async fn codes_are_stored_only_as_keyed_hashes() {
                 .unwrap_or_default()
         })
         .collect();
-    assert!(columns.contains(&ANA.to_owned()));
+    assert!(
+        columns.iter().any(|c| c.starts_with("rp1:")) && !columns.contains(&ANA.to_owned()),
+        "the address is sealed: {columns:?}"
+    );
     for value in &columns {
         assert!(
             !value.contains(&code),

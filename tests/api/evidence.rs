@@ -3,7 +3,7 @@
 //! caught, by the check that should catch it.
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
-use recordpass_tests::TestVerifier;
+use recordpass_tests::{TestVerifier, verifier_cli};
 use recordpass_verifier::{
     evidence::{Bundle, Exporter, to_pretty_json, verify_bundle},
     seal::{PublishedSealKey, SealKey, SealPublicKey},
@@ -11,7 +11,7 @@ use recordpass_verifier::{
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::{
-    path::{Path, PathBuf},
+    path::PathBuf,
     process::{Command, Output},
 };
 
@@ -193,26 +193,6 @@ async fn each_single_byte_tamper_fails_the_check_that_covers_it() {
     assert_eq!(failed(b"{\"format\":\"x\"}", None), ["format"]);
 }
 
-/// `target/debug/recordpass-verifier`, next to this test's `deps/` directory.
-/// `cargo xtask test` builds it first; with plain `cargo test`, build it yourself.
-fn cli() -> Command {
-    let exe = std::env::current_exe().expect("test executable");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target profile dir");
-    let bin = dir.join(format!(
-        "recordpass-verifier{}",
-        std::env::consts::EXE_SUFFIX
-    ));
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build -p recordpass-verifier` (cargo xtask test does)",
-        bin.display()
-    );
-    Command::new(bin)
-}
-
 fn script() -> Command {
     let mut cmd = Command::new("bash");
     cmd.arg(concat!(
@@ -222,7 +202,8 @@ fn script() -> Command {
     cmd
 }
 
-fn run(cmd: &mut Command) -> (bool, String) {
+/// Runs `cmd`; returns whether it succeeded and its stdout and stderr.
+pub fn run(cmd: &mut Command) -> (bool, String) {
     let Output {
         status,
         stdout,
@@ -244,7 +225,7 @@ async fn the_cli_and_openssl_verify_an_export_and_reject_each_tamper() {
     let file = |name: &str| -> PathBuf { dir.path().join(name) };
 
     // Export through the real CLI, against the running verifier's database.
-    let (ok, out) = run(cli()
+    let (ok, out) = run(verifier_cli()
         .args(["submissions", "export", &number, "--out"])
         .arg(file("bundle.json"))
         .arg("--config")
@@ -259,7 +240,7 @@ async fn the_cli_and_openssl_verify_an_export_and_reject_each_tamper() {
     .expect("write");
     std::fs::write(file("seal.pem"), &published.public_key_pem).expect("write");
 
-    let (ok, out) = run(cli()
+    let (ok, out) = run(verifier_cli()
         .arg("verify-bundle")
         .arg(file("bundle.json"))
         .arg("--seal-key")
@@ -289,7 +270,7 @@ async fn the_cli_and_openssl_verify_an_export_and_reject_each_tamper() {
     ] {
         let path = file(&format!("tampered-{what}.json"));
         std::fs::write(&path, tampered(&good, what)).expect("write");
-        let (ok, out) = run(cli()
+        let (ok, out) = run(verifier_cli()
             .arg("verify-bundle")
             .arg(&path)
             .arg("--seal-key")

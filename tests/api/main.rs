@@ -2,6 +2,7 @@
 //! software passkey (`webauthn-authenticator-rs`) standing in for the browser.
 //! One binary, several modules: each extra test binary is another slow link.
 
+mod at_rest;
 mod client;
 mod console;
 mod email;

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use recordpass_tests::{config_toml, smtp::SmtpServer};
+use recordpass_tests::{config_toml, smtp::SmtpServer, write_keyring};
 use serde_json::{Value, json};
 
 use crate::load::{self, Plan};
@@ -47,8 +47,10 @@ pub async fn measure(
     let mut start_ms = Vec::with_capacity(starts);
     let mut last = None;
     for i in 0..starts.max(1) {
+        let db = dir.path().join(format!("footprint-{i}.db"));
+        write_keyring(&db);
         let config = config_toml(
-            &dir.path().join(format!("footprint-{i}.db")),
+            &db,
             &dir.path().join("no-widget"),
             "smtp",
             smtp.addr.port(),

@@ -26,6 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { chromium } from 'playwright-core';
+import { encryptionSection } from '../browser/support.mjs';
 
 const VERIFIER_BIN = required('RECORDPASS_VERIFIER_BIN');
 const WIDGET_DIST = required('RECORDPASS_WIDGET_DIST');
@@ -68,7 +69,8 @@ try {
   const site = await startSite();
   cleanups.push(() => new Promise((resolve) => site.server.close(resolve)));
   const config = path.join(tmp, 'recordpass.toml');
-  await fs.writeFile(config, verifierConfig(path.join(tmp, 'recordpass.db'), site.origin));
+  const database = path.join(tmp, 'recordpass.db');
+  await fs.writeFile(config, verifierConfig(database, site.origin) + await encryptionSection(database));
   const verifier = await startVerifier(config);
   cleanups.push(verifier.stop);
   site.snippet = (await (await fetch(`${verifier.url}/embed.json`)).json()).snippet;

@@ -16,7 +16,7 @@ import readline from 'node:readline';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
-import { WIDGET_DIST, signRequest, startDemoSite } from './support.mjs';
+import { WIDGET_DIST, encryptionSection, signRequest, startDemoSite } from './support.mjs';
 
 const repo = path.resolve(import.meta.dirname, '..', '..');
 const VERIFIER_BIN =
@@ -66,7 +66,8 @@ test('HIM staff enrol, sign in, work a signed request, and the audit chain verif
     const configPath = path.join(tmp, 'recordpass.toml');
     const site = await startDemoSite();
     cleanups.push(site.close);
-    await fs.writeFile(configPath, config({ database: path.join(tmp, 'r.db'), port, siteOrigin: site.origin }));
+    const database = path.join(tmp, 'r.db');
+    await fs.writeFile(configPath, config({ database, port, siteOrigin: site.origin }) + await encryptionSection(database));
 
     const link = (await cli(configPath, 'staff', 'invite', '--email', 'lead@example.org', '--role', 'admin')).trim();
     assert.match(link, new RegExp(`^http://localhost:${port}/console/enrol#[A-Za-z0-9_-]{43}$`));

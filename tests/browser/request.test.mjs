@@ -25,6 +25,7 @@ import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
 import { decodeQuotedPrintable, startSmtp } from './smtp.mjs';
+import { encryptionSection } from './support.mjs';
 
 const repo = path.resolve(import.meta.dirname, '..', '..');
 const VERIFIER_BIN =
@@ -62,11 +63,12 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
     const smtp = await startSmtp();
     cleanups.push(smtp.close);
     const config = path.join(tmp, 'recordpass.toml');
+    const database = path.join(tmp, 'recordpass.db');
     await fs.writeFile(config, verifierConfig({
-      database: path.join(tmp, 'recordpass.db'),
+      database,
       siteOrigin: site.origin,
       smtpPort: smtp.port,
-    }));
+    }) + await encryptionSection(database));
     const verifier = await startVerifier(config, log);
     cleanups.push(verifier.stop);
     const embed = await (await fetch(`${verifier.url}/embed.json`)).json();

@@ -3,6 +3,7 @@
 // `[email] mode = "demo-outbox"`, so the email code is read from /demo/outbox).
 
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -17,6 +18,14 @@ const SNIPPET_MARKER = '<!-- RECORDPASS SNIPPET -->';
  * Serves demo-site/ at http://localhost:PORT (`site.origin`), pasting
  * `site.snippet` into index.html once it is set. Close with `site.close()`.
  */
+/** Writes a fresh one-key keyring next to `database`; returns the `[encryption]`
+ * section that points the verifier at it (personal data is sealed with it). */
+export async function encryptionSection(database) {
+  const file = `${database}.keys`;
+  await fs.writeFile(file, `test-1 ${crypto.randomBytes(32).toString('base64')}\n`);
+  return `\n[encryption]\nkey_file = ${JSON.stringify(file)}\n`;
+}
+
 export async function startDemoSite() {
   const types = { '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
   const index = await fs.readFile(path.join(SITE_DIR, 'index.html'), 'utf8');

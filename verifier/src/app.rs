@@ -33,7 +33,7 @@ impl AppState {
     /// Opens the database (running migrations), builds the relying party and
     /// loads the widget assets.
     pub async fn new(config: Config, clock: Clock) -> Result<AppState, Error> {
-        let store = Store::open(&config.database_url).await?;
+        let store = Store::open(&config.database_url, Arc::new(config.encryption.vault()?)).await?;
         let passkeys = Arc::new(Passkeys::new(&config)?);
         let assets = Arc::new(Assets::load(&config.widget_dir));
         let seal = Arc::new(SealKey::load(&config, &store).await?);

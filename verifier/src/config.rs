@@ -52,6 +52,42 @@ pub struct Config {
     /// The HIM staff console.
     #[serde(default)]
     pub console: ConsoleSettings,
+    /// Encryption at rest of the personal data stored.
+    #[serde(default)]
+    pub encryption: Encryption,
+}
+
+/// Encryption at rest (`[encryption]`): the keyring personal data is sealed with
+/// (see `crate::vault`). Required: the verifier does not store personal data in clear.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Encryption {
+    /// Keyring file: one `<id> <base64 of 32 random bytes>` per line, as printed by
+    /// `recordpass-verifier new-key`. Every instance must have the same keys.
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
+    /// Id of the key new values are sealed with; default: the keyring's last key.
+    #[serde(default)]
+    pub active_key: Option<String>,
+    /// The keyring itself, from `RECORDPASS_ENCRYPTION_KEYS` (never from the file).
+    #[serde(skip)]
+    pub keys_from_env: Option<String>,
+}
+
+impl Encryption {
+    /// Loads the keyring: `RECORDPASS_ENCRYPTION_KEYS` if set, else `key_file`.
+    pub fn vault(&self) -> Result<crate::vault::Vault, Error> {
+        let active = self.active_key.as_deref();
+        match (&self.keys_from_env, &self.key_file) {
+            (Some(text), _) => crate::vault::Vault::parse(text, active),
+            (None, Some(path)) => crate::vault::Vault::load(path, active),
+            (None, None) => Err(Error::Config(
+                "set [encryption] key_file (or RECORDPASS_ENCRYPTION_KEYS): personal data is \
+                 encrypted at rest; `recordpass-verifier new-key` prints a key"
+                    .into(),
+            )),
+        }
+    }
 }
 
 /// HIM staff console settings (`[console]`).
@@ -277,6 +313,15 @@ impl Config {
         if let Some(v) = var("RECORDPASS_SEAL_KEY_FILE") {
             self.seal_key_file = Some(v.into());
         }
+        if let Some(v) = var("RECORDPASS_ENCRYPTION_KEY_FILE") {
+            self.encryption.key_file = Some(v.into());
+        }
+        if let Some(v) = var("RECORDPASS_ENCRYPTION_ACTIVE_KEY") {
+            self.encryption.active_key = Some(v);
+        }
+        if let Some(v) = var("RECORDPASS_ENCRYPTION_KEYS") {
+            self.encryption.keys_from_env = Some(v);
+        }
         if let Some(v) = var("RECORDPASS_EMAIL_CODE_KEY_FILE") {
             self.email.code_key_file = Some(v.into());
         }
@@ -299,6 +344,7 @@ impl Config {
 
     /// Rejects configurations that would fail at run time or weaken origin checks.
     pub fn check(&self) -> Result<(), Error> {
+        self.encryption.vault()?;
         if self.sites.is_empty() {
             return Err(Error::Config(
                 "configure at least one [[sites]] entry".into(),
@@ -521,9 +567,23 @@ mod tests {
     "#;
 
     fn parse(extra: &str) -> Result<Config, Error> {
-        let config: Config =
+        let mut config: Config =
             toml::from_str(&format!("{BASE}{extra}")).map_err(|e| Error::Config(e.to_string()))?;
+        config.encryption.keys_from_env = Some(crate::vault::Vault::new_key_line("t"));
         config.check().map(|()| config)
+    }
+
+    #[test]
+    fn encryption_keys_are_required_and_may_come_from_the_environment() {
+        let mut config: Config = toml::from_str(BASE).unwrap();
+        let err = config.check().unwrap_err().to_string();
+        assert!(err.contains("[encryption] key_file"), "{err}");
+        let line = crate::vault::Vault::new_key_line("env-1");
+        config
+            .apply_env(|k| (k == "RECORDPASS_ENCRYPTION_KEYS").then(|| line.clone()))
+            .unwrap();
+        config.check().unwrap();
+        assert_eq!(config.encryption.vault().unwrap().active_id(), "env-1");
     }
 
     #[test]
@@ -560,7 +620,8 @@ mod tests {
              [relying_party]\nid = \"{rp}\"\nname = \"R\"\n\
              [[sites]]\nid = \"demo\"\nname = \"R\"\nhim_phone = \"1\"\norigins = [\"{origin}\"]\n{email}"
         );
-        let config: Config = toml::from_str(&text).map_err(|e| Error::Config(e.to_string()))?;
+        let mut config: Config = toml::from_str(&text).map_err(|e| Error::Config(e.to_string()))?;
+        config.encryption.keys_from_env = Some(crate::vault::Vault::new_key_line("t"));
         config.check().map(|()| config)
     }
 

@@ -15,12 +15,14 @@ pub mod evidence;
 pub mod limits;
 pub mod passkeys;
 mod registration;
+pub mod rekey;
 pub mod routes;
 pub mod seal;
 mod signing;
 pub mod site_info;
 pub mod store;
 mod tokens;
+pub mod vault;
 
 pub use app::{AppState, serve};
 pub use clock::Clock;

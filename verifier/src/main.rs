@@ -7,8 +7,10 @@ use recordpass_verifier::{
     AppState, Clock, Config, Error, Store,
     console::{self, Role},
     evidence::{Exporter, to_pretty_json, verify_bundle},
+    rekey,
     seal::{PublishedSealKey, SealKey, SealPublicKey},
     serve,
+    vault::Vault,
 };
 use std::{path::PathBuf, process::ExitCode};
 use tokio::net::TcpListener;
@@ -57,6 +59,22 @@ enum Command {
     /// The console's hash-chained audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Re-seal stored personal data with the active encryption key, in batches
+    /// that each commit; run again to resume after an interruption.
+    RotateKey {
+        /// Values per transaction.
+        #[arg(long, default_value_t = 200)]
+        batch_size: u32,
+        /// Stop after this many batches (the rest is left for the next run).
+        #[arg(long)]
+        max_batches: Option<u32>,
+    },
+    /// Print a new keyring line (`<id> <base64 key>`) for `[encryption] key_file`.
+    NewKey {
+        /// Key id (A-Z a-z 0-9 -); default: today's date.
+        #[arg(long)]
+        id: Option<String>,
+    },
     /// Print the HTML snippet a web team pastes into its page.
     Snippet {
         /// Public URL of this verifier (default: the configured `public_url`).
@@ -148,6 +166,17 @@ async fn run(cli: Cli) -> Result<(), Error> {
     if let Command::VerifyBundle { file, seal_key } = &cli.command {
         return verify_bundle_file(file, seal_key.as_deref());
     }
+    if let Command::NewKey { id } = &cli.command {
+        let id = id.clone().unwrap_or_else(|| {
+            let today = time::OffsetDateTime::now_utc().date();
+            format!("{today}")
+        });
+        // Checked by parsing it back, so a bad id is refused here, not at start-up.
+        let line = Vault::new_key_line(&id);
+        Vault::parse(&line, None)?;
+        println!("{line}");
+        return Ok(());
+    }
     let config = Config::load(&cli.config)?;
     match cli.command {
         Command::Serve => {
@@ -163,11 +192,11 @@ async fn run(cli: Cli) -> Result<(), Error> {
             serve(listener, state, shutdown_signal()).await
         }
         Command::Submissions(SubmissionsCommand::List { json }) => {
-            let store = Store::open(&config.database_url).await?;
+            let store = open_store(&config).await?;
             list_submissions(&store, json).await
         }
         Command::Submissions(SubmissionsCommand::Export { number, out }) => {
-            let store = Store::open(&config.database_url).await?;
+            let store = open_store(&config).await?;
             let seal = SealKey::load(&config, &store).await?;
             let public_url = config.public_base_url();
             if config.public_url.is_none() {
@@ -199,14 +228,32 @@ async fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
-        Command::VerifyBundle { .. } => Ok(()),
+        Command::VerifyBundle { .. } | Command::NewKey { .. } => Ok(()),
+        Command::RotateKey {
+            batch_size,
+            max_batches,
+        } => {
+            let store = open_store(&config).await?;
+            let batch = batch_size.max(1);
+            let (reports, left) = rekey::rotate(&store, batch, max_batches).await?;
+            for r in &reports {
+                println!("{}: {} re-sealed", r.column, r.resealed);
+            }
+            let active = store.vault().active_id();
+            if left {
+                println!("stopped early: run rotate-key again to finish (active key {active})");
+            } else {
+                println!("done: every stored value is sealed with key {active}");
+            }
+            Ok(())
+        }
         Command::Staff(StaffCommand::Invite { email, role }) => {
             let role = Role::parse(&role).ok_or_else(|| {
                 Error::Config(format!(
                     "unknown role {role:?}: use admin, specialist or auditor"
                 ))
             })?;
-            let store = Store::open(&config.database_url).await?;
+            let store = open_store(&config).await?;
             let link =
                 console::auth::invite(&store, &config, Clock::system().unix(), "cli", &email, role)
                     .await?;
@@ -219,7 +266,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Audit(AuditCommand::Verify) => {
-            let store = Store::open(&config.database_url).await?;
+            let store = open_store(&config).await?;
             let verdict = console::audit::verify(&store).await?;
             match verdict {
                 console::audit::Verdict::Intact { .. } => {
@@ -249,6 +296,15 @@ async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
     }
+}
+
+/// Opens the configured database with the configured keyring.
+async fn open_store(config: &Config) -> Result<Store, Error> {
+    Store::open(
+        &config.database_url,
+        std::sync::Arc::new(config.encryption.vault()?),
+    )
+    .await
 }
 
 async fn list_submissions(store: &Store, json: bool) -> Result<(), Error> {

@@ -15,7 +15,7 @@ use crate::{
     email::verification,
     passkeys::{from_json, to_json},
     routes::check_origin,
-    store::{Ceremony, CeremonyKind, Store, StoredPasskey},
+    store::{Ceremony, CeremonyKind, StoredPasskey},
 };
 
 /// What a registration ceremony is for.
@@ -75,7 +75,9 @@ pub async fn finish(
 ) -> Result<Registered, Error> {
     let now = state.clock.unix();
     let mut tx = state.store.begin().await?;
-    let ceremony = Store::take_ceremony(&mut tx, ceremony_id, CeremonyKind::Registration, now)
+    let ceremony = state
+        .store
+        .take_ceremony(&mut tx, ceremony_id, CeremonyKind::Registration, now)
         .await?
         .ok_or(Error::CeremonyExpired)?;
     let verified = verify(state, &ceremony, headers, body);
@@ -93,7 +95,7 @@ pub async fn finish(
             return Err(e);
         }
     };
-    Store::add_passkey(&mut tx, &key, now).await?;
+    state.store.add_passkey(&mut tx, &key, now).await?;
     verification::record(&mut tx, &key.requester_id, email_verified_at).await?;
     tx.commit().await?;
     tracing::info!(site = %ceremony.site_id, "passkey registered");

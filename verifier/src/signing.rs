@@ -102,8 +102,10 @@ pub async fn finish(
 ) -> Result<(Submitted, bool), Error> {
     let now = state.clock.unix();
     let mut tx = state.store.begin().await?;
-    let Some(ceremony) =
-        Store::take_ceremony(&mut tx, ceremony_id, CeremonyKind::Signing, now).await?
+    let Some(ceremony) = state
+        .store
+        .take_ceremony(&mut tx, ceremony_id, CeremonyKind::Signing, now)
+        .await?
     else {
         drop(tx);
         return retried(state, ceremony_id, body).await.map(|s| (s, false));
@@ -129,10 +131,13 @@ pub async fn finish(
         }
     };
     Store::touch_passkey(&mut tx, &submission.credential_id, &passkey, now).await?;
-    while !Store::insert_submission(&mut tx, &submission).await? {
+    while !state.store.insert_submission(&mut tx, &submission).await? {
         submission.request_number = request_number();
     }
-    Store::insert_evidence(&mut tx, &submission.request_number, &evidence).await?;
+    state
+        .store
+        .insert_evidence(&mut tx, &submission.request_number, &evidence)
+        .await?;
     tx.commit().await?;
     tracing::info!(site = %submission.site_id, number = %submission.request_number, "request signed and stored");
     Ok((submitted(&submission)?, true))

@@ -2,14 +2,23 @@
 //!
 //! Every write that acknowledges something to a client commits first, with
 //! `synchronous = FULL` in WAL mode, so an acknowledged submission survives a crash.
+//! Personal data is sealed with the [`Vault`] on the way in and opened on the way
+//! out: the signed document, the requester's email, the client's address and user
+//! agent, and ceremony context never reach the database in clear.
 
 use sqlx::{
     Row, SqliteConnection, SqlitePool,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
-use std::{str::FromStr, time::Duration};
+use std::{collections::BTreeSet, str::FromStr, sync::Arc, time::Duration};
 
-use crate::{Error, evidence::SigningEvidence};
+use recordpass_request::SignedDocument;
+
+use crate::{
+    Error,
+    evidence::SigningEvidence,
+    vault::{Field, Vault},
+};
 
 /// Unix time in seconds; passed in so expiry is testable.
 pub type UnixTime = i64;
@@ -18,6 +27,7 @@ pub type UnixTime = i64;
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    vault: Arc<Vault>,
 }
 
 /// What kind of passkey ceremony a row holds.
@@ -105,8 +115,9 @@ pub struct Submission {
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 
 impl Store {
-    /// Opens (creating if needed) the database at `url` and runs migrations.
-    pub async fn open(url: &str) -> Result<Store, Error> {
+    /// Opens (creating if needed) the database at `url` and runs migrations;
+    /// personal data is sealed with `vault`.
+    pub async fn open(url: &str, vault: Arc<Vault>) -> Result<Store, Error> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -118,7 +129,7 @@ impl Store {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool })
+        Ok(Store { pool, vault })
     }
 
     /// `/readyz`: the database answers a trivial query and has every embedded
@@ -149,6 +160,11 @@ impl Store {
         Ok(())
     }
 
+    /// The keyring personal data is sealed with.
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
     /// Starts a transaction.
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, Error> {
         Ok(self.pool.begin().await?)
@@ -169,7 +185,7 @@ impl Store {
         .bind(c.kind.as_str())
         .bind(&c.site_id)
         .bind(&c.state)
-        .bind(&c.context)
+        .bind(self.vault.seal(Field::CeremonyContext, &c.id, &c.context)?)
         .bind(c.created_at)
         .bind(c.expires_at)
         .execute(&mut *tx)
@@ -180,6 +196,7 @@ impl Store {
 
     /// Atomically removes and returns an unexpired ceremony: each can be used once.
     pub async fn take_ceremony(
+        &self,
         conn: &mut SqliteConnection,
         id: &str,
         kind: CeremonyKind,
@@ -194,12 +211,17 @@ impl Store {
         .bind(now)
         .fetch_optional(&mut *conn)
         .await?;
-        Ok(row.map(|r| Ceremony {
-            id: r.get("id"),
+        let Some(r) = row else { return Ok(None) };
+        let id: String = r.get("id");
+        let context = self
+            .vault
+            .open(Field::CeremonyContext, &id, r.get("context"))?;
+        Ok(Some(Ceremony {
+            id,
             kind,
             site_id: r.get("site_id"),
             state: r.get("state"),
-            context: r.get("context"),
+            context,
             created_at: r.get("created_at"),
             expires_at: r.get("expires_at"),
         }))
@@ -207,6 +229,7 @@ impl Store {
 
     /// Binds a new passkey to a new requester; refuses a credential id already bound.
     pub async fn add_passkey(
+        &self,
         conn: &mut SqliteConnection,
         key: &StoredPasskey,
         now: UnixTime,
@@ -220,7 +243,10 @@ impl Store {
         }
         sqlx::query("INSERT INTO requesters (id, email, created_at) VALUES (?, ?, ?)")
             .bind(&key.requester_id)
-            .bind(&key.email)
+            .bind(
+                self.vault
+                    .seal(Field::RequesterEmail, &key.requester_id, &key.email)?,
+            )
             .bind(now)
             .execute(&mut *conn)
             .await?;
@@ -246,10 +272,15 @@ impl Store {
         .bind(credential_id)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|r| StoredPasskey {
+        let Some(r) = row else { return Ok(None) };
+        let requester_id: String = r.get("requester_id");
+        let email = self
+            .vault
+            .open(Field::RequesterEmail, &requester_id, r.get("email"))?;
+        Ok(Some(StoredPasskey {
             credential_id: r.get("credential_id"),
-            requester_id: r.get("requester_id"),
-            email: r.get("email"),
+            requester_id,
+            email,
             passkey: r.get("passkey"),
         }))
     }
@@ -283,8 +314,10 @@ impl Store {
         Ok(())
     }
 
-    /// Inserts a submission; `Ok(false)` when the request number is already taken.
+    /// Inserts a submission (and its patient-name index entries); `Ok(false)` when
+    /// the request number is already taken.
     pub async fn insert_submission(
+        &self,
         conn: &mut SqliteConnection,
         s: &Submission,
     ) -> Result<bool, Error> {
@@ -300,7 +333,10 @@ impl Store {
         .bind(&s.site_id)
         .bind(&s.requester_id)
         .bind(&s.credential_id)
-        .bind(&s.document)
+        .bind(
+            self.vault
+                .seal(Field::Document, &s.request_number, &s.document)?,
+        )
         .bind(&s.digest)
         .bind(&s.nonce)
         .bind(&s.client_data_json)
@@ -310,7 +346,59 @@ impl Store {
         .bind(s.received_at)
         .execute(&mut *conn)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let doc: SignedDocument = serde_json::from_str(&s.document)
+            .map_err(|e| Error::Internal(format!("document to store: {e}")))?;
+        let tokens = self.vault.name_tokens(&doc.summary().patient_name);
+        self.index_name(conn, &s.request_number, &tokens).await?;
+        Ok(true)
+    }
+
+    /// Replaces the patient-name index entries of submission `number`.
+    pub(crate) async fn index_name(
+        &self,
+        conn: &mut SqliteConnection,
+        number: &str,
+        tokens: &[String],
+    ) -> Result<(), Error> {
+        sqlx::query("DELETE FROM patient_name_tokens WHERE request_number = $1")
+            .bind(number)
+            .execute(&mut *conn)
+            .await?;
+        for token in tokens {
+            sqlx::query("INSERT INTO patient_name_tokens (request_number, token) VALUES ($1, $2)")
+                .bind(number)
+                .bind(token)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Request numbers whose patient name contains every word of `query` (whole
+    /// words, ignoring case and accents), found through the blind index.
+    pub async fn search_patient_name(&self, query: &str) -> Result<BTreeSet<String>, Error> {
+        let mut found: Option<BTreeSet<String>> = None;
+        for alternatives in self.vault.search_tokens(query) {
+            let placeholders: Vec<String> =
+                (1..=alternatives.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT DISTINCT request_number FROM patient_name_tokens WHERE token IN ({})",
+                placeholders.join(", ")
+            );
+            let mut q = sqlx::query_scalar::<_, String>(&sql);
+            for token in &alternatives {
+                q = q.bind(token);
+            }
+            let numbers: BTreeSet<String> = q.fetch_all(&self.pool).await?.into_iter().collect();
+            found = Some(match found {
+                None => numbers,
+                Some(prev) => prev.intersection(&numbers).cloned().collect(),
+            });
+        }
+        Ok(found.unwrap_or_default())
     }
 
     /// The submission produced by a ceremony, if any (for idempotent retries).
@@ -322,7 +410,9 @@ impl Store {
             .bind(ceremony_id)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.as_ref().map(submission_from_row))
+        row.as_ref()
+            .map(|r| self.submission_from_row(r))
+            .transpose()
     }
 
     /// All submissions, newest first.
@@ -332,7 +422,7 @@ impl Store {
         ))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(submission_from_row).collect())
+        rows.iter().map(|r| self.submission_from_row(r)).collect()
     }
 
     /// Number of rows in a table; for tests and diagnostics.
@@ -367,21 +457,27 @@ const SELECT_SUBMISSION: &str = "SELECT request_number, ceremony_id, site_id, re
     credential_id, document, digest, nonce, client_data_json, authenticator_data, signature,
     user_verified, received_at FROM submissions";
 
-fn submission_from_row(r: &sqlx::sqlite::SqliteRow) -> Submission {
-    Submission {
-        request_number: r.get("request_number"),
-        ceremony_id: r.get("ceremony_id"),
-        site_id: r.get("site_id"),
-        requester_id: r.get("requester_id"),
-        credential_id: r.get("credential_id"),
-        document: r.get("document"),
-        digest: r.get("digest"),
-        nonce: r.get("nonce"),
-        client_data_json: r.get("client_data_json"),
-        authenticator_data: r.get("authenticator_data"),
-        signature: r.get("signature"),
-        user_verified: r.get("user_verified"),
-        received_at: r.get("received_at"),
+impl Store {
+    fn submission_from_row(&self, r: &sqlx::sqlite::SqliteRow) -> Result<Submission, Error> {
+        let request_number: String = r.get("request_number");
+        let document = self
+            .vault
+            .open(Field::Document, &request_number, r.get("document"))?;
+        Ok(Submission {
+            request_number,
+            ceremony_id: r.get("ceremony_id"),
+            site_id: r.get("site_id"),
+            requester_id: r.get("requester_id"),
+            credential_id: r.get("credential_id"),
+            document,
+            digest: r.get("digest"),
+            nonce: r.get("nonce"),
+            client_data_json: r.get("client_data_json"),
+            authenticator_data: r.get("authenticator_data"),
+            signature: r.get("signature"),
+            user_verified: r.get("user_verified"),
+            received_at: r.get("received_at"),
+        })
     }
 }
 
@@ -389,6 +485,7 @@ fn submission_from_row(r: &sqlx::sqlite::SqliteRow) -> Submission {
 impl Store {
     /// Stores the evidence captured with submission `number` (same transaction).
     pub async fn insert_evidence(
+        &self,
         conn: &mut SqliteConnection,
         number: &str,
         e: &SigningEvidence,
@@ -399,8 +496,14 @@ impl Store {
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(number)
-        .bind(&e.client_ip)
-        .bind(&e.user_agent)
+        .bind(
+            self.vault
+                .seal_opt(Field::ClientIp, number, e.client_ip.as_deref())?,
+        )
+        .bind(
+            self.vault
+                .seal_opt(Field::UserAgent, number, e.user_agent.as_deref())?,
+        )
         .bind(&e.public_key_cose)
         .bind(&e.aaguid)
         .bind(i64::from(e.flags))
@@ -417,7 +520,9 @@ impl Store {
             .bind(number)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.as_ref().map(submission_from_row))
+        row.as_ref()
+            .map(|r| self.submission_from_row(r))
+            .transpose()
     }
 
     /// The evidence captured with submission `number`.
@@ -434,8 +539,12 @@ impl Store {
         let sign_count: i64 = r.get("sign_count");
         let corrupt = |what: &str| Error::Internal(format!("stored evidence: {what}"));
         Ok(Some(SigningEvidence {
-            client_ip: r.get("client_ip"),
-            user_agent: r.get("user_agent"),
+            client_ip: self
+                .vault
+                .open_opt(Field::ClientIp, number, r.get("client_ip"))?,
+            user_agent: self
+                .vault
+                .open_opt(Field::UserAgent, number, r.get("user_agent"))?,
             public_key_cose: r.get("public_key_cose"),
             aaguid: r.get("aaguid"),
             flags: u8::try_from(flags).map_err(|_| corrupt("flags"))?,
@@ -446,12 +555,13 @@ impl Store {
 
     /// The email address a requester gave when creating their passkey.
     pub async fn requester_email(&self, requester_id: &str) -> Result<Option<String>, Error> {
-        Ok(
+        let sealed: Option<String> =
             sqlx::query_scalar("SELECT email FROM requesters WHERE id = ?")
                 .bind(requester_id)
                 .fetch_optional(&self.pool)
-                .await?,
-        )
+                .await?;
+        self.vault
+            .open_opt(Field::RequesterEmail, requester_id, sealed.as_deref())
     }
 
     /// The seal key kept in the database: the first one stored, inserting

@@ -36,6 +36,13 @@ pub fn run() -> Result<()> {
         .context("cannot install the Ctrl-C handler")?;
 
     let config = write_config(&built.dist)?;
+    write_keyring(&built.verifier)?;
+    // Seals anything an older demo (before encryption at rest) left in clear.
+    util::output(
+        util::verifier(&built.verifier)
+            .args(["rotate-key", "--config"])
+            .arg(&config),
+    )?;
     let mut verifier = Verifier::start(&built.verifier, &config)?;
     let embed = verifier.embed()?;
     let site = Site::new(&embed)?;
@@ -69,6 +76,17 @@ pub fn run() -> Result<()> {
     Ok(())
 }
 
+/// Creates the demo's encryption keyring with `recordpass-verifier new-key`,
+/// once: the demo database stays readable across runs.
+fn write_keyring(verifier: &Path) -> Result<()> {
+    let path = PathBuf::from(DATA_DIR).join("keyring");
+    if !path.exists() {
+        let line = util::output(util::verifier(verifier).args(["new-key", "--id", "demo-1"]))?;
+        util::write(&path, line)?;
+    }
+    Ok(())
+}
+
 /// Writes the verifier configuration for the demo (see
 /// `verifier/recordpass.example.toml` for what each key means).
 fn write_config(widget_dir: &Path) -> Result<PathBuf> {
@@ -98,6 +116,10 @@ es = "De lunes a viernes, de 8 a. m. a 4:30 p. m."
 [sites.fee_text]
 en = "Electronic copies of records we keep electronically: free. Paper copies: $0.10 a page plus postage."
 es = "Copias electrónicas de los registros que guardamos electrónicamente: gratis. Copias en papel: $0.10 por página más envío."
+
+# Personal data is encrypted at rest with this keyring (kept across demo runs).
+[encryption]
+key_file = "{DATA_DIR}/keyring"
 
 # No mail relay in the demo: verification codes are listed at /demo/outbox.
 [email]

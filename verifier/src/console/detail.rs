@@ -23,6 +23,7 @@ use super::{
 use crate::{
     AppState, Error,
     evidence::{Bundle, Check, Exporter, to_pretty_json, verify_bundle},
+    vault::Field,
 };
 
 /// One timeline entry.
@@ -105,7 +106,10 @@ pub async fn page(
             at: time_text(r.get("at")),
             actor: r.get("actor"),
             kind: r.get("kind"),
-            text: r.get("text"),
+            text: state
+                .store
+                .vault()
+                .open(Field::EventText, &number, r.get("text"))?,
         };
         if entry.kind == "note" {
             notes.push(entry);

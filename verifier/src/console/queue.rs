@@ -14,6 +14,7 @@ use axum::{
 use recordpass_request::{DocumentSummary, SignedDocument};
 use serde::Deserialize;
 use serde_json::json;
+use std::collections::BTreeSet;
 
 use super::{
     audit,
@@ -82,13 +83,22 @@ pub struct Filter {
     /// `1`: only requests with a sensitive category.
     #[serde(default)]
     pub sensitive: String,
-    /// Request number or part of the patient's name.
+    /// Part of a request number, or whole words of the patient's name (any case,
+    /// accents optional), matched through the blind index.
     #[serde(default)]
     pub q: String,
 }
 
 impl Filter {
-    fn keeps(&self, item: &Item) -> bool {
+    /// Request numbers whose patient name has every word of the search.
+    async fn name_hits(&self, state: &AppState) -> Result<BTreeSet<String>, Error> {
+        if self.q.trim().is_empty() {
+            return Ok(BTreeSet::new());
+        }
+        state.store.search_patient_name(&self.q).await
+    }
+
+    fn keeps(&self, item: &Item, name_hits: &BTreeSet<String>) -> bool {
         let q = self.q.trim().to_lowercase();
         (self.status.is_empty() || item.status.as_str() == self.status)
             && match self.due.as_str() {
@@ -99,7 +109,7 @@ impl Filter {
             && (self.sensitive != "1" || item.summary.sensitive)
             && (q.is_empty()
                 || item.number.to_lowercase().contains(&q)
-                || item.summary.patient_name.to_lowercase().contains(&q))
+                || name_hits.contains(&item.number))
     }
 }
 
@@ -164,7 +174,8 @@ pub async fn page(
         })
         .collect();
     let overdue = all.iter().filter(|i| i.overdue).count();
-    let items = all.into_iter().filter(|i| filter.keeps(i)).collect();
+    let hits = filter.name_hits(&state).await?;
+    let items = all.into_iter().filter(|i| filter.keeps(i, &hits)).collect();
     render(&QueuePage {
         staff: &staff,
         filter,
@@ -181,10 +192,11 @@ pub async fn csv(
     Extension(staff): Extension<Staff>,
     Query(filter): Query<Filter>,
 ) -> Result<Response, PageError> {
+    let hits = filter.name_hits(&state).await?;
     let items: Vec<Item> = items(&state)
         .await?
         .into_iter()
-        .filter(|i| filter.keeps(i))
+        .filter(|i| filter.keeps(i, &hits))
         .collect();
     let mut out = String::from(
         "request_number,received,due,status,patient_name,date_of_birth,instrument,sensitive\r\n",

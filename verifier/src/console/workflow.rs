@@ -20,6 +20,7 @@ use crate::{
     AppState, Error,
     email::message::{Letter, escape},
     store::Submission,
+    vault::{Field, Vault},
 };
 
 /// Where a request stands.
@@ -194,6 +195,7 @@ async fn save(
 #[allow(clippy::too_many_arguments)]
 async fn record_and_commit(
     mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    vault: &Vault,
     number: &str,
     now: i64,
     staff: &Staff,
@@ -203,7 +205,8 @@ async fn record_and_commit(
     action: &str,
     detail: serde_json::Value,
 ) -> Result<(), Error> {
-    timeline(&mut tx, number, now, &staff.email, kind, status, text).await?;
+    let sealed = vault.seal(Field::EventText, number, text)?;
+    timeline(&mut tx, number, now, &staff.email, kind, status, &sealed).await?;
     let event = audit::Event {
         actor: &staff.email,
         action,
@@ -215,6 +218,7 @@ async fn record_and_commit(
     Ok(())
 }
 
+/// Appends a timeline entry; `sealed_text` is already sealed for `number`.
 async fn timeline(
     conn: &mut SqliteConnection,
     number: &str,
@@ -222,7 +226,7 @@ async fn timeline(
     actor: &str,
     kind: &str,
     status: Option<Status>,
-    text: &str,
+    sealed_text: &str,
 ) -> Result<(), Error> {
     sqlx::query(
         "INSERT INTO request_events (request_number, at, actor, kind, status, text)
@@ -233,7 +237,7 @@ async fn timeline(
     .bind(actor)
     .bind(kind)
     .bind(status.map(Status::as_str))
-    .bind(text)
+    .bind(sealed_text)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -313,6 +317,7 @@ pub async fn change_status(
     let detail = json!({"from": from.as_str(), "to": to.as_str()});
     record_and_commit(
         tx,
+        state.store.vault(),
         &number,
         now,
         &staff,
@@ -373,6 +378,7 @@ pub async fn extend(
     let detail = json!({"days": form.days});
     record_and_commit(
         tx,
+        state.store.vault(),
         &number,
         now,
         &staff,
@@ -417,6 +423,7 @@ pub async fn identity(
     let detail = json!({"matched": matched});
     record_and_commit(
         tx,
+        state.store.vault(),
         &number,
         now,
         &staff,
@@ -453,6 +460,7 @@ pub async fn note(
     let tx = state.store.begin().await?;
     record_and_commit(
         tx,
+        state.store.vault(),
         &number,
         now,
         &staff,

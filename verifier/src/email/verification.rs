@@ -16,6 +16,7 @@ use crate::{
     limits::{self, ClientAddr, Window},
     store::UnixTime,
     tokens::random_token,
+    vault::Field,
 };
 
 /// How long a code is valid.
@@ -83,7 +84,12 @@ pub async fn send(
     )
     .bind(&id)
     .bind(&site.id)
-    .bind(&email)
+    .bind(
+        state
+            .store
+            .vault()
+            .seal(Field::VerificationEmail, &id, &email)?,
+    )
     .bind(state.email.key.hash(&id, code.digits()))
     .bind(MAX_ATTEMPTS)
     .bind(now)
@@ -179,9 +185,15 @@ pub async fn check_token(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(Error::EmailNotVerified)?;
+    let verification_id: String = row.get("id");
+    let email =
+        state
+            .store
+            .vault()
+            .open(Field::VerificationEmail, &verification_id, row.get("email"))?;
     Ok(VerifiedEmail {
-        verification_id: row.get("id"),
-        email: row.get("email"),
+        verification_id,
+        email,
     })
 }
 

@@ -1,0 +1,198 @@
+//! Encryption at rest: personal data never reaches the database file in clear,
+//! the queue still finds patients by name (blind index), and `rotate-key`
+//! re-seals everything under a new key, resuming after an interruption.
+
+use recordpass_tests::{TestVerifier, verifier_cli};
+use recordpass_verifier::{
+    Store,
+    evidence::{Exporter, to_pretty_json, verify_bundle},
+    vault::Vault,
+};
+use reqwest::StatusCode;
+use sqlx::Row as _;
+use std::{path::PathBuf, sync::Arc};
+
+use crate::{
+    client::{Requester, ana_request, site_origin},
+    evidence::run,
+};
+
+const USER_AGENT: &str = "Mozilla/5.0 (AtRestTest) SoftPasskey/0.6";
+
+/// Signs Ana's request `times` times with one passkey; returns the request numbers.
+async fn sign(verifier: &TestVerifier, times: usize) -> Vec<String> {
+    let mut ana = Requester::new(verifier);
+    ana.http = reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .build()
+        .expect("client");
+    let credential_id = ana.register("ana@example.org").await;
+    let mut numbers = Vec::new();
+    for _ in 0..times {
+        let started = ana.signing(&ana_request(), &credential_id).await;
+        let body = ana.assert_from(site_origin(), &started);
+        let (status, reply) = ana.finish_signing(&started.ceremony_id, &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{reply}");
+        numbers.push(reply["request_number"].as_str().expect("number").to_owned());
+    }
+    numbers
+}
+
+fn db_path(verifier: &TestVerifier) -> PathBuf {
+    let url = &verifier.config.database_url;
+    PathBuf::from(
+        url.strip_prefix("sqlite://")
+            .expect("a SQLite test database"),
+    )
+}
+
+/// Every sealed value in the columns holding personal data.
+async fn sealed_values(verifier: &TestVerifier) -> Vec<String> {
+    let mut values = Vec::new();
+    for (table, column) in [
+        ("submissions", "document"),
+        ("submission_evidence", "client_ip"),
+        ("submission_evidence", "user_agent"),
+        ("requesters", "email"),
+    ] {
+        let sql = format!("SELECT {column} FROM {table} WHERE {column} IS NOT NULL");
+        let rows = sqlx::query(&sql)
+            .fetch_all(verifier.store.pool())
+            .await
+            .expect("select");
+        assert!(!rows.is_empty(), "{table}.{column} has rows");
+        values.extend(rows.iter().map(|r| r.get::<String, _>(0)));
+    }
+    values
+}
+
+#[tokio::test]
+async fn personal_data_never_reaches_the_database_file_in_clear() {
+    let verifier = TestVerifier::start().await;
+    let numbers = sign(&verifier, 1).await;
+
+    let db = db_path(&verifier);
+    let mut bytes = std::fs::read(&db).expect("database file");
+    bytes.extend(std::fs::read(format!("{}-wal", db.display())).unwrap_or_default());
+    assert!(bytes.len() > 4096, "read the database");
+    for secret in [
+        "Ana María Pérez",
+        "Pérez",
+        "ana@example.org",
+        "1984-03-07",
+        "AtRestTest",
+        "127.0.0.1",
+    ] {
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{secret:?} is in the database file in clear"
+        );
+    }
+    for value in sealed_values(&verifier).await {
+        assert!(value.starts_with("rp1:test-1:"), "{value}");
+    }
+    // Read back through the store, the data is intact.
+    let stored = verifier
+        .store
+        .submission(&numbers[0])
+        .await
+        .expect("read")
+        .expect("stored");
+    assert!(stored.document.contains("Ana María Pérez"));
+    let evidence = verifier
+        .store
+        .signing_evidence(&numbers[0])
+        .await
+        .expect("read")
+        .expect("evidence");
+    assert_eq!(evidence.user_agent.as_deref(), Some(USER_AGENT));
+    // The blind index finds her by whole words, in any case, with or without accents.
+    for query in ["perez", "PÉREZ ana", "maría"] {
+        let hits = verifier
+            .store
+            .search_patient_name(query)
+            .await
+            .expect("search");
+        assert!(hits.contains(&numbers[0]), "{query}");
+    }
+    for query in ["pere", "ana smith", "luis"] {
+        let hits = verifier
+            .store
+            .search_patient_name(query)
+            .await
+            .expect("search");
+        assert!(hits.is_empty(), "{query}: {hits:?}");
+    }
+}
+
+#[tokio::test]
+async fn rotate_key_reseals_everything_and_resumes_after_an_interruption() {
+    let verifier = TestVerifier::start().await;
+    let numbers = sign(&verifier, 3).await;
+    let keyring = format!("{}.keys", db_path(&verifier).display());
+    let old = std::fs::read_to_string(&keyring).expect("keyring");
+    let new_line = {
+        let (ok, out) = run(verifier_cli().args(["new-key", "--id", "test-2"]));
+        assert!(ok, "{out}");
+        out.trim().to_owned()
+    };
+    std::fs::write(&keyring, format!("{old}{new_line}\n")).expect("add key");
+    let rotate = |extra: &[&str]| {
+        let mut cmd = verifier_cli();
+        cmd.arg("--config")
+            .arg(&verifier.config_path)
+            .arg("rotate-key")
+            .args(extra);
+        run(&mut cmd)
+    };
+
+    // An interrupted run: one batch of one value.
+    let (ok, out) = rotate(&["--batch-size", "1", "--max-batches", "1"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("stopped early"), "{out}");
+    let values = sealed_values(&verifier).await;
+    let moved = values
+        .iter()
+        .filter(|v| v.starts_with("rp1:test-2:"))
+        .count();
+    assert_eq!(moved, 1, "{values:?}");
+
+    // Run again: it finishes the job.
+    let (ok, out) = rotate(&["--batch-size", "2"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("done: every stored value is sealed with key test-2"),
+        "{out}"
+    );
+    assert!(out.contains("submissions.document: 2 re-sealed"), "{out}");
+    for value in sealed_values(&verifier).await {
+        assert!(value.starts_with("rp1:test-2:"), "{value}");
+    }
+    let (ok, out) = rotate(&[]);
+    assert!(
+        ok && out.contains("submissions.document: 0 re-sealed"),
+        "{out}"
+    );
+
+    // The old key can now go: everything opens, verifies and is found with the new one alone.
+    let vault = Vault::parse(&new_line, None).expect("new keyring");
+    let store = Store::open(&verifier.config.database_url, Arc::new(vault))
+        .await
+        .expect("store with the new key only");
+    let exporter = Exporter {
+        rp_id: &verifier.config.relying_party.id,
+        public_url: &verifier.base_url,
+        seal: &verifier.seal,
+    };
+    for number in &numbers {
+        let bundle = exporter
+            .export(&store, number, verifier.clock.unix())
+            .await
+            .expect("export");
+        let json = to_pretty_json(&bundle).expect("json");
+        let report = verify_bundle(json.as_bytes(), Some(verifier.seal.public()));
+        assert!(report.ok(), "{number}: {report:?}");
+    }
+    let hits = store.search_patient_name("Pérez").await.expect("search");
+    assert_eq!(hits.len(), 3, "{hits:?}");
+}

@@ -1,0 +1,216 @@
+//! Retention: what the verifier deletes, and when.
+//!
+//! - **Transient state** (expired passkey ceremonies, email codes, staff sessions and
+//!   enrolment links, old rate-limit events) is purged by a background task while the
+//!   verifier serves, every `[retention] purge_interval_secs`.
+//! - **Signed requests** are kept for `[retention] signed_request_days` (default six
+//!   years) after receipt, and only then removed, with their evidence, timeline and
+//!   index entries, by `recordpass-verifier purge` (`--dry-run` shows what would go):
+//!   destroying records is an operator's decision (legal holds), never automatic.
+//!   Requests still open are never purged.
+//! - **The audit trail** is never purged: it is hash-chained and append-only.
+
+use serde_json::json;
+
+use crate::{Error, Store, config::Config, console::audit};
+
+/// Rows that a purge deletes (or would delete), per table.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// `(table, rows)`, in deletion order.
+    pub tables: Vec<(&'static str, u64)>,
+}
+
+impl Report {
+    /// Total rows.
+    pub fn total(&self) -> u64 {
+        self.tables.iter().map(|(_, n)| n).sum()
+    }
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (table, rows) in &self.tables {
+            writeln!(f, "{table}: {rows}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One kind of row to delete: `scope` is a `WHERE` condition on `table` with
+/// `$1` the cut-off time.
+struct Rule {
+    table: &'static str,
+    scope: &'static str,
+}
+
+/// Signed requests past retention and no longer open (`$1`: received before).
+const EXPIRED_REQUESTS: &str = "SELECT s.request_number FROM submissions s
+     JOIN request_state r ON r.request_number = s.request_number
+     WHERE s.received_at <= $1 AND r.status IN ('fulfilled', 'denied', 'withdrawn')
+     ORDER BY s.request_number";
+
+/// What hangs off a signed request, children first so foreign keys hold.
+const SIGNED_REQUEST_TABLES: [&str; 5] = [
+    "patient_name_tokens",
+    "submission_evidence",
+    "request_events",
+    "request_state",
+    "submissions",
+];
+
+/// Transient state, each with its own cut-off expression of `$1` (now).
+const TRANSIENT: [(Rule, Cutoff); 6] = [
+    (
+        Rule {
+            table: "ceremonies",
+            scope: "expires_at <= $1",
+        },
+        Cutoff::Now,
+    ),
+    (
+        Rule {
+            table: "staff_ceremonies",
+            scope: "expires_at <= $1",
+        },
+        Cutoff::Now,
+    ),
+    (
+        Rule {
+            table: "email_verifications",
+            scope: "expires_at <= $1 AND (token_expires_at IS NULL OR token_expires_at <= $1)",
+        },
+        Cutoff::Now,
+    ),
+    (
+        Rule {
+            table: "staff_invites",
+            scope: "expires_at <= $1",
+        },
+        Cutoff::Now,
+    ),
+    (
+        Rule {
+            table: "staff_sessions",
+            scope: "last_seen_at <= $1",
+        },
+        Cutoff::SessionIdle,
+    ),
+    (
+        Rule {
+            table: "rate_limit_events",
+            scope: "at <= $1",
+        },
+        Cutoff::RateLimitWindow,
+    ),
+];
+
+/// How far before now a transient rule's cut-off lies.
+#[derive(Clone, Copy)]
+enum Cutoff {
+    Now,
+    SessionIdle,
+    RateLimitWindow,
+}
+
+impl Cutoff {
+    fn at(self, config: &Config, now: i64) -> i64 {
+        let secs = match self {
+            Cutoff::Now => 0,
+            Cutoff::SessionIdle => config.console.idle_timeout_secs,
+            Cutoff::RateLimitWindow => config
+                .limits
+                .codes_per_client_window_secs
+                .max(config.limits.codes_per_address_window_secs),
+        };
+        now - i64::try_from(secs).unwrap_or(i64::MAX / 2)
+    }
+}
+
+/// Deletes expired transient state in one transaction (the background task).
+pub async fn purge_transient(store: &Store, config: &Config, now: i64) -> Result<Report, Error> {
+    let mut tx = store.begin().await?;
+    let mut report = Report::default();
+    for (rule, cutoff) in &TRANSIENT {
+        let sql = format!("DELETE FROM {} WHERE {}", rule.table, rule.scope);
+        let done = sqlx::query(&sql)
+            .bind(cutoff.at(config, now))
+            .execute(&mut *tx)
+            .await?;
+        report.tables.push((rule.table, done.rows_affected()));
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// Signed requests received before `now - signed_request_days` and closed:
+/// counted (`dry_run`) or deleted with everything that hangs off them, in one
+/// transaction that also appends a `purge` event to the audit trail.
+pub async fn purge_signed(
+    store: &Store,
+    config: &Config,
+    now: i64,
+    dry_run: bool,
+) -> Result<Report, Error> {
+    let days = i64::from(config.retention.signed_request_days);
+    let before = now - days * 24 * 60 * 60;
+    let mut tx = store.begin().await?;
+    let numbers: Vec<String> = sqlx::query_scalar(EXPIRED_REQUESTS)
+        .bind(before)
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut report = Report::default();
+    for table in SIGNED_REQUEST_TABLES {
+        let verb = if dry_run { "SELECT COUNT(*)" } else { "DELETE" };
+        let sql = format!("{verb} FROM {table} WHERE request_number = $1");
+        let mut rows = 0;
+        for number in &numbers {
+            rows += if dry_run {
+                let n: i64 = sqlx::query_scalar(&sql)
+                    .bind(number)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                u64::try_from(n).unwrap_or(0)
+            } else {
+                sqlx::query(&sql)
+                    .bind(number)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+            };
+        }
+        report.tables.push((table, rows));
+    }
+    if dry_run {
+        return Ok(report);
+    }
+    let purged = numbers.len();
+    if purged > 0 {
+        let event = audit::Event {
+            actor: "cli",
+            action: "purge",
+            target: "submissions",
+            detail: json!({"submissions": purged, "received_before": before, "retention_days": days}),
+        };
+        audit::append(&mut tx, now, event).await?;
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// Runs [`purge_transient`] every `[retention] purge_interval_secs` until the
+/// process ends; failures are logged and retried at the next tick.
+pub async fn run_background(state: crate::AppState) {
+    let every = std::time::Duration::from_secs(state.config.retention.purge_interval_secs.max(1));
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        ticks.tick().await;
+        match purge_transient(&state.store, &state.config, state.clock.unix()).await {
+            Ok(report) if report.total() > 0 => {
+                tracing::info!(rows = report.total(), "purged expired transient state");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purge of expired transient state failed"),
+        }
+    }
+}
