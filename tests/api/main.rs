@@ -10,4 +10,5 @@ mod errors;
 mod evidence;
 mod flow;
 mod http_surface;
+mod operations;
 mod request_rules;

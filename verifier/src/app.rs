@@ -58,15 +58,19 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
+    // Expired ceremonies, codes and sessions go while the verifier serves.
+    let purge = tokio::spawn(crate::retention::run_background(state.clone()));
     let app = routes::router(state);
     // The peer address is recorded with each signature (and used by rate limits).
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await
-    .map_err(|e| Error::Internal(format!("server: {e}")))
+    .map_err(|e| Error::Internal(format!("server: {e}")));
+    purge.abort();
+    served
 }
 
 impl AppState {

@@ -55,6 +55,29 @@ pub struct Config {
     /// Encryption at rest of the personal data stored.
     #[serde(default)]
     pub encryption: Encryption,
+    /// How long data is kept (see `crate::retention`).
+    #[serde(default)]
+    pub retention: Retention,
+}
+
+/// Retention (`[retention]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Retention {
+    /// Days a closed signed request (with its evidence and timeline) is kept after
+    /// receipt before `recordpass-verifier purge` removes it; default six years.
+    pub signed_request_days: u32,
+    /// Seconds between purges of expired ceremonies, codes, sessions and links.
+    pub purge_interval_secs: u64,
+}
+
+impl Default for Retention {
+    fn default() -> Retention {
+        Retention {
+            signed_request_days: 6 * 365 + 2,
+            purge_interval_secs: 10 * 60,
+        }
+    }
 }
 
 /// Encryption at rest (`[encryption]`): the keyring personal data is sealed with
@@ -312,6 +335,11 @@ impl Config {
         }
         if let Some(v) = var("RECORDPASS_SEAL_KEY_FILE") {
             self.seal_key_file = Some(v.into());
+        }
+        if let Some(v) = var("RECORDPASS_RETENTION_SIGNED_REQUEST_DAYS") {
+            self.retention.signed_request_days = v
+                .parse()
+                .map_err(|e| bad("RECORDPASS_RETENTION_SIGNED_REQUEST_DAYS", &e))?;
         }
         if let Some(v) = var("RECORDPASS_ENCRYPTION_KEY_FILE") {
             self.encryption.key_file = Some(v.into());

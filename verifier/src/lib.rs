@@ -16,6 +16,7 @@ pub mod limits;
 pub mod passkeys;
 mod registration;
 pub mod rekey;
+pub mod retention;
 pub mod routes;
 pub mod seal;
 mod signing;

@@ -7,9 +7,9 @@ use recordpass_verifier::{
     AppState, Clock, Config, Error, Store,
     console::{self, Role},
     evidence::{Exporter, to_pretty_json, verify_bundle},
-    rekey,
+    rekey, retention,
     seal::{PublishedSealKey, SealKey, SealPublicKey},
-    serve,
+    serve, store,
     vault::Vault,
 };
 use std::{path::PathBuf, process::ExitCode};
@@ -68,6 +68,19 @@ enum Command {
         /// Stop after this many batches (the rest is left for the next run).
         #[arg(long)]
         max_batches: Option<u32>,
+    },
+    /// Delete closed signed requests older than `[retention] signed_request_days`
+    /// (with their evidence and timeline), and expired transient state.
+    Purge {
+        /// Only count what would be deleted.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write a consistent copy of the live SQLite database to a new file (for
+    /// PostgreSQL, use `pg_dump`). The keyring is not in it: keep it separately.
+    Backup {
+        /// The copy to create.
+        out: PathBuf,
     },
     /// Print a new keyring line (`<id> <base64 key>`) for `[encryption] key_file`.
     NewKey {
@@ -229,6 +242,37 @@ async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::VerifyBundle { .. } | Command::NewKey { .. } => Ok(()),
+        Command::Purge { dry_run } => {
+            let store = open_store(&config).await?;
+            let now = Clock::system().unix();
+            let signed = retention::purge_signed(&store, &config, now, dry_run).await?;
+            print!("{signed}");
+            if dry_run {
+                println!(
+                    "dry run: nothing deleted (retention {} days)",
+                    config.retention.signed_request_days
+                );
+            } else {
+                let transient = retention::purge_transient(&store, &config, now).await?;
+                println!("expired transient rows: {}", transient.total());
+            }
+            Ok(())
+        }
+        Command::Backup { out } => {
+            let store = open_store(&config).await?;
+            store.backup(&out).await?;
+            let copy = Store::open(
+                &format!("sqlite://{}", out.display()),
+                std::sync::Arc::new(config.encryption.vault()?),
+            )
+            .await?;
+            let n = copy.count(store::Table::Submissions).await?;
+            println!(
+                "wrote {} ({n} signed requests); the keyring is not in it, keep it separately",
+                out.display()
+            );
+            Ok(())
+        }
         Command::RotateKey {
             batch_size,
             max_batches,

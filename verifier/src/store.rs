@@ -425,6 +425,22 @@ impl Store {
         rows.iter().map(|r| self.submission_from_row(r)).collect()
     }
 
+    /// Writes a consistent copy of the live database to the new file `path`
+    /// (SQLite `VACUUM INTO`: one read transaction, so writers carry on).
+    pub async fn backup(&self, path: &std::path::Path) -> Result<(), Error> {
+        if path.exists() {
+            return Err(Error::Config(format!(
+                "{} already exists: back up to a new file",
+                path.display()
+            )));
+        }
+        sqlx::query("VACUUM INTO $1")
+            .bind(path.to_string_lossy().into_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Number of rows in a table; for tests and diagnostics.
     pub async fn count(&self, table: Table) -> Result<i64, Error> {
         let sql = format!("SELECT COUNT(*) FROM {}", table.name());

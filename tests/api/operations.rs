@@ -1,0 +1,199 @@
+//! Operator commands on a live database: `backup` (restored, every bundle
+//! verifies) and `purge` (retention: dry run, closed requests only, audited), and
+//! the background purge of expired transient state.
+
+use recordpass_tests::{TestVerifier, verifier_cli};
+use recordpass_verifier::{
+    Store,
+    console::audit,
+    evidence::{Exporter, to_pretty_json, verify_bundle},
+    retention,
+    seal::SealKey,
+    store::Table,
+};
+use reqwest::StatusCode;
+use std::{process::Command, sync::Arc};
+
+use crate::{
+    client::{Requester, ana_request, site_origin},
+    evidence::run,
+};
+
+/// Signs Ana's request `times` times; returns the request numbers.
+async fn sign(verifier: &TestVerifier, times: usize) -> Vec<String> {
+    let mut ana = Requester::new(verifier);
+    let credential_id = ana.register("ana@example.org").await;
+    let mut numbers = Vec::new();
+    for _ in 0..times {
+        let started = ana.signing(&ana_request(), &credential_id).await;
+        let body = ana.assert_from(site_origin(), &started);
+        let (status, reply) = ana.finish_signing(&started.ceremony_id, &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{reply}");
+        numbers.push(reply["request_number"].as_str().expect("number").to_owned());
+    }
+    numbers
+}
+
+fn cli(verifier: &TestVerifier, args: &[&str]) -> Command {
+    let mut cmd = verifier_cli();
+    cmd.arg("--config").arg(&verifier.config_path).args(args);
+    cmd
+}
+
+async fn count(store: &Store, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(store.pool())
+        .await
+        .expect("count")
+}
+
+#[tokio::test]
+async fn a_backup_of_the_live_database_restores_and_every_bundle_verifies() {
+    let verifier = TestVerifier::start().await;
+    let numbers = sign(&verifier, 2).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let copy = dir.path().join("backup.db");
+    let (ok, out) = run(&mut cli(&verifier, &["backup", &copy.to_string_lossy()]));
+    assert!(ok, "{out}");
+    assert!(out.contains("(2 signed requests)"), "{out}");
+    // Requests after the backup are not in it; a second backup to the same file is refused.
+    sign(&verifier, 1).await;
+    let (ok, out) = run(&mut cli(&verifier, &["backup", &copy.to_string_lossy()]));
+    assert!(!ok && out.contains("already exists"), "{out}");
+
+    // Restore: the copy is a database in its own right, read with the same keyring.
+    let restored = dir.path().join("restored.db");
+    std::fs::copy(&copy, &restored).expect("restore");
+    let vault = verifier.config.encryption.vault().expect("keyring");
+    let store = Store::open(&format!("sqlite://{}", restored.display()), Arc::new(vault))
+        .await
+        .expect("restored database opens");
+    assert_eq!(store.count(Table::Submissions).await.expect("count"), 2);
+    let seal = SealKey::load(&verifier.config, &store)
+        .await
+        .expect("seal key");
+    assert_eq!(
+        seal.public().key_id(),
+        verifier.seal.public().key_id(),
+        "the seal key travels with the backup"
+    );
+    let exporter = Exporter {
+        rp_id: &verifier.config.relying_party.id,
+        public_url: &verifier.base_url,
+        seal: &seal,
+    };
+    for number in &numbers {
+        let bundle = exporter
+            .export(&store, number, verifier.clock.unix())
+            .await
+            .expect("export from the restored copy");
+        let json = to_pretty_json(&bundle).expect("json");
+        let report = verify_bundle(json.as_bytes(), Some(verifier.seal.public()));
+        assert!(report.ok(), "{number}: {report:?}");
+    }
+}
+
+#[tokio::test]
+async fn purge_removes_only_closed_requests_past_retention_and_audits_it() {
+    let verifier = TestVerifier::start().await;
+    let numbers = sign(&verifier, 3).await;
+    let store = &verifier.store;
+    // Two requests are closed (fulfilled, withdrawn); the third is still open.
+    for (number, status) in [(&numbers[0], "fulfilled"), (&numbers[1], "withdrawn")] {
+        sqlx::query(
+            "INSERT INTO request_state (request_number, status, updated_at) VALUES ($1, $2, $3)",
+        )
+        .bind(number)
+        .bind(status)
+        .bind(verifier.clock.unix())
+        .execute(store.pool())
+        .await
+        .expect("closed");
+    }
+    let purge = |days: &str, dry_run: bool| {
+        let mut cmd = cli(&verifier, &["purge"]);
+        if dry_run {
+            cmd.arg("--dry-run");
+        }
+        cmd.env("RECORDPASS_RETENTION_SIGNED_REQUEST_DAYS", days);
+        run(&mut cmd)
+    };
+
+    // Within the default six years nothing goes.
+    let (ok, out) = purge("2192", false);
+    assert!(ok && out.contains("submissions: 0"), "{out}");
+    // Past retention, a dry run counts without deleting.
+    let (ok, out) = purge("0", true);
+    assert!(ok, "{out}");
+    assert!(out.contains("submissions: 2"), "{out}");
+    assert!(out.contains("submission_evidence: 2"), "{out}");
+    assert!(out.contains("dry run: nothing deleted"), "{out}");
+    assert_eq!(store.count(Table::Submissions).await.expect("count"), 3);
+
+    let (ok, out) = purge("0", false);
+    assert!(ok && out.contains("submissions: 2"), "{out}");
+    let left: Vec<String> = sqlx::query_scalar("SELECT request_number FROM submissions")
+        .fetch_all(store.pool())
+        .await
+        .expect("left");
+    assert_eq!(left, [numbers[2].clone()], "the open request stays");
+    for table in [
+        "submission_evidence",
+        "patient_name_tokens",
+        "request_state",
+    ] {
+        let sql = format!(
+            "SELECT COUNT(*) FROM {table} WHERE request_number <> '{}'",
+            numbers[2]
+        );
+        assert_eq!(count(store, &sql).await, 0, "{table}");
+    }
+    assert!(
+        count(store, "SELECT COUNT(*) FROM patient_name_tokens").await > 0,
+        "the open request is still searchable"
+    );
+    let purges = count(
+        store,
+        "SELECT COUNT(*) FROM audit_log WHERE event LIKE '%\"purge\"%'",
+    )
+    .await;
+    assert_eq!(purges, 1, "the purge is in the audit trail");
+    assert!(matches!(
+        audit::verify(store).await.expect("verify"),
+        audit::Verdict::Intact { .. }
+    ));
+}
+
+#[tokio::test]
+async fn expired_ceremonies_codes_and_sessions_are_purged() {
+    let verifier = TestVerifier::start().await;
+    let mut ana = Requester::new(&verifier);
+    let credential_id = ana.register("ana@example.org").await;
+    // A signing ceremony started and abandoned, and a code never used.
+    ana.signing(&ana_request(), &credential_id).await;
+    ana.code_sent("luis@example.org").await;
+    let store = &verifier.store;
+    assert_eq!(store.count(Table::Ceremonies).await.expect("count"), 1);
+    let now = verifier.clock.unix();
+    let report = retention::purge_transient(store, &verifier.config, now)
+        .await
+        .expect("purge");
+    assert_eq!(report.total(), 0, "nothing has expired yet: {report}");
+
+    let later = now + 24 * 60 * 60;
+    let report = retention::purge_transient(store, &verifier.config, later)
+        .await
+        .expect("purge");
+    assert!(report.tables.contains(&("ceremonies", 1)), "{report}");
+    assert!(
+        report.tables.contains(&("email_verifications", 1)),
+        "{report}"
+    );
+    assert_eq!(store.count(Table::Ceremonies).await.expect("count"), 0);
+    assert_eq!(
+        count(store, "SELECT COUNT(*) FROM email_verifications").await,
+        0
+    );
+    // Signed requests and passkeys are not transient.
+    assert_eq!(store.count(Table::Passkeys).await.expect("count"), 1);
+}
