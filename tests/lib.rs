@@ -2,7 +2,9 @@
 //! SQLite database and a real SMTP receiver ([`smtp::SmtpServer`]) it sends
 //! codes to, and shuts both down when dropped.
 
+pub mod process;
 pub mod smtp;
+pub mod user;
 
 use recordpass_verifier::{AppState, Clock, Config, Store, seal::SealKey, serve};
 use std::{
@@ -17,25 +19,14 @@ pub const SITE_ORIGIN: &str = "http://localhost:8081";
 /// The test site's id.
 pub const SITE_ID: &str = "riverside";
 
-/// The verifier's command line: `target/debug/recordpass-verifier`, next to the
-/// running test's `deps/` directory. `cargo xtask test` builds it first; with
-/// plain `cargo test`, build it yourself.
+/// `[limits]` for load: the flood guard and code limits raised, so many
+/// virtual users can share one address and client.
+pub const LOAD_LIMITS: &str = "posts_per_second = 1000000\nposts_burst = 1000000\n\
+                               codes_per_address = 1000\ncodes_per_client = 1000000";
+
+/// The verifier's command line ([`process::verifier_bin`]), for its CLI commands.
 pub fn verifier_cli() -> std::process::Command {
-    let exe = std::env::current_exe().expect("test executable");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target profile dir");
-    let bin = dir.join(format!(
-        "recordpass-verifier{}",
-        std::env::consts::EXE_SUFFIX
-    ));
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build -p recordpass-verifier` (cargo xtask test does)",
-        bin.display()
-    );
-    std::process::Command::new(bin)
+    process::verifier_command(&process::verifier_bin())
 }
 
 /// Writes a fresh one-key keyring for the database at `db` (to `db` + `.keys`),

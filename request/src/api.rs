@@ -218,6 +218,11 @@ pub struct StartSigning {
     pub request: RecordsRequest,
     /// The passkey to sign with (from [`Registered`]).
     pub credential_id: String,
+    /// Chosen by the client once per request it shows for signing (16 to 64 of
+    /// `A-Z a-z 0-9 - _`): if a signature for it was already stored, finishing
+    /// again returns that submission instead of storing a second one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
 }
 
 /// The document to sign and options for `navigator.credentials.get`.
@@ -308,11 +313,13 @@ pub enum ErrorCode {
     Forbidden,
     /// Staff console: the change is not allowed in the request's current state.
     InvalidTransition,
+    /// The idempotency key was already used for a different request.
+    IdempotencyKeyReused,
 }
 
 impl ErrorCode {
     /// Every code, so clients can prove they have text for each.
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 24] = [
         ErrorCode::MalformedJson,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::PayloadTooLarge,
@@ -336,6 +343,7 @@ impl ErrorCode {
         ErrorCode::SignInRequired,
         ErrorCode::Forbidden,
         ErrorCode::InvalidTransition,
+        ErrorCode::IdempotencyKeyReused,
     ];
 }
 

@@ -493,7 +493,10 @@ async fn hostile_request_text_is_inert_in_pages_and_csv() {
         .seal(Field::Document, evil, &edited)
         .expect("seal");
     sqlx::query(
-        "INSERT INTO submissions SELECT $1, ceremony_id || 'x', site_id, requester_id, credential_id,
+        "INSERT INTO submissions (request_number, ceremony_id, site_id, requester_id,
+             credential_id, document, digest, nonce, client_data_json, authenticator_data,
+             signature, user_verified, received_at)
+         SELECT $1, ceremony_id || 'x', site_id, requester_id, credential_id,
              $2, digest, nonce, client_data_json,
              authenticator_data, signature, user_verified, received_at
          FROM submissions WHERE request_number = $3",

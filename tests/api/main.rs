@@ -5,10 +5,12 @@
 mod at_rest;
 mod client;
 mod console;
+mod crash;
 mod email;
 mod errors;
 mod evidence;
 mod flow;
 mod http_surface;
+mod idempotency;
 mod operations;
 mod request_rules;

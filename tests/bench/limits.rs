@@ -16,7 +16,7 @@ use sqlx::{
 };
 
 use crate::stats::median;
-use crate::user::Error;
+use recordpass_tests::user::Error;
 
 /// What a WebAuthn assertion signature covers: authenticator data (37 bytes)
 /// followed by the SHA-256 of clientDataJSON.

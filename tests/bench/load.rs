@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::client::ana_request;
 use crate::stats::{median, percentile_ms};
-use crate::user::{Error, Target, VirtualUser};
+use recordpass_tests::user::{Error, Target, VirtualUser};
 
 /// The email of the tests' sample request (`tests/api/client.rs`).
 const SAMPLE_EMAIL: &str = "ana@example.org";

@@ -20,7 +20,6 @@ mod footprint;
 mod limits;
 mod load;
 mod stats;
-mod user;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,12 +27,11 @@ use std::time::Duration;
 
 use load::Plan;
 use recordpass_tests::TestVerifier;
+use recordpass_tests::user::{Error, Target};
 use serde_json::{Value, json};
-use user::{Error, Target};
 
-/// The bench measures the verifier's work, not its flood guard: limits raised.
-const LIMITS: &str = "posts_per_second = 1000000\nposts_burst = 1000000\n\
-                      codes_per_address = 1000\ncodes_per_client = 1000000";
+/// The bench measures the verifier's work, not its flood guard.
+const LIMITS: &str = recordpass_tests::LOAD_LIMITS;
 
 /// How much of everything to measure.
 struct Settings {

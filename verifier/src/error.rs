@@ -87,6 +87,9 @@ pub enum Error {
     /// Staff console: the change does not fit the request's state.
     #[error("This change is not possible: {0}")]
     InvalidTransition(String),
+    /// A signature finished with an idempotency key already used for another request.
+    #[error("This idempotency key was already used for a different request.")]
+    IdempotencyKeyReused,
     /// The request took longer than `request_timeout_secs`.
     #[error("The verifier took too long to answer; try again.")]
     Timeout,
@@ -141,6 +144,7 @@ impl Error {
             SignInRequired => (StatusCode::UNAUTHORIZED, ErrorCode::SignInRequired),
             Forbidden => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
             InvalidTransition(_) => (StatusCode::CONFLICT, ErrorCode::InvalidTransition),
+            IdempotencyKeyReused => (StatusCode::CONFLICT, ErrorCode::IdempotencyKeyReused),
             Timeout | NotReady(_) => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
             Config(_) | Database(_) | Migrate(_) | Evidence(_) | Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)

@@ -31,6 +31,24 @@ struct SigningContext {
     document: String,
     digest: Digest,
     nonce: Nonce,
+    /// The client's idempotency key, if it sent one.
+    #[serde(default)]
+    idempotency_key: Option<String>,
+}
+
+/// Checks the shape of a client's idempotency key.
+fn check_idempotency_key(key: Option<&str>) -> Result<(), Error> {
+    let ok = |k: &str| {
+        (16..=64).contains(&k.len())
+            && k.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    match key {
+        Some(k) if !ok(k) => Err(Error::MalformedJson(
+            "idempotency_key: 16 to 64 characters of A-Z a-z 0-9 - _".into(),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Validates the request, renders the document and starts an assertion whose
@@ -40,6 +58,7 @@ pub async fn start(
     site: &Site,
     body: StartSigning,
 ) -> Result<SigningStarted, Error> {
+    check_idempotency_key(body.idempotency_key.as_deref())?;
     let today = state.clock.now().date();
     let request = body
         .request
@@ -72,6 +91,7 @@ pub async fn start(
         document: canonical,
         digest,
         nonce,
+        idempotency_key: body.idempotency_key,
     };
     let ceremony_id = state
         .open_ceremony(
@@ -131,6 +151,14 @@ pub async fn finish(
         }
     };
     Store::touch_passkey(&mut tx, &submission.credential_id, &passkey, now).await?;
+    if let Some(original) = state.store.idempotent_match(&mut tx, &submission).await? {
+        // Signed again after a lost answer: the first submission stands.
+        tx.commit().await?;
+        if original.digest != submission.digest {
+            return Err(Error::IdempotencyKeyReused);
+        }
+        return Ok((submitted(&original)?, false));
+    }
     while !state.store.insert_submission(&mut tx, &submission).await? {
         submission.request_number = request_number();
     }
@@ -208,6 +236,7 @@ fn verify(
         signature: credential.response.signature.clone(),
         user_verified: result.user_verified(),
         received_at: now,
+        idempotency_key: context.idempotency_key,
     };
     Ok((submission, to_json(&passkey)?))
 }

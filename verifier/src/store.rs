@@ -109,6 +109,8 @@ pub struct Submission {
     pub user_verified: bool,
     /// Receipt time.
     pub received_at: UnixTime,
+    /// The client's idempotency key, if it sent one.
+    pub idempotency_key: Option<String>,
 }
 
 /// The migrations compiled into this binary.
@@ -324,8 +326,8 @@ impl Store {
         let done = sqlx::query(
             "INSERT INTO submissions (request_number, ceremony_id, site_id, requester_id,
                  credential_id, document, digest, nonce, client_data_json, authenticator_data,
-                 signature, user_verified, received_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 signature, user_verified, received_at, idempotency_key)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (request_number) DO NOTHING",
         )
         .bind(&s.request_number)
@@ -344,6 +346,7 @@ impl Store {
         .bind(&s.signature)
         .bind(s.user_verified)
         .bind(s.received_at)
+        .bind(&s.idempotency_key)
         .execute(&mut *conn)
         .await?;
         if done.rows_affected() != 1 {
@@ -399,6 +402,28 @@ impl Store {
             });
         }
         Ok(found.unwrap_or_default())
+    }
+
+    /// The stored submission with `s`'s requester and idempotency key, if `s` has
+    /// one (read in the finishing transaction).
+    pub async fn idempotent_match(
+        &self,
+        conn: &mut SqliteConnection,
+        s: &Submission,
+    ) -> Result<Option<Submission>, Error> {
+        let Some(key) = &s.idempotency_key else {
+            return Ok(None);
+        };
+        let row = sqlx::query(&format!(
+            "{SELECT_SUBMISSION} WHERE requester_id = $1 AND idempotency_key = $2"
+        ))
+        .bind(&s.requester_id)
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?;
+        row.as_ref()
+            .map(|r| self.submission_from_row(r))
+            .transpose()
     }
 
     /// The submission produced by a ceremony, if any (for idempotent retries).
@@ -471,7 +496,7 @@ impl Table {
 
 const SELECT_SUBMISSION: &str = "SELECT request_number, ceremony_id, site_id, requester_id,
     credential_id, document, digest, nonce, client_data_json, authenticator_data, signature,
-    user_verified, received_at FROM submissions";
+    user_verified, received_at, idempotency_key FROM submissions";
 
 impl Store {
     fn submission_from_row(&self, r: &sqlx::sqlite::SqliteRow) -> Result<Submission, Error> {
@@ -493,6 +518,7 @@ impl Store {
             signature: r.get("signature"),
             user_verified: r.get("user_verified"),
             received_at: r.get("received_at"),
+            idempotency_key: r.get("idempotency_key"),
         })
     }
 }

@@ -114,6 +114,9 @@ pub(crate) struct Review {
     pub document: SignedDocument,
     /// Its digest.
     pub digest: Digest,
+    /// Sent with every signing attempt of this document: if an earlier attempt
+    /// was stored but its answer lost, the verifier returns that one.
+    pub idempotency_key: Option<String>,
 }
 
 impl Review {
@@ -121,7 +124,14 @@ impl Review {
         let identity = SiteIdentity::from(site);
         let document = SignedDocument::new(identity, request, lang);
         let digest = document.digest();
-        Review { document, digest }
+        let idempotency_key = web_sys::window()
+            .and_then(|w| w.crypto().ok())
+            .map(|c| c.random_uuid());
+        Review {
+            document,
+            digest,
+            idempotency_key,
+        }
     }
 }
 
@@ -709,6 +719,7 @@ impl App {
             lang: review.document.lang,
             request: review.document.request.clone(),
             credential_id: credential.id.clone(),
+            idempotency_key: review.idempotency_key.clone(),
         };
         self.epoch += 1;
         self.passkey = Passkey::PreparingSignature;

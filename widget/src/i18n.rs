@@ -233,7 +233,7 @@ pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
         (
             Lang::En,
             MalformedJson | UnsupportedMediaType | NotFound | MethodNotAllowed | SignInRequired
-            | Forbidden | InvalidTransition,
+            | Forbidden | InvalidTransition | IdempotencyKeyReused,
         ) => "The records service could not handle this request. Reload the page and try again.",
         (Lang::En, PayloadTooLarge) => "Your request is too long. Shorten it and try again.",
         (Lang::En, InvalidRequest) => "Some details need correcting. Check the marked fields.",
@@ -267,7 +267,7 @@ pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
         (
             Lang::Es,
             MalformedJson | UnsupportedMediaType | NotFound | MethodNotAllowed | SignInRequired
-            | Forbidden | InvalidTransition,
+            | Forbidden | InvalidTransition | IdempotencyKeyReused,
         ) => {
             "El servicio de registros no pudo procesar esta solicitud. Vuelva a cargar la página e inténtelo de nuevo."
         }

@@ -1,17 +1,20 @@
-//! A virtual user for the load: an HTTP client and a software passkey that
+//! A virtual user: an HTTP client and a software passkey that
 //! verifies its email and registers once ([`VirtualUser::register`]), then
 //! signs one request per [`VirtualUser::submit`]: start the signing ceremony,
 //! sign with the passkey, finish (the verifier stores it durably).
 //!
 //! Unlike `tests/api/client.rs` (which asserts on every answer) it owns its
 //! target, so tasks can run it on any thread, and it returns errors instead of
-//! panicking so the bench can report them.
+//! panicking so the bench can report them (and the crash test can count what
+//! was acknowledged before the verifier died).
 
+use crate::{SITE_ID, SITE_ORIGIN, TestVerifier, smtp::SmtpServer};
 use recordpass_request::{
     Lang, RecordsRequest,
-    api::{EmailCodeSent, EmailVerified, Registered, RegistrationStarted, SigningStarted},
+    api::{
+        EmailCodeSent, EmailVerified, Registered, RegistrationStarted, SigningStarted, Submitted,
+    },
 };
-use recordpass_tests::{SITE_ID, SITE_ORIGIN, TestVerifier, smtp::SmtpServer};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -105,8 +108,9 @@ impl VirtualUser {
         Ok(user)
     }
 
-    /// Signs one request: start, passkey assertion, finish (`201 Created`).
-    pub async fn submit(&mut self) -> Result<(), Error> {
+    /// Signs one request: start, passkey assertion, finish (`201 Created`);
+    /// returns the verifier's acknowledgement.
+    pub async fn submit(&mut self) -> Result<Submitted, Error> {
         let body = json!({"site_id": SITE_ID, "lang": Lang::En, "request": self.request, "credential_id": self.credential_id});
         let started: SigningStarted = self.post("/api/v1/signatures", &body).await?;
         let credential = self
@@ -114,8 +118,7 @@ impl VirtualUser {
             .do_authentication(origin(), started.options)
             .map_err(|e| format!("soft passkey assertion: {e:?}"))?;
         let path = format!("/api/v1/signatures/{}/finish", started.ceremony_id);
-        let _: Value = self.post(&path, &json!({"credential": credential})).await?;
-        Ok(())
+        self.post(&path, &json!({"credential": credential})).await
     }
 
     /// POSTs JSON from the site's origin and decodes a `2xx` answer.
