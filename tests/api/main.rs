@@ -10,6 +10,7 @@ mod email;
 mod errors;
 mod evidence;
 mod flow;
+mod hostile;
 mod http_surface;
 mod idempotency;
 mod operations;

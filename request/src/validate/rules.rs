@@ -213,9 +213,20 @@ fn optional(s: &str, check: impl Fn(&str) -> Result<(), Problem>) -> Result<(), 
     if s.is_empty() { Ok(()) } else { check(s) }
 }
 
+/// Control characters, markup and template punctuation, and invisible
+/// characters that change how text is displayed without showing themselves:
+/// bidirectional overrides, embeddings, isolates and marks (a right-to-left
+/// override would make the statement read differently from what is signed),
+/// zero-width space, byte-order mark, line and paragraph separators.
 fn has_bad_chars(s: &str) -> bool {
-    s.chars()
-        .any(|c| c.is_control() || matches!(c, '<' | '>' | '{' | '}' | '\\'))
+    s.chars().any(|c| {
+        c.is_control()
+            || matches!(c, '<' | '>' | '{' | '}' | '\\')
+            || matches!(
+                c,
+                '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
+            )
+    })
 }
 
 pub(super) fn check_name(name: &str) -> Result<(), Problem> {

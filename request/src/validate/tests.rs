@@ -339,6 +339,37 @@ fn phones_emails_and_names_reject_bad_input() {
 }
 
 #[test]
+fn invisible_direction_and_control_characters_are_refused_in_names() {
+    for bad in [
+        "Ana \u{202E}zeréP",
+        "Ana\u{2066}María\u{2069}",
+        "Ana\u{200F}",
+        "Ana\u{0000}María",
+        "Ana\u{200B}María",
+        "\u{FEFF}Ana",
+    ] {
+        let mut req = examples::self_access();
+        req.patient.former_names = vec![bad.into()];
+        assert_eq!(
+            problems(&req),
+            one("patient.former_names[0]", Problem::InvalidCharacters),
+            "{bad:?}"
+        );
+    }
+    // Accents, apostrophes, hyphens and non-Latin scripts are names like any other.
+    for good in [
+        "Zoë O'Brien-Núñez",
+        "Nguyễn Thị Minh",
+        "Мария Иванова",
+        "张伟",
+    ] {
+        let mut req = examples::self_access();
+        req.patient.former_names = vec![good.into()];
+        assert_eq!(problems(&req), vec![], "{good}");
+    }
+}
+
+#[test]
 fn every_message_exists_in_both_languages_and_differs() {
     let fields = [
         Field::Email,
