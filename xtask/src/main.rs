@@ -3,6 +3,7 @@
 mod bench;
 mod ci;
 mod demo;
+mod fuzz;
 mod setup;
 mod test;
 mod util;
@@ -23,7 +24,8 @@ commands:
   test    build, then run the Rust tests and the browser test
   ci      rustfmt, clippy, then test
   bench   measure the widget and the verifier, write docs/benchmarks.md
-          (`bench --smoke`: tiny run, nothing judged or written)";
+          (`bench --smoke`: tiny run, nothing judged or written)
+  fuzz    run each cargo-fuzz target (`fuzz SECONDS`, default 60 each)";
 
 fn main() -> ExitCode {
     match run() {
@@ -37,6 +39,12 @@ fn main() -> ExitCode {
 
 fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("fuzz") && args.len() <= 2 {
+        let seconds = fuzz::seconds(args.get(1).map(String::as_str))?;
+        std::env::set_current_dir(util::workspace_root())
+            .context("cannot enter the workspace root")?;
+        return fuzz::run_all(seconds);
+    }
     // `bench --smoke` is the one command with an option.
     let (args, bench_mode) = match args.as_slice() {
         [bench, smoke] if bench == "bench" && smoke == "--smoke" => {
