@@ -5,6 +5,7 @@
 use recordpass_tests::TestVerifier;
 use recordpass_verifier::{
     console::{self, Access, Role, audit},
+    db::Backend,
     evidence::verify_bundle,
 };
 use reqwest::{StatusCode, redirect::Policy};
@@ -480,10 +481,10 @@ async fn hostile_request_text_is_inert_in_pages_and_csv() {
     let pool = verifier.store.pool();
     let evil = "RP-EVIL-0001";
     sqlx::query(
-        "INSERT INTO submissions SELECT ?, ceremony_id || 'x', site_id, requester_id, credential_id,
-             replace(document, 'Ana María Pérez', ?), digest, nonce, client_data_json,
+        "INSERT INTO submissions SELECT $1, ceremony_id || 'x', site_id, requester_id, credential_id,
+             replace(document, 'Ana María Pérez', $2), digest, nonce, client_data_json,
              authenticator_data, signature, user_verified, received_at
-         FROM submissions WHERE request_number = ?",
+         FROM submissions WHERE request_number = $3",
     )
     .bind(evil)
     .bind(hostile)
@@ -537,10 +538,11 @@ async fn a_tampered_audit_row_is_named_by_verify() {
         .await;
     assert!(refused.is_err());
     // …and someone who drops the trigger is still caught by the chain.
-    sqlx::query("DROP TRIGGER audit_log_no_update")
-        .execute(pool)
-        .await
-        .expect("drop");
+    let drop_trigger = match verifier.store.backend() {
+        Backend::Sqlite => "DROP TRIGGER audit_log_no_update",
+        Backend::Postgres => "DROP TRIGGER audit_log_no_update ON audit_log",
+    };
+    sqlx::query(drop_trigger).execute(pool).await.expect("drop");
     sqlx::query(
         "UPDATE audit_log SET event = replace(event, 'b@example.org', 'z@example.org') WHERE seq = 2",
     )

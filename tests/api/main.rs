@@ -10,3 +10,5 @@ mod evidence;
 mod flow;
 mod http_surface;
 mod request_rules;
+mod scale_out;
+mod schema;

@@ -48,7 +48,10 @@ pub async fn measure(
     let mut last = None;
     for i in 0..starts.max(1) {
         let config = config_toml(
-            &dir.path().join(format!("footprint-{i}.db")),
+            &format!(
+                "sqlite://{}",
+                dir.path().join(format!("footprint-{i}.db")).display()
+            ),
             &dir.path().join("no-widget"),
             "smtp",
             smtp.addr.port(),
