@@ -116,6 +116,17 @@ pub async fn connect(url: &str) -> Result<(Pool, Backend), Error> {
     Ok((pool, backend))
 }
 
+/// Begins a transaction that writes. SQLite takes the write lock up front
+/// (`BEGIN IMMEDIATE`, waiting up to `busy_timeout`): a deferred transaction
+/// that reads first fails at once if another writer commits before it writes.
+/// PostgreSQL locks rows as it goes (READ COMMITTED).
+pub async fn begin_write(pool: &Pool, backend: Backend) -> Result<Transaction, Error> {
+    Ok(match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => pool.begin().await?,
+    })
+}
+
 /// Makes the caller's transaction the only one appending to the hash-chained
 /// `audit_log` until it ends, so two appends never read the same last row.
 /// SQLite already serialises writers; PostgreSQL needs a table lock (readers

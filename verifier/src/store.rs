@@ -146,14 +146,14 @@ impl Store {
         Ok(())
     }
 
-    /// Starts a transaction.
+    /// Starts a transaction that writes ([`db::begin_write`]).
     pub async fn begin(&self) -> Result<db::Transaction, Error> {
-        Ok(self.pool.begin().await?)
+        db::begin_write(&self.pool, self.backend).await
     }
 
     /// Stores a new ceremony and drops expired ones.
     pub async fn put_ceremony(&self, c: &Ceremony) -> Result<(), Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM ceremonies WHERE expires_at <= $1")
             .bind(c.created_at)
             .execute(&mut *tx)
@@ -455,7 +455,7 @@ impl Store {
     /// `(key_id, pem)` if there is none yet (safe when instances start together).
     pub async fn seal_key_or_insert(&self, key_id: &str, pem: &str) -> Result<String, Error> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO seal_keys (key_id, private_key, created_at)
              SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM seal_keys)",
