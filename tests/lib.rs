@@ -94,18 +94,24 @@ impl TestVerifier {
 
     /// Starts a verifier with `limits` (TOML lines) as its `[limits]` section.
     pub async fn start_with_limits(limits: &str) -> TestVerifier {
-        TestVerifier::start_with("smtp", limits).await
+        TestVerifier::start_on(TestDatabase::from_env(), limits).await
+    }
+
+    /// Starts a verifier on `database` (whatever `RECORDPASS_TEST_DATABASE`
+    /// says) with `limits` (TOML lines) as its `[limits]` section.
+    pub async fn start_on(database: TestDatabase, limits: &str) -> TestVerifier {
+        TestVerifier::start_with("smtp", limits, database).await
     }
 
     /// Starts a verifier in demo mode: codes go to `GET /demo/outbox`.
     pub async fn start_demo() -> TestVerifier {
-        TestVerifier::start_with("demo-outbox", "").await
+        TestVerifier::start_with("demo-outbox", "", TestDatabase::from_env()).await
     }
 
-    async fn start_with(email_mode: &str, limits: &str) -> TestVerifier {
+    async fn start_with(email_mode: &str, limits: &str, database: TestDatabase) -> TestVerifier {
         let smtp = smtp::SmtpServer::start().await;
         let dir = tempfile::tempdir().expect("temp dir");
-        let database_url = TestDatabase::from_env().create(dir.path()).await;
+        let database_url = database.create(dir.path()).await;
         // Bound first so the console's origin (the public URL) names the real port.
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");

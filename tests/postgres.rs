@@ -70,10 +70,10 @@ impl Cluster {
             "initdb",
         );
         let port = free_port();
-        // Throwaway data: no fsync. Many small pools (one per test verifier).
+        // Durable defaults (fsync on): the bench measures this cluster too.
+        // Room for many small pools (one per test verifier).
         let settings = format!(
             "\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{}'\n\
-             fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n\
              max_connections = 300\n",
             dir.display()
         );
