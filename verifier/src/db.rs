@@ -157,3 +157,29 @@ pub fn is_contention(e: &sqlx::Error) -> bool {
 /// SQLite's primary result codes for "another connection holds the lock".
 const SQLITE_BUSY: u32 = 5;
 const SQLITE_LOCKED: u32 = 6;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_scheme_picks_the_backend() {
+        for (url, backend) in [
+            ("sqlite://data/recordpass.db", Backend::Sqlite),
+            ("sqlite::memory:", Backend::Sqlite),
+            ("postgres://recordpass@db/recordpass", Backend::Postgres),
+            (
+                "postgresql://db/recordpass?sslmode=verify-full",
+                Backend::Postgres,
+            ),
+        ] {
+            assert_eq!(Backend::of_url(url).expect(url), backend);
+        }
+        for url in ["mysql://db/x", "recordpass.db", ""] {
+            assert!(
+                matches!(Backend::of_url(url), Err(Error::Config(_))),
+                "{url}"
+            );
+        }
+    }
+}
