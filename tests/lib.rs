@@ -1,7 +1,12 @@
 //! Test kit: boots the real verifier router on `127.0.0.1:0` with a fresh
-//! SQLite database and a real SMTP receiver ([`smtp::SmtpServer`]) it sends
-//! codes to, and shuts both down when dropped.
+//! database and a real SMTP receiver ([`smtp::SmtpServer`]) it sends codes to,
+//! and shuts both down when dropped.
+//!
+//! The database is a SQLite file, or with `RECORDPASS_TEST_DATABASE=postgres`
+//! a fresh database on the process's throwaway PostgreSQL cluster
+//! ([`postgres::cluster`]): the same tests prove both backends behave alike.
 
+pub mod postgres;
 pub mod process;
 pub mod smtp;
 pub mod user;
@@ -29,21 +34,24 @@ pub fn verifier_cli() -> std::process::Command {
     process::verifier_command(&process::verifier_bin())
 }
 
-/// Writes a fresh one-key keyring for the database at `db` (to `db` + `.keys`),
-/// as [`config_toml`] expects.
-pub fn write_keyring(db: &Path) {
-    let path = format!("{}.keys", db.display());
+/// Writes a fresh one-key keyring (key id `test-1`) to `dir/keyring` and
+/// returns its path, for [`config_toml`].
+pub fn write_keyring(dir: &Path) -> PathBuf {
+    let path = dir.join("keyring");
     let line = recordpass_verifier::vault::Vault::new_key_line("test-1");
-    std::fs::write(path, format!("{line}\n")).expect("keyring written");
+    std::fs::write(&path, format!("{line}\n")).expect("keyring written");
+    path
 }
 
 /// The test verifier's configuration file: one site (`riverside`, origin
-/// [`SITE_ORIGIN`]), SQLite at `db`, codes sent in `email_mode` through an SMTP
-/// relay on `127.0.0.1:smtp_port`, `limits` (TOML lines) as `[limits]`, and
-/// personal data sealed with the keyring at `db` + `.keys` ([`write_keyring`]).
+/// [`SITE_ORIGIN`]), the database at `database_url`, codes sent in `email_mode`
+/// through an SMTP relay on `127.0.0.1:smtp_port`, `limits` (TOML lines) as
+/// `[limits]`, and personal data sealed with the keyring file `keyring`
+/// ([`write_keyring`]).
 /// [`TestVerifier`] runs with it; the bench also starts the real binary with it.
 pub fn config_toml(
-    db: &Path,
+    database_url: &str,
+    keyring: &Path,
     widget_dir: &Path,
     email_mode: &str,
     smtp_port: u16,
@@ -52,7 +60,7 @@ pub fn config_toml(
     format!(
         r#"
         listen = "127.0.0.1:0"
-        database_url = "sqlite://{db}"
+        database_url = "{database_url}"
         widget_dir = "{widget}"
         ceremony_ttl_secs = 300
         [relying_party]
@@ -72,12 +80,12 @@ pub fn config_toml(
         from = "Riverside General Hospital <records@localhost>"
         timeout_secs = 5
         [encryption]
-        key_file = "{db}.keys"
+        key_file = "{keyring}"
         [limits]
         {limits}
         "#,
-        db = db.display(),
         widget = widget_dir.display(),
+        keyring = keyring.display(),
     )
 }
 
@@ -113,19 +121,25 @@ impl TestVerifier {
 
     /// Starts a verifier with `limits` (TOML lines) as its `[limits]` section.
     pub async fn start_with_limits(limits: &str) -> TestVerifier {
-        TestVerifier::start_with("smtp", limits).await
+        TestVerifier::start_on(TestDatabase::from_env(), limits).await
+    }
+
+    /// Starts a verifier on `database` (whatever `RECORDPASS_TEST_DATABASE`
+    /// says) with `limits` (TOML lines) as its `[limits]` section.
+    pub async fn start_on(database: TestDatabase, limits: &str) -> TestVerifier {
+        TestVerifier::start_with("smtp", limits, database).await
     }
 
     /// Starts a verifier in demo mode: codes go to `GET /demo/outbox`.
     pub async fn start_demo() -> TestVerifier {
-        TestVerifier::start_with("demo-outbox", "").await
+        TestVerifier::start_with("demo-outbox", "", TestDatabase::from_env()).await
     }
 
-    async fn start_with(email_mode: &str, limits: &str) -> TestVerifier {
+    async fn start_with(email_mode: &str, limits: &str, database: TestDatabase) -> TestVerifier {
         let smtp = smtp::SmtpServer::start().await;
         let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("recordpass.db");
-        write_keyring(&db);
+        let database_url = database.create(dir.path()).await;
+        let keyring = write_keyring(dir.path());
         // Bound first so the console's origin (the public URL) names the real port.
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
@@ -133,7 +147,8 @@ impl TestVerifier {
             "public_url = \"http://localhost:{}\"\n{}",
             addr.port(),
             config_toml(
-                &db,
+                &database_url,
+                &keyring,
                 &dir.path().join("no-widget"),
                 email_mode,
                 smtp.addr.port(),
@@ -171,6 +186,65 @@ impl TestVerifier {
     /// Absolute URL of `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
+    }
+
+    /// Starts a second instance of this verifier, on another port, sharing
+    /// its configuration and database (as behind a load balancer).
+    pub async fn another_instance(&self) -> TestVerifier {
+        let smtp = smtp::SmtpServer::start().await;
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let clock = self.clock.clone();
+        let state = AppState::new(self.config.clone(), clock.clone())
+            .await
+            .expect("second instance starts");
+        let store = state.store.clone();
+        let seal = state.seal.clone();
+        let (tx, rx) = oneshot::channel();
+        tokio::spawn(serve(listener, state, async {
+            let _ = rx.await;
+        }));
+        TestVerifier {
+            base_url: format!("http://{addr}"),
+            addr,
+            store,
+            clock,
+            config: self.config.clone(),
+            config_path: self.config_path.clone(),
+            seal,
+            smtp,
+            shutdown: Some(tx),
+            _dir: dir,
+        }
+    }
+}
+
+/// The database behind each [`TestVerifier`], from `RECORDPASS_TEST_DATABASE`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestDatabase {
+    /// A SQLite file in the verifier's temporary directory (unset or `sqlite`).
+    Sqlite,
+    /// A fresh database on [`postgres::cluster`] (`postgres`).
+    Postgres,
+}
+
+impl TestDatabase {
+    /// The backend `RECORDPASS_TEST_DATABASE` asks for; panics on anything else.
+    pub fn from_env() -> TestDatabase {
+        match std::env::var("RECORDPASS_TEST_DATABASE").as_deref() {
+            Err(_) | Ok("sqlite") => TestDatabase::Sqlite,
+            Ok("postgres") => TestDatabase::Postgres,
+            Ok(other) => panic!("RECORDPASS_TEST_DATABASE={other}: use sqlite or postgres"),
+        }
+    }
+
+    /// Creates an empty database (a file in `dir` for SQLite) and returns its URL.
+    pub async fn create(self, dir: &Path) -> String {
+        match self {
+            TestDatabase::Sqlite => format!("sqlite://{}", dir.join("recordpass.db").display()),
+            TestDatabase::Postgres => postgres::cluster().create_database().await,
+        }
     }
 }
 

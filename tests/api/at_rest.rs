@@ -1,8 +1,9 @@
-//! Encryption at rest: personal data never reaches the database file in clear,
+//! Encryption at rest: personal data never reaches the database (the SQLite
+//! file, or a `pg_dump` of PostgreSQL) in clear,
 //! the queue still finds patients by name (blind index), and `rotate-key`
 //! re-seals everything under a new key, resuming after an interruption.
 
-use recordpass_tests::{TestVerifier, verifier_cli};
+use recordpass_tests::{TestVerifier, postgres, verifier_cli};
 use recordpass_verifier::{
     Store,
     evidence::{Exporter, to_pretty_json, verify_bundle},
@@ -10,7 +11,7 @@ use recordpass_verifier::{
 };
 use reqwest::StatusCode;
 use sqlx::Row as _;
-use std::{path::PathBuf, sync::Arc};
+use std::sync::Arc;
 
 use crate::{
     client::{Requester, ana_request, site_origin},
@@ -38,12 +39,18 @@ async fn sign(verifier: &TestVerifier, times: usize) -> Vec<String> {
     numbers
 }
 
-fn db_path(verifier: &TestVerifier) -> PathBuf {
+/// Everything the database holds as stored bytes: the SQLite file and its
+/// write-ahead log, or a `pg_dump` of the PostgreSQL database.
+fn raw_database(verifier: &TestVerifier) -> Vec<u8> {
     let url = &verifier.config.database_url;
-    PathBuf::from(
-        url.strip_prefix("sqlite://")
-            .expect("a SQLite test database"),
-    )
+    match url.strip_prefix("sqlite://") {
+        Some(path) => {
+            let mut bytes = std::fs::read(path).expect("database file");
+            bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
+            bytes
+        }
+        None => postgres::cluster().dump(url),
+    }
 }
 
 /// Every sealed value in the columns holding personal data.
@@ -71,10 +78,13 @@ async fn personal_data_never_reaches_the_database_file_in_clear() {
     let verifier = TestVerifier::start().await;
     let numbers = sign(&verifier, 1).await;
 
-    let db = db_path(&verifier);
-    let mut bytes = std::fs::read(&db).expect("database file");
-    bytes.extend(std::fs::read(format!("{}-wal", db.display())).unwrap_or_default());
-    assert!(bytes.len() > 4096, "read the database");
+    let bytes = raw_database(&verifier);
+    assert!(
+        bytes
+            .windows(b"patient_name_tokens".len())
+            .any(|w| w == b"patient_name_tokens"),
+        "read the database"
+    );
     for secret in [
         "Ana María Pérez",
         "Pérez",
@@ -129,7 +139,12 @@ async fn personal_data_never_reaches_the_database_file_in_clear() {
 async fn rotate_key_reseals_everything_and_resumes_after_an_interruption() {
     let verifier = TestVerifier::start().await;
     let numbers = sign(&verifier, 3).await;
-    let keyring = format!("{}.keys", db_path(&verifier).display());
+    let keyring = verifier
+        .config
+        .encryption
+        .key_file
+        .clone()
+        .expect("the test keyring file");
     let old = std::fs::read_to_string(&keyring).expect("keyring");
     let new_line = {
         let (ok, out) = run(verifier_cli().args(["new-key", "--id", "test-2"]));

@@ -5,6 +5,7 @@
 use recordpass_tests::TestVerifier;
 use recordpass_verifier::{
     console::{self, Access, Role, audit},
+    db::Backend,
     evidence::verify_bundle,
     vault::Field,
 };
@@ -553,10 +554,11 @@ async fn a_tampered_audit_row_is_named_by_verify() {
         .await;
     assert!(refused.is_err());
     // …and someone who drops the trigger is still caught by the chain.
-    sqlx::query("DROP TRIGGER audit_log_no_update")
-        .execute(pool)
-        .await
-        .expect("drop");
+    let drop_trigger = match verifier.store.backend() {
+        Backend::Sqlite => "DROP TRIGGER audit_log_no_update",
+        Backend::Postgres => "DROP TRIGGER audit_log_no_update ON audit_log",
+    };
+    sqlx::query(drop_trigger).execute(pool).await.expect("drop");
     sqlx::query(
         "UPDATE audit_log SET event = replace(event, 'b@example.org', 'z@example.org') WHERE seq = 2",
     )
@@ -569,4 +571,39 @@ async fn a_tampered_audit_row_is_named_by_verify() {
         "{verdict}"
     );
     assert!(verdict.to_string().contains("seq 2"));
+}
+
+#[tokio::test]
+async fn concurrent_audited_actions_extend_one_unbroken_chain() {
+    let verifier = TestVerifier::start().await;
+    let number = submitted(&verifier).await;
+    let hana = StaffClient::enrolled(&verifier, "hana@example.org", Role::Specialist).await;
+    let events = || async {
+        match audit::verify(&verifier.store).await.expect("verify") {
+            audit::Verdict::Intact { rows } => rows,
+            broken => panic!("{broken}"),
+        }
+    };
+    let before = events().await;
+    // Each view appends to the audit log: they race for the next `seq`.
+    const VIEWS: i64 = 12;
+    let mut views = tokio::task::JoinSet::new();
+    for _ in 0..VIEWS {
+        let get = hana
+            .http
+            .get(verifier.url(&format!("/console/requests/{number}")));
+        views.spawn(async move {
+            let resp = get.send().await.expect("sent");
+            (resp.status(), resp.text().await.expect("body"))
+        });
+    }
+    while let Some(view) = views.join_next().await {
+        let (status, page) = view.expect("view task");
+        assert_eq!(status, StatusCode::OK, "{page}");
+    }
+    assert_eq!(
+        events().await,
+        before + VIEWS,
+        "each view recorded once, chain intact"
+    );
 }

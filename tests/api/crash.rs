@@ -1,11 +1,11 @@
 //! Nothing acknowledged is lost: the real verifier binary takes a burst of
 //! concurrent signed submissions, is killed with SIGKILL in the middle, and is
-//! started again on the same database. Every submission it acknowledged is
+//! started again on the same database (SQLite or PostgreSQL, as the suite runs). Every submission it acknowledged is
 //! there and its evidence bundle verifies; nothing is duplicated or half-written.
 
 use recordpass_request::api::Submitted;
 use recordpass_tests::{
-    LOAD_LIMITS, config_toml,
+    LOAD_LIMITS, TestDatabase, config_toml,
     process::{VerifierProcess, verifier_bin},
     smtp::SmtpServer,
     user::{Target, VirtualUser},
@@ -42,11 +42,13 @@ async fn start(config: &Path, log: PathBuf) -> VerifierProcess {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_acknowledged_submission_survives_kill_9() {
     let dir = tempfile::tempdir().expect("dir");
-    let db = dir.path().join("crash.db");
-    write_keyring(&db);
+    let database = TestDatabase::from_env();
+    let database_url = database.create(dir.path()).await;
+    let keyring = write_keyring(dir.path());
     let smtp = Arc::new(SmtpServer::start().await);
     let config_text = config_toml(
-        &db,
+        &database_url,
+        &keyring,
         &dir.path().join("no-widget"),
         "smtp",
         smtp.addr.port(),
@@ -96,11 +98,13 @@ async fn every_acknowledged_submission_survives_kill_9() {
     let store = Store::open(&config.database_url, Arc::new(vault))
         .await
         .expect("database opens");
-    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
-        .fetch_one(store.pool())
-        .await
-        .expect("integrity check");
-    assert_eq!(integrity, "ok");
+    if database == TestDatabase::Sqlite {
+        let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(store.pool())
+            .await
+            .expect("integrity check");
+        assert_eq!(integrity, "ok");
+    }
     let stored = store.submissions().await.expect("submissions");
     let numbers: HashSet<&str> = stored.iter().map(|s| s.request_number.as_str()).collect();
     let ceremonies: HashSet<&str> = stored.iter().map(|s| s.ceremony_id.as_str()).collect();

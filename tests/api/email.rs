@@ -3,20 +3,19 @@
 
 use recordpass_request::api::Submitted;
 use recordpass_tests::{SITE_ID, TestVerifier};
+use recordpass_verifier::db;
 use recordpass_verifier::{store::Table, vault::Field};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sqlx::{Row as _, SqlitePool};
+use sqlx::Row as _;
 
 use crate::client::{Requester, ana_request, site_origin};
 
 const ANA: &str = "ana@example.org";
 
-/// A second connection to the verifier's database, to look at raw rows.
-async fn raw_db(verifier: &TestVerifier) -> SqlitePool {
-    SqlitePool::connect(&verifier.config.database_url)
-        .await
-        .expect("open the database")
+/// The verifier's database, to look at raw rows.
+fn raw_db(verifier: &TestVerifier) -> db::Pool {
+    verifier.store.pool().clone()
 }
 
 async fn passkeys(verifier: &TestVerifier) -> i64 {
@@ -63,7 +62,7 @@ async fn the_code_arrives_by_smtp_and_proves_the_address_for_a_signed_request() 
     let _: Submitted = serde_json::from_value(reply).expect("Submitted");
 
     // The requester row records when the address was verified; the code row is gone.
-    let db = raw_db(&verifier).await;
+    let db = raw_db(&verifier);
     let row = sqlx::query("SELECT id, email, created_at, email_verified_at FROM requesters")
         .fetch_one(&db)
         .await
@@ -277,8 +276,8 @@ async fn codes_are_stored_only_as_keyed_hashes() {
     let ana = Requester::new(&verifier);
     let sent = ana.code_sent(ANA).await;
     let code = verifier.smtp.take_for(ANA).await.code().expect("code");
-    let db = raw_db(&verifier).await;
-    let row = sqlx::query("SELECT * FROM email_verifications WHERE id = ?")
+    let db = raw_db(&verifier);
+    let row = sqlx::query("SELECT * FROM email_verifications WHERE id = $1")
         .bind(&sent.verification_id)
         .fetch_one(&db)
         .await

@@ -15,3 +15,5 @@ mod http_surface;
 mod idempotency;
 mod operations;
 mod request_rules;
+mod scale_out;
+mod schema;

@@ -2,7 +2,7 @@
 //! verifies) and `purge` (retention: dry run, closed requests only, audited), and
 //! the background purge of expired transient state.
 
-use recordpass_tests::{TestVerifier, verifier_cli};
+use recordpass_tests::{TestDatabase, TestVerifier, verifier_cli};
 use recordpass_verifier::{
     Store,
     console::audit,
@@ -49,7 +49,8 @@ async fn count(store: &Store, sql: &str) -> i64 {
 
 #[tokio::test]
 async fn a_backup_of_the_live_database_restores_and_every_bundle_verifies() {
-    let verifier = TestVerifier::start().await;
+    // `backup` is SQLite's; whichever backend the suite runs on.
+    let verifier = TestVerifier::start_on(TestDatabase::Sqlite, "").await;
     let numbers = sign(&verifier, 2).await;
     let dir = tempfile::tempdir().expect("dir");
     let copy = dir.path().join("backup.db");
@@ -91,6 +92,16 @@ async fn a_backup_of_the_live_database_restores_and_every_bundle_verifies() {
         let report = verify_bundle(json.as_bytes(), Some(verifier.seal.public()));
         assert!(report.ok(), "{number}: {report:?}");
     }
+}
+
+#[tokio::test]
+async fn backup_of_postgresql_points_to_pg_dump() {
+    let verifier = TestVerifier::start_on(TestDatabase::Postgres, "").await;
+    let dir = tempfile::tempdir().expect("dir");
+    let copy = dir.path().join("backup.db");
+    let (ok, out) = run(&mut cli(&verifier, &["backup", &copy.to_string_lossy()]));
+    assert!(!ok && out.contains("pg_dump"), "{out}");
+    assert!(!copy.exists());
 }
 
 #[tokio::test]

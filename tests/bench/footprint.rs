@@ -29,11 +29,14 @@ pub async fn measure(
     let smtp = Arc::new(SmtpServer::start().await);
     let mut start_ms = Vec::with_capacity(starts);
     let mut last = None;
+    let keyring = write_keyring(dir.path());
     for i in 0..starts.max(1) {
-        let db = dir.path().join(format!("footprint-{i}.db"));
-        write_keyring(&db);
         let config = config_toml(
-            &db,
+            &format!(
+                "sqlite://{}",
+                dir.path().join(format!("footprint-{i}.db")).display()
+            ),
+            &keyring,
             &dir.path().join("no-widget"),
             "smtp",
             smtp.addr.port(),

@@ -1,5 +1,6 @@
 //! The verifier's benchmark: complete signed submissions against the real
-//! router (in process, SQLite with durable settings) at several concurrencies,
+//! router (in process, durable settings) at several concurrencies, on SQLite
+//! and on PostgreSQL (the tests' throwaway cluster, fsync on, same machine),
 //! the machine's limits measured in the same run, and the real binary's
 //! start-up time and memory. Writes its figures as JSON for `cargo xtask bench`,
 //! which adds the widget's figures and prints the table (docs/benchmarks.md).
@@ -26,8 +27,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use load::Plan;
-use recordpass_tests::TestVerifier;
 use recordpass_tests::user::{Error, Target};
+use recordpass_tests::{TestDatabase, TestVerifier};
 use serde_json::{Value, json};
 
 /// The bench measures the verifier's work, not its flood guard.
@@ -143,22 +144,8 @@ async fn measure(args: &Args) -> Result<Value, Error> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let commits = limits::sqlite_commits_per_second(dir.path(), runs, each).await?;
 
-    let users = settings.levels.iter().copied().max().unwrap_or(1);
-    progress(format_args!(
-        "in-process verifier: registering {users} users"
-    ));
-    let target = Arc::new(Target::in_process(
-        TestVerifier::start_with_limits(LIMITS).await,
-    ));
-    let mut virtual_users = load::register_users(&target, users).await?;
-    let mut levels = Vec::new();
-    for &concurrency in settings.levels {
-        progress(format_args!(
-            "signed submissions at concurrency {concurrency}"
-        ));
-        levels.push(load::level(&mut virtual_users, concurrency, settings.load).await?);
-    }
-    drop(virtual_users);
+    let levels = levels_on(TestDatabase::Sqlite, settings).await?;
+    let postgres_levels = levels_on(TestDatabase::Postgres, settings).await?;
 
     let footprint = match &args.verifier_bin {
         Some(bin) => {
@@ -175,8 +162,30 @@ async fn measure(args: &Args) -> Result<Value, Error> {
         "sqlite_commits_per_second": commits,
         "commits_per_submission": 2,
         "levels": levels,
+        "postgres_levels": postgres_levels,
         "footprint": footprint,
     }))
+}
+
+/// Signed submissions per second at each of `settings.levels`, against an
+/// in-process verifier on `database`.
+async fn levels_on(database: TestDatabase, settings: &Settings) -> Result<Vec<Value>, Error> {
+    let users = settings.levels.iter().copied().max().unwrap_or(1);
+    progress(format_args!(
+        "in-process verifier on {database:?}: registering {users} users"
+    ));
+    let target = Arc::new(Target::in_process(
+        TestVerifier::start_on(database, LIMITS).await,
+    ));
+    let mut virtual_users = load::register_users(&target, users).await?;
+    let mut levels = Vec::new();
+    for &concurrency in settings.levels {
+        progress(format_args!(
+            "{database:?}: signed submissions at concurrency {concurrency}"
+        ));
+        levels.push(load::level(&mut virtual_users, concurrency, settings.load).await?);
+    }
+    Ok(levels)
 }
 
 /// A progress line on stderr.

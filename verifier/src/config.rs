@@ -14,7 +14,7 @@ use crate::Error;
 pub struct Config {
     /// Address to bind; port 0 picks a free one.
     pub listen: SocketAddr,
-    /// `sqlite://path` (created if missing).
+    /// `sqlite://path` (created if missing) or `postgres://user@host/db` (see `db`).
     pub database_url: String,
     /// Directory holding the built widget (`manifest.json`, `widget.js`, `assets/`).
     #[serde(default = "default_widget_dir")]

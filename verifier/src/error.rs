@@ -146,6 +146,10 @@ impl Error {
             InvalidTransition(_) => (StatusCode::CONFLICT, ErrorCode::InvalidTransition),
             IdempotencyKeyReused => (StatusCode::CONFLICT, ErrorCode::IdempotencyKeyReused),
             Timeout | NotReady(_) => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
+            // Lost a race with another transaction: nothing was stored; retrying works.
+            Database(e) if crate::db::is_contention(e) => {
+                (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable)
+            }
             Config(_) | Database(_) | Migrate(_) | Evidence(_) | Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
             }

@@ -9,6 +9,7 @@ pub mod assets;
 pub mod clock;
 pub mod config;
 pub mod console;
+pub mod db;
 pub mod email;
 pub mod error;
 pub mod evidence;

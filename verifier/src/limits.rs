@@ -19,9 +19,8 @@ use governor::{
     clock::{Clock as _, DefaultClock},
 };
 use sha2::{Digest as _, Sha256};
-use sqlx::SqliteConnection;
 
-use crate::{AppState, Error, config::Limits, evidence::ClientInfo, store::UnixTime};
+use crate::{AppState, Error, config::Limits, db, evidence::ClientInfo, store::UnixTime};
 
 /// Keyed limiters forget idle clients once they track this many.
 const FORGET_ABOVE: usize = 10_000;
@@ -144,7 +143,7 @@ pub fn bucket(what: &str, subject: &str) -> String {
 /// leaves the window. One statement, so concurrent instances cannot both take
 /// the last slot.
 pub async fn take(
-    conn: &mut SqliteConnection,
+    conn: &mut db::Connection,
     bucket: &str,
     window: Window,
     now: UnixTime,
@@ -152,8 +151,8 @@ pub async fn take(
     let since = now - window.secs as i64;
     let taken = sqlx::query(
         "INSERT INTO rate_limit_events (bucket, at)
-         SELECT ?1, ?2 WHERE (SELECT COUNT(*) FROM rate_limit_events
-                              WHERE bucket = ?1 AND at > ?3) < ?4",
+         SELECT $1, $2 WHERE (SELECT COUNT(*) FROM rate_limit_events
+                              WHERE bucket = $1 AND at > $3) < $4",
     )
     .bind(bucket)
     .bind(now)
@@ -166,7 +165,7 @@ pub async fn take(
         return Ok(());
     }
     let oldest: Option<i64> =
-        sqlx::query_scalar("SELECT MIN(at) FROM rate_limit_events WHERE bucket = ? AND at > ?")
+        sqlx::query_scalar("SELECT MIN(at) FROM rate_limit_events WHERE bucket = $1 AND at > $2")
             .bind(bucket)
             .bind(since)
             .fetch_one(&mut *conn)
@@ -176,8 +175,8 @@ pub async fn take(
 }
 
 /// Drops events older than `secs`.
-pub async fn purge(conn: &mut SqliteConnection, secs: u64, now: UnixTime) -> Result<(), Error> {
-    sqlx::query("DELETE FROM rate_limit_events WHERE at <= ?")
+pub async fn purge(conn: &mut db::Connection, secs: u64, now: UnixTime) -> Result<(), Error> {
+    sqlx::query("DELETE FROM rate_limit_events WHERE at <= $1")
         .bind(now - secs as i64)
         .execute(&mut *conn)
         .await?;

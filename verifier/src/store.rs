@@ -1,24 +1,22 @@
-//! Durable state: ceremonies, requesters, passkeys and submissions (SQLite).
+//! Durable state: ceremonies, requesters, passkeys and submissions, in SQLite
+//! or PostgreSQL ([`crate::db`]).
 //!
-//! Every write that acknowledges something to a client commits first, with
-//! `synchronous = FULL` in WAL mode, so an acknowledged submission survives a crash.
+//! Every write that acknowledges something to a client commits first (SQLite:
+//! `synchronous = FULL` in WAL mode), so an acknowledged submission survives a crash.
 //! Personal data is sealed with the [`Vault`] on the way in and opened on the way
 //! out: the signed document, the requester's email, the client's address and user
 //! agent, and ceremony context never reach the database in clear.
 
-use sqlx::{
-    Row, SqliteConnection, SqlitePool,
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-};
-use std::{collections::BTreeSet, str::FromStr, sync::Arc, time::Duration};
-
-use recordpass_request::SignedDocument;
+use sqlx::{Row, any::AnyRow};
 
 use crate::{
     Error,
+    db::{self, Backend},
     evidence::SigningEvidence,
     vault::{Field, Vault},
 };
+use recordpass_request::SignedDocument;
+use std::{collections::BTreeSet, sync::Arc};
 
 /// Unix time in seconds; passed in so expiry is testable.
 pub type UnixTime = i64;
@@ -26,7 +24,8 @@ pub type UnixTime = i64;
 /// Handle to the database.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: db::Pool,
+    backend: Backend,
     vault: Arc<Vault>,
 }
 
@@ -113,25 +112,21 @@ pub struct Submission {
     pub idempotency_key: Option<String>,
 }
 
-/// The migrations compiled into this binary.
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
-
 impl Store {
-    /// Opens (creating if needed) the database at `url` and runs migrations;
-    /// personal data is sealed with `vault`.
+    /// Opens the database at `url` (`sqlite://path`, created if needed, or
+    /// `postgres://…`) and runs migrations; personal data is sealed with `vault`.
     pub async fn open(url: &str, vault: Arc<Vault>) -> Result<Store, Error> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
-        MIGRATOR.run(&pool).await?;
-        Ok(Store { pool, vault })
+        let (pool, backend) = db::connect(url).await?;
+        Ok(Store {
+            pool,
+            backend,
+            vault,
+        })
+    }
+
+    /// Which database this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// `/readyz`: the database answers a trivial query and has every embedded
@@ -144,11 +139,13 @@ impl Store {
             .await
             .map_err(|e| not_ready("database", &e))?;
         let applied: Vec<i64> =
-            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = 1")
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
                 .fetch_all(&self.pool)
                 .await
                 .map_err(|e| not_ready("migrations", &e))?;
-        let missing: Vec<i64> = MIGRATOR
+        let missing: Vec<i64> = self
+            .backend
+            .migrator()
             .iter()
             .filter(|m| m.migration_type.is_up_migration())
             .map(|m| m.version)
@@ -167,21 +164,21 @@ impl Store {
         &self.vault
     }
 
-    /// Starts a transaction.
-    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, Error> {
-        Ok(self.pool.begin().await?)
+    /// Starts a transaction that writes ([`db::begin_write`]).
+    pub async fn begin(&self) -> Result<db::Transaction, Error> {
+        db::begin_write(&self.pool, self.backend).await
     }
 
     /// Stores a new ceremony and drops expired ones.
     pub async fn put_ceremony(&self, c: &Ceremony) -> Result<(), Error> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM ceremonies WHERE expires_at <= ?")
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM ceremonies WHERE expires_at <= $1")
             .bind(c.created_at)
             .execute(&mut *tx)
             .await?;
         sqlx::query(
             "INSERT INTO ceremonies (id, kind, site_id, state, context, created_at, expires_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&c.id)
         .bind(c.kind.as_str())
@@ -199,13 +196,13 @@ impl Store {
     /// Atomically removes and returns an unexpired ceremony: each can be used once.
     pub async fn take_ceremony(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut db::Connection,
         id: &str,
         kind: CeremonyKind,
         now: UnixTime,
     ) -> Result<Option<Ceremony>, Error> {
         let row = sqlx::query(
-            "DELETE FROM ceremonies WHERE id = ? AND kind = ? AND expires_at > ?
+            "DELETE FROM ceremonies WHERE id = $1 AND kind = $2 AND expires_at > $3
              RETURNING id, site_id, state, context, created_at, expires_at",
         )
         .bind(id)
@@ -232,18 +229,18 @@ impl Store {
     /// Binds a new passkey to a new requester; refuses a credential id already bound.
     pub async fn add_passkey(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut db::Connection,
         key: &StoredPasskey,
         now: UnixTime,
     ) -> Result<(), Error> {
-        let taken = sqlx::query("SELECT 1 FROM passkeys WHERE credential_id = ?")
+        let taken = sqlx::query("SELECT 1 FROM passkeys WHERE credential_id = $1")
             .bind(&key.credential_id)
             .fetch_optional(&mut *conn)
             .await?;
         if taken.is_some() {
             return Err(Error::CredentialAlreadyRegistered);
         }
-        sqlx::query("INSERT INTO requesters (id, email, created_at) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO requesters (id, email, created_at) VALUES ($1, $2, $3)")
             .bind(&key.requester_id)
             .bind(
                 self.vault
@@ -253,7 +250,7 @@ impl Store {
             .execute(&mut *conn)
             .await?;
         sqlx::query(
-            "INSERT INTO passkeys (credential_id, requester_id, passkey, created_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO passkeys (credential_id, requester_id, passkey, created_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(&key.credential_id)
         .bind(&key.requester_id)
@@ -269,7 +266,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT p.credential_id, p.requester_id, r.email, p.passkey
              FROM passkeys p JOIN requesters r ON r.id = p.requester_id
-             WHERE p.credential_id = ?",
+             WHERE p.credential_id = $1",
         )
         .bind(credential_id)
         .fetch_optional(&self.pool)
@@ -289,11 +286,11 @@ impl Store {
 
     /// A passkey's serialised state, read inside a transaction.
     pub async fn passkey_json(
-        conn: &mut SqliteConnection,
+        conn: &mut db::Connection,
         credential_id: &str,
     ) -> Result<Option<String>, Error> {
         Ok(
-            sqlx::query_scalar("SELECT passkey FROM passkeys WHERE credential_id = ?")
+            sqlx::query_scalar("SELECT passkey FROM passkeys WHERE credential_id = $1")
                 .bind(credential_id)
                 .fetch_optional(&mut *conn)
                 .await?,
@@ -302,12 +299,12 @@ impl Store {
 
     /// Saves a passkey's updated state (signature counter, backup flags) after use.
     pub async fn touch_passkey(
-        conn: &mut SqliteConnection,
+        conn: &mut db::Connection,
         credential_id: &str,
         passkey: &str,
         now: UnixTime,
     ) -> Result<(), Error> {
-        sqlx::query("UPDATE passkeys SET passkey = ?, last_used_at = ? WHERE credential_id = ?")
+        sqlx::query("UPDATE passkeys SET passkey = $1, last_used_at = $2 WHERE credential_id = $3")
             .bind(passkey)
             .bind(now)
             .bind(credential_id)
@@ -320,14 +317,14 @@ impl Store {
     /// the request number is already taken.
     pub async fn insert_submission(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut db::Connection,
         s: &Submission,
     ) -> Result<bool, Error> {
         let done = sqlx::query(
             "INSERT INTO submissions (request_number, ceremony_id, site_id, requester_id,
                  credential_id, document, digest, nonce, client_data_json, authenticator_data,
                  signature, user_verified, received_at, idempotency_key)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
              ON CONFLICT (request_number) DO NOTHING",
         )
         .bind(&s.request_number)
@@ -344,7 +341,7 @@ impl Store {
         .bind(&s.client_data_json)
         .bind(&s.authenticator_data)
         .bind(&s.signature)
-        .bind(s.user_verified)
+        .bind(i64::from(s.user_verified))
         .bind(s.received_at)
         .bind(&s.idempotency_key)
         .execute(&mut *conn)
@@ -362,7 +359,7 @@ impl Store {
     /// Replaces the patient-name index entries of submission `number`.
     pub(crate) async fn index_name(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut db::Connection,
         number: &str,
         tokens: &[String],
     ) -> Result<(), Error> {
@@ -408,7 +405,7 @@ impl Store {
     /// one (read in the finishing transaction).
     pub async fn idempotent_match(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut db::Connection,
         s: &Submission,
     ) -> Result<Option<Submission>, Error> {
         let Some(key) = &s.idempotency_key else {
@@ -431,7 +428,7 @@ impl Store {
         &self,
         ceremony_id: &str,
     ) -> Result<Option<Submission>, Error> {
-        let row = sqlx::query(&format!("{SELECT_SUBMISSION} WHERE ceremony_id = ?"))
+        let row = sqlx::query(&format!("{SELECT_SUBMISSION} WHERE ceremony_id = $1"))
             .bind(ceremony_id)
             .fetch_optional(&self.pool)
             .await?;
@@ -450,9 +447,15 @@ impl Store {
         rows.iter().map(|r| self.submission_from_row(r)).collect()
     }
 
-    /// Writes a consistent copy of the live database to the new file `path`
-    /// (SQLite `VACUUM INTO`: one read transaction, so writers carry on).
+    /// Writes a consistent copy of the live SQLite database to the new file
+    /// `path` (`VACUUM INTO`: one read transaction, so writers carry on).
     pub async fn backup(&self, path: &std::path::Path) -> Result<(), Error> {
+        if self.backend == Backend::Postgres {
+            return Err(Error::Config(
+                "backup copies SQLite databases; for PostgreSQL use pg_dump (docs/operations.md)"
+                    .into(),
+            ));
+        }
         if path.exists() {
             return Err(Error::Config(format!(
                 "{} already exists: back up to a new file",
@@ -499,7 +502,7 @@ const SELECT_SUBMISSION: &str = "SELECT request_number, ceremony_id, site_id, re
     user_verified, received_at, idempotency_key FROM submissions";
 
 impl Store {
-    fn submission_from_row(&self, r: &sqlx::sqlite::SqliteRow) -> Result<Submission, Error> {
+    fn submission_from_row(&self, r: &AnyRow) -> Result<Submission, Error> {
         let request_number: String = r.get("request_number");
         let document = self
             .vault
@@ -516,7 +519,7 @@ impl Store {
             client_data_json: r.get("client_data_json"),
             authenticator_data: r.get("authenticator_data"),
             signature: r.get("signature"),
-            user_verified: r.get("user_verified"),
+            user_verified: r.get::<i64, _>("user_verified") != 0,
             received_at: r.get("received_at"),
             idempotency_key: r.get("idempotency_key"),
         })
@@ -528,14 +531,14 @@ impl Store {
     /// Stores the evidence captured with submission `number` (same transaction).
     pub async fn insert_evidence(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut db::Connection,
         number: &str,
         e: &SigningEvidence,
     ) -> Result<(), Error> {
         sqlx::query(
             "INSERT INTO submission_evidence (request_number, client_ip, user_agent,
                  public_key_cose, aaguid, flags, sign_count, verifier_version)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(number)
         .bind(
@@ -558,7 +561,7 @@ impl Store {
 
     /// One submission by request number.
     pub async fn submission(&self, number: &str) -> Result<Option<Submission>, Error> {
-        let row = sqlx::query(&format!("{SELECT_SUBMISSION} WHERE request_number = ?"))
+        let row = sqlx::query(&format!("{SELECT_SUBMISSION} WHERE request_number = $1"))
             .bind(number)
             .fetch_optional(&self.pool)
             .await?;
@@ -571,7 +574,7 @@ impl Store {
     pub async fn signing_evidence(&self, number: &str) -> Result<Option<SigningEvidence>, Error> {
         let row = sqlx::query(
             "SELECT client_ip, user_agent, public_key_cose, aaguid, flags, sign_count,
-                 verifier_version FROM submission_evidence WHERE request_number = ?",
+                 verifier_version FROM submission_evidence WHERE request_number = $1",
         )
         .bind(number)
         .fetch_optional(&self.pool)
@@ -598,7 +601,7 @@ impl Store {
     /// The email address a requester gave when creating their passkey.
     pub async fn requester_email(&self, requester_id: &str) -> Result<Option<String>, Error> {
         let sealed: Option<String> =
-            sqlx::query_scalar("SELECT email FROM requesters WHERE id = ?")
+            sqlx::query_scalar("SELECT email FROM requesters WHERE id = $1")
                 .bind(requester_id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -610,10 +613,10 @@ impl Store {
     /// `(key_id, pem)` if there is none yet (safe when instances start together).
     pub async fn seal_key_or_insert(&self, key_id: &str, pem: &str) -> Result<String, Error> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO seal_keys (key_id, private_key, created_at)
-             SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM seal_keys)",
+             SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM seal_keys)",
         )
         .bind(key_id)
         .bind(pem)
@@ -633,7 +636,7 @@ impl Store {
 /// Facts the staff console adds to a submission, and raw access for its modules.
 impl Store {
     /// The connection pool, for the console's own queries (`console/`).
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &db::Pool {
         &self.pool
     }
 
@@ -643,7 +646,7 @@ impl Store {
         requester_id: &str,
     ) -> Result<Option<i64>, Error> {
         let at: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT email_verified_at FROM requesters WHERE id = ?")
+            sqlx::query_scalar("SELECT email_verified_at FROM requesters WHERE id = $1")
                 .bind(requester_id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -654,7 +657,7 @@ impl Store {
     pub async fn chart_match(&self, number: &str) -> Result<Option<(String, i64)>, Error> {
         let row = sqlx::query(
             "SELECT identity_matched_by, identity_matched_at FROM request_state
-             WHERE request_number = ? AND identity_matched_at IS NOT NULL",
+             WHERE request_number = $1 AND identity_matched_at IS NOT NULL",
         )
         .bind(number)
         .fetch_optional(&self.pool)

@@ -9,7 +9,8 @@ use anyhow::{Context, Result, bail, ensure};
 use crate::util::{self, announce, output, run};
 
 /// Debian packages: OpenSSL headers for webauthn-rs, Chromium for the browser test,
-/// jq and the openssl CLI for the standard-tools evidence check.
+/// jq and the openssl CLI for the standard-tools evidence check, PostgreSQL
+/// (initdb, pg_ctl) for the integration suite's second backend.
 const APT_PACKAGES: &[&str] = &[
     "pkg-config",
     "libssl-dev",
@@ -17,6 +18,7 @@ const APT_PACKAGES: &[&str] = &[
     "chromium-driver",
     "jq",
     "openssl",
+    "postgresql",
 ];
 
 /// The widget's compilation target.

@@ -25,7 +25,16 @@ pub fn run_all(steps: &mut Steps) -> Result<()> {
 /// Builds, then runs every test; expects setup to be done.
 pub fn build_and_test(steps: &mut Steps) -> Result<()> {
     let built = steps.run("build", widget::build)?;
-    steps.run("cargo test", || run(cargo().args(["test", "--workspace"])))?;
+    steps.run("cargo test (api on SQLite)", || {
+        run(cargo().args(["test", "--workspace"]))
+    })?;
+    // The same HTTP suite again, each verifier on a fresh database of a
+    // throwaway PostgreSQL cluster the tests start themselves.
+    steps.run("api suite on PostgreSQL", || {
+        run(cargo()
+            .args(["test", "-p", "recordpass-tests", "--test", "api"])
+            .env("RECORDPASS_TEST_DATABASE", "postgres"))
+    })?;
     steps.run("browser test", || browser_tests(&built))?;
     steps.run("bench smoke", || bench::measure(&built, bench::Mode::Smoke))
 }

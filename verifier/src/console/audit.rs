@@ -8,13 +8,13 @@ use axum::{Extension, extract::State, response::Response};
 use recordpass_request::to_canonical_json;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row;
 
 use super::{
     pages::{PageError, render, time_text},
     session::Staff,
 };
-use crate::{AppState, Error};
+use crate::{AppState, Error, db};
 
 /// `prev_hash` of the first row.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -38,9 +38,11 @@ fn chain_hash(prev: &str, event: &[u8]) -> String {
     hex::encode(h.finalize())
 }
 
-/// Appends `event` at `now` inside the caller's transaction. Two writers that
-/// race for the same `seq` cannot both commit (primary key), so the chain never forks.
-pub async fn append(conn: &mut SqliteConnection, now: i64, event: Event<'_>) -> Result<(), Error> {
+/// Appends `event` at `now` inside the caller's transaction, which holds the
+/// log's write lock from here on ([`db::lock_audit_log`]); were two writers to
+/// race for the same `seq`, the primary key would stop one, so the chain never forks.
+pub async fn append(conn: &mut db::Connection, now: i64, event: Event<'_>) -> Result<(), Error> {
+    db::lock_audit_log(conn).await?;
     let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
         .fetch_optional(&mut *conn)
         .await?;
@@ -54,7 +56,7 @@ pub async fn append(conn: &mut SqliteConnection, now: i64, event: Event<'_>) -> 
     });
     let bytes = to_canonical_json(&value).map_err(|e| Error::Internal(format!("audit: {e}")))?;
     let text = String::from_utf8(bytes).map_err(|e| Error::Internal(format!("audit: {e}")))?;
-    sqlx::query("INSERT INTO audit_log (seq, prev_hash, event, hash) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO audit_log (seq, prev_hash, event, hash) VALUES ($1, $2, $3, $4)")
         .bind(seq)
         .bind(&prev)
         .bind(&text)
@@ -118,7 +120,7 @@ pub async fn rows(state: &AppState) -> Result<Vec<AuditRow>, Error> {
     rows_in(state.store.pool()).await
 }
 
-async fn rows_in(pool: &sqlx::SqlitePool) -> Result<Vec<AuditRow>, Error> {
+async fn rows_in(pool: &db::Pool) -> Result<Vec<AuditRow>, Error> {
     let rows = sqlx::query("SELECT seq, prev_hash, event, hash FROM audit_log ORDER BY seq")
         .fetch_all(pool)
         .await?;

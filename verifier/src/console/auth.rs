@@ -12,7 +12,7 @@ use axum::{
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row;
 use webauthn_rs::prelude::{
     CreationChallengeResponse, Passkey, PasskeyAuthentication, PasskeyRegistration,
     PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse, Uuid,
@@ -24,7 +24,7 @@ use super::{
     session::{self, Staff, hash_token},
 };
 use crate::{
-    AppState, Config, Error, Store,
+    AppState, Config, Error, Store, db,
     passkeys::{from_json, to_json},
     routes::ApiJson,
     tokens::random_token,
@@ -49,7 +49,7 @@ pub async fn invite(
     let mut tx = store.begin().await?;
     sqlx::query(
         "INSERT INTO staff_invites (token_hash, email, role, invited_by, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(hash_token(&token))
     .bind(&email)
@@ -146,12 +146,12 @@ async fn put_ceremony(
     let now = state.clock.unix();
     let ttl = state.config.ceremony_ttl().as_secs() as i64;
     let pool = state.store.pool();
-    sqlx::query("DELETE FROM staff_ceremonies WHERE expires_at <= ?")
+    sqlx::query("DELETE FROM staff_ceremonies WHERE expires_at <= $1")
         .bind(now)
         .execute(pool)
         .await?;
     sqlx::query(
-        "INSERT INTO staff_ceremonies (id, kind, state, context, expires_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO staff_ceremonies (id, kind, state, context, expires_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&id)
     .bind(kind)
@@ -164,13 +164,13 @@ async fn put_ceremony(
 }
 
 async fn take_ceremony(
-    conn: &mut SqliteConnection,
+    conn: &mut db::Connection,
     id: &str,
     kind: &str,
     now: i64,
 ) -> Result<(String, String), Error> {
     let row = sqlx::query(
-        "DELETE FROM staff_ceremonies WHERE id = ? AND kind = ? AND expires_at > ?
+        "DELETE FROM staff_ceremonies WHERE id = $1 AND kind = $2 AND expires_at > $3
          RETURNING state, context",
     )
     .bind(id)
@@ -191,7 +191,7 @@ pub async fn enrol_start(
     let token_hash = hash_token(&body.token);
     let row = sqlx::query(
         "SELECT email, role FROM staff_invites
-         WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
     )
     .bind(&token_hash)
     .bind(now)
@@ -200,7 +200,7 @@ pub async fn enrol_start(
     .ok_or(Error::CeremonyExpired)?;
     let email: String = row.get("email");
     let role = Role::parse(row.get("role")).ok_or(Error::Internal("stored role".into()))?;
-    let existing: Option<String> = sqlx::query_scalar("SELECT id FROM staff WHERE email = ?")
+    let existing: Option<String> = sqlx::query_scalar("SELECT id FROM staff WHERE email = $1")
         .bind(&email)
         .fetch_optional(state.store.pool())
         .await?;
@@ -250,7 +250,7 @@ pub async fn enrol_finish(
         }
     };
     let used = sqlx::query(
-        "UPDATE staff_invites SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+        "UPDATE staff_invites SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $3",
     )
     .bind(now)
     .bind(&context.token_hash)
@@ -262,7 +262,7 @@ pub async fn enrol_finish(
         return Err(Error::CeremonyExpired);
     }
     sqlx::query(
-        "INSERT INTO staff (id, email, role, created_at) VALUES (?, ?, ?, ?)
+        "INSERT INTO staff (id, email, role, created_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (email) DO UPDATE SET role = excluded.role, disabled_at = NULL",
     )
     .bind(&context.staff_id)
@@ -274,7 +274,7 @@ pub async fn enrol_finish(
     let credential_id = URL_SAFE_NO_PAD.encode(passkey.cred_id());
     let inserted = sqlx::query(
         "INSERT INTO staff_passkeys (credential_id, staff_id, passkey, created_at)
-         VALUES (?, ?, ?, ?) ON CONFLICT (credential_id) DO NOTHING",
+         VALUES ($1, $2, $3, $4) ON CONFLICT (credential_id) DO NOTHING",
     )
     .bind(&credential_id)
     .bind(&context.staff_id)
@@ -313,7 +313,7 @@ pub async fn sign_in_start(
     let email = body.email.trim().to_lowercase();
     let rows = sqlx::query(
         "SELECT s.id, p.passkey FROM staff s JOIN staff_passkeys p ON p.staff_id = s.id
-         WHERE s.email = ? AND s.disabled_at IS NULL",
+         WHERE s.email = $1 AND s.disabled_at IS NULL",
     )
     .bind(&email)
     .fetch_all(state.store.pool())
@@ -350,7 +350,7 @@ pub async fn sign_in_finish(
     let (auth, context) = take_ceremony(&mut tx, &body.ceremony_id, "sign_in", now).await?;
     let context: SignInContext = from_json(&context)?;
     let auth: PasskeyAuthentication = from_json(&auth)?;
-    let email: String = sqlx::query_scalar("SELECT email FROM staff WHERE id = ?")
+    let email: String = sqlx::query_scalar("SELECT email FROM staff WHERE id = $1")
         .bind(&context.staff_id)
         .fetch_one(&mut *tx)
         .await?;
@@ -374,7 +374,7 @@ pub async fn sign_in_finish(
     };
     let credential_id = URL_SAFE_NO_PAD.encode(result.cred_id());
     let stored: String = sqlx::query_scalar(
-        "SELECT passkey FROM staff_passkeys WHERE credential_id = ? AND staff_id = ?",
+        "SELECT passkey FROM staff_passkeys WHERE credential_id = $1 AND staff_id = $2",
     )
     .bind(&credential_id)
     .bind(&context.staff_id)
@@ -383,12 +383,14 @@ pub async fn sign_in_finish(
     .ok_or(Error::CredentialUnknown)?;
     let mut passkey: Passkey = from_json(&stored)?;
     passkey.update_credential(&result);
-    sqlx::query("UPDATE staff_passkeys SET passkey = ?, last_used_at = ? WHERE credential_id = ?")
-        .bind(to_json(&passkey)?)
-        .bind(now)
-        .bind(&credential_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE staff_passkeys SET passkey = $1, last_used_at = $2 WHERE credential_id = $3",
+    )
+    .bind(to_json(&passkey)?)
+    .bind(now)
+    .bind(&credential_id)
+    .execute(&mut *tx)
+    .await?;
     let event = audit::Event {
         actor: &email,
         action: "sign_in",

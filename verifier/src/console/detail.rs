@@ -86,7 +86,7 @@ pub async fn page(
         Some(state.seal.public()),
     );
     let rows = sqlx::query(
-        "SELECT at, actor, kind, text FROM request_events WHERE request_number = ? ORDER BY id",
+        "SELECT at, actor, kind, text FROM request_events WHERE request_number = $1 ORDER BY id",
     )
     .bind(&number)
     .fetch_all(state.store.pool())

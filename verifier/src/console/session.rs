@@ -14,7 +14,7 @@ use sqlx::Row;
 use subtle::ConstantTimeEq;
 
 use super::{Access, Role, pages::PageError};
-use crate::{AppState, Error, tokens::random_token};
+use crate::{AppState, Error, db, tokens::random_token};
 
 /// Largest form or JSON body a console route reads.
 const MAX_BODY: usize = 64 * 1024;
@@ -83,14 +83,10 @@ pub fn set_cookie(state: &AppState, token: Option<&str>) -> HeaderValue {
 }
 
 /// Starts a session for `staff_id` at `now`; returns the cookie value.
-pub async fn create(
-    conn: &mut sqlx::SqliteConnection,
-    staff_id: &str,
-    now: i64,
-) -> Result<String, Error> {
+pub async fn create(conn: &mut db::Connection, staff_id: &str, now: i64) -> Result<String, Error> {
     let token = random_token();
     sqlx::query(
-        "INSERT INTO staff_sessions (token_hash, staff_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO staff_sessions (token_hash, staff_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(hash_token(&token))
     .bind(staff_id)
@@ -104,7 +100,7 @@ pub async fn create(
 /// Ends the session whose cookie `headers` carry.
 pub async fn end(state: &AppState, headers: &HeaderMap) -> Result<(), Error> {
     if let Some(token) = cookie_value(headers, cookie_name(state)) {
-        sqlx::query("DELETE FROM staff_sessions WHERE token_hash = ?")
+        sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1")
             .bind(hash_token(token))
             .execute(state.store.pool())
             .await?;
@@ -121,7 +117,7 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Staff
     let row = sqlx::query(
         "SELECT s.id, s.email, s.role, x.created_at, x.last_seen_at
          FROM staff_sessions x JOIN staff s ON s.id = x.staff_id
-         WHERE x.token_hash = ? AND s.disabled_at IS NULL",
+         WHERE x.token_hash = $1 AND s.disabled_at IS NULL",
     )
     .bind(&hash)
     .fetch_optional(state.store.pool())
@@ -132,13 +128,13 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Staff
     let idle = i64::try_from(settings.idle_timeout_secs).unwrap_or(i64::MAX);
     let max = i64::try_from(settings.max_session_secs).unwrap_or(i64::MAX);
     if now - seen > idle || now - created > max {
-        sqlx::query("DELETE FROM staff_sessions WHERE token_hash = ?")
+        sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1")
             .bind(&hash)
             .execute(state.store.pool())
             .await?;
         return Err(Error::SignInRequired);
     }
-    sqlx::query("UPDATE staff_sessions SET last_seen_at = ? WHERE token_hash = ?")
+    sqlx::query("UPDATE staff_sessions SET last_seen_at = $1 WHERE token_hash = $2")
         .bind(now)
         .bind(&hash)
         .execute(state.store.pool())

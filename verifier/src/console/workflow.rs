@@ -13,11 +13,11 @@ use axum::{
 use recordpass_request::{Lang, SignedDocument};
 use serde::Deserialize;
 use serde_json::json;
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row;
 
 use super::{audit, pages::PageError, session::Staff};
 use crate::{
-    AppState, Error,
+    AppState, Error, db,
     email::message::{Letter, escape},
     store::Submission,
     vault::{Field, Vault},
@@ -109,10 +109,10 @@ pub struct RequestState {
 }
 
 /// Reads the state of `number` (`Received` when nothing was recorded).
-pub async fn load(conn: &mut SqliteConnection, number: &str) -> Result<RequestState, Error> {
+pub async fn load(conn: &mut db::Connection, number: &str) -> Result<RequestState, Error> {
     let row = sqlx::query(
         "SELECT status, extension_days, identity_matched_by, identity_matched_at
-         FROM request_state WHERE request_number = ?",
+         FROM request_state WHERE request_number = $1",
     )
     .bind(number)
     .fetch_optional(&mut *conn)
@@ -165,7 +165,7 @@ pub async fn load_all(
 }
 
 async fn save(
-    conn: &mut SqliteConnection,
+    conn: &mut db::Connection,
     number: &str,
     s: &RequestState,
     now: i64,
@@ -173,7 +173,7 @@ async fn save(
     let (by, at) = s.chart_match.clone().unzip();
     sqlx::query(
         "INSERT INTO request_state (request_number, status, extension_days, identity_matched_by,
-             identity_matched_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+             identity_matched_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (request_number) DO UPDATE SET status = excluded.status,
              extension_days = excluded.extension_days,
              identity_matched_by = excluded.identity_matched_by,
@@ -194,7 +194,7 @@ async fn save(
 /// action on a request ends this way, in one transaction.
 #[allow(clippy::too_many_arguments)]
 async fn record_and_commit(
-    mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    mut tx: db::Transaction,
     vault: &Vault,
     number: &str,
     now: i64,
@@ -220,7 +220,7 @@ async fn record_and_commit(
 
 /// Appends a timeline entry; `sealed_text` is already sealed for `number`.
 async fn timeline(
-    conn: &mut SqliteConnection,
+    conn: &mut db::Connection,
     number: &str,
     now: i64,
     actor: &str,
@@ -230,7 +230,7 @@ async fn timeline(
 ) -> Result<(), Error> {
     sqlx::query(
         "INSERT INTO request_events (request_number, at, actor, kind, status, text)
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(number)
     .bind(now)

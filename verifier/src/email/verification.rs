@@ -7,12 +7,13 @@ use recordpass_request::{
     validate_email,
 };
 use sha2::{Digest as _, Sha256};
-use sqlx::{Row as _, SqliteConnection};
+use sqlx::Row as _;
 
 use super::{codes::Code, message};
 use crate::{
     AppState, Error,
     config::Site,
+    db,
     limits::{self, ClientAddr, Window},
     store::UnixTime,
     tokens::random_token,
@@ -80,7 +81,7 @@ pub async fn send(
     sqlx::query(
         "INSERT INTO email_verifications
              (id, site_id, email, code_hash, attempts_left, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&id)
     .bind(&site.id)
@@ -91,7 +92,7 @@ pub async fn send(
             .seal(Field::VerificationEmail, &id, &email)?,
     )
     .bind(state.email.key.hash(&id, code.digits()))
-    .bind(MAX_ATTEMPTS)
+    .bind(i64::from(MAX_ATTEMPTS))
     .bind(now)
     .bind(now + CODE_TTL_SECS as i64)
     .execute(&mut *tx)
@@ -118,7 +119,7 @@ pub async fn verify(
     let mut tx = state.store.begin().await?;
     let guess = sqlx::query(
         "UPDATE email_verifications SET attempts_left = attempts_left - 1
-         WHERE id = ? AND attempts_left > 0 AND expires_at > ? AND verified_at IS NULL
+         WHERE id = $1 AND attempts_left > 0 AND expires_at > $2 AND verified_at IS NULL
          RETURNING code_hash, attempts_left",
     )
     .bind(id)
@@ -126,21 +127,21 @@ pub async fn verify(
     .fetch_optional(&mut *tx)
     .await?;
     let Some(guess) = guess else {
-        let exhausted: Option<bool> = sqlx::query_scalar(
-            "SELECT attempts_left <= 0 FROM email_verifications
-             WHERE id = ? AND expires_at > ? AND verified_at IS NULL",
+        let attempts_left: Option<i64> = sqlx::query_scalar(
+            "SELECT attempts_left FROM email_verifications
+             WHERE id = $1 AND expires_at > $2 AND verified_at IS NULL",
         )
         .bind(id)
         .bind(now)
         .fetch_optional(&mut *tx)
         .await?;
-        return Err(match exhausted {
-            Some(true) => Error::TooManyAttempts,
+        return Err(match attempts_left {
+            Some(left) if left <= 0 => Error::TooManyAttempts,
             _ => Error::CodeExpired,
         });
     };
     let code_hash: Vec<u8> = guess.get("code_hash");
-    let attempts_left: u32 = guess.get("attempts_left");
+    let attempts_left = u32::try_from(guess.get::<i64, _>("attempts_left")).unwrap_or(0);
     if !state.email.key.matches(id, body.code.trim(), &code_hash) {
         tx.commit().await?;
         return Err(if attempts_left == 0 {
@@ -151,8 +152,8 @@ pub async fn verify(
     }
     let token = random_token();
     sqlx::query(
-        "UPDATE email_verifications SET verified_at = ?, token_hash = ?, token_expires_at = ?
-         WHERE id = ?",
+        "UPDATE email_verifications SET verified_at = $1, token_hash = $2, token_expires_at = $3
+         WHERE id = $4",
     )
     .bind(now)
     .bind(token_hash(&token))
@@ -177,7 +178,7 @@ pub async fn check_token(
     let mut tx = state.store.begin().await?;
     let row = sqlx::query(
         "SELECT id, email FROM email_verifications
-         WHERE token_hash = ? AND token_expires_at > ? AND site_id = ?",
+         WHERE token_hash = $1 AND token_expires_at > $2 AND site_id = $3",
     )
     .bind(token_hash(token))
     .bind(state.clock.unix())
@@ -199,13 +200,13 @@ pub async fn check_token(
 
 /// Uses up the token of `verification_id`, returning when the address was verified.
 pub async fn consume(
-    conn: &mut SqliteConnection,
+    conn: &mut db::Connection,
     verification_id: &str,
     now: UnixTime,
 ) -> Result<UnixTime, Error> {
     sqlx::query_scalar(
         "DELETE FROM email_verifications
-         WHERE id = ? AND token_hash IS NOT NULL AND token_expires_at > ?
+         WHERE id = $1 AND token_hash IS NOT NULL AND token_expires_at > $2
          RETURNING verified_at",
     )
     .bind(verification_id)
@@ -217,11 +218,11 @@ pub async fn consume(
 
 /// Records on the requester when their address was verified (evidence).
 pub async fn record(
-    conn: &mut SqliteConnection,
+    conn: &mut db::Connection,
     requester_id: &str,
     verified_at: UnixTime,
 ) -> Result<(), Error> {
-    sqlx::query("UPDATE requesters SET email_verified_at = ? WHERE id = ?")
+    sqlx::query("UPDATE requesters SET email_verified_at = $1 WHERE id = $2")
         .bind(verified_at)
         .bind(requester_id)
         .execute(&mut *conn)
@@ -230,10 +231,10 @@ pub async fn record(
 }
 
 /// Drops codes and tokens that can no longer be used.
-async fn purge(conn: &mut SqliteConnection, now: UnixTime) -> Result<(), Error> {
+async fn purge(conn: &mut db::Connection, now: UnixTime) -> Result<(), Error> {
     sqlx::query(
         "DELETE FROM email_verifications
-         WHERE expires_at <= ?1 AND (token_expires_at IS NULL OR token_expires_at <= ?1)",
+         WHERE expires_at <= $1 AND (token_expires_at IS NULL OR token_expires_at <= $1)",
     )
     .bind(now)
     .execute(&mut *conn)

@@ -1,0 +1,185 @@
+//! The database backends: SQLite (embedded default) and PostgreSQL (several
+//! instances behind a load balancer), chosen once at start-up by the
+//! `database_url` scheme.
+//!
+//! Everything backend-specific lives here: connecting (SQLite pragmas, pool
+//! sizes), the migration tree, and the few statements that must differ.
+//! Other modules use sqlx's `Any` driver through the aliases below and write
+//! portable SQL: `$1` placeholders (SQLite binds `$N` by number), `ON
+//! CONFLICT`, `RETURNING`, integers instead of booleans.
+
+use sqlx::{
+    ConnectOptions as _, Executor as _,
+    any::{AnyConnectOptions, AnyPoolOptions},
+    migrate::Migrator,
+    sqlite::SqliteConnectOptions,
+};
+use std::{str::FromStr, time::Duration};
+
+use crate::Error;
+
+/// The database type every query runs against.
+pub type Db = sqlx::Any;
+/// A connection pool.
+pub type Pool = sqlx::AnyPool;
+/// One connection (or a transaction, through `&mut *tx`).
+pub type Connection = sqlx::AnyConnection;
+/// A transaction that owns its pooled connection.
+pub type Transaction = sqlx::Transaction<'static, Db>;
+
+/// Which database a URL or connection talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// `sqlite://path` (created if missing).
+    Sqlite,
+    /// `postgres://user@host/db` (or `postgresql://`).
+    Postgres,
+}
+
+/// SQLite migrations, compiled in.
+static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");
+/// PostgreSQL migrations, compiled in: the same schema, numbered alike.
+static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Per-connection SQLite settings: durable commits (an acknowledged write
+/// survives a power cut), enforced foreign keys, and waiting for the write lock.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+    PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
+
+impl Backend {
+    /// The backend `url` names, from its scheme.
+    pub fn of_url(url: &str) -> Result<Backend, Error> {
+        let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+        match scheme {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            _ => Err(Error::Config(
+                "database_url must start with sqlite:// or postgres://".into(),
+            )),
+        }
+    }
+
+    /// The backend a connection talks to.
+    pub fn of(conn: &Connection) -> Backend {
+        match conn.backend_name() {
+            "PostgreSQL" => Backend::Postgres,
+            _ => Backend::Sqlite,
+        }
+    }
+
+    /// This backend's migrations.
+    pub fn migrator(self) -> &'static Migrator {
+        match self {
+            Backend::Sqlite => &SQLITE_MIGRATOR,
+            Backend::Postgres => &POSTGRES_MIGRATOR,
+        }
+    }
+
+    /// Connections each instance keeps at most. SQLite has one writer at a
+    /// time anyway; on PostgreSQL, instances × this must stay below the
+    /// server's `max_connections`.
+    fn max_connections(self) -> u32 {
+        match self {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        }
+    }
+}
+
+/// Opens a pool on `url` and brings its schema up to date.
+pub async fn connect(url: &str) -> Result<(Pool, Backend), Error> {
+    sqlx::any::install_default_drivers();
+    let backend = Backend::of_url(url)?;
+    let options = match backend {
+        // Only the URL reaches the SQLite driver through `Any`: let it say
+        // "create if missing"; the pragmas run on every new connection.
+        Backend::Sqlite => {
+            let sqlite = SqliteConnectOptions::from_str(url)?.create_if_missing(true);
+            AnyConnectOptions::from_url(&sqlite.to_url_lossy())?
+        }
+        Backend::Postgres => AnyConnectOptions::from_str(url)?,
+    };
+    let pool = AnyPoolOptions::new()
+        .max_connections(backend.max_connections())
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    conn.execute(SQLITE_PRAGMAS).await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await?;
+    backend.migrator().run(&pool).await?;
+    Ok((pool, backend))
+}
+
+/// Begins a transaction that writes. SQLite takes the write lock up front
+/// (`BEGIN IMMEDIATE`, waiting up to `busy_timeout`): a deferred transaction
+/// that reads first fails at once if another writer commits before it writes.
+/// PostgreSQL locks rows as it goes (READ COMMITTED).
+pub async fn begin_write(pool: &Pool, backend: Backend) -> Result<Transaction, Error> {
+    Ok(match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => pool.begin().await?,
+    })
+}
+
+/// Makes the caller's transaction the only one appending to the hash-chained
+/// `audit_log` until it ends, so two appends never read the same last row.
+/// SQLite already serialises writers; PostgreSQL needs a table lock (readers
+/// are not blocked).
+pub async fn lock_audit_log(conn: &mut Connection) -> Result<(), Error> {
+    if Backend::of(conn) == Backend::Postgres {
+        conn.execute("LOCK TABLE audit_log IN EXCLUSIVE MODE")
+            .await?;
+    }
+    Ok(())
+}
+
+/// Whether `e` is a conflict between concurrent transactions, worth a "try
+/// again" rather than counting as a server fault: PostgreSQL serialisation
+/// failure, deadlock or lock timeout; SQLite busy or locked (any extended code).
+pub fn is_contention(e: &sqlx::Error) -> bool {
+    let Some(code) = e.as_database_error().and_then(|db| db.code()) else {
+        return false;
+    };
+    match code.as_ref() {
+        "40001" | "40P01" | "55P03" => true,
+        sqlite => sqlite
+            .parse::<u32>()
+            .is_ok_and(|c| matches!(c & 0xff, SQLITE_BUSY | SQLITE_LOCKED)),
+    }
+}
+
+/// SQLite's primary result codes for "another connection holds the lock".
+const SQLITE_BUSY: u32 = 5;
+const SQLITE_LOCKED: u32 = 6;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_scheme_picks_the_backend() {
+        for (url, backend) in [
+            ("sqlite://data/recordpass.db", Backend::Sqlite),
+            ("sqlite::memory:", Backend::Sqlite),
+            ("postgres://recordpass@db/recordpass", Backend::Postgres),
+            (
+                "postgresql://db/recordpass?sslmode=verify-full",
+                Backend::Postgres,
+            ),
+        ] {
+            assert_eq!(Backend::of_url(url).expect(url), backend);
+        }
+        for url in ["mysql://db/x", "recordpass.db", ""] {
+            assert!(
+                matches!(Backend::of_url(url), Err(Error::Config(_))),
+                "{url}"
+            );
+        }
+    }
+}
