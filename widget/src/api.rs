@@ -18,6 +18,7 @@ use web_sys::{
 };
 
 use crate::error::Failure;
+use crate::json;
 
 /// A client for one verifier.
 #[derive(Clone, Debug, PartialEq)]
@@ -102,7 +103,7 @@ impl Client {
         path: &str,
         body: &B,
     ) -> Result<T, Failure> {
-        let json = serde_json::to_string(body).map_err(|_| Failure::BadResponse)?;
+        let json = json::encode(body).ok_or(Failure::BadResponse)?;
         self.send("POST", path, Some(json)).await
     }
 
@@ -142,9 +143,9 @@ impl Client {
             .as_string()
             .unwrap_or_default();
         if response.ok() {
-            serde_json::from_str(&text).map_err(|_| Failure::BadResponse)
+            json::decode(&text).ok_or(Failure::BadResponse)
         } else {
-            Err(serde_json::from_str::<ApiError>(&text).map_or(Failure::BadResponse, Failure::Api))
+            Err(json::decode::<ApiError>(&text).map_or(Failure::BadResponse, Failure::Api))
         }
     }
 }
