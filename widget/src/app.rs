@@ -10,19 +10,17 @@ use std::rc::Rc;
 
 use js_sys::Promise;
 use recordpass_request::api::{
-    EmailCodeSent, EmailVerified, ErrorCode, FinishRegistration, FinishSigning, Registered,
-    RegistrationStarted, SendEmailCode, SigningStarted, SiteInfo, StartRegistration, StartSigning,
-    Submitted, VerifyEmailCode,
+    EmailCodeSent, EmailVerified, ErrorCode, Registered, RegistrationStarted, SendEmailCode,
+    SigningStarted, SiteInfo, StartRegistration, StartSigning, Submitted, VerifyEmailCode,
 };
 use recordpass_request::{Digest, FieldError, Lang, RecordsRequest, SignedDocument, SiteIdentity};
 use web_sys::HtmlElement;
-use webauthn_rs_proto::{PublicKeyCredential, RegisterPublicKeyCredential};
 use yew::prelude::*;
 
 use crate::api::Client;
 use crate::error::Failure;
 use crate::i18n;
-use crate::passkey::{self, PasskeyError};
+use crate::passkey::{self, Options, PasskeyError};
 use crate::steps;
 use crate::steps::fields::Setter;
 use crate::steps::wizard::FormStep;
@@ -136,7 +134,7 @@ pub(crate) enum Passkey {
     /// Fetching registration options.
     Preparing,
     /// "Create my passkey" is live.
-    ReadyToCreate(Rc<RegistrationStarted>),
+    ReadyToCreate(Rc<RegistrationStarted<Options>>),
     /// The browser's dialog is open for this registration ceremony.
     Creating(String),
     /// Sending the new credential.
@@ -144,7 +142,7 @@ pub(crate) enum Passkey {
     /// Fetching and checking the signing ceremony.
     PreparingSignature,
     /// "Sign my request" is live; the ceremony was checked.
-    ReadyToSign(Rc<SigningStarted>),
+    ReadyToSign(Rc<SigningStarted<Options>>),
     /// The browser's dialog is open for this signing ceremony.
     Signing(String),
     /// Sending the signature.
@@ -237,19 +235,19 @@ pub enum Msg {
     /// The retry button.
     Retry,
     /// Registration options arrived.
-    RegistrationReady(u32, Result<RegistrationStarted, Failure>),
+    RegistrationReady(u32, Result<RegistrationStarted<Options>, Failure>),
     /// `navigator.credentials.create()` was called in the click.
     Creating(u32, Result<Promise, PasskeyError>),
     /// The browser created (or did not create) the credential.
-    Created(u32, Result<RegisterPublicKeyCredential, PasskeyError>),
+    Created(u32, Result<passkey::Credential, PasskeyError>),
     /// The verifier stored (or rejected) the credential for this email.
     Registered(u32, String, Result<Registered, Failure>),
     /// The signing ceremony arrived.
-    SigningReady(u32, Result<Box<SigningStarted>, Failure>),
+    SigningReady(u32, Result<Box<SigningStarted<Options>>, Failure>),
     /// `navigator.credentials.get()` was called in the click.
     Signing(u32, Result<Promise, PasskeyError>),
     /// The browser signed (or did not sign).
-    Signed(u32, Result<PublicKeyCredential, PasskeyError>),
+    Signed(u32, Result<passkey::Credential, PasskeyError>),
     /// The verifier stored (or rejected) the signed request.
     Submitted(u32, Result<Submitted, Failure>),
 }
@@ -752,8 +750,7 @@ impl App {
                             .map(|r| r.document.request.requester.email.clone());
                         self.passkey = Passkey::Saving;
                         link.send_future(async move {
-                            let body = FinishRegistration { credential };
-                            let result = client.finish_registration(&ceremony, &body).await;
+                            let result = client.finish_registration(&ceremony, &credential).await;
                             Msg::Registered(epoch, email.unwrap_or_default(), result)
                         });
                     }
@@ -807,8 +804,10 @@ impl App {
                         let ceremony = ceremony.clone();
                         self.passkey = Passkey::Submitting;
                         link.send_future(async move {
-                            let body = FinishSigning { credential };
-                            Msg::Submitted(epoch, client.finish_signing(&ceremony, &body).await)
+                            Msg::Submitted(
+                                epoch,
+                                client.finish_signing(&ceremony, &credential).await,
+                            )
                         });
                     }
                     Err(error) => self.fail(ctx, Stage::Sign, Failure::Passkey(error)),
