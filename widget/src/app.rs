@@ -6,6 +6,8 @@
 //! switching language re-renders everything, including error messages,
 //! without losing what the requester typed.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use js_sys::Promise;
@@ -252,6 +254,12 @@ pub enum Msg {
     Submitted(u32, Result<Submitted, Failure>),
 }
 
+/// Runs `future` and delivers its message to [`App`]. Every call shares one
+/// instantiation of yew's `send_future` (about 3 KB of wasm each otherwise).
+fn spawn(link: &html::Scope<App>, future: impl Future<Output = Msg> + 'static) {
+    link.send_future(Box::pin(future) as Pin<Box<dyn Future<Output = Msg>>>);
+}
+
 /// The records request widget.
 pub struct App {
     pub(crate) lang: Lang,
@@ -299,7 +307,7 @@ impl Component for App {
             Msg::LoadSite => {
                 self.site = SiteState::Loading;
                 let (client, site) = (ctx.props().client.clone(), ctx.props().site.clone());
-                ctx.link().send_future(async move {
+                spawn(ctx.link(), async move {
                     Msg::SiteLoaded(client.site(&site).await.map(Box::new))
                 });
             }
@@ -568,8 +576,9 @@ impl App {
         self.alert = None;
         self.epoch += 1;
         let (epoch, client) = (self.epoch, ctx.props().client.clone());
-        ctx.link()
-            .send_future(async move { Msg::CodeSent(epoch, client.send_email_code(&body).await) });
+        spawn(ctx.link(), async move {
+            Msg::CodeSent(epoch, client.send_email_code(&body).await)
+        });
     }
 
     fn code_sent(&mut self, ctx: &Context<Self>, result: Result<EmailCodeSent, Failure>) {
@@ -582,7 +591,7 @@ impl App {
                 check.verification_id = Some(sent.verification_id);
                 self.focus = Some(Focus::Code);
                 let epoch = self.epoch;
-                ctx.link().send_future(async move {
+                spawn(ctx.link(), async move {
                     crate::clock::sleep(RESEND_AFTER_MS).await;
                     Msg::ResendReady(epoch)
                 });
@@ -619,7 +628,7 @@ impl App {
         check.code_error = None;
         self.alert = None;
         let (epoch, client) = (self.epoch, ctx.props().client.clone());
-        ctx.link().send_future(async move {
+        spawn(ctx.link(), async move {
             let body = VerifyEmailCode { code };
             Msg::CodeVerified(epoch, client.verify_email_code(&id, &body).await)
         });
@@ -690,7 +699,7 @@ impl App {
         self.epoch += 1;
         self.passkey = Passkey::Preparing;
         let (epoch, client) = (self.epoch, ctx.props().client.clone());
-        ctx.link().send_future(async move {
+        spawn(ctx.link(), async move {
             Msg::RegistrationReady(epoch, client.start_registration(&body).await)
         });
     }
@@ -711,7 +720,7 @@ impl App {
         self.epoch += 1;
         self.passkey = Passkey::PreparingSignature;
         let (epoch, client) = (self.epoch, ctx.props().client.clone());
-        ctx.link().send_future(async move {
+        spawn(ctx.link(), async move {
             Msg::SigningReady(epoch, client.start_signing(&body).await.map(Box::new))
         });
     }
@@ -734,7 +743,7 @@ impl App {
                 match result {
                     Ok(promise) => {
                         self.passkey = Passkey::Creating(ceremony);
-                        link.send_future(async move {
+                        spawn(link, async move {
                             Msg::Created(epoch, passkey::created(promise).await)
                         });
                     }
@@ -749,7 +758,7 @@ impl App {
                             .review_state()
                             .map(|r| r.document.request.requester.email.clone());
                         self.passkey = Passkey::Saving;
-                        link.send_future(async move {
+                        spawn(link, async move {
                             let result = client.finish_registration(&ceremony, &credential).await;
                             Msg::Registered(epoch, email.unwrap_or_default(), result)
                         });
@@ -791,7 +800,7 @@ impl App {
                 match result {
                     Ok(promise) => {
                         self.passkey = Passkey::Signing(ceremony);
-                        link.send_future(async move {
+                        spawn(link, async move {
                             Msg::Signed(epoch, passkey::asserted(promise).await)
                         });
                     }
@@ -803,7 +812,7 @@ impl App {
                     Ok(credential) => {
                         let ceremony = ceremony.clone();
                         self.passkey = Passkey::Submitting;
-                        link.send_future(async move {
+                        spawn(link, async move {
                             Msg::Submitted(
                                 epoch,
                                 client.finish_signing(&ceremony, &credential).await,

@@ -175,7 +175,11 @@ fn publish(dist: &Path, glue: &[u8], wasm: &[u8]) -> Result<()> {
     fs::create_dir_all(dist.join("assets"))?;
     let served = [loader, glue, wasm];
     for asset in &served {
-        util::write(dist.join(&asset.path), &asset.bytes)?;
+        // Pre-compressed copies, which the verifier serves by Accept-Encoding.
+        let path = &asset.path;
+        util::write(dist.join(format!("{path}.br")), util::brotli(&asset.bytes))?;
+        util::write(dist.join(format!("{path}.gz")), util::gzip(&asset.bytes))?;
+        util::write(dist.join(path), &asset.bytes)?;
     }
     print_sizes(dist, &served);
     Ok(())
