@@ -1,8 +1,10 @@
-//! JSON in and out of the widget through one copy of serde_json's code.
+//! JSON in and out of the widget with as little serde code as possible.
 //!
-//! The signed document needs RFC 8785 canonical JSON, which brings a
-//! serializer and serde_json's `Value` parser; every other body goes through
-//! those two as well, so no second serializer or per-type parser is linked.
+//! The signed document needs RFC 8785 canonical JSON, which brings serde_json's
+//! serializer; every body is written with it (canonical JSON is JSON), so no
+//! second serializer is linked. Answers are parsed by the browser
+//! (`JSON.parse`) and read with serde-wasm-bindgen, which costs less per type
+//! than a serde_json parser instantiated for each.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
