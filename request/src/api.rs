@@ -183,20 +183,25 @@ pub struct StartRegistration {
 }
 
 /// Options to pass to `navigator.credentials.create`.
+///
+/// `O` is how a side holds the WebAuthn options: the verifier's typed
+/// [`CreationChallengeResponse`], or the widget's browser object (the widget
+/// only hands them to the browser, so it need not link a typed copy).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct RegistrationStarted {
+pub struct RegistrationStarted<O = CreationChallengeResponse> {
     /// Single-use ceremony id, to finish with.
     pub ceremony_id: String,
     /// WebAuthn creation options.
-    pub options: CreationChallengeResponse,
+    pub options: O,
 }
 
-/// The browser's answer to `navigator.credentials.create`.
+/// The browser's answer to `navigator.credentials.create` (`C` as in
+/// [`RegistrationStarted`]).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FinishRegistration {
+pub struct FinishRegistration<C = RegisterPublicKeyCredential> {
     /// The new credential.
-    pub credential: RegisterPublicKeyCredential,
+    pub credential: C,
 }
 
 /// A passkey was created and bound to the email address.
@@ -228,9 +233,10 @@ pub struct StartSigning {
 /// The document to sign and options for `navigator.credentials.get`.
 ///
 /// The widget recomputes `document` and the challenge itself and refuses to
-/// sign if either differs from what it showed the requester.
+/// sign if either differs from what it showed the requester. `O` as in
+/// [`RegistrationStarted`].
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct SigningStarted {
+pub struct SigningStarted<O = RequestChallengeResponse> {
     /// Single-use ceremony id, to finish with.
     pub ceremony_id: String,
     /// The exact document the signature will cover.
@@ -241,15 +247,16 @@ pub struct SigningStarted {
     pub nonce: Nonce,
     /// WebAuthn request options whose challenge is
     /// [`crate::signing_challenge`]`(digest, nonce)`.
-    pub options: RequestChallengeResponse,
+    pub options: O,
 }
 
-/// The browser's answer to `navigator.credentials.get`.
+/// The browser's answer to `navigator.credentials.get` (`C` as in
+/// [`RegistrationStarted`]).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FinishSigning {
+pub struct FinishSigning<C = PublicKeyCredential> {
     /// The assertion over the signing challenge.
-    pub credential: PublicKeyCredential,
+    pub credential: C,
 }
 
 /// The signed request is stored durably.

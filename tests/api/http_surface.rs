@@ -300,3 +300,77 @@ async fn slow_requests_time_out_with_a_json_error() {
     assert!(text.starts_with("HTTP/1.1 503"), "{text}");
     assert!(text.contains("\"code\":\"unavailable\""), "{text}");
 }
+
+#[tokio::test]
+async fn widget_files_are_served_precompressed_by_accept_encoding() {
+    let verifier = TestVerifier::start().await;
+    // A widget laid out as `cargo xtask build` writes it; the verifier treats contents as opaque.
+    let dist = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dist.path().join("assets")).expect("assets dir");
+    let write =
+        |name: &str, text: &str| std::fs::write(dist.path().join(name), text).expect("written");
+    for name in ["widget.js", "assets/glue-0.js", "assets/wasm-0.wasm"] {
+        write(name, name);
+        write(&format!("{name}.br"), &format!("br:{name}"));
+        write(&format!("{name}.gz"), &format!("gz:{name}"));
+    }
+    write(
+        "manifest.json",
+        r#"{"loader": "widget.js", "loader_integrity": "sha384-x",
+            "glue": "assets/glue-0.js", "wasm": "assets/wasm-0.wasm"}"#,
+    );
+    let mut config = verifier.config.clone();
+    config.widget_dir = dist.path().to_owned();
+    let base = serve_with(config).await;
+    let http = reqwest::Client::new();
+    let get = |accept: Option<&'static str>, etag: Option<String>| {
+        let mut request = http.get(format!("{base}/assets/wasm-0.wasm"));
+        if let Some(accept) = accept {
+            request = request.header("accept-encoding", accept);
+        }
+        if let Some(etag) = etag {
+            request = request.header("if-none-match", etag);
+        }
+        request.send()
+    };
+
+    let mut etags = std::collections::HashMap::new();
+    for (accept, coding, body) in [
+        (None, None, "assets/wasm-0.wasm"),
+        (Some("identity"), None, "assets/wasm-0.wasm"),
+        (
+            Some("gzip, deflate, br, zstd"),
+            Some("br"),
+            "br:assets/wasm-0.wasm",
+        ),
+        (Some("gzip"), Some("gzip"), "gz:assets/wasm-0.wasm"),
+        (Some("br;q=0, *"), Some("gzip"), "gz:assets/wasm-0.wasm"),
+    ] {
+        let resp = get(accept, None).await.expect("sent");
+        assert_eq!(resp.status(), StatusCode::OK, "{accept:?}");
+        let h = resp.headers();
+        assert_eq!(
+            h.get("content-encoding")
+                .map(|v| v.to_str().expect("ascii")),
+            coding,
+            "{accept:?}"
+        );
+        assert_eq!(h["content-type"], "application/wasm");
+        assert_eq!(h["vary"], "accept-encoding");
+        let etag = h["etag"].to_str().expect("ascii").to_owned();
+        assert_eq!(*etags.entry(coding).or_insert(etag.clone()), etag);
+        assert_eq!(resp.text().await.expect("body"), body, "{accept:?}");
+    }
+    assert_eq!(
+        etags.len(),
+        3,
+        "one validator per representation: {etags:?}"
+    );
+
+    // A cached brotli copy is fresh for brotli clients only.
+    let br_etag = etags[&Some("br")].clone();
+    let resp = get(Some("br"), Some(br_etag.clone())).await.expect("sent");
+    assert_eq!(resp.status(), StatusCode::NOT_MODIFIED);
+    let resp = get(Some("gzip"), Some(br_etag)).await.expect("sent");
+    assert_eq!(resp.status(), StatusCode::OK);
+}

@@ -91,6 +91,11 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
 
     await t.test('a patient asks for their own records (English, right of access, axe on every step)', async () => {
       const r = await requester(env, { axe: true, width: 320 });
+      assert.deepEqual(r.widgetEncodings, {
+        'widget.js': 'br',
+        'assets/recordpass_widget.js': 'br',
+        'assets/recordpass_widget_bg.wasm': 'br',
+      }, 'the widget arrives brotli-compressed');
       await r.next(); // intro
       // Who: nothing entered, so the summary names the missing email.
       await r.next();
@@ -273,6 +278,12 @@ async function requester({ browser, site, smtp, verifier, config }, { lang = 'en
   page.on('requestfailed', (req) => problems.push(`failed: ${req.url()} ${req.failure()?.errorText}`));
   page.on('response', (res) => res.status() >= 400 && problems.push(`HTTP ${res.status()}: ${res.url()}`));
   page.on('request', (req) => requested.push(req.url()));
+  // How each widget file arrived: the verifier serves pre-compressed copies.
+  const widgetEncodings = {};
+  page.on('response', (res) => {
+    const file = /\/(widget\.js|assets\/[^/?]+)$/.exec(new URL(res.url()).pathname);
+    if (file) widgetEncodings[file[1].replace(/-[0-9a-f]{16}\./, '.')] = res.headers()['content-encoding'] ?? 'identity';
+  });
   const cdp = await browser.newCDPSession(page);
   await cdp.send('WebAuthn.enable');
   const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
@@ -349,7 +360,7 @@ async function requester({ browser, site, smtp, verifier, config }, { lang = 'en
   };
 
   return {
-    page, w, keys, code, focusedTestId,
+    page, w, keys, code, focusedTestId, widgetEncodings,
     async next() {
       await scan();
       await w('next').click();

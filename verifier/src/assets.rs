@@ -30,9 +30,41 @@ pub struct Manifest {
 #[derive(Clone, Debug)]
 struct Asset {
     bytes: Vec<u8>,
+    /// Pre-compressed copies (`<name>.br`, `<name>.gz` from `cargo xtask
+    /// build`), in order of preference: `(content-coding, bytes)`.
+    encoded: Vec<(&'static str, Vec<u8>)>,
     content_type: &'static str,
     etag: String,
     immutable: bool,
+}
+
+/// Content codings served from pre-compressed files, best first.
+const CODINGS: [(&str, &str); 2] = [("br", "br"), ("gzip", "gz")];
+
+/// Whether the `Accept-Encoding` header accepts `coding` (listed, or `*`, and
+/// not with `q=0`).
+fn accepts(headers: &HeaderMap, coding: &str) -> bool {
+    let Some(accept) = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let mut star = false;
+    for item in accept.split(',') {
+        let mut parts = item.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        let refused = parts.any(|p| {
+            p.strip_prefix("q=")
+                .and_then(|q| q.parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        if name.eq_ignore_ascii_case(coding) {
+            return !refused;
+        }
+        star |= name == "*" && !refused;
+    }
+    star
 }
 
 /// The widget files, loaded once at start-up.
@@ -81,6 +113,13 @@ impl Assets {
             (&manifest.wasm, true),
         ] {
             let bytes = read(name)?;
+            let encoded = CODINGS
+                .iter()
+                .filter_map(|(coding, ext)| {
+                    let copy = std::fs::read(dir.join(format!("{name}.{ext}"))).ok()?;
+                    Some((*coding, copy))
+                })
+                .collect();
             let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&bytes))[..32]);
             let content_type = if name.ends_with(".wasm") {
                 "application/wasm"
@@ -91,6 +130,7 @@ impl Assets {
                 name.clone(),
                 Asset {
                     bytes,
+                    encoded,
                     content_type,
                     etag,
                     immutable,
@@ -126,6 +166,15 @@ impl Assets {
         let Some(asset) = self.files.get(name) else {
             return Error::NotFound.into_response();
         };
+        let encoded = asset
+            .encoded
+            .iter()
+            .find(|(coding, _)| accepts(headers, coding));
+        // Each representation has its own validator.
+        let etag = match encoded {
+            Some((coding, _)) => format!("{}-{coding}\"", asset.etag.trim_end_matches('"')),
+            None => asset.etag.clone(),
+        };
         let cache = if asset.immutable {
             "public, max-age=31536000, immutable"
         } else {
@@ -135,16 +184,17 @@ impl Assets {
             (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
             (
                 header::ETAG,
-                HeaderValue::from_str(&asset.etag).unwrap_or(HeaderValue::from_static("\"\"")),
+                HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\"")),
             ),
             (
                 header::HeaderName::from_static("cross-origin-resource-policy"),
                 HeaderValue::from_static("cross-origin"),
             ),
+            (header::VARY, HeaderValue::from_static("accept-encoding")),
         ];
         let fresh = headers
             .get(header::IF_NONE_MATCH)
-            .is_some_and(|v| v.as_bytes() == asset.etag.as_bytes());
+            .is_some_and(|v| v.as_bytes() == etag.as_bytes());
         if fresh {
             return (StatusCode::NOT_MODIFIED, common).into_response();
         }
@@ -152,7 +202,13 @@ impl Assets {
             header::CONTENT_TYPE,
             HeaderValue::from_static(asset.content_type),
         )];
-        (common, content_type, asset.bytes.clone()).into_response()
+        match encoded {
+            Some((coding, bytes)) => {
+                let coding = [(header::CONTENT_ENCODING, HeaderValue::from_static(coding))];
+                (common, content_type, coding, bytes.clone()).into_response()
+            }
+            None => (common, content_type, asset.bytes.clone()).into_response(),
+        }
     }
 }
 

@@ -4,10 +4,10 @@
 
 use std::rc::Rc;
 
+use js_sys::{JSON, Object, Reflect};
 use recordpass_request::api::{
-    ApiError, EmailCodeSent, EmailVerified, FinishRegistration, FinishSigning, Registered,
-    RegistrationStarted, SendEmailCode, SigningStarted, SiteInfo, StartRegistration, StartSigning,
-    Submitted, VerifyEmailCode,
+    ApiError, EmailCodeSent, EmailVerified, Registered, RegistrationStarted, SendEmailCode,
+    SigningStarted, SiteInfo, StartRegistration, StartSigning, Submitted, VerifyEmailCode,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -18,6 +18,8 @@ use web_sys::{
 };
 
 use crate::error::Failure;
+use crate::json;
+use crate::passkey::{Credential, Options};
 
 /// A client for one verifier.
 #[derive(Clone, Debug, PartialEq)]
@@ -65,36 +67,55 @@ impl Client {
     pub async fn start_registration(
         &self,
         body: &StartRegistration,
-    ) -> Result<RegistrationStarted, Failure> {
+    ) -> Result<RegistrationStarted<Options>, Failure> {
         self.post("/api/v1/registrations", body).await
     }
 
-    /// `POST /api/v1/registrations/{id}/finish`.
+    /// `POST /api/v1/registrations/{id}/finish` (a `FinishRegistration`).
     pub async fn finish_registration(
         &self,
         ceremony_id: &str,
-        body: &FinishRegistration,
+        credential: &Credential,
     ) -> Result<Registered, Failure> {
         let path = format!(
             "/api/v1/registrations/{}/finish",
             encode_segment(ceremony_id)
         );
-        self.post(&path, body).await
+        self.post_credential(&path, credential).await
     }
 
     /// `POST /api/v1/signatures`.
-    pub async fn start_signing(&self, body: &StartSigning) -> Result<SigningStarted, Failure> {
+    pub async fn start_signing(
+        &self,
+        body: &StartSigning,
+    ) -> Result<SigningStarted<Options>, Failure> {
         self.post("/api/v1/signatures", body).await
     }
 
-    /// `POST /api/v1/signatures/{id}/finish`.
+    /// `POST /api/v1/signatures/{id}/finish` (a `FinishSigning`).
     pub async fn finish_signing(
         &self,
         ceremony_id: &str,
-        body: &FinishSigning,
+        credential: &Credential,
     ) -> Result<Submitted, Failure> {
         let path = format!("/api/v1/signatures/{}/finish", encode_segment(ceremony_id));
-        self.post(&path, body).await
+        self.post_credential(&path, credential).await
+    }
+
+    /// Posts `{"credential": …}`, the browser object as JSON.
+    async fn post_credential<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        credential: &Credential,
+    ) -> Result<T, Failure> {
+        let body = Object::new();
+        Reflect::set(&body, &"credential".into(), credential.as_object())
+            .map_err(|_| Failure::BadResponse)?;
+        let json = JSON::stringify(&body)
+            .ok()
+            .and_then(|json| json.as_string())
+            .ok_or(Failure::BadResponse)?;
+        self.send("POST", path, Some(json)).await
     }
 
     async fn post<B: Serialize, T: DeserializeOwned>(
@@ -102,7 +123,7 @@ impl Client {
         path: &str,
         body: &B,
     ) -> Result<T, Failure> {
-        let json = serde_json::to_string(body).map_err(|_| Failure::BadResponse)?;
+        let json = json::encode(body).ok_or(Failure::BadResponse)?;
         self.send("POST", path, Some(json)).await
     }
 
@@ -142,9 +163,9 @@ impl Client {
             .as_string()
             .unwrap_or_default();
         if response.ok() {
-            serde_json::from_str(&text).map_err(|_| Failure::BadResponse)
+            json::decode(&text).ok_or(Failure::BadResponse)
         } else {
-            Err(serde_json::from_str::<ApiError>(&text).map_or(Failure::BadResponse, Failure::Api))
+            Err(json::decode::<ApiError>(&text).map_or(Failure::BadResponse, Failure::Api))
         }
     }
 }

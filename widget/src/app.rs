@@ -6,23 +6,23 @@
 //! switching language re-renders everything, including error messages,
 //! without losing what the requester typed.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use js_sys::Promise;
 use recordpass_request::api::{
-    EmailCodeSent, EmailVerified, ErrorCode, FinishRegistration, FinishSigning, Registered,
-    RegistrationStarted, SendEmailCode, SigningStarted, SiteInfo, StartRegistration, StartSigning,
-    Submitted, VerifyEmailCode,
+    EmailCodeSent, EmailVerified, ErrorCode, Registered, RegistrationStarted, SendEmailCode,
+    SigningStarted, SiteInfo, StartRegistration, StartSigning, Submitted, VerifyEmailCode,
 };
 use recordpass_request::{Digest, FieldError, Lang, RecordsRequest, SignedDocument, SiteIdentity};
 use web_sys::HtmlElement;
-use webauthn_rs_proto::{PublicKeyCredential, RegisterPublicKeyCredential};
 use yew::prelude::*;
 
 use crate::api::Client;
 use crate::error::Failure;
 use crate::i18n;
-use crate::passkey::{self, PasskeyError};
+use crate::passkey::{self, Options, PasskeyError};
 use crate::steps;
 use crate::steps::fields::Setter;
 use crate::steps::wizard::FormStep;
@@ -146,7 +146,7 @@ pub(crate) enum Passkey {
     /// Fetching registration options.
     Preparing,
     /// "Create my passkey" is live.
-    ReadyToCreate(Rc<RegistrationStarted>),
+    ReadyToCreate(Rc<RegistrationStarted<Options>>),
     /// The browser's dialog is open for this registration ceremony.
     Creating(String),
     /// Sending the new credential.
@@ -154,7 +154,7 @@ pub(crate) enum Passkey {
     /// Fetching and checking the signing ceremony.
     PreparingSignature,
     /// "Sign my request" is live; the ceremony was checked.
-    ReadyToSign(Rc<SigningStarted>),
+    ReadyToSign(Rc<SigningStarted<Options>>),
     /// The browser's dialog is open for this signing ceremony.
     Signing(String),
     /// Sending the signature.
@@ -247,21 +247,27 @@ pub enum Msg {
     /// The retry button.
     Retry,
     /// Registration options arrived.
-    RegistrationReady(u32, Result<RegistrationStarted, Failure>),
+    RegistrationReady(u32, Result<RegistrationStarted<Options>, Failure>),
     /// `navigator.credentials.create()` was called in the click.
     Creating(u32, Result<Promise, PasskeyError>),
     /// The browser created (or did not create) the credential.
-    Created(u32, Result<RegisterPublicKeyCredential, PasskeyError>),
+    Created(u32, Result<passkey::Credential, PasskeyError>),
     /// The verifier stored (or rejected) the credential for this email.
     Registered(u32, String, Result<Registered, Failure>),
     /// The signing ceremony arrived.
-    SigningReady(u32, Result<Box<SigningStarted>, Failure>),
+    SigningReady(u32, Result<Box<SigningStarted<Options>>, Failure>),
     /// `navigator.credentials.get()` was called in the click.
     Signing(u32, Result<Promise, PasskeyError>),
     /// The browser signed (or did not sign).
-    Signed(u32, Result<PublicKeyCredential, PasskeyError>),
+    Signed(u32, Result<passkey::Credential, PasskeyError>),
     /// The verifier stored (or rejected) the signed request.
     Submitted(u32, Result<Submitted, Failure>),
+}
+
+/// Runs `future` and delivers its message to [`App`]. Every call shares one
+/// instantiation of yew's `send_future` (about 3 KB of wasm each otherwise).
+fn spawn(link: &html::Scope<App>, future: impl Future<Output = Msg> + 'static) {
+    link.send_future(Box::pin(future) as Pin<Box<dyn Future<Output = Msg>>>);
 }
 
 /// The records request widget.
@@ -311,7 +317,7 @@ impl Component for App {
             Msg::LoadSite => {
                 self.site = SiteState::Loading;
                 let (client, site) = (ctx.props().client.clone(), ctx.props().site.clone());
-                ctx.link().send_future(async move {
+                spawn(ctx.link(), async move {
                     Msg::SiteLoaded(client.site(&site).await.map(Box::new))
                 });
             }
@@ -580,8 +586,9 @@ impl App {
         self.alert = None;
         self.epoch += 1;
         let (epoch, client) = (self.epoch, ctx.props().client.clone());
-        ctx.link()
-            .send_future(async move { Msg::CodeSent(epoch, client.send_email_code(&body).await) });
+        spawn(ctx.link(), async move {
+            Msg::CodeSent(epoch, client.send_email_code(&body).await)
+        });
     }
 
     fn code_sent(&mut self, ctx: &Context<Self>, result: Result<EmailCodeSent, Failure>) {
@@ -594,7 +601,7 @@ impl App {
                 check.verification_id = Some(sent.verification_id);
                 self.focus = Some(Focus::Code);
                 let epoch = self.epoch;
-                ctx.link().send_future(async move {
+                spawn(ctx.link(), async move {
                     crate::clock::sleep(RESEND_AFTER_MS).await;
                     Msg::ResendReady(epoch)
                 });
@@ -631,7 +638,7 @@ impl App {
         check.code_error = None;
         self.alert = None;
         let (epoch, client) = (self.epoch, ctx.props().client.clone());
-        ctx.link().send_future(async move {
+        spawn(ctx.link(), async move {
             let body = VerifyEmailCode { code };
             Msg::CodeVerified(epoch, client.verify_email_code(&id, &body).await)
         });
@@ -702,7 +709,7 @@ impl App {
         self.epoch += 1;
         self.passkey = Passkey::Preparing;
         let (epoch, client) = (self.epoch, ctx.props().client.clone());
-        ctx.link().send_future(async move {
+        spawn(ctx.link(), async move {
             Msg::RegistrationReady(epoch, client.start_registration(&body).await)
         });
     }
@@ -724,7 +731,7 @@ impl App {
         self.epoch += 1;
         self.passkey = Passkey::PreparingSignature;
         let (epoch, client) = (self.epoch, ctx.props().client.clone());
-        ctx.link().send_future(async move {
+        spawn(ctx.link(), async move {
             Msg::SigningReady(epoch, client.start_signing(&body).await.map(Box::new))
         });
     }
@@ -747,7 +754,7 @@ impl App {
                 match result {
                     Ok(promise) => {
                         self.passkey = Passkey::Creating(ceremony);
-                        link.send_future(async move {
+                        spawn(link, async move {
                             Msg::Created(epoch, passkey::created(promise).await)
                         });
                     }
@@ -762,9 +769,8 @@ impl App {
                             .review_state()
                             .map(|r| r.document.request.requester.email.clone());
                         self.passkey = Passkey::Saving;
-                        link.send_future(async move {
-                            let body = FinishRegistration { credential };
-                            let result = client.finish_registration(&ceremony, &body).await;
+                        spawn(link, async move {
+                            let result = client.finish_registration(&ceremony, &credential).await;
                             Msg::Registered(epoch, email.unwrap_or_default(), result)
                         });
                     }
@@ -805,7 +811,7 @@ impl App {
                 match result {
                     Ok(promise) => {
                         self.passkey = Passkey::Signing(ceremony);
-                        link.send_future(async move {
+                        spawn(link, async move {
                             Msg::Signed(epoch, passkey::asserted(promise).await)
                         });
                     }
@@ -817,9 +823,11 @@ impl App {
                     Ok(credential) => {
                         let ceremony = ceremony.clone();
                         self.passkey = Passkey::Submitting;
-                        link.send_future(async move {
-                            let body = FinishSigning { credential };
-                            Msg::Submitted(epoch, client.finish_signing(&ceremony, &body).await)
+                        spawn(link, async move {
+                            Msg::Submitted(
+                                epoch,
+                                client.finish_signing(&ceremony, &credential).await,
+                            )
                         });
                     }
                     Err(error) => self.fail(ctx, Stage::Sign, Failure::Passkey(error)),

@@ -12,6 +12,7 @@ mod app;
 mod clock;
 mod error;
 mod i18n;
+mod json;
 mod passkey;
 mod progress;
 mod steps;

@@ -27,7 +27,7 @@ pub fn save(site: &str, step: FormStep, input: &RecordsRequest) {
     let mut input = input.clone();
     input.signature.clear();
     let saved = Saved { step, input };
-    if let (Some(storage), Ok(json)) = (storage(), serde_json::to_string(&saved)) {
+    if let (Some(storage), Some(json)) = (storage(), crate::json::encode(&saved)) {
         let _ = storage.set_item(&key(site), &json);
     }
 }
@@ -35,7 +35,7 @@ pub fn save(site: &str, step: FormStep, input: &RecordsRequest) {
 /// The saved step and answers, if any.
 pub fn restore(site: &str) -> Option<(FormStep, RecordsRequest)> {
     let json = storage()?.get_item(&key(site)).ok().flatten()?;
-    let saved: Saved = serde_json::from_str(&json).ok()?;
+    let saved: Saved = crate::json::decode(&json)?;
     Some((saved.step, saved.input))
 }
 

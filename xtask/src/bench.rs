@@ -7,7 +7,6 @@
 //! working.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -149,10 +148,7 @@ impl Weight {
 
 /// Size after brotli at quality 11 (window 22), what a CDN serves.
 fn brotli_len(bytes: &[u8]) -> usize {
-    let mut writer = brotli::CompressorWriter::new(Vec::new(), 4096, 11, 22);
-    // Writing into a Vec cannot fail.
-    let _ = writer.write_all(bytes);
-    writer.into_inner().len()
+    util::brotli(bytes).len()
 }
 
 fn weight(table: &mut Table, dist: &Path, full: bool) -> Result<()> {

@@ -116,10 +116,23 @@ pub fn sri_sha384(bytes: &[u8]) -> String {
 
 /// Size after gzip at level 9, roughly what a server sends compressed.
 pub fn gzip_len(bytes: &[u8]) -> usize {
+    gzip(bytes).len()
+}
+
+/// `bytes` gzipped at level 9.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
     // Writing into a Vec cannot fail.
     let _ = encoder.write_all(bytes);
-    encoder.finish().map_or(0, |v| v.len())
+    encoder.finish().unwrap_or_default()
+}
+
+/// `bytes` compressed with brotli at quality 11 (window 2^22).
+pub fn brotli(bytes: &[u8]) -> Vec<u8> {
+    let mut writer = brotli::CompressorWriter::new(Vec::new(), 4096, 11, 22);
+    // Writing into a Vec cannot fail.
+    let _ = writer.write_all(bytes);
+    writer.into_inner()
 }
 
 /// Runs named steps, timing each, and prints a summary at the end.

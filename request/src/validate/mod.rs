@@ -2,6 +2,7 @@
 //! verifier run exactly these rules, so a request the widget accepts is one
 //! the verifier accepts (on the same day and site).
 
+mod date;
 mod field;
 mod messages;
 mod rules;
@@ -72,7 +73,7 @@ pub fn validate_name(name: &str) -> Result<String, FieldError> {
 
 /// Parses a `YYYY-MM-DD` calendar date.
 pub fn parse_date(s: &str) -> Option<Date> {
-    rules::parse_date(s)
+    date::parse_date(s)
 }
 
 /// Whole years from `born` to `on`.

@@ -1,10 +1,10 @@
 //! The rules, one function per part of the request.
 
-use time::{Date, Duration, macros::format_description};
+use time::{Date, Duration};
 
 use super::{
     AddressPart, Field, FieldError, MAX_EMAIL_BYTES, MAX_ITEMS, MAX_NAME_CHARS, MAX_TEXT_CHARS,
-    Problem, age_on,
+    Problem, age_on, parse_date,
 };
 use crate::{Address, DeliveryMethod, RecordsRequest, Role, SiteOffer};
 
@@ -269,11 +269,6 @@ fn check_mrn(s: &str) -> Result<(), Problem> {
         return Err(Problem::InvalidCharacters);
     }
     Ok(())
-}
-
-/// Parses a `YYYY-MM-DD` calendar date.
-pub(super) fn parse_date(s: &str) -> Option<Date> {
-    Date::parse(s, format_description!("[year]-[month]-[day]")).ok()
 }
 
 fn check_date(s: &str) -> Result<Date, Problem> {
