@@ -10,7 +10,7 @@ use recordpass_request::{
 };
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
-use webauthn_rs::prelude::Passkey;
+use webauthn_rs::prelude::{AuthenticationResult, Passkey};
 
 use crate::{
     AppState, Error,
@@ -110,9 +110,15 @@ pub async fn start(
     })
 }
 
-/// Consumes the ceremony, verifies the assertion and stores the submission in
-/// one transaction. Returns `(submission, true)` when newly stored, and
-/// `(submission, false)` when the same assertion is retried after success.
+/// Verifies the assertion against the ceremony, then consumes the ceremony and
+/// stores the submission in one transaction. Returns `(submission, true)` when
+/// newly stored, and `(submission, false)` when the same assertion is retried
+/// after success (or the document was already stored under its idempotency key).
+///
+/// The signature is checked before the write transaction begins, so
+/// verifications run in parallel and the database's single writer (SQLite) is
+/// held only for the few statements that consume and store; a failed
+/// verification still uses the ceremony up.
 pub async fn finish(
     state: &AppState,
     ceremony_id: &str,
@@ -121,36 +127,48 @@ pub async fn finish(
     body: &FinishSigning,
 ) -> Result<(Submitted, bool), Error> {
     let now = state.clock.unix();
-    let mut tx = state.store.begin().await?;
     let Some(ceremony) = state
         .store
-        .take_ceremony(&mut tx, ceremony_id, CeremonyKind::Signing, now)
+        .peek_ceremony(ceremony_id, CeremonyKind::Signing, now)
         .await?
     else {
-        drop(tx);
         return retried(state, ceremony_id, body).await.map(|s| (s, false));
     };
     let context: SigningContext = from_json(&ceremony.context)?;
-    let stored = Store::passkey_json(&mut tx, &context.credential_id).await?;
-    let verified = stored
-        .ok_or(Error::CredentialUnknown)
-        .and_then(|passkey| verify(state, &ceremony, context, &passkey, headers, body, now))
-        .and_then(|(submission, passkey)| {
-            let evidence = SigningEvidence::capture(
-                client,
-                &from_json(&passkey)?,
-                &submission.authenticator_data,
-            )?;
-            Ok((submission, passkey, evidence))
-        });
-    let (mut submission, passkey, evidence) = match verified {
+    let stored = state.store.passkey(&context.credential_id).await?;
+    let verified = stored.ok_or(Error::CredentialUnknown).and_then(|key| {
+        let passkey: Passkey = from_json(&key.passkey)?;
+        let (submission, result) = verify(state, &ceremony, context, headers, body, now)?;
+        let evidence = SigningEvidence::capture(client, &passkey, &submission.authenticator_data)?;
+        Ok((submission, result, evidence))
+    });
+
+    let _writer = state.store.writer_turn().await;
+    let mut tx = state.store.begin().await?;
+    if state
+        .store
+        .take_ceremony(&mut tx, ceremony_id, CeremonyKind::Signing, now)
+        .await?
+        .is_none()
+    {
+        // A concurrent finish of the same ceremony consumed it first.
+        drop(tx);
+        return retried(state, ceremony_id, body).await.map(|s| (s, false));
+    }
+    let (mut submission, result, evidence) = match verified {
         Ok(v) => v,
         Err(e) => {
             tx.commit().await?;
             return Err(e);
         }
     };
-    Store::touch_passkey(&mut tx, &submission.credential_id, &passkey, now).await?;
+    // The counter and backup flags, applied to the passkey as it is now.
+    let current = Store::passkey_json(&mut tx, &submission.credential_id)
+        .await?
+        .ok_or(Error::CredentialUnknown)?;
+    let mut passkey: Passkey = from_json(&current)?;
+    passkey.update_credential(&result);
+    Store::touch_passkey(&mut tx, &submission.credential_id, &to_json(&passkey)?, now).await?;
     if let Some(original) = state.store.idempotent_match(&mut tx, &submission).await? {
         // Signed again after a lost answer: the first submission stands.
         tx.commit().await?;
@@ -190,16 +208,15 @@ async fn retried(
 }
 
 /// Checks origin, credential, assertion and challenge; returns the submission
-/// to store and the passkey's updated state.
+/// to store and the verification result (counter, flags).
 fn verify(
     state: &AppState,
     ceremony: &Ceremony,
     context: SigningContext,
-    passkey: &str,
     headers: &HeaderMap,
     body: &FinishSigning,
     now: i64,
-) -> Result<(Submission, String), Error> {
+) -> Result<(Submission, AuthenticationResult), Error> {
     let site = state
         .config
         .site(&ceremony.site_id)
@@ -220,8 +237,6 @@ fn verify(
             "assertion does not cover the document digest".into(),
         ));
     }
-    let mut passkey: Passkey = from_json(passkey)?;
-    passkey.update_credential(&result);
     let submission = Submission {
         request_number: request_number(),
         ceremony_id: ceremony.id.clone(),
@@ -238,7 +253,7 @@ fn verify(
         received_at: now,
         idempotency_key: context.idempotency_key,
     };
-    Ok((submission, to_json(&passkey)?))
+    Ok((submission, result))
 }
 
 fn submitted(s: &Submission) -> Result<Submitted, Error> {

@@ -27,6 +27,8 @@ pub struct Store {
     pool: db::Pool,
     backend: Backend,
     vault: Arc<Vault>,
+    /// See [`Store::writer_turn`].
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// What kind of passkey ceremony a row holds.
@@ -121,6 +123,7 @@ impl Store {
             pool,
             backend,
             vault,
+            writer: Arc::default(),
         })
     }
 
@@ -171,6 +174,7 @@ impl Store {
 
     /// Stores a new ceremony and drops expired ones.
     pub async fn put_ceremony(&self, c: &Ceremony) -> Result<(), Error> {
+        let _turn = self.writer_turn().await;
         let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM ceremonies WHERE expires_at <= $1")
             .bind(c.created_at)
@@ -210,12 +214,35 @@ impl Store {
         .bind(now)
         .fetch_optional(&mut *conn)
         .await?;
-        let Some(r) = row else { return Ok(None) };
+        row.map(|r| self.ceremony_from_row(&r, kind)).transpose()
+    }
+
+    /// Reads an unexpired ceremony without consuming it (to verify before
+    /// taking the write lock; [`Store::take_ceremony`] then consumes it).
+    pub async fn peek_ceremony(
+        &self,
+        id: &str,
+        kind: CeremonyKind,
+        now: UnixTime,
+    ) -> Result<Option<Ceremony>, Error> {
+        let row = sqlx::query(
+            "SELECT id, site_id, state, context, created_at, expires_at FROM ceremonies
+             WHERE id = $1 AND kind = $2 AND expires_at > $3",
+        )
+        .bind(id)
+        .bind(kind.as_str())
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| self.ceremony_from_row(&r, kind)).transpose()
+    }
+
+    fn ceremony_from_row(&self, r: &AnyRow, kind: CeremonyKind) -> Result<Ceremony, Error> {
         let id: String = r.get("id");
         let context = self
             .vault
             .open(Field::CeremonyContext, &id, r.get("context"))?;
-        Ok(Some(Ceremony {
+        Ok(Ceremony {
             id,
             kind,
             site_id: r.get("site_id"),
@@ -223,7 +250,17 @@ impl Store {
             context,
             created_at: r.get("created_at"),
             expires_at: r.get("expires_at"),
-        }))
+        })
+    }
+
+    /// Waits for this process's turn to write, on SQLite: its single writer is
+    /// then handed over in order instead of through `busy_timeout`'s sleeps.
+    /// PostgreSQL locks rows, so writers do not queue here (`None`).
+    pub async fn writer_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.writer.lock().await),
+            Backend::Postgres => None,
+        }
     }
 
     /// Binds a new passkey to a new requester; refuses a credential id already bound.
