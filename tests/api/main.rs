@@ -9,4 +9,5 @@ mod errors;
 mod evidence;
 mod flow;
 mod http_surface;
+mod openapi;
 mod request_rules;

@@ -13,6 +13,7 @@ pub mod email;
 pub mod error;
 pub mod evidence;
 pub mod limits;
+pub mod openapi;
 pub mod passkeys;
 mod registration;
 pub mod routes;

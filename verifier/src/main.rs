@@ -72,6 +72,8 @@ enum Command {
         #[arg(long)]
         seal_key: Option<PathBuf>,
     },
+    /// Print the OpenAPI 3.1 document (committed as docs/api/openapi.json; no configuration needed).
+    Openapi,
 }
 
 #[derive(Subcommand)]
@@ -148,6 +150,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
     if let Command::VerifyBundle { file, seal_key } = &cli.command {
         return verify_bundle_file(file, seal_key.as_deref());
     }
+    if let Command::Openapi = cli.command {
+        print!("{}", recordpass_verifier::openapi::to_json());
+        return Ok(());
+    }
     let config = Config::load(&cli.config)?;
     match cli.command {
         Command::Serve => {
@@ -199,7 +205,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
-        Command::VerifyBundle { .. } => Ok(()),
+        Command::VerifyBundle { .. } | Command::Openapi => Ok(()),
         Command::Staff(StaffCommand::Invite { email, role }) => {
             let role = Role::parse(&role).ok_or_else(|| {
                 Error::Config(format!(
