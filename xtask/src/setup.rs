@@ -9,7 +9,8 @@ use anyhow::{Context, Result, bail, ensure};
 use crate::util::{self, announce, output, run};
 
 /// Debian packages: OpenSSL headers for webauthn-rs, Chromium for the browser test,
-/// jq and the openssl CLI for the standard-tools evidence check.
+/// jq and the openssl CLI for the standard-tools evidence check, Python's venv
+/// for schemathesis.
 const APT_PACKAGES: &[&str] = &[
     "pkg-config",
     "libssl-dev",
@@ -17,6 +18,8 @@ const APT_PACKAGES: &[&str] = &[
     "chromium-driver",
     "jq",
     "openssl",
+    "python3",
+    "python3-venv",
 ];
 
 /// The widget's compilation target.
@@ -39,6 +42,7 @@ pub fn run_all() -> Result<()> {
     apt_packages()?;
     wasm_target()?;
     wasm_bindgen_cli()?;
+    crate::schemathesis::install()?;
     npm_packages()
 }
 

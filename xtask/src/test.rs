@@ -9,6 +9,7 @@ use std::process::Command;
 use anyhow::{Context, Result, ensure};
 
 use crate::bench;
+use crate::schemathesis;
 use crate::setup::{self, CHROMIUM};
 use crate::util::{Steps, cargo, run};
 use crate::widget::{self, Built};
@@ -26,6 +27,7 @@ pub fn run_all(steps: &mut Steps) -> Result<()> {
 pub fn build_and_test(steps: &mut Steps) -> Result<()> {
     let built = steps.run("build", widget::build)?;
     steps.run("cargo test", || run(cargo().args(["test", "--workspace"])))?;
+    steps.run("schemathesis", || schemathesis::run(&built))?;
     steps.run("browser test", || browser_tests(&built))?;
     steps.run("bench smoke", || bench::measure(&built, bench::Mode::Smoke))
 }
