@@ -4,7 +4,7 @@
 
 pub mod smtp;
 
-use recordpass_verifier::{AppState, Clock, Config, Store, seal::SealKey, serve};
+use recordpass_verifier::{AppState, Clock, Config, Store, seal::SealKey, serve, serve_metrics};
 use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
@@ -62,6 +62,8 @@ pub fn config_toml(
 pub struct TestVerifier {
     /// `http://127.0.0.1:<port>`.
     pub base_url: String,
+    /// `http://127.0.0.1:<port>/metrics`, the separate metrics listener.
+    pub metrics_url: String,
     /// Bound address.
     pub addr: SocketAddr,
     /// Direct access to the same database, to assert on what was stored.
@@ -126,12 +128,19 @@ impl TestVerifier {
             .expect("verifier starts");
         let store = state.store.clone();
         let seal = state.seal.clone();
+        let metrics = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let metrics_url = format!(
+            "http://{}/metrics",
+            metrics.local_addr().expect("metrics address")
+        );
+        tokio::spawn(serve_metrics(metrics, state.clone()));
         let (tx, rx) = oneshot::channel();
         tokio::spawn(serve(listener, state, async {
             let _ = rx.await;
         }));
         TestVerifier {
             base_url: format!("http://{addr}"),
+            metrics_url,
             addr,
             store,
             clock,

@@ -9,5 +9,6 @@ mod errors;
 mod evidence;
 mod flow;
 mod http_surface;
+mod metrics;
 mod openapi;
 mod request_rules;

@@ -13,6 +13,7 @@ pub mod email;
 pub mod error;
 pub mod evidence;
 pub mod limits;
+pub mod metrics;
 pub mod openapi;
 pub mod passkeys;
 mod registration;
@@ -23,7 +24,7 @@ pub mod site_info;
 pub mod store;
 mod tokens;
 
-pub use app::{AppState, serve};
+pub use app::{AppState, serve, serve_metrics};
 pub use clock::Clock;
 pub use config::Config;
 pub use error::Error;

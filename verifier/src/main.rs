@@ -8,7 +8,7 @@ use recordpass_verifier::{
     console::{self, Role},
     evidence::{Exporter, to_pretty_json, verify_bundle},
     seal::{PublishedSealKey, SealKey, SealPublicKey},
-    serve,
+    serve, serve_metrics,
 };
 use std::{path::PathBuf, process::ExitCode};
 use tokio::net::TcpListener;
@@ -163,7 +163,21 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let addr = listener
                 .local_addr()
                 .map_err(|e| Error::Internal(e.to_string()))?;
+            let metrics = match config.metrics_listen {
+                Some(at) => Some(TcpListener::bind(at).await.map_err(|e| {
+                    Error::Config(format!("cannot listen on {at} (metrics_listen): {e}"))
+                })?),
+                None => None,
+            };
             let state = AppState::new(config, Clock::system()).await?;
+            // Scrapes are short: the metrics listener simply stops with the process.
+            if let Some(metrics) = metrics {
+                let at = metrics
+                    .local_addr()
+                    .map_err(|e| Error::Internal(e.to_string()))?;
+                tracing::info!("metrics on http://{at}/metrics");
+                tokio::spawn(serve_metrics(metrics, state.clone()));
+            }
             // Tests and the demo read this line to find the port.
             println!("listening on http://{addr}");
             serve(listener, state, shutdown_signal()).await

@@ -30,6 +30,7 @@ use crate::{
     email::{self, verification},
     evidence::ClientInfo,
     limits::{self, ClientAddr, FloodGuard},
+    metrics::{self, Ceremony},
     openapi, registration, seal, signing,
 };
 use std::sync::Arc;
@@ -92,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .expose_headers([header::RETRY_AFTER])
         .max_age(std::time::Duration::from_secs(600));
     let timeout = state.config.request_timeout();
+    let metrics = state.metrics.clone();
     let hsts = state.config.sends_hsts();
     let flood = Arc::new(FloodGuard::new(
         &state.config.limits,
@@ -133,6 +135,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(cors)
         .layer(middleware::from_fn_with_state(timeout, time_limit))
+        .layer(middleware::from_fn_with_state(metrics, metrics::track))
         // Method, route template, request id, status and latency only: no
         // headers, bodies, query strings or path values (ids, tokens) reach the log.
         .layer(
@@ -366,7 +369,9 @@ async fn verify_email_code(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<VerifyEmailCode>,
 ) -> Result<Json<EmailVerified>, Error> {
-    Ok(Json(verification::verify(&state, &id, &body).await?))
+    let verified = verification::verify(&state, &id, &body).await;
+    state.metrics.ceremony(Ceremony::EmailCode, &verified);
+    Ok(Json(verified?))
 }
 
 /// Begins passkey creation for a verified email address. Browsers send `Origin`; it must be one configured for the site.
@@ -413,9 +418,9 @@ async fn finish_registration(
     headers: HeaderMap,
     ApiJson(body): ApiJson<FinishRegistration>,
 ) -> Result<Json<Registered>, Error> {
-    Ok(Json(
-        registration::finish(&state, &id, &headers, &body).await?,
-    ))
+    let registered = registration::finish(&state, &id, &headers, &body).await;
+    state.metrics.ceremony(Ceremony::Registration, &registered);
+    Ok(Json(registered?))
 }
 
 /// Validates the request and returns the exact document to sign. Browsers send `Origin`; it must be one configured for the site.
@@ -466,9 +471,11 @@ async fn finish_signing(
     client: ClientInfo,
     ApiJson(body): ApiJson<FinishSigning>,
 ) -> Result<impl IntoResponse, Error> {
-    let (submitted, created): (Submitted, bool) =
-        signing::finish(&state, &id, &headers, &client, &body).await?;
+    let finished = signing::finish(&state, &id, &headers, &client, &body).await;
+    state.metrics.ceremony(Ceremony::Signing, &finished);
+    let (submitted, created): (Submitted, bool) = finished?;
     let status = if created {
+        state.metrics.submission();
         StatusCode::CREATED
     } else {
         StatusCode::OK
