@@ -8,6 +8,8 @@ pub mod app;
 pub mod assets;
 pub mod clock;
 pub mod config;
+#[cfg(test)]
+mod config_reference;
 pub mod console;
 pub mod email;
 pub mod error;
