@@ -27,14 +27,16 @@ use utoipa::{
         title = "Recordpass verifier",
         description = "Patients request their medical records from a hospital's website and sign \
             the request with a passkey. The widget calls the requester API; probes, the seal key \
-            and the embed snippet serve operators and auditors. Every 4xx and 5xx response has \
-            the `ApiError` body with a stable `code`.",
+            and the embed snippet serve operators and auditors; the staff endpoints serve the HIM \
+            console's own pages. Every 4xx and 5xx response has the `ApiError` body with a \
+            stable `code`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     tags(
         (name = "requester", description = "What the widget calls: email proof, passkey creation, signing."),
         (name = "operations", description = "Health probes and this document."),
         (name = "evidence", description = "Published facts auditors and web teams need."),
+        (name = "staff", description = "The HIM staff console's passkey sign-in and enrolment (same-origin; its pages are HTML)."),
     ),
     components(schemas(ApiError, ErrorCode)),
 )]
@@ -206,6 +208,30 @@ mod tests {
              cargo run -q -p recordpass-verifier -- openapi > docs/api/openapi.json\n\
              and review the diff"
         );
+    }
+
+    #[test]
+    fn the_console_json_endpoints_are_the_documented_ones() {
+        let spec = spec();
+        let mut documented: Vec<String> = spec
+            .paths
+            .paths
+            .iter()
+            .filter(|(path, _)| path.starts_with("/console/"))
+            .map(|(path, item)| {
+                assert!(item.post.is_some() && item.get.is_none(), "{path}");
+                format!("POST {path}")
+            })
+            .collect();
+        let mut served: Vec<String> = crate::console::routes()
+            .iter()
+            .filter(|r| r.path.starts_with("/console/api/"))
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        documented.sort();
+        served.sort();
+        assert!(!served.is_empty());
+        assert_eq!(documented, served);
     }
 
     #[test]

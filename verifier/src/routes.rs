@@ -68,6 +68,18 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .nest(API_PREFIX, requester_api())
         .merge(probes())
         .merge(published())
+        .merge(console_api())
+}
+
+/// The staff console's JSON endpoints, for the document only: they are served
+/// from [`crate::console::routes`] (a test checks that both list the same ones).
+fn console_api() -> OpenApiRouter<AppState> {
+    use crate::console::auth;
+    OpenApiRouter::new()
+        .routes(routes!(auth::enrol_start))
+        .routes(routes!(auth::enrol_finish))
+        .routes(routes!(auth::sign_in_start))
+        .routes(routes!(auth::sign_in_finish))
 }
 
 /// Public JSON for auditors and web teams, and the API contract itself.
