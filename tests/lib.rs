@@ -11,7 +11,7 @@ pub mod process;
 pub mod smtp;
 pub mod user;
 
-use recordpass_verifier::{AppState, Clock, Config, Store, seal::SealKey, serve};
+use recordpass_verifier::{AppState, Clock, Config, Store, seal::SealKey, serve, serve_metrics};
 use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
@@ -93,6 +93,8 @@ pub fn config_toml(
 pub struct TestVerifier {
     /// `http://127.0.0.1:<port>`.
     pub base_url: String,
+    /// `http://127.0.0.1:<port>/metrics`, the separate metrics listener.
+    pub metrics_url: String,
     /// Bound address.
     pub addr: SocketAddr,
     /// Direct access to the same database, to assert on what was stored.
@@ -165,12 +167,10 @@ impl TestVerifier {
             .expect("verifier starts");
         let store = state.store.clone();
         let seal = state.seal.clone();
-        let (tx, rx) = oneshot::channel();
-        tokio::spawn(serve(listener, state, async {
-            let _ = rx.await;
-        }));
+        let (metrics_url, tx) = launch(listener, state).await;
         TestVerifier {
             base_url: format!("http://{addr}"),
+            metrics_url,
             addr,
             store,
             clock,
@@ -201,12 +201,10 @@ impl TestVerifier {
             .expect("second instance starts");
         let store = state.store.clone();
         let seal = state.seal.clone();
-        let (tx, rx) = oneshot::channel();
-        tokio::spawn(serve(listener, state, async {
-            let _ = rx.await;
-        }));
+        let (metrics_url, tx) = launch(listener, state).await;
         TestVerifier {
             base_url: format!("http://{addr}"),
+            metrics_url,
             addr,
             store,
             clock,
@@ -218,6 +216,22 @@ impl TestVerifier {
             _dir: dir,
         }
     }
+}
+
+/// Serves `state` on `listener` and its metrics on a port of their own; returns
+/// the metrics URL and the sender that shuts the server down.
+async fn launch(listener: TcpListener, state: AppState) -> (String, oneshot::Sender<()>) {
+    let metrics = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let metrics_url = format!(
+        "http://{}/metrics",
+        metrics.local_addr().expect("metrics address")
+    );
+    tokio::spawn(serve_metrics(metrics, state.clone()));
+    let (tx, rx) = oneshot::channel();
+    tokio::spawn(serve(listener, state, async {
+        let _ = rx.await;
+    }));
+    (metrics_url, tx)
 }
 
 /// The database behind each [`TestVerifier`], from `RECORDPASS_TEST_DATABASE`.

@@ -119,6 +119,13 @@ impl SmtpServer {
             .unwrap_or_else(|_| panic!("no email to {rcpt} within 10 s"))
     }
 
+    /// Stops listening (the listener is closed when this returns), so that
+    /// every later delivery fails.
+    pub async fn stop(&mut self) {
+        self.task.abort();
+        let _ = (&mut self.task).await;
+    }
+
     /// Waits `for_ms` and returns how many messages are waiting.
     pub async fn count_after(&self, for_ms: u64) -> usize {
         tokio::time::sleep(Duration::from_millis(for_ms)).await;

@@ -27,6 +27,7 @@ use crate::{
 };
 
 /// Public facts about a site, for the widget to show.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SiteInfo {
     /// Site id.
@@ -77,6 +78,7 @@ impl SiteInfo {
 }
 
 /// Site text in each language; empty when not configured.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LocalizedText {
@@ -126,18 +128,21 @@ impl From<&SiteInfo> for SiteIdentity {
 ///
 /// The answer is the same whatever the address (known or not); a malformed
 /// address is `422`. Codes are limited per address and per client.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SendEmailCode {
     /// Site the requester is on.
     pub site_id: String,
     /// The address to prove control of.
+    #[cfg_attr(feature = "openapi", schema(format = Email))]
     pub email: String,
     /// Language of the email.
     pub lang: Lang,
 }
 
 /// A code is on its way (`202 Accepted`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmailCodeSent {
     /// Id to verify the code with.
@@ -151,14 +156,17 @@ pub struct EmailCodeSent {
 /// Wrong: `400` [`ErrorCode::CodeIncorrect`] with [`ApiError::attempts_left`];
 /// expired, used or unknown id: `410` [`ErrorCode::CodeExpired`]; out of
 /// attempts: `429` [`ErrorCode::TooManyAttempts`] (ask for a new code).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyEmailCode {
     /// Exactly six ASCII digits.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{6}$"))]
     pub code: String,
 }
 
 /// The address is proven.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmailVerified {
     /// Single-use bearer token for [`StartRegistration::email_token`].
@@ -171,6 +179,7 @@ pub struct EmailVerified {
 ///
 /// Without a valid, unused token: `403` [`ErrorCode::EmailNotVerified`].
 /// The token is used up when the registration finishes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StartRegistration {
@@ -187,24 +196,29 @@ pub struct StartRegistration {
 /// `O` is how a side holds the WebAuthn options: the verifier's typed
 /// [`CreationChallengeResponse`], or the widget's browser object (the widget
 /// only hands them to the browser, so it need not link a typed copy).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(bound = ""))]
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RegistrationStarted<O = CreationChallengeResponse> {
     /// Single-use ceremony id, to finish with.
     pub ceremony_id: String,
     /// WebAuthn creation options.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::CreationOptions))]
     pub options: O,
 }
 
 /// The browser's answer to `navigator.credentials.create` (`C` as in
 /// [`RegistrationStarted`]).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(bound = ""))]
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FinishRegistration<C = RegisterPublicKeyCredential> {
     /// The new credential.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::NewCredential))]
     pub credential: C,
 }
 
 /// A passkey was created and bound to the email address.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registered {
     /// The credential id (base64url), used to ask for a signature with it.
@@ -212,6 +226,7 @@ pub struct Registered {
 }
 
 /// Begins signing a request with a registered passkey.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StartSigning {
@@ -235,6 +250,7 @@ pub struct StartSigning {
 /// The widget recomputes `document` and the challenge itself and refuses to
 /// sign if either differs from what it showed the requester. `O` as in
 /// [`RegistrationStarted`].
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(bound = ""))]
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SigningStarted<O = RequestChallengeResponse> {
     /// Single-use ceremony id, to finish with.
@@ -247,19 +263,23 @@ pub struct SigningStarted<O = RequestChallengeResponse> {
     pub nonce: Nonce,
     /// WebAuthn request options whose challenge is
     /// [`crate::signing_challenge`]`(digest, nonce)`.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::AssertionOptions))]
     pub options: O,
 }
 
 /// The browser's answer to `navigator.credentials.get` (`C` as in
 /// [`RegistrationStarted`]).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(bound = ""))]
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FinishSigning<C = PublicKeyCredential> {
     /// The assertion over the signing challenge.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Assertion))]
     pub credential: C,
 }
 
 /// The signed request is stored durably.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Submitted {
     /// The number the requester quotes to HIM, e.g. `RP-7K3M-9QXD`.
@@ -271,6 +291,7 @@ pub struct Submitted {
 }
 
 /// Stable, machine-readable error codes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -355,6 +376,7 @@ impl ErrorCode {
 }
 
 /// Error body returned with every 4xx and 5xx response.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
     /// Stable code to branch on.

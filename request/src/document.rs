@@ -10,6 +10,7 @@ use crate::{Lang, RecordsRequest, render_statement, to_canonical_json};
 pub const DOCUMENT_FORMAT: &str = "recordpass.request.v2";
 
 /// The hospital (site) the request is addressed to.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SiteIdentity {
     /// The site id configured in the verifier and used in the embed snippet.
@@ -19,6 +20,7 @@ pub struct SiteIdentity {
 }
 
 /// Exactly what the requester sees on the review screen and signs.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignedDocument {

@@ -18,6 +18,8 @@ mod canonical;
 mod document;
 pub mod examples;
 mod model;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 mod signing;
 mod statement;
 mod validate;

@@ -13,6 +13,8 @@ mod flow;
 mod hostile;
 mod http_surface;
 mod idempotency;
+mod metrics;
+mod openapi;
 mod operations;
 mod request_rules;
 mod scale_out;

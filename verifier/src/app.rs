@@ -4,7 +4,12 @@ use std::{future::Future, net::SocketAddr, sync::Arc};
 use tokio::net::TcpListener;
 
 use crate::{
-    Clock, Config, Error, Passkeys, Store, assets::Assets, console, email::Email, routes,
+    Clock, Config, Error, Passkeys, Store,
+    assets::Assets,
+    console,
+    email::Email,
+    metrics::{self, Metrics},
+    routes,
     seal::SealKey,
 };
 
@@ -27,6 +32,8 @@ pub struct AppState {
     pub email: Arc<Email>,
     /// The HIM staff console (its relying party and cookie policy).
     pub console: Arc<console::Console>,
+    /// Prometheus metrics ([`crate::metrics`]).
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -39,6 +46,7 @@ impl AppState {
         let seal = Arc::new(SealKey::load(&config, &store).await?);
         let email = Arc::new(Email::new(&config, clock.clone())?);
         let console = Arc::new(console::Console::new(&config)?);
+        let metrics = Arc::new(Metrics::new(&email.deliveries));
         Ok(AppState {
             config: Arc::new(config),
             store,
@@ -48,6 +56,7 @@ impl AppState {
             seal,
             email,
             console,
+            metrics,
         })
     }
 }
@@ -71,6 +80,13 @@ pub async fn serve(
     .map_err(|e| Error::Internal(format!("server: {e}")));
     purge.abort();
     served
+}
+
+/// Serves `GET /metrics` on its own `listener` (see [`crate::metrics`]).
+pub async fn serve_metrics(listener: TcpListener, state: AppState) -> Result<(), Error> {
+    axum::serve(listener, metrics::router(state))
+        .await
+        .map_err(|e| Error::Internal(format!("metrics server: {e}")))
 }
 
 impl AppState {

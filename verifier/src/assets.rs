@@ -75,7 +75,7 @@ pub struct Assets {
 }
 
 /// What a web team pastes, with the values it depends on.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Embed {
     /// Loader URL.
     pub script_url: String,
@@ -218,12 +218,12 @@ pub fn is_widget_file(path: &str) -> bool {
     path == "/widget.js" || path.starts_with("/assets/")
 }
 
-/// `GET /widget.js`, `GET /assets/{file}` and `GET /embed.json`.
+/// `GET /widget.js` and `GET /assets/{file}` (`GET /embed.json` is
+/// [`embed`], in the OpenAPI document).
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/widget.js", get(loader))
         .route("/assets/{file}", get(asset))
-        .route("/embed.json", get(embed))
 }
 
 async fn loader(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -238,7 +238,20 @@ async fn asset(
     state.assets.response(&format!("assets/{file}"), &headers)
 }
 
-async fn embed(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Embed>, Error> {
+/// The embed snippet for the first site, with its SRI value and the CSP the page needs.
+#[utoipa::path(
+    get,
+    path = "/embed.json",
+    tag = "evidence",
+    responses(
+        (status = 200, description = "The snippet.", body = Embed),
+        (status = 404, description = "`not_found`: the widget is not built.", body = recordpass_request::api::ApiError),
+    ),
+)]
+pub async fn embed(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Embed>, Error> {
     let base = public_base_url(&state, &headers);
     let site = state
         .config

@@ -14,6 +14,10 @@ use crate::Error;
 pub struct Config {
     /// Address to bind; port 0 picks a free one.
     pub listen: SocketAddr,
+    /// Address of the Prometheus `GET /metrics` listener, kept apart from the
+    /// public one; unset (the default) serves no metrics. E.g. `127.0.0.1:9464`.
+    #[serde(default)]
+    pub metrics_listen: Option<SocketAddr>,
     /// `sqlite://path` (created if missing) or `postgres://user@host/db` (see `db`).
     pub database_url: String,
     /// Directory holding the built widget (`manifest.json`, `widget.js`, `assets/`).
@@ -318,6 +322,12 @@ impl Config {
         let bad = |key: &str, e: &dyn std::fmt::Display| Error::Config(format!("{key}: {e}"));
         if let Some(v) = var("RECORDPASS_LISTEN") {
             self.listen = v.parse().map_err(|e| bad("RECORDPASS_LISTEN", &e))?;
+        }
+        if let Some(v) = var("RECORDPASS_METRICS_LISTEN") {
+            self.metrics_listen = Some(
+                v.parse()
+                    .map_err(|e| bad("RECORDPASS_METRICS_LISTEN", &e))?,
+            );
         }
         if let Some(v) = var("RECORDPASS_DATABASE_URL") {
             self.database_url = v;
@@ -637,6 +647,21 @@ mod tests {
         assert!(
             config
                 .apply_env(|k| (k == "RECORDPASS_LISTEN").then(|| "nope".into()))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn metrics_are_off_unless_a_listen_address_is_given() {
+        let mut config = parse("").expect("valid");
+        assert_eq!(config.metrics_listen, None);
+        config
+            .apply_env(|k| (k == "RECORDPASS_METRICS_LISTEN").then(|| "127.0.0.1:9464".into()))
+            .expect("applies");
+        assert_eq!(config.metrics_listen, Some(([127, 0, 0, 1], 9464).into()));
+        assert!(
+            config
+                .apply_env(|k| (k == "RECORDPASS_METRICS_LISTEN").then(|| "9464".into()))
                 .is_err()
         );
     }

@@ -8,12 +8,16 @@ pub mod app;
 pub mod assets;
 pub mod clock;
 pub mod config;
+#[cfg(test)]
+mod config_reference;
 pub mod console;
 pub mod db;
 pub mod email;
 pub mod error;
 pub mod evidence;
 pub mod limits;
+pub mod metrics;
+pub mod openapi;
 pub mod passkeys;
 mod registration;
 pub mod rekey;
@@ -26,7 +30,7 @@ pub mod store;
 mod tokens;
 pub mod vault;
 
-pub use app::{AppState, serve};
+pub use app::{AppState, serve, serve_metrics};
 pub use clock::Clock;
 pub use config::Config;
 pub use error::Error;

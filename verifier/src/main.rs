@@ -9,7 +9,7 @@ use recordpass_verifier::{
     evidence::{Exporter, to_pretty_json, verify_bundle},
     rekey, retention,
     seal::{PublishedSealKey, SealKey, SealPublicKey},
-    serve, store,
+    serve, serve_metrics, store,
     vault::Vault,
 };
 use std::{path::PathBuf, process::ExitCode};
@@ -103,6 +103,8 @@ enum Command {
         #[arg(long)]
         seal_key: Option<PathBuf>,
     },
+    /// Print the OpenAPI 3.1 document (committed as docs/api/openapi.json; no configuration needed).
+    Openapi,
 }
 
 #[derive(Subcommand)]
@@ -179,6 +181,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
     if let Command::VerifyBundle { file, seal_key } = &cli.command {
         return verify_bundle_file(file, seal_key.as_deref());
     }
+    if let Command::Openapi = cli.command {
+        print!("{}", recordpass_verifier::openapi::to_json());
+        return Ok(());
+    }
     if let Command::NewKey { id } = &cli.command {
         let id = id.clone().unwrap_or_else(|| {
             let today = time::OffsetDateTime::now_utc().date();
@@ -199,7 +205,21 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let addr = listener
                 .local_addr()
                 .map_err(|e| Error::Internal(e.to_string()))?;
+            let metrics = match config.metrics_listen {
+                Some(at) => Some(TcpListener::bind(at).await.map_err(|e| {
+                    Error::Config(format!("cannot listen on {at} (metrics_listen): {e}"))
+                })?),
+                None => None,
+            };
             let state = AppState::new(config, Clock::system()).await?;
+            // Scrapes are short: the metrics listener simply stops with the process.
+            if let Some(metrics) = metrics {
+                let at = metrics
+                    .local_addr()
+                    .map_err(|e| Error::Internal(e.to_string()))?;
+                tracing::info!("metrics on http://{at}/metrics");
+                tokio::spawn(serve_metrics(metrics, state.clone()));
+            }
             // Tests and the demo read this line to find the port.
             println!("listening on http://{addr}");
             serve(listener, state, shutdown_signal()).await
@@ -241,7 +261,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
-        Command::VerifyBundle { .. } | Command::NewKey { .. } => Ok(()),
+        Command::VerifyBundle { .. } | Command::NewKey { .. } | Command::Openapi => Ok(()),
         Command::Purge { dry_run } => {
             let store = open_store(&config).await?;
             let now = Clock::system().unix();

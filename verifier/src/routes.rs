@@ -6,14 +6,14 @@ use axum::{
     http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::{get, post},
+    routing::get,
 };
 use recordpass_request::api::{
-    EmailVerified, FinishRegistration, FinishSigning, Registered, RegistrationStarted,
-    SendEmailCode, SigningStarted, SiteInfo, StartRegistration, StartSigning, Submitted,
-    VerifyEmailCode,
+    ApiError, EmailCodeSent, EmailVerified, FinishRegistration, FinishSigning, Registered,
+    RegistrationStarted, SendEmailCode, SigningStarted, SiteInfo, StartRegistration, StartSigning,
+    Submitted, VerifyEmailCode,
 };
-use serde::de::DeserializeOwned;
+use serde::{Serialize, de::DeserializeOwned};
 use std::time::Duration;
 use tower_http::{
     cors::CorsLayer,
@@ -21,6 +21,8 @@ use tower_http::{
     set_header::SetResponseHeaderLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
+use utoipa::{OpenApi as _, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     AppState, Error, assets,
@@ -28,12 +30,65 @@ use crate::{
     email::{self, verification},
     evidence::ClientInfo,
     limits::{self, ClientAddr, FloodGuard},
-    registration, seal, signing,
+    metrics::{self, Ceremony},
+    openapi, registration, seal, signing,
 };
 use std::sync::Arc;
 
 /// Largest JSON body accepted by the API.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Where the requester API is nested.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// The requester API (the routes the widget calls), each route registered with
+/// its OpenAPI description, relative to [`API_PREFIX`].
+pub fn requester_api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(site_info))
+        .routes(routes!(send_email_code))
+        .routes(routes!(verify_email_code))
+        .routes(routes!(start_registration))
+        .routes(routes!(finish_registration))
+        .routes(routes!(start_signing))
+        .routes(routes!(finish_signing))
+}
+
+/// The health probes.
+pub fn probes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+}
+
+/// Every route in the OpenAPI document, without the layers [`router`] adds
+/// (so the document can be generated without a configuration).
+pub fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .nest(API_PREFIX, requester_api())
+        .merge(probes())
+        .merge(published())
+        .merge(console_api())
+}
+
+/// The staff console's JSON endpoints, for the document only: they are served
+/// from [`crate::console::routes`] (a test checks that both list the same ones).
+fn console_api() -> OpenApiRouter<AppState> {
+    use crate::console::auth;
+    OpenApiRouter::new()
+        .routes(routes!(auth::enrol_start))
+        .routes(routes!(auth::enrol_finish))
+        .routes(routes!(auth::sign_in_start))
+        .routes(routes!(auth::sign_in_finish))
+}
+
+/// Public JSON for auditors and web teams, and the API contract itself.
+fn published() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(seal_key))
+        .routes(routes!(assets::embed))
+        .routes(routes!(openapi::serve))
+}
 
 /// Builds the verifier's router.
 pub fn router(state: AppState) -> Router {
@@ -50,20 +105,14 @@ pub fn router(state: AppState) -> Router {
         .expose_headers([header::RETRY_AFTER])
         .max_age(std::time::Duration::from_secs(600));
     let timeout = state.config.request_timeout();
+    let metrics = state.metrics.clone();
     let hsts = state.config.sends_hsts();
     let flood = Arc::new(FloodGuard::new(
         &state.config.limits,
         state.config.trust_forwarded_for,
     ));
 
-    let api = Router::new()
-        .route("/sites/{site}", get(site_info))
-        .route("/email-codes", post(send_email_code))
-        .route("/email-codes/{id}/verify", post(verify_email_code))
-        .route("/registrations", post(start_registration))
-        .route("/registrations/{id}/finish", post(finish_registration))
-        .route("/signatures", post(start_signing))
-        .route("/signatures/{id}/finish", post(finish_signing))
+    let api = Router::from(requester_api())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(
             flood.clone(),
@@ -82,25 +131,23 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::map_response(crate::console::pages::harden_all));
 
     // Probes: no CORS, no rate limit, never cached.
-    let health = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ));
+    let health = Router::from(probes()).layer(SetResponseHeaderLayer::overriding(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    ));
 
     Router::new()
-        .nest("/api/v1", api)
+        .nest(API_PREFIX, api)
         .merge(health)
         .merge(console)
         .merge(assets::routes())
-        .route(seal::SEAL_KEY_PATH, get(seal_key))
+        .merge(Router::from(published()))
         .route("/demo/outbox", get(email::outbox::page))
         .fallback(|| async { Error::NotFound })
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(cors)
         .layer(middleware::from_fn_with_state(timeout, time_limit))
+        .layer(middleware::from_fn_with_state(metrics, metrics::track))
         // Method, route template, request id, status and latency only: no
         // headers, bodies, query strings or path values (ids, tokens) reach the log.
         .layer(
@@ -199,14 +246,44 @@ async fn security_headers(State(hsts): State<bool>, req: Request, next: Next) ->
     response
 }
 
-/// `GET /healthz`: the process is up and serving.
-async fn healthz() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
+/// A probe's answer.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    status: HealthStatus,
 }
 
-/// `GET /readyz`: the database answers and every migration is applied; else
-/// `503 unavailable` (details in the log only).
-async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, Error> {
+/// The only status a probe answers `200` with.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthStatus {
+    /// Alive, or ready.
+    Ok,
+}
+
+/// Liveness: the process is up and serving HTTP. It touches nothing else.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    responses((status = 200, description = "Alive.", body = Health)),
+)]
+async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: HealthStatus::Ok,
+    })
+}
+
+/// Readiness: the database answers and every migration is applied.
+///
+/// Otherwise `503 unavailable`; the cause goes to the log only.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    responses((status = 200, description = "Ready.", body = Health)),
+)]
+async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, Error> {
     tokio::time::timeout(Duration::from_secs(5), state.store.check_ready())
         .await
         .map_err(|_| Error::NotReady("the database did not answer within 5 s".into()))??;
@@ -239,6 +316,17 @@ fn site<'a>(state: &'a AppState, id: &str) -> Result<&'a Site, Error> {
     state.config.site(id).ok_or(Error::UnknownSite)
 }
 
+/// Public facts about a site, for the widget to show.
+#[utoipa::path(
+    get,
+    path = "/sites/{site}",
+    tag = "requester",
+    params(("site" = String, Path, description = "Site id, from the embed snippet.")),
+    responses(
+        (status = 200, description = "The site.", body = SiteInfo),
+        (status = 404, description = "`unknown_site`.", body = ApiError),
+    ),
+)]
 async fn site_info(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -247,6 +335,21 @@ async fn site_info(
     Ok(Json(crate::site_info::info(site)))
 }
 
+/// Emails a 6-digit code to prove control of an address.
+///
+/// The answer is the same whether or not the address is known. Browsers send `Origin`; it must be one configured for the site.
+#[utoipa::path(
+    post,
+    path = "/email-codes",
+    tag = "requester",
+    request_body = SendEmailCode,
+    responses(
+        (status = 202, description = "A code is on its way.", body = EmailCodeSent),
+        (status = 403, description = "`origin_not_allowed`.", body = ApiError),
+        (status = 404, description = "`unknown_site`.", body = ApiError),
+        (status = 422, description = "`invalid_request`: not an email address (see `fields`).", body = ApiError),
+    ),
+)]
 async fn send_email_code(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -259,14 +362,43 @@ async fn send_email_code(
     Ok((StatusCode::ACCEPTED, Json(sent)))
 }
 
+/// Checks the code; the answer is a single-use token for passkey creation.
+#[utoipa::path(
+    post,
+    path = "/email-codes/{id}/verify",
+    tag = "requester",
+    params(("id" = String, Path, description = "`verification_id` from sending the code.")),
+    request_body = VerifyEmailCode,
+    responses(
+        (status = 200, description = "The address is proven.", body = EmailVerified),
+        (status = 400, description = "`code_incorrect` (with `attempts_left`), or `malformed_json`.", body = ApiError),
+        (status = 410, description = "`code_expired`: expired, used or unknown.", body = ApiError),
+        (status = 429, description = "`too_many_attempts` (ask for a new code), or `rate_limited`.", body = ApiError),
+    ),
+)]
 async fn verify_email_code(
     State(state): State<AppState>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<VerifyEmailCode>,
 ) -> Result<Json<EmailVerified>, Error> {
-    Ok(Json(verification::verify(&state, &id, &body).await?))
+    let verified = verification::verify(&state, &id, &body).await;
+    state.metrics.ceremony(Ceremony::EmailCode, &verified);
+    Ok(Json(verified?))
 }
 
+/// Begins passkey creation for a verified email address. Browsers send `Origin`; it must be one configured for the site.
+#[utoipa::path(
+    post,
+    path = "/registrations",
+    tag = "requester",
+    request_body = StartRegistration,
+    responses(
+        (status = 200, description = "Options for `navigator.credentials.create`.", body = RegistrationStarted),
+        (status = 403, description = "`origin_not_allowed`, or `email_not_verified` (no valid, unused token).", body = ApiError),
+        (status = 404, description = "`unknown_site`.", body = ApiError),
+        (status = 422, description = "`invalid_request`: the display name (see `fields`).", body = ApiError),
+    ),
+)]
 async fn start_registration(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -277,17 +409,46 @@ async fn start_registration(
     Ok(Json(registration::start(&state, site, &body).await?))
 }
 
+/// Verifies the new passkey and binds it to the verified email address.
+#[utoipa::path(
+    post,
+    path = "/registrations/{id}/finish",
+    tag = "requester",
+    params(("id" = String, Path, description = "`ceremony_id` from starting the registration.")),
+    request_body = FinishRegistration,
+    responses(
+        (status = 200, description = "The passkey is registered.", body = Registered),
+        (status = 400, description = "`passkey_rejected`, or `malformed_json`.", body = ApiError),
+        (status = 403, description = "`origin_not_allowed`: the passkey's client data names another origin.", body = ApiError),
+        (status = 409, description = "`credential_already_registered`.", body = ApiError),
+        (status = 410, description = "`ceremony_expired`: expired, used or unknown.", body = ApiError),
+    ),
+)]
 async fn finish_registration(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<FinishRegistration>,
 ) -> Result<Json<Registered>, Error> {
-    Ok(Json(
-        registration::finish(&state, &id, &headers, &body).await?,
-    ))
+    let registered = registration::finish(&state, &id, &headers, &body).await;
+    state.metrics.ceremony(Ceremony::Registration, &registered);
+    Ok(Json(registered?))
 }
 
+/// Validates the request and returns the exact document to sign. Browsers send `Origin`; it must be one configured for the site.
+#[utoipa::path(
+    post,
+    path = "/signatures",
+    tag = "requester",
+    request_body = StartSigning,
+    responses(
+        (status = 200, description = "The document, its digest and options for `navigator.credentials.get`.", body = SigningStarted),
+        (status = 400, description = "`credential_unknown`, or `malformed_json`.", body = ApiError),
+        (status = 403, description = "`origin_not_allowed`.", body = ApiError),
+        (status = 404, description = "`unknown_site`.", body = ApiError),
+        (status = 422, description = "`invalid_request` (see `fields`), or `email_mismatch`.", body = ApiError),
+    ),
+)]
 async fn start_signing(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -298,6 +459,23 @@ async fn start_signing(
     Ok(Json(signing::start(&state, site, body).await?))
 }
 
+/// Verifies the signature and stores the signed request durably.
+///
+/// Idempotent: finishing the same ceremony again answers `200` with the same number.
+#[utoipa::path(
+    post,
+    path = "/signatures/{id}/finish",
+    tag = "requester",
+    params(("id" = String, Path, description = "`ceremony_id` from starting the signature.")),
+    request_body = FinishSigning,
+    responses(
+        (status = 201, description = "Stored; the legal clock starts at `received_at`.", body = Submitted),
+        (status = 200, description = "Already stored by an earlier call.", body = Submitted),
+        (status = 400, description = "`passkey_rejected`, or `malformed_json`.", body = ApiError),
+        (status = 403, description = "`origin_not_allowed`: the passkey's client data names another origin.", body = ApiError),
+        (status = 410, description = "`ceremony_expired`: expired, used or unknown.", body = ApiError),
+    ),
+)]
 async fn finish_signing(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -305,9 +483,11 @@ async fn finish_signing(
     client: ClientInfo,
     ApiJson(body): ApiJson<FinishSigning>,
 ) -> Result<impl IntoResponse, Error> {
-    let (submitted, created): (Submitted, bool) =
-        signing::finish(&state, &id, &headers, &client, &body).await?;
+    let finished = signing::finish(&state, &id, &headers, &client, &body).await;
+    state.metrics.ceremony(Ceremony::Signing, &finished);
+    let (submitted, created): (Submitted, bool) = finished?;
     let status = if created {
+        state.metrics.submission();
         StatusCode::CREATED
     } else {
         StatusCode::OK
@@ -316,6 +496,12 @@ async fn finish_signing(
 }
 
 /// The public key that verifies evidence-bundle seals (`docs/evidence.md`).
+#[utoipa::path(
+    get,
+    path = "/.well-known/recordpass-seal-key",
+    tag = "evidence",
+    responses((status = 200, description = "The seal key.", body = seal::PublishedSealKey)),
+)]
 async fn seal_key(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(

@@ -37,7 +37,7 @@ pub struct SealPublicKey {
 }
 
 /// The JSON served at [`SEAL_KEY_PATH`].
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct PublishedSealKey {
     /// First 16 hex digits of SHA-256 of the SubjectPublicKeyInfo DER.
     pub key_id: String,

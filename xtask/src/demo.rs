@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Component, Path, PathBuf};
-use std::process::{Child, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -139,24 +139,28 @@ struct Embed {
 }
 
 /// A running verifier; dropping it kills the process.
-struct Verifier {
+pub(crate) struct Verifier {
     child: Child,
     addr: SocketAddr,
     /// Its public base URL, `http://localhost:PORT`.
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Verifier {
     /// Starts `serve` and waits for its "listening on http://ADDR" line.
     fn start(binary: &Path, config: &Path) -> Result<Verifier> {
-        let mut command = util::verifier(binary);
+        Verifier::start_command(util::verifier(binary), config)
+    }
+
+    /// Like [`Verifier::start`], for a `command` with its own environment.
+    pub(crate) fn start_command(mut command: Command, config: &Path) -> Result<Verifier> {
         command.arg("serve").arg("--config").arg(config);
         announce(format_args!("$ {}", util::command_line(&command)));
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()
-            .with_context(|| format!("cannot start {}", binary.display()))?;
+            .with_context(|| format!("cannot start {}", util::command_line(&command)))?;
         let stdout = child.stdout.take().context("no stdout pipe")?;
         let (tx, rx) = mpsc::channel();
         // Echo the verifier's output, and report the address it prints.

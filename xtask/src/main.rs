@@ -4,6 +4,7 @@ mod bench;
 mod ci;
 mod demo;
 mod fuzz;
+mod schemathesis;
 mod setup;
 mod test;
 mod util;
@@ -18,10 +19,12 @@ usage: cargo xtask <command>
 
 commands:
   setup   install prerequisites (Debian packages, wasm32 target,
-          wasm-bindgen CLI into .tools/, npm packages)
+          wasm-bindgen CLI and schemathesis into .tools/, npm packages)
   build   build the widget into target/widget/dist/ and the verifier
   demo    run the verifier (:8080) and a sample hospital page (:8081)
-  test    build, then run the Rust tests and the browser test
+  test    build, then run the Rust tests, schemathesis and the browser test
+  schemathesis
+          build, then only the schemathesis step of `test`
   ci      rustfmt, clippy, then test
   bench   measure the widget and the verifier, write docs/benchmarks.md
           (`bench --smoke`: tiny run, nothing judged or written)
@@ -70,6 +73,10 @@ fn run() -> Result<()> {
         "demo" => {
             setup::run_all()?;
             demo::run()
+        }
+        "schemathesis" => {
+            setup::run_all()?;
+            schemathesis::run(&widget::build()?)
         }
         "test" => test::run_all(&mut steps).map(|()| steps.print_summary()),
         "bench" => {

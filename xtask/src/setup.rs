@@ -10,7 +10,8 @@ use crate::util::{self, announce, output, run};
 
 /// Debian packages: OpenSSL headers for webauthn-rs, Chromium for the browser test,
 /// jq and the openssl CLI for the standard-tools evidence check, PostgreSQL
-/// (initdb, pg_ctl) for the integration suite's second backend.
+/// (initdb, pg_ctl) for the integration suite's second backend, Python's venv
+/// for schemathesis.
 const APT_PACKAGES: &[&str] = &[
     "pkg-config",
     "libssl-dev",
@@ -19,6 +20,8 @@ const APT_PACKAGES: &[&str] = &[
     "jq",
     "openssl",
     "postgresql",
+    "python3",
+    "python3-venv",
 ];
 
 /// The widget's compilation target.
@@ -41,6 +44,7 @@ pub fn run_all() -> Result<()> {
     apt_packages()?;
     wasm_target()?;
     wasm_bindgen_cli()?;
+    crate::schemathesis::install()?;
     npm_packages()
 }
 

@@ -9,6 +9,7 @@ use std::process::Command;
 use anyhow::{Context, Result, ensure};
 
 use crate::bench;
+use crate::schemathesis;
 use crate::setup::{self, CHROMIUM};
 use crate::util::{Steps, cargo, run};
 use crate::widget::{self, Built};
@@ -35,6 +36,7 @@ pub fn build_and_test(steps: &mut Steps) -> Result<()> {
             .args(["test", "-p", "recordpass-tests", "--test", "api"])
             .env("RECORDPASS_TEST_DATABASE", "postgres"))
     })?;
+    steps.run("schemathesis", || schemathesis::run(&built))?;
     steps.run("browser test", || browser_tests(&built))?;
     steps.run("bench smoke", || bench::measure(&built, bench::Mode::Smoke))
 }

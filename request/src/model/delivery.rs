@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{Address, Lang, collapse_whitespace};
 
 /// How the records are delivered.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
@@ -91,6 +92,7 @@ impl DeliveryMethod {
 }
 
 /// How the records reach the requester (or the recipient).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Delivery {
@@ -122,6 +124,7 @@ impl Delivery {
 }
 
 /// A person or organisation the requester names to receive the records.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Recipient {
@@ -141,6 +144,7 @@ impl Recipient {
 }
 
 /// The terms an authorization needs (45 CFR 164.508(c)(1)(iv)–(v)).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Authorization {

@@ -7,6 +7,7 @@ use super::Lang;
 
 /// Kinds of records a requester can ask for. Sites offer a subset (see
 /// [`super::SiteOffer`]); new kinds are added at the end of [`RecordKind::ALL`].
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
@@ -108,6 +109,7 @@ impl RecordKind {
 
 /// Categories that federal or state law protects more strictly. None is ever
 /// included unless the requester ticks it on its own.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SensitiveCategory {

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Languages the widget and the signed statement are offered in.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 /// A complete records request: who asks, for whom, what, how it is delivered,
 /// consent to electronic records and the typed signature.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RecordsRequest {
@@ -50,6 +51,7 @@ pub struct RecordsRequest {
 }
 
 /// Consents the requester gives before signing.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Consent {

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{collapse_whitespace, normalize_email};
 
 /// A postal address (United States).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Address {
@@ -46,6 +47,7 @@ impl Address {
 }
 
 /// The patient whose records are asked for.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Patient {

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{collapse_whitespace, normalize_email};
 
 /// The requester's relationship to the patient.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -47,6 +48,7 @@ impl Role {
 }
 
 /// The person filling in and signing the request.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Requester {

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{RecordKind, SensitiveCategory};
 
 /// One period of care, both ends included.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DateRange {
@@ -15,6 +16,7 @@ pub struct DateRange {
 }
 
 /// What is asked for.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Scope {

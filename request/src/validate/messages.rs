@@ -6,6 +6,7 @@ use super::Field;
 use crate::Lang;
 
 /// What is wrong with a field.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Problem {
@@ -69,6 +70,7 @@ impl Problem {
 }
 
 /// One problem with one field; the widget shows it next to that field.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
     /// Which field.

@@ -23,6 +23,8 @@ use super::{
     pages::{PageError, render, time_text},
     session::{self, Staff, hash_token},
 };
+use recordpass_request::api::ApiError;
+
 use crate::{
     AppState, Config, Error, Store, db,
     passkeys::{from_json, to_json},
@@ -85,54 +87,58 @@ struct SignInContext {
 }
 
 /// `POST /console/api/enrol/start` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct EnrolStart {
     /// The token from the enrolment link.
     pub token: String,
 }
 
 /// Passkey creation options for the browser.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct EnrolStarted {
     /// Ceremony to finish.
     pub ceremony_id: String,
     /// Who is enrolling.
     pub email: String,
     /// `navigator.credentials.create` options.
+    #[schema(value_type = recordpass_request::openapi::CreationOptions)]
     pub options: CreationChallengeResponse,
 }
 
 /// `POST /console/api/enrol/finish` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct EnrolFinish {
     /// Ceremony id.
     pub ceremony_id: String,
     /// The new credential.
+    #[schema(value_type = recordpass_request::openapi::NewCredential)]
     pub credential: RegisterPublicKeyCredential,
 }
 
 /// `POST /console/api/sign-in/start` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct SignInStart {
     /// Staff email address.
     pub email: String,
 }
 
 /// Assertion options for the browser.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SignInStarted {
     /// Ceremony to finish.
     pub ceremony_id: String,
     /// `navigator.credentials.get` options.
+    #[schema(value_type = recordpass_request::openapi::AssertionOptions)]
     pub options: RequestChallengeResponse,
 }
 
 /// `POST /console/api/sign-in/finish` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct SignInFinish {
     /// Ceremony id.
     pub ceremony_id: String,
     /// The assertion.
+    #[schema(value_type = recordpass_request::openapi::Assertion)]
     pub credential: PublicKeyCredential,
 }
 
@@ -183,6 +189,17 @@ async fn take_ceremony(
 }
 
 /// `POST /console/api/enrol/start`: checks the link and returns creation options.
+#[utoipa::path(
+    post,
+    path = "/console/api/enrol/start",
+    tag = "staff",
+    request_body = EnrolStart,
+    responses(
+        (status = 200, description = "Options for `navigator.credentials.create`.", body = EnrolStarted),
+        (status = 403, description = "`forbidden`: `Origin` is not the console's.", body = ApiError),
+        (status = 410, description = "`ceremony_expired`: the link is unknown, used or expired.", body = ApiError),
+    ),
+)]
 pub async fn enrol_start(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<EnrolStart>,
@@ -229,6 +246,19 @@ pub async fn enrol_start(
 
 /// `POST /console/api/enrol/finish`: verifies the new passkey, uses the link
 /// up, creates (or re-keys) the staff member and signs them in.
+#[utoipa::path(
+    post,
+    path = "/console/api/enrol/finish",
+    tag = "staff",
+    request_body = EnrolFinish,
+    responses(
+        (status = 200, description = "Signed in: the session cookie is set; go to `redirect`.", body = Object),
+        (status = 400, description = "`passkey_rejected`, or `malformed_json`.", body = ApiError),
+        (status = 403, description = "`forbidden`: `Origin` is not the console's; `origin_not_allowed`: the passkey's is not.", body = ApiError),
+        (status = 409, description = "`credential_already_registered`.", body = ApiError),
+        (status = 410, description = "`ceremony_expired`, or the link was used meanwhile.", body = ApiError),
+    ),
+)]
 pub async fn enrol_finish(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<EnrolFinish>,
@@ -306,6 +336,17 @@ fn signed_in(state: &AppState, token: &str) -> Response {
 }
 
 /// `POST /console/api/sign-in/start`: assertion options for the staff member's passkeys.
+#[utoipa::path(
+    post,
+    path = "/console/api/sign-in/start",
+    tag = "staff",
+    request_body = SignInStart,
+    responses(
+        (status = 200, description = "Options for `navigator.credentials.get`.", body = SignInStarted),
+        (status = 400, description = "`credential_unknown`: no active staff member with a passkey, or `malformed_json`.", body = ApiError),
+        (status = 403, description = "`forbidden`: `Origin` is not the console's.", body = ApiError),
+    ),
+)]
 pub async fn sign_in_start(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<SignInStart>,
@@ -341,6 +382,18 @@ pub async fn sign_in_start(
 
 /// `POST /console/api/sign-in/finish`: verifies the assertion (user
 /// verification required), updates the passkey's counter, starts a session.
+#[utoipa::path(
+    post,
+    path = "/console/api/sign-in/finish",
+    tag = "staff",
+    request_body = SignInFinish,
+    responses(
+        (status = 200, description = "Signed in: the session cookie is set; go to `redirect`.", body = Object),
+        (status = 400, description = "`passkey_rejected`, `credential_unknown`, or `malformed_json`.", body = ApiError),
+        (status = 403, description = "`forbidden`: `Origin` is not the console's; `origin_not_allowed`: the passkey's is not.", body = ApiError),
+        (status = 410, description = "`ceremony_expired`.", body = ApiError),
+    ),
+)]
 pub async fn sign_in_finish(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<SignInFinish>,

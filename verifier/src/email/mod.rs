@@ -18,6 +18,7 @@ use lettre::{AsyncTransport as _, message::Mailbox};
 use crate::{
     Clock, Config, Error,
     config::{EmailMode, Smtp},
+    metrics::{Deliveries, DeliveryLabels},
 };
 use codes::CodeKey;
 use message::Letter;
@@ -29,6 +30,8 @@ pub struct Email {
     from: Mailbox,
     /// Key for code hashes.
     pub key: CodeKey,
+    /// Deliveries by outcome, exported by [`crate::metrics`].
+    pub deliveries: Deliveries,
 }
 
 enum Mailer {
@@ -62,7 +65,12 @@ impl Email {
                 (Mailer::Outbox(Outbox::new(clock)), from)
             }
         };
-        Ok(Email { mailer, from, key })
+        Ok(Email {
+            mailer,
+            from,
+            key,
+            deliveries: Deliveries::default(),
+        })
     }
 
     /// The demo outbox, in demo mode.
@@ -79,9 +87,17 @@ impl Email {
     pub fn send_in_background(self: &Arc<Self>, letter: Letter) {
         let email = Arc::clone(self);
         tokio::spawn(async move {
-            if let Err(e) = email.send(letter).await {
-                tracing::warn!(error = %e, "verification email not sent");
-            }
+            let outcome = match email.send(letter).await {
+                Ok(()) => "sent",
+                Err(e) => {
+                    tracing::warn!(error = %e, "verification email not sent");
+                    "failed"
+                }
+            };
+            email
+                .deliveries
+                .get_or_create(&DeliveryLabels { outcome })
+                .inc();
         });
     }
 
