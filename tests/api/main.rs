@@ -9,6 +9,7 @@ mod errors;
 mod evidence;
 mod flow;
 mod http_surface;
+mod postgres_tls;
 mod request_rules;
 mod scale_out;
 mod schema;
