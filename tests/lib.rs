@@ -34,6 +34,12 @@ pub fn verifier_cli() -> std::process::Command {
     process::verifier_command(&process::verifier_bin())
 }
 
+/// A fresh one-key keyring, for opening a [`Store`] directly.
+pub fn test_vault() -> Arc<recordpass_verifier::vault::Vault> {
+    let line = recordpass_verifier::vault::Vault::new_key_line("test-1");
+    Arc::new(recordpass_verifier::vault::Vault::parse(&line, None).expect("keyring"))
+}
+
 /// Writes a fresh one-key keyring (key id `test-1`) to `dir/keyring` and
 /// returns its path, for [`config_toml`].
 pub fn write_keyring(dir: &Path) -> PathBuf {

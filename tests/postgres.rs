@@ -1,8 +1,10 @@
 //! A throwaway PostgreSQL cluster for the tests: one per test process, started
 //! on first use with Debian's `initdb` and `pg_ctl` (`/usr/lib/postgresql/<N>/bin`,
 //! or `RECORDPASS_PG_BIN`) in a temporary directory, listening on 127.0.0.1 at
-//! a free port (its unix socket stays in that directory). Each caller gets a
-//! fresh database on it ([`Cluster::create_database`]).
+//! a free port (its unix socket stays in that directory), password-protected,
+//! TLS offered with a certificate for 127.0.0.1 from a CA made for the run
+//! ([`Cluster::ca_file`]). Each caller gets a fresh database on it
+//! ([`Cluster::create_database`]).
 //!
 //! Nothing outlives the test process: a watchdog child, in its own process
 //! group, blocks reading a pipe only this process holds open; when the process
@@ -13,7 +15,10 @@ use sqlx::{Connection as _, Executor as _, postgres::PgConnection};
 use std::{
     fs,
     io::Read as _,
-    os::unix::{fs::MetadataExt as _, process::CommandExt as _},
+    os::unix::{
+        fs::{MetadataExt as _, PermissionsExt as _},
+        process::CommandExt as _,
+    },
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::{
@@ -31,6 +36,7 @@ const ROLE: &str = "recordpass";
 /// A running cluster.
 pub struct Cluster {
     port: u16,
+    ca: PathBuf,
     password: String,
     databases: AtomicU32,
     /// Never waited for: its stdin pipe stays open for the life of this
@@ -70,13 +76,18 @@ impl Cluster {
             "initdb",
         );
         let port = free_port();
+        let ca = tls_files(&as_server, &dir);
         // Durable defaults (fsync on): the bench measures this cluster too.
         // Room for many small pools (one per test verifier).
         let settings = format!(
             "\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{}'\n\
-             max_connections = 300\n",
+             max_connections = 300\nssl = on\nssl_cert_file = 'server.crt'\n\
+             ssl_key_file = 'server.key'\n",
             dir.display()
         );
+        for file in ["server.crt", "server.key"] {
+            fs::rename(dir.join(file), data.join(file)).expect("TLS files into the data dir");
+        }
         let conf = data.join("postgresql.conf");
         let mut text = fs::read_to_string(&conf).expect("postgresql.conf");
         text.push_str(&settings);
@@ -97,6 +108,7 @@ impl Cluster {
         }
         Cluster {
             port,
+            ca,
             password,
             databases: AtomicU32::new(0),
             _watchdog: watchdog,
@@ -124,6 +136,11 @@ impl Cluster {
             String::from_utf8_lossy(&out.stderr)
         );
         out.stdout
+    }
+
+    /// The CA certificate that issued the server's (for `sslrootcert`).
+    pub fn ca_file(&self) -> &Path {
+        &self.ca
     }
 
     /// Creates a new, empty database and returns its URL.
@@ -197,6 +214,67 @@ impl ServerUser {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// A CA and a server certificate for 127.0.0.1 it issued (P-256, valid two
+/// days), made in `dir` with the `openssl` CLI as the server's user (the key
+/// must belong to it, mode 0600). Returns the CA certificate's path.
+fn tls_files(as_server: &ServerUser, dir: &Path) -> PathBuf {
+    let openssl = |args: &[&str], what: &str| {
+        as_server.run(Command::new("openssl").args(args), what);
+    };
+    let path = |name: &str| dir.join(name).display().to_string();
+    let key = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &key,
+            &["-days", "2", "-subj", "/CN=recordpass test CA"],
+            &["-keyout", &path("ca.key"), "-out", &path("ca.crt")],
+        ]
+        .concat(),
+        "openssl: test CA",
+    );
+    openssl(
+        &[
+            &["req"][..],
+            &key,
+            &["-subj", "/CN=127.0.0.1"],
+            &["-keyout", &path("server.key"), "-out", &path("server.csr")],
+        ]
+        .concat(),
+        "openssl: server key",
+    );
+    fs::write(dir.join("server.ext"), "subjectAltName = IP:127.0.0.1\n").expect("extensions");
+    openssl(
+        &[
+            "x509",
+            "-req",
+            "-days",
+            "2",
+            "-in",
+            &path("server.csr"),
+            "-CA",
+            &path("ca.crt"),
+            "-CAkey",
+            &path("ca.key"),
+            "-CAcreateserial",
+            "-extfile",
+            &path("server.ext"),
+            "-out",
+            &path("server.crt"),
+        ],
+        "openssl: server certificate",
+    );
+    fs::set_permissions(dir.join("server.key"), fs::Permissions::from_mode(0o600))
+        .expect("chmod server.key");
+    dir.join("ca.crt")
 }
 
 /// Starts the watchdog that stops the cluster in `data` and removes `dir`

@@ -16,6 +16,7 @@ mod idempotency;
 mod metrics;
 mod openapi;
 mod operations;
+mod postgres_tls;
 mod request_rules;
 mod scale_out;
 mod schema;

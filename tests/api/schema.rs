@@ -4,10 +4,10 @@
 //! nullability, primary keys, foreign keys, indexes (unique or not), `IN (…)`
 //! check constraints, and the audit log's guard triggers.
 
-use recordpass_tests::postgres;
-use recordpass_verifier::{Store, vault::Vault};
+use recordpass_tests::{postgres, test_vault};
+use recordpass_verifier::Store;
 use sqlx::{Connection as _, PgConnection, Row as _, SqliteConnection};
-use std::{collections::BTreeSet, sync::Arc};
+use std::collections::BTreeSet;
 
 type Facts = BTreeSet<String>;
 
@@ -17,8 +17,7 @@ async fn both_migration_trees_build_the_same_schema() {
     let sqlite_url = format!("sqlite://{}", dir.path().join("schema.db").display());
     let pg_url = postgres::cluster().create_database().await;
     for url in [&sqlite_url, &pg_url] {
-        let vault = Vault::parse(&Vault::new_key_line("schema"), None).expect("keyring");
-        Store::open(url, Arc::new(vault))
+        Store::open(url, test_vault())
             .await
             .expect("migrations apply");
     }

@@ -30,10 +30,11 @@ pub fn build_and_test(steps: &mut Steps) -> Result<()> {
         run(cargo().args(["test", "--workspace"]))
     })?;
     // The same HTTP suite again, each verifier on a fresh database of a
-    // throwaway PostgreSQL cluster the tests start themselves.
+    // throwaway PostgreSQL cluster the tests start themselves. `--workspace`
+    // keeps the features (and so the build) of the step before.
     steps.run("api suite on PostgreSQL", || {
         run(cargo()
-            .args(["test", "-p", "recordpass-tests", "--test", "api"])
+            .args(["test", "--workspace", "--test", "api"])
             .env("RECORDPASS_TEST_DATABASE", "postgres"))
     })?;
     steps.run("schemathesis", || schemathesis::run(&built))?;
