@@ -189,6 +189,11 @@ impl TestVerifier {
         }
     }
 
+    /// Rows in `table` of this verifier's database.
+    pub async fn count(&self, table: recordpass_verifier::store::Table) -> i64 {
+        self.store.count(table).await.expect("count rows")
+    }
+
     /// Absolute URL of `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)

@@ -9,34 +9,17 @@ use recordpass_verifier::{
     evidence::{Exporter, to_pretty_json, verify_bundle},
     vault::Vault,
 };
-use reqwest::StatusCode;
 use sqlx::Row as _;
 use std::sync::Arc;
 
-use crate::{
-    client::{Requester, ana_request, site_origin},
-    evidence::run,
-};
+use crate::{client::Requester, evidence::run};
 
 const USER_AGENT: &str = "Mozilla/5.0 (AtRestTest) SoftPasskey/0.6";
 
 /// Signs Ana's request `times` times with one passkey; returns the request numbers.
 async fn sign(verifier: &TestVerifier, times: usize) -> Vec<String> {
-    let mut ana = Requester::new(verifier);
-    ana.http = reqwest::Client::builder()
-        .user_agent(USER_AGENT)
-        .build()
-        .expect("client");
-    let credential_id = ana.register("ana@example.org").await;
-    let mut numbers = Vec::new();
-    for _ in 0..times {
-        let started = ana.signing(&ana_request(), &credential_id).await;
-        let body = ana.assert_from(site_origin(), &started);
-        let (status, reply) = ana.finish_signing(&started.ceremony_id, &body).await;
-        assert_eq!(status, StatusCode::CREATED, "{reply}");
-        numbers.push(reply["request_number"].as_str().expect("number").to_owned());
-    }
-    numbers
+    let mut ana = Requester::new(verifier).with_user_agent(USER_AGENT);
+    ana.register_and_sign(times).await
 }
 
 /// Everything the database holds as stored bytes: the SQLite file and its

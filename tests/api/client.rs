@@ -157,6 +157,30 @@ impl<'a> Requester<'a> {
         json!({"credential": credential})
     }
 
+    /// Uses `user_agent` for every request from now on (it is recorded as evidence).
+    pub fn with_user_agent(mut self, user_agent: &str) -> Self {
+        self.http = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .build()
+            .expect("client");
+        self
+    }
+
+    /// Creates a passkey for `ana@example.org` and signs Ana's request with it
+    /// `times` times; returns the request numbers.
+    pub async fn register_and_sign(&mut self, times: usize) -> Vec<String> {
+        let credential_id = self.register("ana@example.org").await;
+        let mut numbers = Vec::with_capacity(times);
+        for _ in 0..times {
+            let started = self.signing(&ana_request(), &credential_id).await;
+            let body = self.assert_from(site_origin(), &started);
+            let (status, reply) = self.finish_signing(&started.ceremony_id, &body).await;
+            assert_eq!(status, StatusCode::CREATED, "{reply}");
+            numbers.push(reply["request_number"].as_str().expect("number").to_owned());
+        }
+        numbers
+    }
+
     /// Finishes a signing ceremony.
     pub async fn finish_signing(&self, ceremony_id: &str, body: &Value) -> (StatusCode, Value) {
         self.post(&format!("/api/v1/signatures/{ceremony_id}/finish"), body)

@@ -15,26 +15,14 @@ use std::{
     process::{Command, Output},
 };
 
-use crate::client::{Requester, ana_request, site_origin};
+use crate::client::Requester;
 
 const USER_AGENT: &str = "Mozilla/5.0 (RecordpassTest) SoftPasskey/0.6";
 
 /// Creates a passkey, signs Ana's request with it and returns the request number.
 async fn signed_request(verifier: &TestVerifier) -> String {
-    let mut ana = Requester::new(verifier);
-    ana.http = reqwest::Client::builder()
-        .user_agent(USER_AGENT)
-        .build()
-        .expect("client");
-    let credential_id = ana.register("ana@example.org").await;
-    let started = ana.signing(&ana_request(), &credential_id).await;
-    let body = ana.assert_from(site_origin(), &started);
-    let (status, reply) = ana.finish_signing(&started.ceremony_id, &body).await;
-    assert_eq!(status, StatusCode::CREATED, "{reply}");
-    reply["request_number"]
-        .as_str()
-        .expect("request number")
-        .to_owned()
+    let mut ana = Requester::new(verifier).with_user_agent(USER_AGENT);
+    ana.register_and_sign(1).await.remove(0)
 }
 
 async fn export(verifier: &TestVerifier, number: &str) -> Bundle {

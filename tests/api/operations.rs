@@ -11,27 +11,16 @@ use recordpass_verifier::{
     seal::SealKey,
     store::Table,
 };
-use reqwest::StatusCode;
 use std::{process::Command, sync::Arc};
 
 use crate::{
-    client::{Requester, ana_request, site_origin},
+    client::{Requester, ana_request},
     evidence::run,
 };
 
 /// Signs Ana's request `times` times; returns the request numbers.
 async fn sign(verifier: &TestVerifier, times: usize) -> Vec<String> {
-    let mut ana = Requester::new(verifier);
-    let credential_id = ana.register("ana@example.org").await;
-    let mut numbers = Vec::new();
-    for _ in 0..times {
-        let started = ana.signing(&ana_request(), &credential_id).await;
-        let body = ana.assert_from(site_origin(), &started);
-        let (status, reply) = ana.finish_signing(&started.ceremony_id, &body).await;
-        assert_eq!(status, StatusCode::CREATED, "{reply}");
-        numbers.push(reply["request_number"].as_str().expect("number").to_owned());
-    }
-    numbers
+    Requester::new(verifier).register_and_sign(times).await
 }
 
 fn cli(verifier: &TestVerifier, args: &[&str]) -> Command {
