@@ -36,7 +36,7 @@ pub fn run() -> Result<()> {
         .context("cannot install the Ctrl-C handler")?;
 
     let config = write_config(&built.dist)?;
-    write_keyring(&built.verifier)?;
+    write_keyring(&built.verifier, &PathBuf::from(DATA_DIR).join("keyring"))?;
     // Seals anything an older demo (before encryption at rest) left in clear.
     util::output(
         util::verifier(&built.verifier)
@@ -76,13 +76,12 @@ pub fn run() -> Result<()> {
     Ok(())
 }
 
-/// Creates the demo's encryption keyring with `recordpass-verifier new-key`,
-/// once: the demo database stays readable across runs.
-fn write_keyring(verifier: &Path) -> Result<()> {
-    let path = PathBuf::from(DATA_DIR).join("keyring");
+/// Creates an encryption keyring at `path` with `recordpass-verifier new-key`,
+/// unless one is there (the demo's database stays readable across runs).
+pub(crate) fn write_keyring(verifier: &Path, path: &Path) -> Result<()> {
     if !path.exists() {
-        let line = util::output(util::verifier(verifier).args(["new-key", "--id", "demo-1"]))?;
-        util::write(&path, line)?;
+        let line = util::output(util::verifier(verifier).args(["new-key", "--id", "local-1"]))?;
+        util::write(path, line)?;
     }
     Ok(())
 }

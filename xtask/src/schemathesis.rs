@@ -71,6 +71,7 @@ pub fn run(built: &Built) -> Result<()> {
     }
     fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let config = dir.join("recordpass.toml");
+    crate::demo::write_keyring(&built.verifier, &dir.join("keyring"))?;
     util::write(&config, verifier_config(&dir, &built.dist)?)?;
     let mut command = util::verifier(&built.verifier);
     // Thousands of requests: keep warnings and errors (every 5xx logs one).
@@ -126,6 +127,9 @@ origins = ["http://localhost:8081"]
 [email]
 mode = "demo-outbox"
 
+[encryption]
+key_file = "{keyring}"
+
 [limits]
 posts_burst = 1000000
 posts_per_second = 1000000
@@ -133,6 +137,7 @@ codes_per_address = 1000000
 codes_per_client = 1000000
 "#,
         db = db.display(),
+        keyring = fs::canonicalize(dir)?.join("keyring").display(),
     ))
 }
 
