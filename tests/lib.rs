@@ -167,26 +167,14 @@ impl TestVerifier {
         config.check().expect("test config is valid");
         let config_path = dir.path().join("recordpass.toml");
         std::fs::write(&config_path, &config_text).expect("config file written");
-        let clock = Clock::system();
-        let state = AppState::new(config.clone(), clock.clone())
-            .await
-            .expect("verifier starts");
-        let store = state.store.clone();
-        let seal = state.seal.clone();
-        let (metrics_url, tx) = launch(listener, state).await;
-        TestVerifier {
-            base_url: format!("http://{addr}"),
-            metrics_url,
-            addr,
-            store,
-            clock,
+        let instance = Instance {
             config,
             config_path,
-            seal,
+            clock: Clock::system(),
             smtp,
-            shutdown: Some(tx),
-            _dir: dir,
-        }
+            dir,
+        };
+        instance.serve(listener).await
     }
 
     /// Rows in `table` of this verifier's database.
@@ -202,14 +190,35 @@ impl TestVerifier {
     /// Starts a second instance of this verifier, on another port, sharing
     /// its configuration and database (as behind a load balancer).
     pub async fn another_instance(&self) -> TestVerifier {
-        let smtp = smtp::SmtpServer::start().await;
+        let instance = Instance {
+            config: self.config.clone(),
+            config_path: self.config_path.clone(),
+            clock: self.clock.clone(),
+            smtp: smtp::SmtpServer::start().await,
+            dir: tempfile::tempdir().expect("temp dir"),
+        };
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        instance.serve(listener).await
+    }
+}
+
+/// What a [`TestVerifier`] is started from.
+struct Instance {
+    config: Config,
+    config_path: PathBuf,
+    clock: Clock,
+    smtp: smtp::SmtpServer,
+    dir: tempfile::TempDir,
+}
+
+impl Instance {
+    /// Opens the database, then serves on `listener` (and metrics on a port of
+    /// their own) until the returned verifier is dropped.
+    async fn serve(self, listener: TcpListener) -> TestVerifier {
         let addr = listener.local_addr().expect("local addr");
-        let dir = tempfile::tempdir().expect("temp dir");
-        let clock = self.clock.clone();
-        let state = AppState::new(self.config.clone(), clock.clone())
+        let state = AppState::new(self.config.clone(), self.clock.clone())
             .await
-            .expect("second instance starts");
+            .expect("verifier starts");
         let store = state.store.clone();
         let seal = state.seal.clone();
         let (metrics_url, tx) = launch(listener, state).await;
@@ -218,13 +227,13 @@ impl TestVerifier {
             metrics_url,
             addr,
             store,
-            clock,
-            config: self.config.clone(),
-            config_path: self.config_path.clone(),
+            clock: self.clock,
+            config: self.config,
+            config_path: self.config_path,
             seal,
-            smtp,
+            smtp: self.smtp,
             shutdown: Some(tx),
-            _dir: dir,
+            _dir: self.dir,
         }
     }
 }

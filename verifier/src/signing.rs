@@ -135,9 +135,12 @@ pub async fn finish(
         return retried(state, ceremony_id, body).await.map(|s| (s, false));
     };
     let context: SigningContext = from_json(&ceremony.context)?;
-    let stored = state.store.passkey(&context.credential_id).await?;
-    let verified = stored.ok_or(Error::CredentialUnknown).and_then(|key| {
-        let passkey: Passkey = from_json(&key.passkey)?;
+    let stored = {
+        let mut conn = state.store.pool().acquire().await?;
+        Store::passkey_json(&mut conn, &context.credential_id).await?
+    };
+    let verified = stored.ok_or(Error::CredentialUnknown).and_then(|json| {
+        let passkey: Passkey = from_json(&json)?;
         let (submission, result) = verify(state, &ceremony, context, headers, body, now)?;
         let evidence = SigningEvidence::capture(client, &passkey, &submission.authenticator_data)?;
         Ok((submission, result, evidence))
