@@ -315,6 +315,9 @@ pub enum ErrorCode {
     CredentialAlreadyRegistered,
     /// The passkey is not registered.
     CredentialUnknown,
+    /// The passkey's signature counter did not advance: a clone of the
+    /// authenticator may be in use, so the signature is refused.
+    PasskeyCounterRegressed,
     /// The request's email differs from the one the passkey is bound to.
     EmailMismatch,
     /// Too many requests; try again after `Retry-After` seconds.
@@ -347,7 +350,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, so clients can prove they have text for each.
-    pub const ALL: [ErrorCode; 24] = [
+    pub const ALL: [ErrorCode; 25] = [
         ErrorCode::MalformedJson,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::PayloadTooLarge,
@@ -358,6 +361,7 @@ impl ErrorCode {
         ErrorCode::PasskeyRejected,
         ErrorCode::CredentialAlreadyRegistered,
         ErrorCode::CredentialUnknown,
+        ErrorCode::PasskeyCounterRegressed,
         ErrorCode::EmailMismatch,
         ErrorCode::RateLimited,
         ErrorCode::CodeIncorrect,

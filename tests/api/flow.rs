@@ -142,6 +142,34 @@ async fn an_assertion_over_a_different_document_is_rejected() {
     assert_eq!(verifier.count(Table::Submissions).await, 0);
 }
 
+#[tokio::test]
+async fn a_signature_counter_that_goes_backwards_is_refused() {
+    // Two ceremonies started together snapshot the same stored counter, so
+    // webauthn-rs alone accepts the older assertion if it arrives last. That
+    // is what a cloned authenticator looks like: the verifier refuses it.
+    let verifier = TestVerifier::start().await;
+    let mut ana = Requester::new(&verifier);
+    let credential_id = ana.register("ana@example.org").await;
+    let first = ana.signing(&ana_request(), &credential_id).await;
+    let second = ana.signing(&ana_request(), &credential_id).await;
+    let older = ana.assert_from(site_origin(), &first);
+    let newer = ana.assert_from(site_origin(), &second);
+
+    let (status, body) = ana.finish_signing(&second.ceremony_id, &newer).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = ana.finish_signing(&first.ceremony_id, &older).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["code"], "passkey_counter_regressed");
+    assert_eq!(verifier.count(Table::Submissions).await, 1);
+    // The refused ceremony is used up, and the passkey keeps working forward.
+    let (status, body) = ana.finish_signing(&first.ceremony_id, &older).await;
+    assert_eq!(status, StatusCode::GONE, "{body}");
+    let third = ana.signing(&ana_request(), &credential_id).await;
+    let next = ana.assert_from(site_origin(), &third);
+    let (status, body) = ana.finish_signing(&third.ceremony_id, &next).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
 fn hex_sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()

@@ -48,6 +48,9 @@ pub enum Error {
     /// The credential id is not registered.
     #[error("This passkey is not registered here.")]
     CredentialUnknown,
+    /// The assertion's signature counter did not advance past the stored one.
+    #[error("This passkey's signature counter went backwards: a copy of it may be in use elsewhere.")]
+    CounterRegressed,
     /// The request's email is not the one the passkey is bound to.
     #[error("The email address differs from the one this passkey was created for.")]
     EmailMismatch,
@@ -128,6 +131,9 @@ impl Error {
             }
             UnknownSite => (StatusCode::NOT_FOUND, ErrorCode::UnknownSite),
             CeremonyExpired => (StatusCode::GONE, ErrorCode::CeremonyExpired),
+            CounterRegressed | PasskeyRejected(WebauthnError::CredentialPossibleCompromise) => {
+                (StatusCode::CONFLICT, ErrorCode::PasskeyCounterRegressed)
+            }
             PasskeyRejected(_) => (StatusCode::BAD_REQUEST, ErrorCode::PasskeyRejected),
             CredentialAlreadyRegistered => {
                 (StatusCode::CONFLICT, ErrorCode::CredentialAlreadyRegistered)

@@ -3,7 +3,7 @@
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde_json::Value;
 use webauthn_rs::prelude::{
-    AuthenticationResult, CreationChallengeResponse, Passkey, PasskeyAuthentication,
+    AuthenticationResult, CreationChallengeResponse, Credential, Passkey, PasskeyAuthentication,
     PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
     RequestChallengeResponse, Uuid, Webauthn, WebauthnBuilder,
 };
@@ -107,6 +107,30 @@ impl Passkeys {
             .finish_passkey_authentication(credential, &state)
             .map_err(Error::PasskeyRejected)
     }
+}
+
+/// Applies a verified assertion to the passkey as it is stored *now* (inside
+/// the write transaction): the new signature counter and backup state.
+///
+/// webauthn-rs compares the counter with the copy taken when the ceremony
+/// started, so two ceremonies started together and finished out of order slip
+/// past it. A counter that does not move forward from the stored value means
+/// two authenticators share one key (a cloned or extracted credential): the
+/// use is refused. Authenticators that always report 0 (most synced passkeys)
+/// have no counter to check.
+pub fn record_use(passkey: &mut Passkey, result: &AuthenticationResult) -> Result<(), Error> {
+    let stored = Credential::from(passkey.clone()).counter;
+    let used = result.counter();
+    if (used > 0 || stored > 0) && used <= stored {
+        tracing::warn!(
+            stored,
+            used,
+            "passkey signature counter did not advance: possible cloned authenticator"
+        );
+        return Err(Error::CounterRegressed);
+    }
+    passkey.update_credential(result);
+    Ok(())
 }
 
 fn internal(e: serde_json::Error) -> Error {

@@ -16,7 +16,7 @@ use crate::{
     AppState, Error,
     config::Site,
     evidence::{ClientInfo, SigningEvidence},
-    passkeys::{from_json, to_json},
+    passkeys::{from_json, record_use, to_json},
     routes::check_origin,
     store::{Ceremony, CeremonyKind, Store, Submission},
     tokens::{random_nonce, request_number},
@@ -170,7 +170,10 @@ pub async fn finish(
         .await?
         .ok_or(Error::CredentialUnknown)?;
     let mut passkey: Passkey = from_json(&current)?;
-    passkey.update_credential(&result);
+    if let Err(e) = record_use(&mut passkey, &result) {
+        tx.commit().await?; // the ceremony stays used up
+        return Err(e);
+    }
     Store::touch_passkey(&mut tx, &submission.credential_id, &to_json(&passkey)?, now).await?;
     if let Some(original) = state.store.idempotent_match(&mut tx, &submission).await? {
         // Signed again after a lost answer: the first submission stands.

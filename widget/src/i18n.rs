@@ -248,6 +248,9 @@ pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
             "This passkey is already in use. Please create a new one."
         }
         (Lang::En, CredentialUnknown) => "This passkey is not recognised. Please create a new one.",
+        (Lang::En, PasskeyCounterRegressed) => {
+            "For your safety this passkey was not accepted: it looks like a copy of it was used elsewhere. Please call the hospital."
+        }
         (Lang::En, EmailMismatch) => {
             "This passkey belongs to a different email address. Please create a new one."
         }
@@ -288,6 +291,9 @@ pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
             "Esta llave de acceso ya está en uso. Cree una nueva."
         }
         (Lang::Es, CredentialUnknown) => "No se reconoce esta llave de acceso. Cree una nueva.",
+        (Lang::Es, PasskeyCounterRegressed) => {
+            "Por su seguridad no aceptamos esta llave de acceso: parece que una copia se usó en otro lugar. Por favor, llame al hospital."
+        }
         (Lang::Es, EmailMismatch) => {
             "Esta llave de acceso pertenece a otro correo electrónico. Cree una nueva."
         }

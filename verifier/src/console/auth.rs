@@ -435,7 +435,17 @@ pub async fn sign_in_finish(
     .await?
     .ok_or(Error::CredentialUnknown)?;
     let mut passkey: Passkey = from_json(&stored)?;
-    passkey.update_credential(&result);
+    if let Err(e) = crate::passkeys::record_use(&mut passkey, &result) {
+        let event = audit::Event {
+            actor: &email,
+            action: "sign_in_failed",
+            target: &email,
+            detail: json!({"reason": "signature counter did not advance"}),
+        };
+        audit::append(&mut tx, now, event).await?;
+        tx.commit().await?;
+        return Err(e);
+    }
     sqlx::query(
         "UPDATE staff_passkeys SET passkey = $1, last_used_at = $2 WHERE credential_id = $3",
     )
