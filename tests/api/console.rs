@@ -607,3 +607,69 @@ async fn concurrent_audited_actions_extend_one_unbroken_chain() {
         "each view recorded once, chain intact"
     );
 }
+
+/// The JSON's shape: keys and value types, not values.
+fn shape(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), shape(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.iter().map(shape).collect()),
+        Value::String(s) => json!(format!("string of {}", s.len())),
+        Value::Number(_) => json!("number"),
+        Value::Bool(_) => json!("bool"),
+        Value::Null => Value::Null,
+    }
+}
+
+#[tokio::test]
+async fn sign_in_does_not_reveal_whether_an_address_is_staff() {
+    let verifier = TestVerifier::start().await;
+    let mut hana = StaffClient::enrolled(&verifier, "hana@example.org", Role::Admin).await;
+    let start = "/console/api/sign-in/start";
+    let (status, known) = hana
+        .post_json(start, &json!({"email": "hana@example.org"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{known}");
+    let (status, unknown) = hana
+        .post_json(start, &json!({"email": "nobody@example.org"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{unknown}");
+    assert_eq!(shape(&known), shape(&unknown), "{known} vs {unknown}");
+    // Asking again: a new challenge, but the same made-up credential id.
+    let (_, again) = hana
+        .post_json(start, &json!({"email": "nobody@example.org"}))
+        .await;
+    let allowed = |v: &Value| v["options"]["publicKey"]["allowCredentials"][0]["id"].clone();
+    assert_eq!(allowed(&again), allowed(&unknown));
+    assert_ne!(
+        again["options"]["publicKey"]["challenge"],
+        unknown["options"]["publicKey"]["challenge"]
+    );
+
+    // A real assertion sent to the decoy ceremony fails like any bad sign-in,
+    // and the attempt is audited.
+    let options = serde_json::from_value(known["options"].clone()).expect("options");
+    let credential = hana
+        .passkey
+        .do_authentication(console_url(&verifier), options)
+        .expect("soft passkey signs");
+    let body = json!({"ceremony_id": unknown["ceremony_id"], "credential": credential});
+    let (status, reply) = hana.post_json("/console/api/sign-in/finish", &body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{reply}");
+    assert_eq!(reply["code"], "credential_unknown");
+    let failed: Vec<String> = sqlx::query_scalar(
+        "SELECT event FROM audit_log WHERE event LIKE '%sign_in_failed%' ORDER BY seq",
+    )
+    .fetch_all(verifier.store.pool())
+    .await
+    .expect("audit");
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed[0].contains("nobody@example.org"), "{failed:?}");
+    // The staff member's own ceremony still works.
+    let body = json!({"ceremony_id": known["ceremony_id"], "credential": credential});
+    assert_eq!(
+        hana.post_json("/console/api/sign-in/finish", &body).await.0,
+        StatusCode::OK
+    );
+}

@@ -197,3 +197,31 @@ async fn expired_ceremonies_codes_and_sessions_are_purged() {
     // Signed requests and passkeys are not transient.
     assert_eq!(store.count(Table::Passkeys).await.expect("count"), 1);
 }
+
+#[tokio::test]
+async fn serve_refuses_to_start_without_its_keyring_but_snippet_needs_none() {
+    let verifier = TestVerifier::start().await;
+    let text = std::fs::read_to_string(&verifier.config_path).expect("config");
+    let keyring = verifier
+        .config
+        .encryption
+        .key_file
+        .as_ref()
+        .expect("key_file")
+        .display()
+        .to_string();
+    let missing = verifier.config_path.with_file_name("missing-keyring.toml");
+    std::fs::write(&missing, text.replace(&keyring, "/nonexistent/keyring")).expect("written");
+
+    let (ok, out) = run(verifier_cli().arg("--config").arg(&missing).arg("serve"));
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("[encryption] key_file /nonexistent/keyring"),
+        "{out}"
+    );
+    assert!(!out.contains("listening on"), "{out}");
+    // The embed snippet is public: it reads no secrets (here it stops only
+    // because the test has no widget build).
+    let (_, out) = run(verifier_cli().arg("--config").arg(&missing).arg("snippet"));
+    assert!(!out.contains("key_file"), "{out}");
+}

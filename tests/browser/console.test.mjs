@@ -136,6 +136,7 @@ test('HIM staff enrol, sign in, work a signed request, and the audit chain verif
     await page.locator('#reason').fill('Records are held off site.');
     await page.getByRole('button', { name: 'Extend' }).click();
     await page.getByText('(extended)').waitFor();
+    assert.match(await page.locator('#authenticator').textContent(), /AAGUID 01020304-0506-0708-0102-030405060708/);
     await page.locator('#extension-form').waitFor({ state: 'detached' });
     for (const [to, label] of [['in_review', 'In review'], ['fulfilled', 'Fulfilled']]) {
       await page.locator('#to').selectOption(to);
@@ -150,6 +151,9 @@ test('HIM staff enrol, sign in, work a signed request, and the audit chain verif
     await download.saveAs(bundlePath);
     const bundle = JSON.parse(await fs.readFile(bundlePath, 'utf8'));
     assert.equal(bundle.request_number, signed.number);
+    // The authenticator model recorded at registration (Chrome's virtual CTAP2
+    // authenticator reports this AAGUID even without attestation).
+    assert.equal(bundle.webauthn.aaguid, '01020304-0506-0708-0102-030405060708');
     const sealKey = path.join(tmp, 'seal-key.json');
     await fs.writeFile(sealKey, await (await fetch(`${base}/.well-known/recordpass-seal-key`)).text());
     const { stdout: verified } = await promisify(execFile)(

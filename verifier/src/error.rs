@@ -49,7 +49,9 @@ pub enum Error {
     #[error("This passkey is not registered here.")]
     CredentialUnknown,
     /// The assertion's signature counter did not advance past the stored one.
-    #[error("This passkey's signature counter went backwards: a copy of it may be in use elsewhere.")]
+    #[error(
+        "This passkey's signature counter went backwards: a copy of it may be in use elsewhere."
+    )]
     CounterRegressed,
     /// The request's email is not the one the passkey is bound to.
     #[error("The email address differs from the one this passkey was created for.")]

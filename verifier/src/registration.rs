@@ -13,6 +13,7 @@ use crate::{
     AppState, Error,
     config::Site,
     email::verification,
+    evidence::registered_aaguid,
     passkeys::{from_json, to_json},
     routes::check_origin,
     store::{Ceremony, CeremonyKind, StoredPasskey},
@@ -124,6 +125,7 @@ fn verify(
         requester_id: context.requester_id.to_string(),
         email: context.email,
         passkey: to_json(&passkey)?,
+        aaguid: registered_aaguid(&body.credential.response.attestation_object),
     };
     Ok((key, context.verification_id))
 }

@@ -139,10 +139,15 @@ pub async fn finish(
         let mut conn = state.store.pool().acquire().await?;
         Store::passkey_json(&mut conn, &context.credential_id).await?
     };
-    let verified = stored.ok_or(Error::CredentialUnknown).and_then(|json| {
-        let passkey: Passkey = from_json(&json)?;
+    let verified = stored.ok_or(Error::CredentialUnknown).and_then(|stored| {
+        let passkey: Passkey = from_json(&stored.passkey)?;
         let (submission, result) = verify(state, &ceremony, context, headers, body, now)?;
-        let evidence = SigningEvidence::capture(client, &passkey, &submission.authenticator_data)?;
+        let evidence = SigningEvidence::capture(
+            client,
+            &passkey,
+            stored.aaguid,
+            &submission.authenticator_data,
+        )?;
         Ok((submission, result, evidence))
     });
 
@@ -169,7 +174,7 @@ pub async fn finish(
     let current = Store::passkey_json(&mut tx, &submission.credential_id)
         .await?
         .ok_or(Error::CredentialUnknown)?;
-    let mut passkey: Passkey = from_json(&current)?;
+    let mut passkey: Passkey = from_json(&current.passkey)?;
     if let Err(e) = record_use(&mut passkey, &result) {
         tx.commit().await?; // the ceremony stays used up
         return Err(e);

@@ -79,6 +79,18 @@ pub struct StoredPasskey {
     pub email: String,
     /// Serialised webauthn-rs `Passkey`.
     pub passkey: String,
+    /// Authenticator model from the registration's authenticator data, when
+    /// the browser did not blank it.
+    pub aaguid: Option<String>,
+}
+
+/// A passkey's current state, as the signing flow needs it.
+#[derive(Clone, Debug)]
+pub struct PasskeyState {
+    /// Serialised webauthn-rs `Passkey`.
+    pub passkey: String,
+    /// See [`StoredPasskey::aaguid`].
+    pub aaguid: Option<String>,
 }
 
 /// A signed request, as stored.
@@ -287,12 +299,14 @@ impl Store {
             .execute(&mut *conn)
             .await?;
         sqlx::query(
-            "INSERT INTO passkeys (credential_id, requester_id, passkey, created_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO passkeys (credential_id, requester_id, passkey, created_at, aaguid)
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&key.credential_id)
         .bind(&key.requester_id)
         .bind(&key.passkey)
         .bind(now)
+        .bind(&key.aaguid)
         .execute(&mut *conn)
         .await?;
         Ok(())
@@ -301,7 +315,7 @@ impl Store {
     /// Looks up a passkey by credential id.
     pub async fn passkey(&self, credential_id: &str) -> Result<Option<StoredPasskey>, Error> {
         let row = sqlx::query(
-            "SELECT p.credential_id, p.requester_id, r.email, p.passkey
+            "SELECT p.credential_id, p.requester_id, r.email, p.passkey, p.aaguid
              FROM passkeys p JOIN requesters r ON r.id = p.requester_id
              WHERE p.credential_id = $1",
         )
@@ -318,6 +332,7 @@ impl Store {
             requester_id,
             email,
             passkey: r.get("passkey"),
+            aaguid: r.get("aaguid"),
         }))
     }
 
@@ -325,13 +340,15 @@ impl Store {
     pub async fn passkey_json(
         conn: &mut db::Connection,
         credential_id: &str,
-    ) -> Result<Option<String>, Error> {
-        Ok(
-            sqlx::query_scalar("SELECT passkey FROM passkeys WHERE credential_id = $1")
-                .bind(credential_id)
-                .fetch_optional(&mut *conn)
-                .await?,
-        )
+    ) -> Result<Option<PasskeyState>, Error> {
+        let row = sqlx::query("SELECT passkey, aaguid FROM passkeys WHERE credential_id = $1")
+            .bind(credential_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        Ok(row.map(|r| PasskeyState {
+            passkey: r.get("passkey"),
+            aaguid: r.get("aaguid"),
+        }))
     }
 
     /// Saves a passkey's updated state (signature counter, backup flags) after use.

@@ -152,7 +152,7 @@ impl Vault {
     /// Reads a keyring file (see [`Vault::parse`]).
     pub fn load(path: &Path, active: Option<&str>) -> Result<Vault, Error> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+            .map_err(|e| Error::Config(format!("[encryption] key_file {}: {e}", path.display())))?;
         Vault::parse(&text, active)
     }
 
@@ -277,6 +277,20 @@ impl Vault {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect()
+    }
+
+    /// HMAC-SHA256 of `value` under the active key's index key, separated from
+    /// the name index and other uses by `purpose`: a stable pseudonym that only
+    /// holders of the keyring can compute.
+    pub fn keyed_hash(&self, purpose: &str, value: &str) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.keys[self.active].index_key)
+            .expect("HMAC takes keys of any length");
+        // A NUL never occurs in an indexed word, so no name token collides.
+        mac.update(b"\0");
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(value.as_bytes());
+        mac.finalize().into_bytes().into()
     }
 
     /// For each word of a search, its tokens under every key in the keyring (rows

@@ -10,12 +10,17 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::Row;
+use webauthn_rs::DEFAULT_AUTHENTICATOR_TIMEOUT;
 use webauthn_rs::prelude::{
     CreationChallengeResponse, Passkey, PasskeyAuthentication, PasskeyRegistration,
     PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse, Uuid,
+};
+use webauthn_rs_proto::{
+    AllowCredentials, PublicKeyCredentialRequestOptions, UserVerificationPolicy,
 };
 
 use super::{
@@ -81,9 +86,12 @@ struct EnrolContext {
     role: Role,
 }
 
+/// Whose sign-in a ceremony is: a staff member's, or a decoy for an address
+/// that has no (enabled) staff account.
 #[derive(Serialize, Deserialize)]
-struct SignInContext {
-    staff_id: String,
+enum SignInContext {
+    Staff { staff_id: String },
+    Decoy { email: String },
 }
 
 /// `POST /console/api/enrol/start` body.
@@ -343,7 +351,7 @@ fn signed_in(state: &AppState, token: &str) -> Response {
     request_body = SignInStart,
     responses(
         (status = 200, description = "Options for `navigator.credentials.get`.", body = SignInStarted),
-        (status = 400, description = "`credential_unknown`: no active staff member with a passkey, or `malformed_json`.", body = ApiError),
+        (status = 400, description = "`malformed_json`. An address with no enabled staff account gets options too (a decoy whose finish fails with `credential_unknown`), so this answer does not reveal who is staff.", body = ApiError),
         (status = 403, description = "`forbidden`: `Origin` is not the console's.", body = ApiError),
     ),
 )]
@@ -360,7 +368,7 @@ pub async fn sign_in_start(
     .fetch_all(state.store.pool())
     .await?;
     let Some(first) = rows.first() else {
-        return Err(Error::CredentialUnknown);
+        return decoy_sign_in(&state, email).await;
     };
     let staff_id: String = first.get("id");
     let keys = rows
@@ -372,8 +380,46 @@ pub async fn sign_in_start(
         .webauthn()
         .start_passkey_authentication(&keys)
         .map_err(Error::PasskeyRejected)?;
-    let context = to_json(&SignInContext { staff_id })?;
+    let context = to_json(&SignInContext::Staff { staff_id })?;
     let ceremony_id = put_ceremony(&state, "sign_in", to_json(&auth)?, context).await?;
+    Ok(Json(SignInStarted {
+        ceremony_id,
+        options,
+    }))
+}
+
+/// Answers an address with no enabled staff account as if it had one: options
+/// shaped like webauthn-rs's, with a fresh challenge and a made-up credential
+/// id that stays the same for the address (a keyed hash), and a ceremony that
+/// can only fail at finish. So the sign-in page does not reveal who is staff.
+async fn decoy_sign_in(state: &AppState, email: String) -> Result<Json<SignInStarted>, Error> {
+    let mut challenge = [0u8; 32];
+    rand::rng().fill_bytes(&mut challenge);
+    let credential_id = state
+        .store
+        .vault()
+        .keyed_hash("staff sign-in decoy", &email)
+        .to_vec();
+    let options = RequestChallengeResponse {
+        public_key: PublicKeyCredentialRequestOptions {
+            challenge: challenge.to_vec(),
+            timeout: u32::try_from(DEFAULT_AUTHENTICATOR_TIMEOUT.as_millis()).ok(),
+            rp_id: state.config.relying_party.id.clone(),
+            allow_credentials: vec![AllowCredentials {
+                type_: "public-key".into(),
+                id: credential_id,
+                // The console does not send `getTransports()`, so real
+                // staff passkeys have none either.
+                transports: None,
+            }],
+            user_verification: UserVerificationPolicy::Required,
+            hints: None,
+            extensions: None,
+        },
+        mediation: None,
+    };
+    let context = to_json(&SignInContext::Decoy { email })?;
+    let ceremony_id = put_ceremony(state, "sign_in", "{}".into(), context).await?;
     Ok(Json(SignInStarted {
         ceremony_id,
         options,
@@ -401,10 +447,23 @@ pub async fn sign_in_finish(
     let now = state.clock.unix();
     let mut tx = state.store.begin().await?;
     let (auth, context) = take_ceremony(&mut tx, &body.ceremony_id, "sign_in", now).await?;
-    let context: SignInContext = from_json(&context)?;
+    let staff_id = match from_json(&context)? {
+        SignInContext::Staff { staff_id } => staff_id,
+        SignInContext::Decoy { email } => {
+            let event = audit::Event {
+                actor: &email,
+                action: "sign_in_failed",
+                target: &email,
+                detail: json!({"reason": "no enabled staff account"}),
+            };
+            audit::append(&mut tx, now, event).await?;
+            tx.commit().await?;
+            return Err(Error::CredentialUnknown);
+        }
+    };
     let auth: PasskeyAuthentication = from_json(&auth)?;
     let email: String = sqlx::query_scalar("SELECT email FROM staff WHERE id = $1")
-        .bind(&context.staff_id)
+        .bind(&staff_id)
         .fetch_one(&mut *tx)
         .await?;
     let result = match state
@@ -430,7 +489,7 @@ pub async fn sign_in_finish(
         "SELECT passkey FROM staff_passkeys WHERE credential_id = $1 AND staff_id = $2",
     )
     .bind(&credential_id)
-    .bind(&context.staff_id)
+    .bind(&staff_id)
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(Error::CredentialUnknown)?;
@@ -461,7 +520,7 @@ pub async fn sign_in_finish(
         detail: json!({"credential_id": credential_id}),
     };
     audit::append(&mut tx, now, event).await?;
-    let token = session::create(&mut tx, &context.staff_id, now).await?;
+    let token = session::create(&mut tx, &staff_id, now).await?;
     tx.commit().await?;
     Ok(signed_in(&state, &token))
 }

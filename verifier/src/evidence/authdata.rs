@@ -38,6 +38,24 @@ impl AuthenticatorData {
     }
 }
 
+/// The AAGUID in a registration's `attestationObject` (CBOR map, `authData`
+/// with attested credential data: bytes 37..53), formatted as a UUID. `None`
+/// when absent, malformed, or all zeros (browsers blank it under
+/// `attestation: "none"` unless the authenticator is a known passkey provider).
+pub fn registered_aaguid(attestation_object: &[u8]) -> Option<String> {
+    let value: serde_cbor_2::Value = serde_cbor_2::from_slice(attestation_object).ok()?;
+    let serde_cbor_2::Value::Map(map) = value else {
+        return None;
+    };
+    let auth_data = map.iter().find_map(|(k, v)| match (k, v) {
+        (serde_cbor_2::Value::Text(k), serde_cbor_2::Value::Bytes(v)) if k == "authData" => Some(v),
+        _ => None,
+    })?;
+    let attested = AuthenticatorData::parse(auth_data)?.flags & (1 << 6) != 0;
+    let aaguid: [u8; 16] = auth_data.get(37..53)?.try_into().ok()?;
+    (attested && aaguid != [0; 16]).then(|| uuid::Uuid::from_bytes(aaguid).to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +76,49 @@ mod tests {
             }
         );
         assert_eq!(AuthenticatorData::parse(&bytes[..36]), None);
+    }
+
+    fn attestation_object(flags: u8, aaguid: [u8; 16]) -> Vec<u8> {
+        let mut auth_data = vec![1u8; 32];
+        auth_data.extend([flags, 0, 0, 0, 0]);
+        auth_data.extend(aaguid);
+        auth_data.extend([0, 2, 9, 9]); // credential id length and id
+        let map = serde_cbor_2::Value::Map(
+            [
+                (
+                    serde_cbor_2::Value::Text("fmt".into()),
+                    serde_cbor_2::Value::Text("none".into()),
+                ),
+                (
+                    serde_cbor_2::Value::Text("authData".into()),
+                    serde_cbor_2::Value::Bytes(auth_data),
+                ),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        serde_cbor_2::to_vec(&map).expect("cbor")
+    }
+
+    #[test]
+    fn reads_the_registration_aaguid_unless_blank_or_absent() {
+        let google = [
+            0xea, 0x9b, 0x8d, 0x66, 0x4d, 0x01, 0x1d, 0x21, 0x3c, 0xe4, 0xb6, 0xb4, 0x8c, 0xb5,
+            0x75, 0xd4,
+        ];
+        assert_eq!(
+            registered_aaguid(&attestation_object(0b0100_0101, google)).as_deref(),
+            Some("ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4")
+        );
+        assert_eq!(
+            registered_aaguid(&attestation_object(0b0100_0101, [0; 16])),
+            None
+        );
+        // No AT flag: there is no attested credential data to read.
+        assert_eq!(
+            registered_aaguid(&attestation_object(0b0000_0101, google)),
+            None
+        );
+        assert_eq!(registered_aaguid(b"not cbor"), None);
     }
 }

@@ -167,8 +167,12 @@ async fn uncaptured(store: &Store, s: &Submission) -> Result<SigningEvidence, Er
         .await?
         .ok_or_else(|| Error::Evidence("the signing passkey is no longer stored".into()))?;
     let passkey: Passkey = from_json(&stored.passkey)?;
-    let mut evidence =
-        SigningEvidence::capture(&ClientInfo::default(), &passkey, &s.authenticator_data)?;
+    let mut evidence = SigningEvidence::capture(
+        &ClientInfo::default(),
+        &passkey,
+        stored.aaguid,
+        &s.authenticator_data,
+    )?;
     evidence.verifier_version = "unknown (stored before evidence capture)".into();
     Ok(evidence)
 }

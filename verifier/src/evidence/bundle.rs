@@ -103,8 +103,37 @@ pub struct WebauthnInfo {
     pub flags: Flags,
     /// Signature counter from bytes 33..37 of `authenticatorData`.
     pub sign_count: u32,
-    /// Authenticator model (AAGUID), when attested at registration.
+    /// Authenticator model (AAGUID) reported at registration, if any.
     pub aaguid: Option<String>,
+}
+
+/// Passkey providers staff are likely to see, by AAGUID (from the community
+/// list at github.com/passkeydeveloper/passkey-authenticator-aaguids).
+const KNOWN_AUTHENTICATORS: [(&str, &str); 7] = [
+    (
+        "ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4",
+        "Google Password Manager",
+    ),
+    ("fbfc3007-154e-4ecc-8c0b-6e020557d7bd", "iCloud Keychain"),
+    ("adce0002-35bc-c60a-648b-0b25f1f05503", "Chrome on Mac"),
+    ("08987058-cadc-4b81-b6e1-30de50dcbe96", "Windows Hello"),
+    ("9ddd1817-af5a-4672-a2b9-3e3dd95000a9", "Windows Hello"),
+    ("bada5566-a7aa-401f-bd96-45619a55120d", "1Password"),
+    ("d548826e-79b4-db40-a3d8-11116f7e8349", "Bitwarden"),
+];
+
+impl WebauthnInfo {
+    /// The authenticator as staff should read it: a provider's name when the
+    /// AAGUID is a known one, else the AAGUID, else "not reported".
+    pub fn authenticator(&self) -> String {
+        match self.aaguid.as_deref() {
+            None => "not reported by the browser".to_owned(),
+            Some(id) => match KNOWN_AUTHENTICATORS.iter().find(|(k, _)| *k == id) {
+                Some((_, name)) => format!("{name} (AAGUID {id}, as the browser reported it)"),
+                None => format!("AAGUID {id} (as the browser reported it)"),
+            },
+        }
+    }
 }
 
 /// Authenticator data flags.

@@ -75,7 +75,8 @@ pub struct SigningEvidence {
     pub user_agent: Option<String>,
     /// The credential public key as COSE_Key bytes.
     pub public_key_cose: Vec<u8>,
-    /// Authenticator model, when attested at registration.
+    /// Authenticator model (AAGUID) from the registration, when the browser
+    /// reported one.
     pub aaguid: Option<String>,
     /// Flags byte of the assertion's `authenticatorData`.
     pub flags: u8,
@@ -86,10 +87,12 @@ pub struct SigningEvidence {
 }
 
 impl SigningEvidence {
-    /// Captures the evidence for an assertion made with `passkey`.
+    /// Captures the evidence for an assertion made with `passkey`, whose
+    /// registration reported `registered_aaguid`.
     pub fn capture(
         client: &ClientInfo,
         passkey: &Passkey,
+        registered_aaguid: Option<String>,
         authenticator_data: &[u8],
     ) -> Result<SigningEvidence, Error> {
         let auth = super::AuthenticatorData::parse(authenticator_data)
@@ -99,7 +102,7 @@ impl SigningEvidence {
             client_ip: client.ip.clone(),
             user_agent: client.user_agent.clone(),
             public_key_cose: key.cose,
-            aaguid: attested_aaguid(passkey),
+            aaguid: attested_aaguid(passkey).or(registered_aaguid),
             flags: auth.flags,
             sign_count: auth.sign_count,
             verifier_version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -9,7 +9,7 @@ mod capture;
 mod keys;
 mod verify;
 
-pub use authdata::AuthenticatorData;
+pub use authdata::{AuthenticatorData, registered_aaguid};
 pub use build::{
     Exporter, RequesterFacts, identity_assurance, mask_email, sealed_bytes, to_pretty_json,
     with_chart_match,
