@@ -24,6 +24,7 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 use std::{collections::BTreeSet, fmt, path::Path};
+use zeroize::Zeroizing;
 
 use crate::Error;
 
@@ -84,8 +85,9 @@ impl Field {
 struct DataKey {
     id: String,
     cipher: Aes256Gcm,
-    /// HMAC key for the blind index, derived from the data key.
-    index_key: [u8; 32],
+    /// HMAC key for the blind index, derived from the data key; wiped on drop
+    /// (the AES key schedule is wiped by aes-gcm's `zeroize` feature).
+    index_key: Zeroizing<[u8; 32]>,
 }
 
 /// The keyring: every key that may have sealed a stored value, and the active one
@@ -129,6 +131,7 @@ impl Vault {
             let raw = STANDARD
                 .decode(b64)
                 .ok()
+                .map(Zeroizing::new)
                 .filter(|k| k.len() == KEY_LEN)
                 .ok_or_else(|| bad(format!("line {}: the key must be 32 bytes, base64", n + 1)))?;
             if keys.iter().any(|k| k.id == id) {
@@ -283,7 +286,7 @@ impl Vault {
     /// the name index and other uses by `purpose`: a stable pseudonym that only
     /// holders of the keyring can compute.
     pub fn keyed_hash(&self, purpose: &str, value: &str) -> [u8; 32] {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.keys[self.active].index_key)
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&*self.keys[self.active].index_key)
             .expect("HMAC takes keys of any length");
         // A NUL never occurs in an indexed word, so no name token collides.
         mac.update(b"\0");
@@ -313,12 +316,12 @@ impl DataKey {
         Ok(DataKey {
             id: id.to_owned(),
             cipher,
-            index_key: mac.finalize().into_bytes().into(),
+            index_key: Zeroizing::new(mac.finalize().into_bytes().into()),
         })
     }
 
     fn token(&self, word: &str) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.index_key)
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&*self.index_key)
             .expect("HMAC takes keys of any length");
         mac.update(word.as_bytes());
         URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..16])
