@@ -64,7 +64,7 @@ struct Log {
 }
 
 /// A webhook endpoint that answers 500 to the first `fail_first` requests of
-/// each event, then 200.
+/// each event, then 200, each after `delay`.
 struct Receiver {
     url: String,
     log: Arc<Mutex<Log>>,
@@ -72,6 +72,10 @@ struct Receiver {
 
 impl Receiver {
     async fn start(fail_first: usize) -> Receiver {
+        Receiver::start_slow(fail_first, Duration::ZERO).await
+    }
+
+    async fn start_slow(fail_first: usize, delay: Duration) -> Receiver {
         let log = Arc::new(Mutex::new(Log::default()));
         let app =
             Router::new()
@@ -267,6 +271,18 @@ async fn a_submission_is_delivered_signed_once_after_two_failures_and_a_status_c
         settled(&verifier, &event_id).await,
         ("delivered".to_owned(), 3, 3)
     );
+    // Backoff follows `retry_base_ms` (100, doubling, jitter up to half).
+    let times: Vec<i64> = sqlx::query_scalar(
+        "SELECT a.at_ms FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id
+         WHERE d.event_id = $1 ORDER BY a.at_ms",
+    )
+    .bind(&event_id)
+    .fetch_all(verifier.store.pool())
+    .await
+    .expect("attempt times");
+    let gaps = [times[1] - times[0], times[2] - times[1]];
+    eprintln!("webhook retry gaps: {gaps:?} ms");
+    assert!((50..2000).contains(&gaps[0]) && (100..2000).contains(&gaps[1]), "{gaps:?}");
     let admin = StaffClient::enrolled(&verifier, "admin@example.org", Role::Admin).await;
     let (status, page) = admin.get("/console/webhooks").await;
     assert_eq!(status, StatusCode::OK, "{page}");
@@ -380,8 +396,9 @@ async fn an_unreachable_endpoint_ends_failed_after_max_attempts_and_can_be_retri
 
 #[tokio::test]
 async fn two_instances_on_one_database_deliver_each_event_once() {
-    // Every event fails once, so its retry falls due while both instances poll.
-    let receiver = Receiver::start(1).await;
+    // Every event fails once, so its retry falls due while both instances
+    // poll; each answer takes longer than several polls.
+    let receiver = Receiver::start_slow(1, Duration::from_millis(200)).await;
     let dir = tempfile::tempdir().expect("dir");
     let one = verifier_for(&receiver.url, 5, &dir).await;
     let two = one.another_instance().await;
