@@ -12,7 +12,7 @@ use axum::{
 };
 use hmac::{Hmac, Mac};
 use recordpass_tests::TestVerifier;
-use recordpass_verifier::console::Role;
+use recordpass_verifier::{console::Role, retention};
 use serde_json::Value;
 use sha2::Sha256;
 use sqlx::Row;
@@ -282,7 +282,10 @@ async fn a_submission_is_delivered_signed_once_after_two_failures_and_a_status_c
     .expect("attempt times");
     let gaps = [times[1] - times[0], times[2] - times[1]];
     eprintln!("webhook retry gaps: {gaps:?} ms");
-    assert!((50..2000).contains(&gaps[0]) && (100..2000).contains(&gaps[1]), "{gaps:?}");
+    assert!(
+        (50..2000).contains(&gaps[0]) && (100..2000).contains(&gaps[1]),
+        "{gaps:?}"
+    );
     let admin = StaffClient::enrolled(&verifier, "admin@example.org", Role::Admin).await;
     let (status, page) = admin.get("/console/webhooks").await;
     assert_eq!(status, StatusCode::OK, "{page}");
@@ -328,6 +331,28 @@ async fn a_submission_is_delivered_signed_once_after_two_failures_and_a_status_c
         4.0
     );
     assert_eq!(metric(&verifier, "recordpass_webhook_backlog").await, 0.0);
+
+    // Delivered events go with the background purge after `keep_delivered_days` (30).
+    let purge = |days: i64| {
+        let now = verifier.clock.unix() + days * 24 * 60 * 60;
+        retention::purge_transient(&verifier.store, &verifier.config, now)
+    };
+    let report = purge(29).await.expect("purged");
+    assert!(
+        report.tables.contains(&("webhook_deliveries", 0)),
+        "{report}"
+    );
+    let report = purge(31).await.expect("purged");
+    assert!(
+        report.tables.contains(&("webhook_deliveries", 2)),
+        "{report}"
+    );
+    assert_eq!(deliveries_of(&verifier, &number).await, 0);
+    let attempts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_attempts")
+        .fetch_one(verifier.store.pool())
+        .await
+        .expect("count");
+    assert_eq!(attempts, 0, "attempt logs go with their deliveries");
 }
 
 #[tokio::test]
@@ -392,6 +417,13 @@ async fn an_unreachable_endpoint_ends_failed_after_max_attempts_and_can_be_retri
         .form("/console/webhooks/no-such-delivery/retry", &[])
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Failed deliveries stay for admins to see, whatever their age.
+    let later = verifier.clock.unix() + 365 * 24 * 60 * 60;
+    retention::purge_transient(&verifier.store, &verifier.config, later)
+        .await
+        .expect("purged");
+    assert_eq!(deliveries_of(&verifier, &number).await, 1);
 }
 
 #[tokio::test]
