@@ -63,6 +63,38 @@ struct Log {
     tries: HashMap<String, usize>,
 }
 
+/// How the receiver answers.
+#[derive(Clone)]
+struct Behaviour {
+    log: Arc<Mutex<Log>>,
+    fail_first: usize,
+    delay: Duration,
+}
+
+/// Records the request; answers 500 to the first `fail_first` requests of
+/// each event id, 200 after that, each after `delay`.
+async fn receive(State(b): State<Behaviour>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    tokio::time::sleep(b.delay).await;
+    let id = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v["id"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let mut log = b.log.lock().expect("log");
+    let tries = log.tries.entry(id).or_default();
+    *tries += 1;
+    let answered = if *tries <= b.fail_first {
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        StatusCode::OK
+    };
+    log.received.push(Received {
+        headers,
+        body,
+        answered,
+    });
+    answered
+}
+
 /// A webhook endpoint that answers 500 to the first `fail_first` requests of
 /// each event, then 200, each after `delay`.
 struct Receiver {
@@ -77,36 +109,14 @@ impl Receiver {
 
     async fn start_slow(fail_first: usize, delay: Duration) -> Receiver {
         let log = Arc::new(Mutex::new(Log::default()));
-        let app =
-            Router::new()
-                .route(
-                    "/hook",
-                    post(
-                        move |State(log): State<Arc<Mutex<Log>>>,
-                              headers: HeaderMap,
-                              body: Bytes| async move {
-                            let id = serde_json::from_slice::<Value>(&body)
-                                .ok()
-                                .and_then(|v| v["id"].as_str().map(str::to_owned))
-                                .unwrap_or_default();
-                            let mut log = log.lock().expect("log");
-                            let tries = log.tries.entry(id).or_default();
-                            *tries += 1;
-                            let answered = if *tries <= fail_first {
-                                StatusCode::INTERNAL_SERVER_ERROR
-                            } else {
-                                StatusCode::OK
-                            };
-                            log.received.push(Received {
-                                headers,
-                                body,
-                                answered,
-                            });
-                            answered
-                        },
-                    ),
-                )
-                .with_state(log.clone());
+        let behaviour = Behaviour {
+            log: log.clone(),
+            fail_first,
+            delay,
+        };
+        let app = Router::new()
+            .route("/hook", post(receive))
+            .with_state(behaviour);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
         tokio::spawn(async move { axum::serve(listener, app).await });
