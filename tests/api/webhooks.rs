@@ -488,3 +488,35 @@ async fn two_instances_on_one_database_deliver_each_event_once() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_bad_webhook_configuration_stops_the_verifier_naming_the_key() {
+    let verifier = TestVerifier::start().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let base = std::fs::read_to_string(&verifier.config_path).expect("config");
+    let good_secret = dir.path().join("good.key");
+    let short_secret = dir.path().join("short.key");
+    std::fs::write(&good_secret, SECRET).expect("secret");
+    std::fs::write(&short_secret, "too-short").expect("secret");
+    let run_with = |url: &str, secret: &std::path::Path| {
+        let path = dir.path().join("recordpass.toml");
+        let hook = format!(
+            "[[webhooks]]\nurl = \"{url}\"\nsecret_file = \"{}\"\n",
+            secret.display()
+        );
+        std::fs::write(&path, format!("{base}\n{hook}")).expect("config written");
+        let mut cmd = recordpass_tests::verifier_cli();
+        cmd.arg("--config").arg(&path).args(["purge", "--dry-run"]);
+        crate::evidence::run(&mut cmd)
+    };
+    let (ok, out) = run_with("https://roi.example.org/in", &good_secret);
+    assert!(ok, "{out}");
+    let (ok, out) = run_with("http://roi.example.org/in", &good_secret);
+    assert!(!ok && out.contains("webhooks.url"), "{out}");
+    let (ok, out) = run_with("https://roi.example.org/in", &short_secret);
+    assert!(!ok && out.contains("webhooks.secret_file"), "{out}");
+    assert!(
+        !out.contains("too-short"),
+        "the secret is never printed: {out}"
+    );
+}
