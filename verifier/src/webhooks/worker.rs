@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::{sync::watch, task::JoinSet};
 
 use super::{
+    Webhooks,
     outbox::{self, Attempt, Claimed, Next},
     signature, unix_ms,
 };
@@ -58,41 +59,48 @@ async fn round(state: &AppState) -> Result<(), crate::Error> {
     Ok(())
 }
 
+/// Error class of a delivery whose endpoint is no longer configured.
+const ENDPOINT_REMOVED: &str = "endpoint_removed";
+
+/// Sends `claimed` once: the status code if the endpoint answered, and the
+/// error class unless it answered 2xx.
+async fn send(
+    hooks: &Webhooks,
+    claimed: &Claimed,
+    timestamp: i64,
+) -> (Option<u16>, Option<&'static str>) {
+    let Some(endpoint) = hooks.endpoint(&claimed.endpoint) else {
+        return (None, Some(ENDPOINT_REMOVED));
+    };
+    let body = claimed.payload.as_bytes();
+    let sent = hooks
+        .client
+        .post(endpoint.url.clone())
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(
+            signature::HEADER,
+            signature::header_value(&endpoint.secret, timestamp, body),
+        )
+        .header("Idempotency-Key", &claimed.event_id)
+        .header("Recordpass-Event-Id", &claimed.event_id)
+        .header("Recordpass-Event-Type", &claimed.event_type)
+        .body(claimed.payload.clone())
+        .send()
+        .await;
+    // The response body is never read: it could hold anything.
+    match sent {
+        Ok(r) if r.status().is_success() => (Some(r.status().as_u16()), None),
+        Ok(r) => (Some(r.status().as_u16()), Some("http_status")),
+        Err(e) => (None, Some(error_class(&e))),
+    }
+}
+
 /// One attempt at `claimed`, then its record.
 async fn deliver(state: AppState, claimed: Claimed) {
     let hooks = &state.webhooks;
     let at_ms = unix_ms(state.clock.now());
     let started = Instant::now();
-    let (status_code, error) = match hooks.endpoint(&claimed.endpoint) {
-        None => (None, Some("endpoint_removed")),
-        Some(endpoint) => {
-            let timestamp = state.clock.unix();
-            let sent = hooks
-                .client
-                .post(endpoint.url.clone())
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .header(
-                    signature::HEADER,
-                    signature::header_value(
-                        &endpoint.secret,
-                        timestamp,
-                        claimed.payload.as_bytes(),
-                    ),
-                )
-                .header("Idempotency-Key", &claimed.event_id)
-                .header("Recordpass-Event-Id", &claimed.event_id)
-                .header("Recordpass-Event-Type", &claimed.event_type)
-                .body(claimed.payload.clone())
-                .send()
-                .await;
-            // The response body is never read: it could hold anything.
-            match sent {
-                Ok(r) if r.status().is_success() => (Some(r.status().as_u16()), None),
-                Ok(r) => (Some(r.status().as_u16()), Some("http_status")),
-                Err(e) => (None, Some(error_class(&e))),
-            }
-        }
-    };
+    let (status_code, error) = send(hooks, &claimed, state.clock.unix()).await;
     let attempt = Attempt {
         at_ms,
         status_code,
@@ -102,7 +110,7 @@ async fn deliver(state: AppState, claimed: Claimed) {
     let settings = &hooks.settings;
     let next = match error {
         None => Next::Delivered,
-        Some("endpoint_removed") => Next::Failed,
+        Some(ENDPOINT_REMOVED) => Next::Failed,
         Some(_) if claimed.attempts >= i64::from(settings.max_attempts) => Next::Failed,
         Some(_) => Next::RetryAt(unix_ms(state.clock.now()).saturating_add(backoff_ms(
             settings.retry_base_ms,
