@@ -135,15 +135,27 @@ impl TestVerifier {
     /// Starts a verifier on `database` (whatever `RECORDPASS_TEST_DATABASE`
     /// says) with `limits` (TOML lines) as its `[limits]` section.
     pub async fn start_on(database: TestDatabase, limits: &str) -> TestVerifier {
-        TestVerifier::start_with("smtp", limits, database).await
+        TestVerifier::start_with("smtp", limits, database, "").await
+    }
+
+    /// Starts a verifier with `sections` (TOML tables, e.g. `[[webhooks]]`)
+    /// appended to the usual configuration.
+    pub async fn start_with_sections(sections: &str) -> TestVerifier {
+        let limits = "posts_burst = 200\ncodes_per_address = 10";
+        TestVerifier::start_with("smtp", limits, TestDatabase::from_env(), sections).await
     }
 
     /// Starts a verifier in demo mode: codes go to `GET /demo/outbox`.
     pub async fn start_demo() -> TestVerifier {
-        TestVerifier::start_with("demo-outbox", "", TestDatabase::from_env()).await
+        TestVerifier::start_with("demo-outbox", "", TestDatabase::from_env(), "").await
     }
 
-    async fn start_with(email_mode: &str, limits: &str, database: TestDatabase) -> TestVerifier {
+    async fn start_with(
+        email_mode: &str,
+        limits: &str,
+        database: TestDatabase,
+        sections: &str,
+    ) -> TestVerifier {
         let smtp = smtp::SmtpServer::start().await;
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = database.create(dir.path()).await;
@@ -152,7 +164,7 @@ impl TestVerifier {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let config_text = format!(
-            "public_url = \"http://localhost:{}\"\n{}",
+            "public_url = \"http://localhost:{}\"\n{}\n{sections}",
             addr.port(),
             config_toml(
                 &database_url,

@@ -17,7 +17,7 @@ use webauthn_authenticator_rs::{WebauthnAuthenticator, softpasskey::SoftPasskey}
 use crate::client::{Requester, ana_request, site_origin};
 
 /// A staff member's browser: cookie jar, software passkey, console origin.
-struct StaffClient<'a> {
+pub(crate) struct StaffClient<'a> {
     verifier: &'a TestVerifier,
     http: reqwest::Client,
     passkey: SoftPasskey,
@@ -39,7 +39,11 @@ impl<'a> StaffClient<'a> {
     }
 
     /// Invited (as the CLI does), enrolled and signed in.
-    async fn enrolled(verifier: &'a TestVerifier, email: &str, role: Role) -> StaffClient<'a> {
+    pub(crate) async fn enrolled(
+        verifier: &'a TestVerifier,
+        email: &str,
+        role: Role,
+    ) -> StaffClient<'a> {
         let mut staff = StaffClient::new(verifier, email);
         let link = invite(verifier, email, role).await;
         staff.enrol(&link).await;
@@ -90,7 +94,7 @@ impl<'a> StaffClient<'a> {
         self.post_json("/console/api/sign-in/finish", &body).await.0
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, String) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, String) {
         let resp = self
             .http
             .get(self.verifier.url(path))
@@ -109,7 +113,7 @@ impl<'a> StaffClient<'a> {
     }
 
     /// Submits a form the way the browser does (Origin + CSRF field).
-    async fn form(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+    pub(crate) async fn form(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
         let csrf = self.csrf().await;
         let mut all = vec![("csrf", csrf.as_str())];
         all.extend_from_slice(fields);
@@ -151,7 +155,7 @@ async fn invite(verifier: &TestVerifier, email: &str, role: Role) -> String {
 }
 
 /// A signed request from Ana; returns its number.
-async fn submitted(verifier: &TestVerifier) -> String {
+pub(crate) async fn submitted(verifier: &TestVerifier) -> String {
     let mut ana = Requester::new(verifier);
     let credential_id = ana.register("ana@example.org").await;
     let started = ana.signing(&ana_request(), &credential_id).await;

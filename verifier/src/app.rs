@@ -11,6 +11,7 @@ use crate::{
     metrics::{self, Metrics},
     routes,
     seal::SealKey,
+    webhooks::Webhooks,
 };
 
 /// Everything a request handler needs; cheap to clone.
@@ -34,6 +35,8 @@ pub struct AppState {
     pub console: Arc<console::Console>,
     /// Prometheus metrics ([`crate::metrics`]).
     pub metrics: Arc<Metrics>,
+    /// Outgoing webhooks ([`crate::webhooks`]).
+    pub webhooks: Arc<Webhooks>,
 }
 
 impl AppState {
@@ -46,7 +49,8 @@ impl AppState {
         let seal = Arc::new(SealKey::load(&config, &store).await?);
         let email = Arc::new(Email::new(&config, clock.clone())?);
         let console = Arc::new(console::Console::new(&config)?);
-        let metrics = Arc::new(Metrics::new(&email.deliveries));
+        let webhooks = Arc::new(Webhooks::new(&config)?);
+        let metrics = Arc::new(Metrics::new(&email.deliveries, &webhooks.counters));
         Ok(AppState {
             config: Arc::new(config),
             store,
@@ -57,6 +61,7 @@ impl AppState {
             email,
             console,
             metrics,
+            webhooks,
         })
     }
 }
@@ -69,6 +74,11 @@ pub async fn serve(
 ) -> Result<(), Error> {
     // Expired ceremonies, codes and sessions go while the verifier serves.
     let purge = tokio::spawn(crate::retention::run_background(state.clone()));
+    // Webhook deliveries run until the server has drained, then finish the
+    // attempts under way (each bounded by its timeout).
+    let (stop_webhooks, stopped) = tokio::sync::watch::channel(false);
+    let webhooks = tokio::spawn(crate::webhooks::worker::run(state.clone(), stopped));
+    let grace = std::time::Duration::from_secs(state.webhooks.settings.timeout_secs + 5);
     let app = routes::router(state);
     // The peer address is recorded with each signature (and used by rate limits).
     let served = axum::serve(
@@ -79,6 +89,11 @@ pub async fn serve(
     .await
     .map_err(|e| Error::Internal(format!("server: {e}")));
     purge.abort();
+    let _ = stop_webhooks.send(true);
+    let abort = webhooks.abort_handle();
+    if tokio::time::timeout(grace, webhooks).await.is_err() {
+        abort.abort();
+    }
     served
 }
 

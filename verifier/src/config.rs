@@ -62,6 +62,59 @@ pub struct Config {
     /// How long data is kept (see `crate::retention`).
     #[serde(default)]
     pub retention: Retention,
+    /// Outgoing webhooks (`[[webhooks]]`), none by default (see `crate::webhooks`).
+    #[serde(default)]
+    pub webhooks: Vec<Webhook>,
+    /// How webhooks are delivered and retried (`[webhook_delivery]`).
+    #[serde(default)]
+    pub webhook_delivery: WebhookDelivery,
+}
+
+/// One endpoint that receives events (`[[webhooks]]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Webhook {
+    /// Where events are `POST`ed: https (http only for localhost), no user info.
+    pub url: Url,
+    /// File holding the signing secret (at least 32 bytes; surrounding
+    /// whitespace is ignored). Never the secret itself.
+    pub secret_file: PathBuf,
+    /// Event types sent to this endpoint; default: all
+    /// ([`crate::webhooks::EventType`]).
+    #[serde(default = "crate::webhooks::all_event_types")]
+    pub events: Vec<crate::webhooks::EventType>,
+}
+
+/// Delivery of webhooks (`[webhook_delivery]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookDelivery {
+    /// Seconds an endpoint has to answer one attempt.
+    pub timeout_secs: u64,
+    /// Attempts before a delivery is marked failed.
+    pub max_attempts: u32,
+    /// Wait before the first retry, in milliseconds; doubles with each
+    /// further attempt (with jitter) up to `retry_max_ms`.
+    pub retry_base_ms: u64,
+    /// Longest wait between attempts, in milliseconds.
+    pub retry_max_ms: u64,
+    /// How often each instance looks for due deliveries, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// Days a delivered event (and its attempt log) is kept.
+    pub keep_delivered_days: u32,
+}
+
+impl Default for WebhookDelivery {
+    fn default() -> WebhookDelivery {
+        WebhookDelivery {
+            timeout_secs: 10,
+            max_attempts: 15,
+            retry_base_ms: 30_000,
+            retry_max_ms: 3_600_000,
+            poll_interval_ms: 2_000,
+            keep_delivered_days: 30,
+        }
+    }
 }
 
 /// Retention (`[retention]`).
@@ -298,7 +351,7 @@ fn default_smtp_timeout() -> u64 {
 }
 
 /// `localhost` or a loopback address.
-fn is_local_host(host: &str) -> bool {
+pub(crate) fn is_local_host(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
         || host
@@ -438,6 +491,7 @@ impl Config {
             return Err(Error::Config("[console] timeouts must be positive".into()));
         }
         self.check_email()?;
+        crate::webhooks::check_config(&self.webhooks, &self.webhook_delivery)?;
         self.limits.check()
     }
 

@@ -7,6 +7,7 @@ use serde_aux::serde_introspection::serde_introspect;
 
 use crate::config::{
     Config, ConsoleSettings, Email, Encryption, Limits, RelyingParty, Retention, Site, Smtp,
+    Webhook, WebhookDelivery,
 };
 
 const DOC: &str = include_str!("../../docs/configuration.md");
@@ -30,7 +31,7 @@ fn table(heading: &str) -> Vec<(&'static str, Vec<&'static str>)> {
         .collect()
 }
 
-fn sections() -> [(&'static str, &'static [&'static str]); 9] {
+fn sections() -> [(&'static str, &'static [&'static str]); 11] {
     [
         ("Top level", serde_introspect::<Config>()),
         ("`[relying_party]`", serde_introspect::<RelyingParty>()),
@@ -41,6 +42,11 @@ fn sections() -> [(&'static str, &'static [&'static str]); 9] {
         ("`[console]`", serde_introspect::<ConsoleSettings>()),
         ("`[encryption]`", serde_introspect::<Encryption>()),
         ("`[retention]`", serde_introspect::<Retention>()),
+        ("`[[webhooks]]`", serde_introspect::<Webhook>()),
+        (
+            "`[webhook_delivery]`",
+            serde_introspect::<WebhookDelivery>(),
+        ),
     ]
 }
 
@@ -97,6 +103,7 @@ fn documented_defaults_are_the_applied_ones() {
     let smtp = config.smtp.as_ref().expect("smtp");
     let site = &config.sites[0];
     let (limits, console) = (&config.limits, &config.console);
+    let hooks = &config.webhook_delivery;
     let cases: Vec<(&str, &str, String)> = vec![
         (
             "Top level",
@@ -182,6 +189,36 @@ fn documented_defaults_are_the_applied_ones() {
             "purge_interval_secs",
             config.retention.purge_interval_secs.to_string(),
         ),
+        (
+            "`[webhook_delivery]`",
+            "timeout_secs",
+            hooks.timeout_secs.to_string(),
+        ),
+        (
+            "`[webhook_delivery]`",
+            "max_attempts",
+            hooks.max_attempts.to_string(),
+        ),
+        (
+            "`[webhook_delivery]`",
+            "retry_base_ms",
+            hooks.retry_base_ms.to_string(),
+        ),
+        (
+            "`[webhook_delivery]`",
+            "retry_max_ms",
+            hooks.retry_max_ms.to_string(),
+        ),
+        (
+            "`[webhook_delivery]`",
+            "poll_interval_ms",
+            hooks.poll_interval_ms.to_string(),
+        ),
+        (
+            "`[webhook_delivery]`",
+            "keep_delivered_days",
+            hooks.keep_delivered_days.to_string(),
+        ),
     ];
     for (heading, key, applied) in cases {
         assert_eq!(
@@ -205,6 +242,7 @@ fn documented_defaults_are_the_applied_ones() {
     }
     assert!(config.metrics_listen.is_none() && config.public_url.is_none());
     assert!(config.seal_key_file.is_none() && smtp.port.is_none() && console.origin.is_none());
+    assert!(config.webhooks.is_empty(), "no webhooks unless configured");
 }
 
 #[test]

@@ -29,6 +29,7 @@ pub mod site_info;
 pub mod store;
 mod tokens;
 pub mod vault;
+pub mod webhooks;
 
 pub use app::{AppState, serve, serve_metrics};
 pub use clock::Clock;

@@ -96,6 +96,7 @@ pub struct Metrics {
     submissions: Counter,
     queue: Family<StatusLabels, Gauge>,
     overdue: Gauge,
+    webhook_backlog: Gauge,
 }
 
 fn latency_histogram() -> Histogram {
@@ -106,8 +107,9 @@ fn latency_histogram() -> Histogram {
 }
 
 impl Metrics {
-    /// Registers every metric, including the mailer's `deliveries`.
-    pub fn new(deliveries: &Deliveries) -> Metrics {
+    /// Registers every metric, including the mailer's `deliveries` and the
+    /// webhook worker's counters.
+    pub fn new(deliveries: &Deliveries, webhooks: &crate::webhooks::Counters) -> Metrics {
         let metrics = Metrics {
             registry: Registry::with_prefix("recordpass"),
             http_requests: Family::default(),
@@ -116,11 +118,16 @@ impl Metrics {
             submissions: Counter::default(),
             queue: Family::default(),
             overdue: Gauge::default(),
+            webhook_backlog: Gauge::default(),
         };
-        metrics.registered(deliveries)
+        metrics.registered(deliveries, webhooks)
     }
 
-    fn registered(mut self, deliveries: &Deliveries) -> Metrics {
+    fn registered(
+        mut self,
+        deliveries: &Deliveries,
+        webhooks: &crate::webhooks::Counters,
+    ) -> Metrics {
         let registry = &mut self.registry;
         registry.register(
             "http_requests",
@@ -158,6 +165,21 @@ impl Metrics {
             "Open requests past their legal due date, at scrape time",
             self.overdue.clone(),
         );
+        registry.register(
+            "webhook_deliveries",
+            "Webhook deliveries finished, by outcome (delivered, or failed after the last attempt)",
+            webhooks.deliveries.clone(),
+        );
+        registry.register(
+            "webhook_delivery_failures",
+            "Webhook delivery attempts that failed (error or non-2xx answer), retried or not",
+            webhooks.attempt_failures.clone(),
+        );
+        registry.register(
+            "webhook_backlog",
+            "Webhook deliveries pending (not yet delivered or given up), at scrape time",
+            self.webhook_backlog.clone(),
+        );
         self
     }
 
@@ -193,6 +215,8 @@ impl Metrics {
         }
         let overdue = items.iter().filter(|i| i.overdue).count();
         self.overdue.set(i64::try_from(overdue).unwrap_or(i64::MAX));
+        self.webhook_backlog
+            .set(crate::webhooks::outbox::pending(&state.store).await?);
         let mut text = String::new();
         encode(&mut text, &self.registry)
             .map_err(|e| Error::Internal(format!("metrics encoding: {e}")))?;

@@ -8,6 +8,9 @@
 //!   index entries, by `recordpass-verifier purge` (`--dry-run` shows what would go):
 //!   destroying records is an operator's decision (legal holds), never automatic.
 //!   Requests still open are never purged.
+//! - **Delivered webhooks** (with their attempt logs) go with the transient state
+//!   `[webhook_delivery] keep_delivered_days` after delivery; failed ones stay for
+//!   an admin to see and retry, until their request is purged.
 //! - **The audit trail** is never purged: it is hash-chained and append-only.
 
 use serde_json::json;
@@ -50,8 +53,10 @@ const EXPIRED_REQUESTS: &str = "SELECT s.request_number FROM submissions s
      WHERE s.received_at <= $1 AND r.status IN ('fulfilled', 'denied', 'withdrawn')
      ORDER BY s.request_number";
 
-/// What hangs off a signed request, children first so foreign keys hold.
-const SIGNED_REQUEST_TABLES: [&str; 5] = [
+/// What hangs off a signed request, children first so foreign keys hold
+/// (webhook attempts go with their deliveries, `ON DELETE CASCADE`).
+const SIGNED_REQUEST_TABLES: [&str; 6] = [
+    "webhook_deliveries",
     "patient_name_tokens",
     "submission_evidence",
     "request_events",
@@ -139,6 +144,9 @@ pub async fn purge_transient(store: &Store, config: &Config, now: i64) -> Result
             .await?;
         report.tables.push((rule.table, done.rows_affected()));
     }
+    let keep = i64::from(config.webhook_delivery.keep_delivered_days) * 24 * 60 * 60;
+    let delivered = crate::webhooks::outbox::purge_delivered(&mut tx, now - keep).await?;
+    report.tables.push(("webhook_deliveries", delivered));
     tx.commit().await?;
     Ok(report)
 }

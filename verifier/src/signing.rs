@@ -15,11 +15,13 @@ use webauthn_rs::prelude::{AuthenticationResult, Passkey};
 use crate::{
     AppState, Error,
     config::Site,
+    console::workflow::{RequestState, Status},
     evidence::{ClientInfo, SigningEvidence},
     passkeys::{from_json, record_use, to_json},
     routes::check_origin,
     store::{Ceremony, CeremonyKind, Store, Submission},
     tokens::{random_nonce, request_number},
+    webhooks::{self, EventType},
 };
 
 /// What a signing ceremony is for.
@@ -195,7 +197,22 @@ pub async fn finish(
         .store
         .insert_evidence(&mut tx, &submission.request_number, &evidence)
         .await?;
+    let received = RequestState {
+        status: Status::Received,
+        extension_days: None,
+        chart_match: None,
+    };
+    webhooks::request_event(
+        state,
+        &mut tx,
+        EventType::SubmissionReceived,
+        &submission,
+        &received,
+        None,
+    )
+    .await?;
     tx.commit().await?;
+    state.webhooks.wake();
     tracing::info!(site = %submission.site_id, number = %submission.request_number, "request signed and stored");
     Ok((submitted(&submission)?, true))
 }

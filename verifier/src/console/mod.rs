@@ -12,6 +12,7 @@ pub mod detail;
 pub mod pages;
 pub mod queue;
 pub mod session;
+pub mod webhooks;
 pub mod workflow;
 
 use axum::{
@@ -189,6 +190,13 @@ pub fn routes() -> Vec<ConsoleRoute> {
         route(M::GET, "/console/staff", ADMIN, auth::staff_page),
         route(M::POST, "/console/staff/invite", ADMIN, auth::invite_form),
         route(M::GET, "/console/audit", AUDIT, audit::page),
+        route(M::GET, "/console/webhooks", ADMIN, webhooks::page),
+        route(
+            M::POST,
+            "/console/webhooks/{id}/retry",
+            ADMIN,
+            webhooks::retry,
+        ),
     ]
 }
 

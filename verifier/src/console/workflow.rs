@@ -21,6 +21,7 @@ use crate::{
     email::message::{Letter, escape},
     store::Submission,
     vault::{Field, Vault},
+    webhooks::{self, EventType},
 };
 
 /// Where a request stands.
@@ -283,7 +284,7 @@ pub async fn change_status(
     Path(number): Path<String>,
     Form(form): Form<StatusForm>,
 ) -> Result<Response, PageError> {
-    let (_, doc) = submission(&state, &number).await?;
+    let (s, doc) = submission(&state, &number).await?;
     let to =
         Status::parse(&form.to).ok_or_else(|| Error::InvalidTransition("unknown status".into()))?;
     let text = form.text.trim();
@@ -314,6 +315,8 @@ pub async fn change_status(
     };
     current.status = to;
     save(&mut tx, &number, &current, now).await?;
+    let event = EventType::RequestStatusChanged;
+    webhooks::request_event(&state, &mut tx, event, &s, &current, Some(from)).await?;
     let detail = json!({"from": from.as_str(), "to": to.as_str()});
     record_and_commit(
         tx,
@@ -328,6 +331,7 @@ pub async fn change_status(
         detail,
     )
     .await?;
+    state.webhooks.wake();
     notify(&state, &doc, &number, to.label());
     Ok(back_to(&number))
 }
@@ -375,6 +379,8 @@ pub async fn extend(
         due = super::pages::date_text(due),
     );
     save(&mut tx, &number, &current, now).await?;
+    let event = EventType::RequestExtended;
+    webhooks::request_event(&state, &mut tx, event, &s, &current, None).await?;
     let detail = json!({"days": form.days});
     record_and_commit(
         tx,
@@ -389,6 +395,7 @@ pub async fn extend(
         detail,
     )
     .await?;
+    state.webhooks.wake();
     notify(&state, &doc, &number, "Extended");
     Ok(back_to(&number))
 }
