@@ -92,6 +92,8 @@ struct Line {
     indent: f32,
     /// Space above the line, beyond its own height.
     gap: f32,
+    /// A heading or label: never the last line of a page.
+    keep_with_next: bool,
     bytes: Vec<u8>,
 }
 
@@ -112,12 +114,14 @@ impl Document {
             lines: Vec::new(),
         };
         doc.block(Face::Bold, 16.0, 0.0, 0.0, title);
+        doc.keep_with_next();
         doc
     }
 
     /// A section heading.
     pub fn heading(&mut self, text: &str) {
         self.block(Face::Bold, 12.0, 0.0, 10.0, text);
+        self.keep_with_next();
     }
 
     /// A paragraph (line breaks kept, long lines wrapped).
@@ -133,8 +137,15 @@ impl Document {
     /// `label`, then `value` indented beneath it (`mono` for digests and ids).
     pub fn fact(&mut self, label: &str, value: &str, mono: bool) {
         self.block(Face::Bold, 9.0, 0.0, 3.0, label);
+        self.keep_with_next();
         let face = if mono { Face::Mono } else { Face::Regular };
         self.block(face, if mono { 9.0 } else { BODY }, 12.0, 0.0, value);
+    }
+
+    fn keep_with_next(&mut self) {
+        if let Some(last) = self.lines.last_mut() {
+            last.keep_with_next = true;
+        }
     }
 
     fn block(&mut self, face: Face, size: f32, indent: f32, gap: f32, text: &str) {
@@ -147,6 +158,7 @@ impl Document {
                     size,
                     indent,
                     gap: if first { gap } else { 0.0 },
+                    keep_with_next: false,
                     bytes,
                 });
                 first = false;
@@ -159,9 +171,13 @@ impl Document {
         let mut pages: Vec<Content> = Vec::new();
         let mut content = Content::new();
         let mut y = PAGE_H - MARGIN;
-        for line in &self.lines {
+        for (i, line) in self.lines.iter().enumerate() {
             let leading = line.size * 1.3;
-            if y - line.gap - leading < MARGIN {
+            let next = match self.lines.get(i + 1) {
+                Some(n) if line.keep_with_next => n.gap + n.size * 1.3,
+                _ => 0.0,
+            };
+            if y - line.gap - leading - next < MARGIN && y < PAGE_H - MARGIN {
                 pages.push(std::mem::replace(&mut content, Content::new()));
                 y = PAGE_H - MARGIN;
             } else {
