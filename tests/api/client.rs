@@ -137,7 +137,18 @@ impl<'a> Requester<'a> {
         request: &RecordsRequest,
         credential_id: &str,
     ) -> (StatusCode, Value) {
-        let body = json!({"site_id": SITE_ID, "lang": Lang::En, "request": request, "credential_id": credential_id});
+        self.start_signing_in(request, credential_id, Lang::En)
+            .await
+    }
+
+    /// Starts signing `request` with the statement shown in `lang`.
+    pub async fn start_signing_in(
+        &self,
+        request: &RecordsRequest,
+        credential_id: &str,
+        lang: Lang,
+    ) -> (StatusCode, Value) {
+        let body = json!({"site_id": SITE_ID, "lang": lang, "request": request, "credential_id": credential_id});
         self.post("/api/v1/signatures", &body).await
     }
 

@@ -18,18 +18,18 @@ use crate::client::{Requester, ana_request, site_origin};
 
 /// A staff member's browser: cookie jar, software passkey, console origin.
 pub(crate) struct StaffClient<'a> {
-    verifier: &'a TestVerifier,
-    http: reqwest::Client,
+    pub(crate) verifier: &'a TestVerifier,
+    pub(crate) http: reqwest::Client,
     passkey: SoftPasskey,
     email: String,
 }
 
-fn origin(verifier: &TestVerifier) -> String {
+pub(crate) fn origin(verifier: &TestVerifier) -> String {
     verifier.config.console_origin()
 }
 
 impl<'a> StaffClient<'a> {
-    fn new(verifier: &'a TestVerifier, email: &str) -> StaffClient<'a> {
+    pub(crate) fn new(verifier: &'a TestVerifier, email: &str) -> StaffClient<'a> {
         StaffClient {
             verifier,
             http: jar(),
@@ -50,7 +50,7 @@ impl<'a> StaffClient<'a> {
         staff
     }
 
-    async fn post_json(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+    pub(crate) async fn post_json(&self, path: &str, body: &Value) -> (StatusCode, Value) {
         let resp = self
             .http
             .post(self.verifier.url(path))
@@ -78,7 +78,7 @@ impl<'a> StaffClient<'a> {
         assert_eq!(status, StatusCode::OK, "{done}");
     }
 
-    async fn sign_in(&mut self) -> StatusCode {
+    pub(crate) async fn sign_in(&mut self) -> StatusCode {
         let (status, started) = self
             .post_json("/console/api/sign-in/start", &json!({"email": self.email}))
             .await;
@@ -105,7 +105,7 @@ impl<'a> StaffClient<'a> {
     }
 
     /// The CSRF token the console put in its forms.
-    async fn csrf(&self) -> String {
+    pub(crate) async fn csrf(&self) -> String {
         let (status, page) = self.get("/console").await;
         assert_eq!(status, StatusCode::OK, "{page}");
         let at = page.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
@@ -129,7 +129,7 @@ impl<'a> StaffClient<'a> {
     }
 }
 
-fn jar() -> reqwest::Client {
+pub(crate) fn jar() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(Policy::none())
@@ -141,7 +141,7 @@ fn console_url(verifier: &TestVerifier) -> Url {
     Url::parse(&origin(verifier)).expect("console origin")
 }
 
-async fn invite(verifier: &TestVerifier, email: &str, role: Role) -> String {
+pub(crate) async fn invite(verifier: &TestVerifier, email: &str, role: Role) -> String {
     console::auth::invite(
         &verifier.store,
         &verifier.config,
@@ -478,20 +478,12 @@ async fn idle_sessions_expire_and_cookies_are_strict() {
     assert_eq!(hana.get("/console").await.0, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn hostile_request_text_is_inert_in_pages_and_csv() {
-    let verifier = TestVerifier::start().await;
-    let number = submitted(&verifier).await;
-    // A document no API would accept (names refuse `<`), planted directly:
-    // the console must still show it as text, and say it does not verify.
-    let hostile = "=HYPERLINK(\\\"http://x\\\")<script>alert(1)</script>";
-    let pool = verifier.store.pool();
-    let evil = "RP-EVIL-0001";
-    let stored = verifier.store.submission(&number).await.expect("read");
-    let edited = stored
-        .expect("stored")
-        .document
-        .replace("Ana María Pérez", hostile);
+/// Stores a copy of request `number` as `evil` with `from` replaced by `to`
+/// in its document: a document no API would accept (names refuse `<`),
+/// which the console must still show as text, and never as verified.
+pub(crate) async fn plant(verifier: &TestVerifier, number: &str, evil: &str, from: &str, to: &str) {
+    let stored = verifier.store.submission(number).await.expect("read");
+    let edited = stored.expect("stored").document.replace(from, to);
     let sealed = verifier
         .store
         .vault()
@@ -508,10 +500,21 @@ async fn hostile_request_text_is_inert_in_pages_and_csv() {
     )
     .bind(evil)
     .bind(sealed)
-    .bind(&number)
-    .execute(pool)
+    .bind(number)
+    .execute(verifier.store.pool())
     .await
     .expect("planted");
+}
+
+#[tokio::test]
+async fn hostile_request_text_is_inert_in_pages_and_csv() {
+    let verifier = TestVerifier::start().await;
+    let number = submitted(&verifier).await;
+    // A document no API would accept (names refuse `<`), planted directly:
+    // the console must still show it as text, and say it does not verify.
+    let hostile = "=HYPERLINK(\\\"http://x\\\")<script>alert(1)</script>";
+    let evil = "RP-EVIL-0001";
+    plant(&verifier, &number, evil, "Ana María Pérez", hostile).await;
     let hana = StaffClient::enrolled(&verifier, "hana@example.org", Role::Specialist).await;
     for path in ["/console".to_owned(), format!("/console/requests/{evil}")] {
         let (status, page) = hana.get(&path).await;

@@ -5,6 +5,7 @@
 mod at_rest;
 mod client;
 mod console;
+mod console_exports;
 mod crash;
 mod email;
 mod errors;

@@ -2,8 +2,11 @@
 // with the CLI, enrols a passkey (CDP virtual authenticator, user verification),
 // signs out and back in; a patient signs a request with the widget on the demo
 // page; staff open it, see the statement and the evidence checks, extend it,
-// fulfil it and download its evidence bundle (which `verify-bundle` checks);
-// then the audit trail, and the CLI's `audit verify` confirms the hash chain.
+// fulfil it and download its evidence bundle (which `verify-bundle` checks) and
+// its printable PDF certificate; the admin disables and re-enables the
+// specialist, reads the audit trail and the accounting of disclosures, and the
+// CLI's `audit verify` confirms the hash chain. axe-core scans every console
+// page visited (WCAG 2.1 AA rules): zero violations.
 // Run by `cargo xtask test`.
 
 import assert from 'node:assert/strict';
@@ -14,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { test } from 'node:test';
+import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import { WIDGET_DIST, encryptionSection, signRequest, startDemoSite } from './support.mjs';
@@ -22,6 +26,7 @@ const repo = path.resolve(import.meta.dirname, '..', '..');
 const VERIFIER_BIN =
   process.env.RECORDPASS_VERIFIER_BIN ?? path.join(repo, 'target/debug/recordpass-verifier');
 const CHROMIUM = process.env.RECORDPASS_CHROMIUM ?? '/usr/bin/chromium';
+const AXE_SOURCE = await fs.readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const childEnv = Object.fromEntries(
   Object.entries(process.env).filter(([key]) => !key.startsWith('RECORDPASS_')),
 );
@@ -50,6 +55,18 @@ origins = ["${siteOrigin}"]
 [email]
 mode = "demo-outbox"
 `;
+}
+
+/** Runs axe-core on the whole console page; fails on any WCAG 2.x A/AA violation. */
+async function axe(page, name) {
+  await page.evaluate(AXE_SOURCE);
+  const result = await page.evaluate(() =>
+    window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+    }));
+  const found = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+  assert.deepEqual(found, [], `axe violations on the ${name} page`);
+  assert.ok(result.passes.length > 10, `axe ran its rules on the ${name} page`);
 }
 
 async function cli(configPath, ...args) {
@@ -123,8 +140,10 @@ test('HIM staff enrol, sign in, work a signed request, and the audit chain verif
     await page.goto(specialistLink);
     await page.getByRole('button', { name: 'Create passkey' }).click();
     await page.getByRole('heading', { name: 'Requests' }).waitFor();
+    await axe(page, 'queue');
     await page.getByRole('link', { name: signed.number }).click();
     await page.getByRole('heading', { name: `Request ${signed.number}` }).waitFor();
+    await axe(page, 'request detail');
     const words = (text) => text.replace(/\s+/g, ' ').trim();
     assert.equal(words(await page.locator('#statement').textContent()), words(signed.statement));
     assert.equal(await page.locator('#evidence-verdict').textContent(), 'verified now');
@@ -161,17 +180,45 @@ test('HIM staff enrol, sign in, work a signed request, and the audit chain verif
     );
     assert.doesNotMatch(verified, /✗/);
 
+    // The printable certificate downloads as a PDF.
+    const [pdf] = await Promise.all([page.waitForEvent('download'), page.locator('#certificate-link').click()]);
+    assert.equal(pdf.suggestedFilename(), `${signed.number}.certificate.pdf`);
+    const pdfPath = path.join(tmp, pdf.suggestedFilename());
+    await pdf.saveAs(pdfPath);
+    const pdfBytes = await fs.readFile(pdfPath);
+    assert.equal(pdfBytes.subarray(0, 5).toString('latin1'), '%PDF-');
+    assert.ok(pdfBytes.includes(Buffer.from(signed.number)), 'the certificate names the request');
+
     // Back to the admin for the audit trail.
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Work email').fill('lead@example.org');
     await page.getByRole('button', { name: 'Sign in with your passkey' }).click();
     await page.getByRole('heading', { name: 'Requests' }).waitFor();
 
+    // Staff: disable the specialist, then re-enable them.
+    await page.getByRole('link', { name: 'Staff' }).click();
+    await page.getByRole('heading', { name: 'Staff' }).waitFor();
+    await axe(page, 'staff');
+    await page.getByRole('button', { name: 'Disable him@example.org' }).click();
+    await page.getByRole('button', { name: 'Re-enable him@example.org' }).waitFor();
+    assert.match(await page.locator('tr', { hasText: 'him@example.org' }).textContent(), /Disabled/);
+    await axe(page, 'staff (with a disabled member)');
+    await page.getByRole('button', { name: 'Re-enable him@example.org' }).click();
+    await page.getByRole('button', { name: 'Disable him@example.org' }).waitFor();
+
+    // The accounting of disclosures: a right-of-access request is not one.
+    await page.getByRole('link', { name: 'Disclosures' }).click();
+    await page.getByRole('heading', { name: 'Accounting of disclosures' }).waitFor();
+    assert.match(await page.locator('table.disclosures caption').textContent(), /^0 disclosure\(s\)/);
+    await axe(page, 'disclosures');
+
     await page.getByRole('link', { name: 'Audit trail' }).click();
     await page.locator('#chain').waitFor();
+    await axe(page, 'audit trail');
     assert.match(await page.locator('#chain').textContent(), /audit chain intact/);
     const actions = await page.locator('table.audit td:nth-child(4)').allTextContents();
-    for (const action of ['staff_invite', 'staff_enrolled', 'sign_out', 'sign_in', 'view', 'extension', 'status_change', 'export_bundle']) {
+    for (const action of ['staff_invite', 'staff_enrolled', 'sign_out', 'sign_in', 'view', 'extension', 'status_change', 'export_bundle',
+      'export_certificate', 'staff_disabled', 'staff_enabled', 'view_disclosures']) {
       assert.ok(actions.includes(action), `${action} in ${actions}`);
     }
     const res = await page.request.get(`http://localhost:${port}/console/audit`);

@@ -574,6 +574,8 @@ struct Member {
     email: String,
     role: String,
     since: String,
+    disabled: Option<String>,
+    me: bool,
 }
 
 #[derive(Template)]
@@ -590,15 +592,18 @@ async fn staff_page_with(
     staff: &Staff,
     link: Option<String>,
 ) -> Result<Response, PageError> {
-    let rows = sqlx::query("SELECT email, role, created_at FROM staff ORDER BY email")
-        .fetch_all(state.store.pool())
-        .await?;
+    let rows =
+        sqlx::query("SELECT id, email, role, created_at, disabled_at FROM staff ORDER BY email")
+            .fetch_all(state.store.pool())
+            .await?;
     let members = rows
         .iter()
         .map(|r| Member {
             email: r.get("email"),
             role: r.get("role"),
             since: time_text(r.get("created_at")),
+            disabled: r.get::<Option<i64>, _>("disabled_at").map(time_text),
+            me: r.get::<String, _>("id") == staff.id,
         })
         .collect();
     render(&StaffPage {

@@ -23,15 +23,20 @@ use super::{
 use crate::{
     AppState, Error,
     evidence::{Bundle, Check, Exporter, to_pretty_json, verify_bundle},
+    store::Submission,
     vault::Field,
 };
 
 /// One timeline entry.
 pub struct Entry {
-    at: String,
-    actor: String,
-    kind: String,
-    text: String,
+    /// When (`2026-05-01 14:03 UTC`).
+    pub at: String,
+    /// Who: a staff email, or `requester`.
+    pub actor: String,
+    /// `received`, `status`, `extension`, `identity` or `note`.
+    pub kind: String,
+    /// What happened, as shown.
+    pub text: String,
 }
 
 #[derive(Template)]
@@ -56,7 +61,50 @@ struct DetailPage<'a> {
     denial_rights: &'static str,
 }
 
-async fn export(state: &AppState, number: &str) -> Result<Bundle, Error> {
+/// The timeline (receipt, then status changes, the extension and identity
+/// matching, oldest first) and the internal notes of `number`.
+pub async fn history(
+    state: &AppState,
+    number: &str,
+    s: &Submission,
+) -> Result<(Vec<Entry>, Vec<Entry>), Error> {
+    let rows = sqlx::query(
+        "SELECT at, actor, kind, text FROM request_events WHERE request_number = $1 ORDER BY id",
+    )
+    .bind(number)
+    .fetch_all(state.store.pool())
+    .await?;
+    let mut timeline = vec![Entry {
+        at: time_text(s.received_at),
+        actor: "requester".into(),
+        kind: "received".into(),
+        text: format!(
+            "Signed with a passkey and received (digest {}…)",
+            &s.digest[..16]
+        ),
+    }];
+    let mut notes = Vec::new();
+    for r in rows {
+        let entry = Entry {
+            at: time_text(r.get("at")),
+            actor: r.get("actor"),
+            kind: r.get("kind"),
+            text: state
+                .store
+                .vault()
+                .open(Field::EventText, number, r.get("text"))?,
+        };
+        if entry.kind == "note" {
+            notes.push(entry);
+        } else {
+            timeline.push(entry);
+        }
+    }
+    Ok((timeline, notes))
+}
+
+/// Builds and seals the evidence bundle of `number` now.
+pub async fn export(state: &AppState, number: &str) -> Result<Bundle, Error> {
     let public_url = state.config.public_base_url();
     let exporter = Exporter {
         rp_id: &state.config.relying_party.id,
@@ -85,38 +133,7 @@ pub async fn page(
         to_pretty_json(&bundle)?.as_bytes(),
         Some(state.seal.public()),
     );
-    let rows = sqlx::query(
-        "SELECT at, actor, kind, text FROM request_events WHERE request_number = $1 ORDER BY id",
-    )
-    .bind(&number)
-    .fetch_all(state.store.pool())
-    .await?;
-    let mut timeline = vec![Entry {
-        at: time_text(s.received_at),
-        actor: "requester".into(),
-        kind: "received".into(),
-        text: format!(
-            "Signed with a passkey and received (digest {}…)",
-            &s.digest[..16]
-        ),
-    }];
-    let mut notes = Vec::new();
-    for r in rows {
-        let entry = Entry {
-            at: time_text(r.get("at")),
-            actor: r.get("actor"),
-            kind: r.get("kind"),
-            text: state
-                .store
-                .vault()
-                .open(Field::EventText, &number, r.get("text"))?,
-        };
-        if entry.kind == "note" {
-            notes.push(entry);
-        } else {
-            timeline.push(entry);
-        }
-    }
+    let (timeline, notes) = history(&state, &number, &s).await?;
     let event = audit::Event {
         actor: &staff.email,
         action: "view",

@@ -8,10 +8,14 @@
 
 pub mod audit;
 pub mod auth;
+pub mod certificate;
 pub mod detail;
+pub mod disclosures;
 pub mod pages;
+pub mod pdf;
 pub mod queue;
 pub mod session;
+pub mod staff_access;
 pub mod webhooks;
 pub mod workflow;
 
@@ -164,6 +168,12 @@ pub fn routes() -> Vec<ConsoleRoute> {
             detail::bundle,
         ),
         route(
+            M::GET,
+            "/console/requests/{number}/certificate.pdf",
+            READ,
+            certificate::download,
+        ),
+        route(
             M::POST,
             "/console/requests/{number}/status",
             WORK,
@@ -189,7 +199,15 @@ pub fn routes() -> Vec<ConsoleRoute> {
         ),
         route(M::GET, "/console/staff", ADMIN, auth::staff_page),
         route(M::POST, "/console/staff/invite", ADMIN, auth::invite_form),
+        route(
+            M::POST,
+            "/console/staff/access",
+            ADMIN,
+            staff_access::change,
+        ),
         route(M::GET, "/console/audit", AUDIT, audit::page),
+        route(M::GET, "/console/disclosures", AUDIT, disclosures::page),
+        route(M::GET, "/console/disclosures.csv", AUDIT, disclosures::csv),
         route(M::GET, "/console/webhooks", ADMIN, webhooks::page),
         route(
             M::POST,
