@@ -5,6 +5,7 @@ use recordpass_request::{Lang, examples};
 use recordpass_tests::TestVerifier;
 use recordpass_verifier::console::{Role, audit};
 use reqwest::StatusCode;
+use serde_json::json;
 
 use crate::client::{Requester, ana_request, dated, site_origin};
 use crate::console::{StaffClient, jar, plant, submitted};
@@ -289,11 +290,29 @@ async fn a_disabled_staff_member_is_signed_out_at_once_and_cannot_sign_in() {
         StatusCode::UNAUTHORIZED,
         "session ended"
     );
-    assert_eq!(
-        hana.sign_in().await,
-        StatusCode::BAD_REQUEST,
-        "sign-in refused"
-    );
+    // Sign-in is refused: like any address without an enabled account, hers
+    // now gets a decoy ceremony that names none of her passkeys.
+    let (status, started) = hana
+        .post_json(
+            "/console/api/sign-in/start",
+            &json!({"email": "hana@example.org"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    let offered = started["options"]["publicKey"]["allowCredentials"][0]["id"]
+        .as_str()
+        .expect("one allowed credential")
+        .to_owned();
+    let hers: Vec<String> = sqlx::query_scalar(
+        "SELECT p.credential_id FROM staff_passkeys p JOIN staff s ON s.id = p.staff_id
+         WHERE s.email = $1",
+    )
+    .bind("hana@example.org")
+    .fetch_all(verifier.store.pool())
+    .await
+    .expect("passkeys");
+    assert_eq!(hers.len(), 1);
+    assert!(!hers.contains(&offered), "sign-in refused");
     let (_, page) = boss.get("/console/staff").await;
     assert!(page.contains("Disabled "), "{page}");
     assert!(
