@@ -17,7 +17,7 @@ use webauthn_authenticator_rs::{WebauthnAuthenticator, softpasskey::SoftPasskey}
 use crate::client::{Requester, ana_request, site_origin};
 
 /// A staff member's browser: cookie jar, software passkey, console origin.
-struct StaffClient<'a> {
+pub(crate) struct StaffClient<'a> {
     verifier: &'a TestVerifier,
     http: reqwest::Client,
     passkey: SoftPasskey,
@@ -39,7 +39,7 @@ impl<'a> StaffClient<'a> {
     }
 
     /// Invited (as the CLI does), enrolled and signed in.
-    async fn enrolled(verifier: &'a TestVerifier, email: &str, role: Role) -> StaffClient<'a> {
+    pub(crate) async fn enrolled(verifier: &'a TestVerifier, email: &str, role: Role) -> StaffClient<'a> {
         let mut staff = StaffClient::new(verifier, email);
         let link = invite(verifier, email, role).await;
         staff.enrol(&link).await;
@@ -109,7 +109,7 @@ impl<'a> StaffClient<'a> {
     }
 
     /// Submits a form the way the browser does (Origin + CSRF field).
-    async fn form(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+    pub(crate) async fn form(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
         let csrf = self.csrf().await;
         let mut all = vec![("csrf", csrf.as_str())];
         all.extend_from_slice(fields);

@@ -18,5 +18,6 @@ mod openapi;
 mod operations;
 mod postgres_tls;
 mod request_rules;
+mod returning;
 mod scale_out;
 mod schema;

@@ -60,7 +60,7 @@ const SIGNED_REQUEST_TABLES: [&str; 5] = [
 ];
 
 /// Transient state, each with its own cut-off expression of `$1` (now).
-const TRANSIENT: [(Rule, Cutoff); 6] = [
+const TRANSIENT: [(Rule, Cutoff); 7] = [
     (
         Rule {
             table: "ceremonies",
@@ -98,6 +98,13 @@ const TRANSIENT: [(Rule, Cutoff); 6] = [
     ),
     (
         Rule {
+            table: "requester_sessions",
+            scope: "last_seen_at <= $1",
+        },
+        Cutoff::RequesterIdle,
+    ),
+    (
+        Rule {
             table: "rate_limit_events",
             scope: "at <= $1",
         },
@@ -110,6 +117,7 @@ const TRANSIENT: [(Rule, Cutoff); 6] = [
 enum Cutoff {
     Now,
     SessionIdle,
+    RequesterIdle,
     RateLimitWindow,
 }
 
@@ -118,6 +126,7 @@ impl Cutoff {
         let secs = match self {
             Cutoff::Now => 0,
             Cutoff::SessionIdle => config.console.idle_timeout_secs,
+            Cutoff::RequesterIdle => crate::returning::session::IDLE_TIMEOUT_SECS.unsigned_abs(),
             Cutoff::RateLimitWindow => config
                 .limits
                 .codes_per_client_window_secs

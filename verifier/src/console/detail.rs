@@ -56,7 +56,7 @@ struct DetailPage<'a> {
     denial_rights: &'static str,
 }
 
-async fn export(state: &AppState, number: &str) -> Result<Bundle, Error> {
+pub(crate) async fn export(state: &AppState, number: &str) -> Result<Bundle, Error> {
     let public_url = state.config.public_base_url();
     let exporter = Exporter {
         rp_id: &state.config.relying_party.id,
