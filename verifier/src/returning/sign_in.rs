@@ -93,7 +93,7 @@ pub async fn finish(
             return Err(refused());
         }
         passkey.update_credential(&result);
-        Ok((key, passkey))
+        Ok::<_, Error>((key, passkey))
     }
     .await;
     let (key, passkey) = match verified {
