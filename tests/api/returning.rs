@@ -59,9 +59,7 @@ async fn sign(
     assert_eq!(resp.status(), StatusCode::OK);
     let started = resp.json().await.expect("SigningStarted");
     let body = requester.assert_from(site_origin(), &started);
-    let (status, reply) = requester
-        .finish_signing(&started.ceremony_id, &body)
-        .await;
+    let (status, reply) = requester.finish_signing(&started.ceremony_id, &body).await;
     assert_eq!(status, StatusCode::CREATED, "{reply}");
     reply["request_number"].as_str().expect("number").to_owned()
 }
@@ -74,7 +72,10 @@ async fn start_sign_in(requester: &Requester<'_>) -> SignInStarted {
     assert_eq!(status, StatusCode::OK, "{body}");
     let started: SignInStarted = serde_json::from_value(body).expect("SignInStarted");
     let options = &started.options.public_key;
-    assert!(options.allow_credentials.is_empty(), "discoverable: no list");
+    assert!(
+        options.allow_credentials.is_empty(),
+        "discoverable: no list"
+    );
     assert_eq!(options.user_verification, UserVerificationPolicy::Required);
     assert!(started.options.mediation.is_none(), "asked on a click");
     started
@@ -170,7 +171,10 @@ async fn a_returning_requester_signs_in_sees_their_request_and_downloads_a_recei
     assert_eq!(mine.instrument, "right_of_access");
     assert_eq!(mine.relationship, Role::Patient);
     assert_eq!(mine.status, RequestStatus::Received);
-    assert_eq!(mine.status_label.en, RequestStatus::Received.requester_label(recordpass_request::Lang::En));
+    assert_eq!(
+        mine.status_label.en,
+        RequestStatus::Received.requester_label(recordpass_request::Lang::En)
+    );
     assert!(mine.status_label.es.starts_with("Recibida"));
     let received = time::OffsetDateTime::parse(
         &mine.received_at,
@@ -218,9 +222,15 @@ async fn a_returning_requester_signs_in_sees_their_request_and_downloads_a_recei
         "requester_view_status",
         "requester_receipt_download",
     ] {
-        assert!(rows.iter().any(|r| r.contains(action)), "{action}: {rows:?}");
+        assert!(
+            rows.iter().any(|r| r.contains(action)),
+            "{action}: {rows:?}"
+        );
     }
-    assert!(rows.iter().all(|r| !r.contains("Pérez") && !r.contains("1984")));
+    assert!(
+        rows.iter()
+            .all(|r| !r.contains("Pérez") && !r.contains("1984"))
+    );
 }
 
 #[tokio::test]
@@ -337,7 +347,11 @@ async fn a_guardian_signs_for_two_children_with_one_passkey_and_one_email_check(
     mateo.patient.date_of_birth = "2018-09-12".into();
     mateo.requester.email = session.email.clone();
     let second = sign(&mut luis, &account, &mateo, Some(&session.session_token)).await;
-    assert_eq!(verifier.smtp.count_after(300).await, 0, "no second code email");
+    assert_eq!(
+        verifier.smtp.count_after(300).await,
+        0,
+        "no second code email"
+    );
     assert_eq!(
         verifier
             .count(recordpass_verifier::store::Table::Passkeys)
@@ -417,7 +431,8 @@ async fn a_staff_status_change_emails_the_link_and_no_health_information() {
     let account = register(&mut ana, "ana@example.org").await;
     let number = sign(&mut ana, &account, &ana_request(), None).await;
 
-    let hana = StaffClient::enrolled(&verifier, "hana@example.org", console::Role::Specialist).await;
+    let hana =
+        StaffClient::enrolled(&verifier, "hana@example.org", console::Role::Specialist).await;
     let (status, body) = hana
         .form(
             &format!("/console/requests/{number}/status"),
@@ -432,7 +447,15 @@ async fn a_staff_status_change_emails_the_link_and_no_health_information() {
     assert!(text.contains(&link), "{text}");
     assert!(text.contains("Riverside General Hospital"), "{text}");
     assert!(text.contains(&number), "{text}");
-    for phi in ["Ana María", "Pérez", "1984", "03-07", "Lab", "lab_results", "In review"] {
+    for phi in [
+        "Ana María",
+        "Pérez",
+        "1984",
+        "03-07",
+        "Lab",
+        "lab_results",
+        "In review",
+    ] {
         assert!(!text.contains(phi), "{phi} in {text}");
     }
 

@@ -203,7 +203,10 @@ test('a returning guardian signs in, sees the status and signs for a second chil
 
     // 4. The status link from the emails opens the sign-in view directly; both
     // children are listed.
+    await page.goto('about:blank'); // a fresh load, as from the email
     await page.goto(`${site.origin}/#recordpass-status`);
+    await w('status-view').waitFor();
+    assert.equal(await w('step-intro').count(), 0);
     await ready('sign-in').click();
     await w('requests').waitFor();
     const numbers = await w('request').evaluateAll((items) => items.map((i) => i.dataset.number));
@@ -214,6 +217,7 @@ test('a returning guardian signs in, sees the status and signs for a second chil
     await cdp.send('WebAuthn.addVirtualAuthenticator', {
       options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
     });
+    await page.goto('about:blank');
     await page.goto(`${site.origin}/#recordpass-status`);
     await ready('sign-in').click();
     await w('no-passkey').waitFor();

@@ -602,13 +602,15 @@ async fn my_receipt(
 ) -> Result<impl IntoResponse, Error> {
     let who = requester_session::authenticate(&state, &headers).await?;
     let json = requests::receipt(&state, &who, &number).await?;
-    let disposition = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{number}.receipt.json\""
-    ))
-    .map_err(|_| Error::NotFound)?;
+    let disposition =
+        HeaderValue::from_str(&format!("attachment; filename=\"{number}.receipt.json\""))
+            .map_err(|_| Error::NotFound)?;
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
             (header::CONTENT_DISPOSITION, disposition),
         ],
         json,

@@ -93,7 +93,10 @@ pub fn check(site: &Site) -> Result<(), Error> {
             "must be between 1 and 30 (federal maximum)",
         );
     }
-    for (key, url) in [("logo_url", &site.logo_url), ("status_url", &site.status_url)] {
+    for (key, url) in [
+        ("logo_url", &site.logo_url),
+        ("status_url", &site.status_url),
+    ] {
         let Some(url) = url else { continue };
         let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1"));
         if url.scheme() != "https" && !(url.scheme() == "http" && local) {

@@ -944,7 +944,11 @@ impl App {
         }
         if let Some(session) = &self.session {
             self.step = Step::Status(StatusView::Loading);
-            let (epoch, client, token) = (self.epoch, ctx.props().client.clone(), session.token.clone());
+            let (epoch, client, token) = (
+                self.epoch,
+                ctx.props().client.clone(),
+                session.token.clone(),
+            );
             spawn(ctx.link(), async move {
                 Msg::RequestsLoaded(epoch, client.my_requests(&token).await)
             });
@@ -1004,7 +1008,10 @@ impl App {
                         let ceremony = ceremony.clone();
                         *view = StatusView::Loading;
                         spawn(link, async move {
-                            Msg::SignedIn(epoch, client.finish_sign_in(&ceremony, &credential).await)
+                            Msg::SignedIn(
+                                epoch,
+                                client.finish_sign_in(&ceremony, &credential).await,
+                            )
                         });
                     }
                     Err(_) => {

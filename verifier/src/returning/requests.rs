@@ -42,11 +42,7 @@ pub async fn list(state: &AppState, who: &RequesterSession) -> Result<MyRequests
     Ok(MyRequests { requests })
 }
 
-fn item(
-    state: &AppState,
-    s: &Submission,
-    st: &workflow::RequestState,
-) -> Result<MyRequest, Error> {
+fn item(state: &AppState, s: &Submission, st: &workflow::RequestState) -> Result<MyRequest, Error> {
     let doc: SignedDocument = serde_json::from_str(&s.document)
         .map_err(|e| Error::Internal(format!("stored document: {e}")))?;
     let summary = doc.summary();

@@ -59,7 +59,10 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// The live session `headers` carry (`401 sign_in_required` otherwise);
 /// refreshes its idle timer. An expired session is deleted.
-pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<RequesterSession, Error> {
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<RequesterSession, Error> {
     let token = bearer(headers).ok_or(Error::RequesterSignInRequired)?;
     let hash = hash_token(token);
     let now = state.clock.unix();

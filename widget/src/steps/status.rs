@@ -2,8 +2,8 @@
 //! earlier request, then their requests with status, due date and the signed
 //! receipt, and "Start a new request" with the same passkey.
 
-use recordpass_request::api::{MyRequest, MyRequests};
 use recordpass_request::Lang;
+use recordpass_request::api::{MyRequest, MyRequests};
 use yew::prelude::*;
 
 use super::fields::tr;
@@ -17,8 +17,16 @@ pub fn view(app: &App, ctx: &Context<App>, view: &StatusView) -> Html {
     let link = ctx.link();
     let title = match view {
         StatusView::List(_) => tr(l, "Your requests", "Sus solicitudes"),
-        StatusView::NoPasskey => tr(l, "No passkey was used", "No se usó ninguna llave de acceso"),
-        _ => tr(l, "Check the status of your request", "Consulte el estado de su solicitud"),
+        StatusView::NoPasskey => tr(
+            l,
+            "No passkey was used",
+            "No se usó ninguna llave de acceso",
+        ),
+        _ => tr(
+            l,
+            "Check the status of your request",
+            "Consulte el estado de su solicitud",
+        ),
     };
     let progress = match view {
         StatusView::Preparing => Some(tr(l, "Preparing…", "Preparando…")),
@@ -129,7 +137,11 @@ fn instrument(id: &str, l: Lang) -> &'static str {
             "Copy sent to a person or organisation you named",
             "Copia enviada a una persona u organización que usted eligió",
         ),
-        "authorization" => tr(l, "Authorization to share records", "Autorización para compartir registros"),
+        "authorization" => tr(
+            l,
+            "Authorization to share records",
+            "Autorización para compartir registros",
+        ),
         _ => tr(l, "Copy of the records", "Copia de los registros"),
     }
 }
