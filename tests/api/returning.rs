@@ -331,6 +331,39 @@ async fn a_sign_in_ceremony_is_single_use_and_unknown_passkeys_get_no_hint() {
 }
 
 #[tokio::test]
+async fn a_signature_counter_that_goes_backwards_is_refused() {
+    let verifier = TestVerifier::start().await;
+    let mut ana = Requester::new(&verifier);
+    let account = register(&mut ana, "ana@example.org").await;
+    sign_in(&mut ana, &account).await;
+    // The stored counter runs ahead of the authenticator's, as when a copy of
+    // the key was used elsewhere: the next sign-in must not succeed.
+    let stored: String =
+        sqlx::query_scalar("SELECT passkey FROM passkeys WHERE credential_id = $1")
+            .bind(&account.credential_id)
+            .fetch_one(verifier.store.pool())
+            .await
+            .expect("passkey");
+    let mut passkey: Value = serde_json::from_str(&stored).expect("json");
+    let counter = passkey
+        .pointer_mut("/cred/counter")
+        .expect("webauthn-rs keeps the counter at /cred/counter");
+    *counter = json!(counter.as_u64().expect("number") + 1000);
+    sqlx::query("UPDATE passkeys SET passkey = $1 WHERE credential_id = $2")
+        .bind(passkey.to_string())
+        .bind(&account.credential_id)
+        .execute(verifier.store.pool())
+        .await
+        .expect("updated");
+    let started = start_sign_in(&ana).await;
+    let body = discoverable_assertion(&mut ana.passkey, &account, &started);
+    let path = format!("/api/v1/sign-ins/{}/finish", started.ceremony_id);
+    let (status, reply) = ana.post(&path, &body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{reply}");
+    assert_eq!(reply["code"], "passkey_rejected");
+}
+
+#[tokio::test]
 async fn a_guardian_signs_for_two_children_with_one_passkey_and_one_email_check() {
     let verifier = TestVerifier::start().await;
     let mut luis = Requester::new(&verifier);
