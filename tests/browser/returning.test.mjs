@@ -201,6 +201,13 @@ test('a returning guardian signs in, sees the status and signs for a second chil
     assert.equal((await outboxCodes(page, verifierUrl, 'luis@example.org')).length, 1, 'no second email code');
     assert.equal((await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials.length, 1);
 
+    // A same-page link to #recordpass-status opens the view; still signed in
+    // (the session is in memory), the list shows both children at once.
+    await page.evaluate(() => { window.location.hash = 'recordpass-status'; });
+    await w('requests').waitFor();
+    assert.equal(await w('request').count(), 2);
+    await axe('the status list with two requests');
+
     // 4. The status link from the emails opens the sign-in view directly; both
     // children are listed.
     await page.goto('about:blank'); // a fresh load, as from the email

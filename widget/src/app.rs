@@ -424,7 +424,8 @@ impl Component for App {
                 _ => return false,
             },
             Msg::OpenStatus => {
-                if self.passkey.in_ceremony() {
+                // Not while the browser's passkey dialog is open for a signature.
+                if matches!(self.step, Step::Review(_)) && self.passkey.in_ceremony() {
                     return false;
                 }
                 self.open_status(ctx);

@@ -64,18 +64,33 @@ pub fn mount(host: HtmlElement, config: JsValue) -> Result<(), JsValue> {
     let container = document.create_element("div")?;
     root.append_child(&container)?;
 
-    let status_view = config_string(&config, "view") == "status"
-        || web_sys::window()
-            .and_then(|w| w.location().hash().ok())
-            .is_some_and(|hash| hash == STATUS_FRAGMENT);
+    let status_view = config_string(&config, "view") == "status" || on_status_fragment();
     let props = Props {
         client: api::Client::new(&verifier),
         site: site.into(),
         lang,
         status_view,
     };
-    yew::Renderer::<App>::with_root_and_props(container, props).render();
+    let app = yew::Renderer::<App>::with_root_and_props(container, props).render();
+    // A link to `#recordpass-status` on the page itself opens the view too.
+    if let Some(window) = web_sys::window() {
+        let open = Closure::<dyn Fn()>::new(move || {
+            if on_status_fragment() {
+                app.send_message(Msg::OpenStatus);
+            }
+        });
+        window.add_event_listener_with_callback("hashchange", open.as_ref().unchecked_ref())?;
+        // Lives as long as the page, like the element.
+        open.forget();
+    }
     Ok(())
+}
+
+/// The page's URL ends in [`STATUS_FRAGMENT`].
+fn on_status_fragment() -> bool {
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .is_some_and(|hash| hash == STATUS_FRAGMENT)
 }
 
 /// A string property of the config object, or `""`.
