@@ -77,6 +77,7 @@ pub fn config_toml(
         name = "Riverside General Hospital"
         him_phone = "+1 (555) 010-0100"
         origins = ["{SITE_ORIGIN}"]
+        status_url = "{SITE_ORIGIN}/records"
         [email]
         mode = "{email_mode}"
         [smtp]

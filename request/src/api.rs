@@ -10,6 +10,10 @@
 //! | `POST /api/v1/registrations/{id}/finish`| [`FinishRegistration`] | [`Registered`]        |
 //! | `POST /api/v1/signatures`               | [`StartSigning`]       | [`SigningStarted`]    |
 //! | `POST /api/v1/signatures/{id}/finish`   | [`FinishSigning`]      | [`Submitted`] (201)   |
+//! | `POST /api/v1/sign-ins`                 | [`StartSignIn`]        | [`SignInStarted`]     |
+//! | `POST /api/v1/sign-ins/{id}/finish`     | [`FinishSignIn`]       | [`SignedIn`]          |
+//! | `GET  /api/v1/me/requests`              | – (bearer session)     | [`MyRequests`]        |
+//! | `GET  /api/v1/me/requests/{n}/receipt`  | – (bearer session)     | evidence bundle JSON  |
 //!
 //! Every failure is an [`ApiError`] with a stable [`ErrorCode`]. Every `POST`
 //! is rate-limited per client address: `429` [`ErrorCode::RateLimited`] with a
@@ -22,8 +26,8 @@ use webauthn_rs_proto::{
 };
 
 use crate::{
-    DeliveryMethod, Digest, FieldError, Lang, Nonce, RecordKind, RecordsRequest, SignedDocument,
-    SiteIdentity, SiteOffer,
+    DeliveryMethod, Digest, FieldError, Lang, Nonce, RecordKind, RecordsRequest, RequestStatus,
+    Role, SignedDocument, SiteIdentity, SiteOffer,
 };
 
 /// Public facts about a site, for the widget to show.
@@ -290,6 +294,89 @@ pub struct Submitted {
     pub received_at: String,
 }
 
+/// Begins signing in with a passkey created earlier on this site (a
+/// returning requester): a discoverable-credential assertion, so the browser
+/// offers the passkeys it holds and nothing needs typing.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartSignIn {
+    /// Site the requester is on.
+    pub site_id: String,
+}
+
+/// Options for `navigator.credentials.get` (empty `allowCredentials`, user
+/// verification required). `O` as in [`RegistrationStarted`].
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(bound = ""))]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SignInStarted<O = RequestChallengeResponse> {
+    /// Single-use ceremony id, to finish with.
+    pub ceremony_id: String,
+    /// WebAuthn request options.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::AssertionOptions))]
+    pub options: O,
+}
+
+/// The browser's answer to the sign-in `navigator.credentials.get` (`C` as in
+/// [`RegistrationStarted`]); `response.userHandle` must be present.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(bound = ""))]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FinishSignIn<C = PublicKeyCredential> {
+    /// The assertion.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Assertion))]
+    pub credential: C,
+}
+
+/// A requester session: send `Authorization: Bearer <session_token>` to the
+/// `/me` routes and to [`StartSigning`]. Keep it in memory only.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedIn {
+    /// Random bearer token (the verifier keeps only its SHA-256).
+    pub session_token: String,
+    /// The session ends after this many seconds without a request.
+    pub idle_timeout_secs: u64,
+    /// The session ends this many seconds after sign-in, whatever happens.
+    pub expires_in_secs: u64,
+    /// The passkey used (sign new requests with it).
+    pub credential_id: String,
+    /// The address the passkey was created for (new requests must use it).
+    pub email: String,
+}
+
+/// The signed-in requester's requests, newest first.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyRequests {
+    /// Every request this requester signed on this site.
+    pub requests: Vec<MyRequest>,
+}
+
+/// One of the requester's requests, as their status page shows it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyRequest {
+    /// The number to quote to the hospital.
+    pub request_number: String,
+    /// `right_of_access`, `directive` or `authorization`.
+    pub instrument: String,
+    /// The patient the request is for.
+    pub patient_name: String,
+    /// The requester's relationship to the patient, as signed.
+    pub relationship: Role,
+    /// When the verifier received it (RFC 3339, UTC).
+    pub received_at: String,
+    /// Where it stands.
+    pub status: RequestStatus,
+    /// [`RequestStatus::requester_label`] in each language.
+    pub status_label: LocalizedText,
+    /// The date the hospital must act by (`YYYY-MM-DD`, UTC), extension included.
+    pub due_date: String,
+    /// Whether the signed receipt can be downloaded (`…/receipt`).
+    pub receipt_available: bool,
+}
+
 /// Stable, machine-readable error codes.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -338,7 +425,8 @@ pub enum ErrorCode {
     Internal,
     /// The verifier took too long, or is not ready (database unreachable); retry shortly.
     Unavailable,
-    /// Staff console: no valid session (sign in first).
+    /// No valid session (sign in first): the staff console's cookie, or a
+    /// requester's bearer token for the `/me` routes (missing, unknown or ended).
     SignInRequired,
     /// Staff console: the signed-in role may not do this, or the request failed CSRF checks.
     Forbidden,

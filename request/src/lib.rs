@@ -22,6 +22,7 @@ mod model;
 pub mod openapi;
 mod signing;
 mod statement;
+mod status;
 mod validate;
 
 pub use canonical::to_canonical_json;
@@ -33,6 +34,7 @@ pub use model::{
 };
 pub use signing::{Nonce, SIGNING_LABEL, signing_challenge, signing_challenge_b64, signing_input};
 pub use statement::{esign_disclosure, render_statement};
+pub use status::RequestStatus;
 pub use validate::{
     AddressPart, Field, FieldError, Problem, age_on, parse_date, validate_email, validate_name,
 };

@@ -19,6 +19,7 @@ mod openapi;
 mod operations;
 mod postgres_tls;
 mod request_rules;
+mod returning;
 mod scale_out;
 mod schema;
 mod webhooks;

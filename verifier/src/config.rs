@@ -311,6 +311,10 @@ pub struct Site {
     /// The hospital's logo, an https URL (http only for localhost).
     #[serde(default)]
     pub logo_url: Option<Url>,
+    /// The hospital page that hosts the widget, linked from status emails
+    /// (with `#recordpass-status`, which opens the sign-in and status view).
+    #[serde(default)]
+    pub status_url: Option<Url>,
     /// Record kinds offered (ids as in the API); default: all.
     #[serde(default = "crate::site_info::all_kinds")]
     pub record_kinds: Vec<RecordKind>,

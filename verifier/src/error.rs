@@ -86,6 +86,9 @@ pub enum Error {
     /// Staff console: no valid session.
     #[error("Sign in to the staff console.")]
     SignInRequired,
+    /// Requester routes: no live session token in `Authorization`.
+    #[error("Sign in with your passkey first (the session is missing or has ended).")]
+    RequesterSignInRequired,
     /// Staff console: wrong role, or a failed CSRF check.
     #[error("You are not allowed to do this.")]
     Forbidden,
@@ -149,7 +152,9 @@ impl Error {
             RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
             NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed),
-            SignInRequired => (StatusCode::UNAUTHORIZED, ErrorCode::SignInRequired),
+            SignInRequired | RequesterSignInRequired => {
+                (StatusCode::UNAUTHORIZED, ErrorCode::SignInRequired)
+            }
             Forbidden => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
             InvalidTransition(_) => (StatusCode::CONFLICT, ErrorCode::InvalidTransition),
             IdempotencyKeyReused => (StatusCode::CONFLICT, ErrorCode::IdempotencyKeyReused),

@@ -22,6 +22,7 @@ pub mod passkeys;
 mod registration;
 pub mod rekey;
 pub mod retention;
+pub mod returning;
 pub mod routes;
 pub mod seal;
 mod signing;

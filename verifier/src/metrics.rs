@@ -51,6 +51,8 @@ pub enum Ceremony {
     Registration,
     /// Finishing a signature.
     Signing,
+    /// Finishing a returning requester's sign-in.
+    SignIn,
 }
 
 impl Ceremony {
@@ -59,6 +61,7 @@ impl Ceremony {
             Ceremony::EmailCode => "email_code",
             Ceremony::Registration => "registration",
             Ceremony::Signing => "signing",
+            Ceremony::SignIn => "sign_in",
         }
     }
 }
@@ -152,7 +155,7 @@ impl Metrics {
         );
         registry.register(
             "email_deliveries",
-            "Verification emails handed to the relay (or demo outbox), by outcome",
+            "Emails (verification codes, status notices) handed to the relay (or demo outbox), by outcome",
             deliveries.clone(),
         );
         registry.register(

@@ -46,6 +46,7 @@ pub struct ApiDoc;
 pub fn spec() -> openapi::OpenApi {
     let mut spec = crate::routes::documented().into_openapi();
     CommonErrors.modify(&mut spec);
+    RequesterSession.modify(&mut spec);
     spec
 }
 
@@ -60,6 +61,24 @@ pub fn to_json() -> String {
         json
     });
     JSON.clone()
+}
+
+/// The returning requester's bearer session (`POST /api/v1/sign-ins/{id}/finish`).
+struct RequesterSession;
+
+impl Modify for RequesterSession {
+    fn modify(&self, spec: &mut openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some(
+                "`session_token` from signing in with a passkey; 15 minutes idle, 1 hour at most.",
+            ))
+            .build();
+        spec.components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("requester_session", SecurityScheme::Http(scheme));
+    }
 }
 
 /// `GET /openapi.json`: this verifier's API contract.

@@ -3,9 +3,9 @@
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde_json::Value;
 use webauthn_rs::prelude::{
-    AuthenticationResult, CreationChallengeResponse, Credential, Passkey, PasskeyAuthentication,
-    PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
-    RequestChallengeResponse, Uuid, Webauthn, WebauthnBuilder,
+    AuthenticationResult, CreationChallengeResponse, Credential, DiscoverableAuthentication,
+    Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
+    RegisterPublicKeyCredential, RequestChallengeResponse, Uuid, Webauthn, WebauthnBuilder,
 };
 
 use webauthn_rs_proto::ResidentKeyRequirement;
@@ -131,6 +131,37 @@ pub fn record_use(passkey: &mut Passkey, result: &AuthenticationResult) -> Resul
     }
     passkey.update_credential(result);
     Ok(())
+}
+
+/// Sign-in of a returning requester: a discoverable-credential assertion.
+impl Passkeys {
+    /// Starts an assertion with empty `allowCredentials` and user verification
+    /// required, so the browser offers any passkey it holds for this RP ID.
+    /// webauthn-rs marks it `mediation: conditional` (autofill UI); the widget
+    /// asks on a button press instead, so that is removed.
+    pub fn start_sign_in(&self) -> Result<(RequestChallengeResponse, String), Error> {
+        let (mut options, state) = self
+            .webauthn
+            .start_discoverable_authentication()
+            .map_err(Error::PasskeyRejected)?;
+        options.mediation = None;
+        Ok((options, to_json(&state)?))
+    }
+
+    /// Verifies a sign-in assertion made with `passkey` (found by the
+    /// assertion's credential id): RP ID hash, origin, challenge, user
+    /// verification, signature and counter.
+    pub fn finish_sign_in(
+        &self,
+        credential: &PublicKeyCredential,
+        state: &str,
+        passkey: &Passkey,
+    ) -> Result<AuthenticationResult, Error> {
+        let state: DiscoverableAuthentication = from_json(state)?;
+        self.webauthn
+            .finish_discoverable_authentication_v2(credential, state, passkey)
+            .map_err(Error::PasskeyRejected)
+    }
 }
 
 fn internal(e: serde_json::Error) -> Error {

@@ -65,7 +65,7 @@ const SIGNED_REQUEST_TABLES: [&str; 6] = [
 ];
 
 /// Transient state, each with its own cut-off expression of `$1` (now).
-const TRANSIENT: [(Rule, Cutoff); 6] = [
+const TRANSIENT: [(Rule, Cutoff); 7] = [
     (
         Rule {
             table: "ceremonies",
@@ -103,6 +103,13 @@ const TRANSIENT: [(Rule, Cutoff); 6] = [
     ),
     (
         Rule {
+            table: "requester_sessions",
+            scope: "last_seen_at <= $1",
+        },
+        Cutoff::RequesterIdle,
+    ),
+    (
+        Rule {
             table: "rate_limit_events",
             scope: "at <= $1",
         },
@@ -115,6 +122,7 @@ const TRANSIENT: [(Rule, Cutoff); 6] = [
 enum Cutoff {
     Now,
     SessionIdle,
+    RequesterIdle,
     RateLimitWindow,
 }
 
@@ -123,6 +131,7 @@ impl Cutoff {
         let secs = match self {
             Cutoff::Now => 0,
             Cutoff::SessionIdle => config.console.idle_timeout_secs,
+            Cutoff::RequesterIdle => crate::returning::session::IDLE_TIMEOUT_SECS.unsigned_abs(),
             Cutoff::RateLimitWindow => config
                 .limits
                 .codes_per_client_window_secs

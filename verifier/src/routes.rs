@@ -9,9 +9,10 @@ use axum::{
     routing::get,
 };
 use recordpass_request::api::{
-    ApiError, EmailCodeSent, EmailVerified, FinishRegistration, FinishSigning, Registered,
-    RegistrationStarted, SendEmailCode, SigningStarted, SiteInfo, StartRegistration, StartSigning,
-    Submitted, VerifyEmailCode,
+    ApiError, EmailCodeSent, EmailVerified, FinishRegistration, FinishSignIn, FinishSigning,
+    MyRequests, Registered, RegistrationStarted, SendEmailCode, SignInStarted, SignedIn,
+    SigningStarted, SiteInfo, StartRegistration, StartSignIn, StartSigning, Submitted,
+    VerifyEmailCode,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use std::time::Duration;
@@ -31,7 +32,9 @@ use crate::{
     evidence::ClientInfo,
     limits::{self, ClientAddr, FloodGuard},
     metrics::{self, Ceremony},
-    openapi, registration, seal, signing,
+    openapi, registration,
+    returning::{requests, session as requester_session, sign_in},
+    seal, signing,
 };
 use std::sync::Arc;
 
@@ -52,6 +55,10 @@ pub fn requester_api() -> OpenApiRouter<AppState> {
         .routes(routes!(finish_registration))
         .routes(routes!(start_signing))
         .routes(routes!(finish_signing))
+        .routes(routes!(start_sign_in))
+        .routes(routes!(finish_sign_in))
+        .routes(routes!(my_requests))
+        .routes(routes!(my_receipt))
 }
 
 /// The health probes.
@@ -101,7 +108,7 @@ pub fn router(state: AppState) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(origins)
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
         .expose_headers([header::RETRY_AFTER])
         .max_age(std::time::Duration::from_secs(600));
     let timeout = state.config.request_timeout();
@@ -446,6 +453,7 @@ async fn finish_registration(
         (status = 400, description = "`credential_unknown`, or `malformed_json`.", body = ApiError),
         (status = 403, description = "`origin_not_allowed`.", body = ApiError),
         (status = 404, description = "`unknown_site`.", body = ApiError),
+        (status = 401, description = "`sign_in_required`: an `Authorization` bearer token was sent but its session is unknown or ended.", body = ApiError),
         (status = 422, description = "`invalid_request` (see `fields`), or `email_mismatch`.", body = ApiError),
     ),
 )]
@@ -456,7 +464,13 @@ async fn start_signing(
 ) -> Result<Json<SigningStarted>, Error> {
     let site = site(&state, &body.site_id)?;
     check_origin(&headers, site)?;
-    Ok(Json(signing::start(&state, site, body).await?))
+    let session = match requester_session::bearer(&headers) {
+        Some(_) => Some(requester_session::authenticate(&state, &headers).await?),
+        None => None,
+    };
+    Ok(Json(
+        signing::start(&state, site, body, session.as_ref()).await?,
+    ))
 }
 
 /// Verifies the signature and stores the signed request durably.
@@ -493,6 +507,114 @@ async fn finish_signing(
         StatusCode::OK
     };
     Ok((status, Json(submitted)))
+}
+
+/// Begins a returning requester's sign-in with a passkey they created here.
+///
+/// The options ask for any discoverable passkey of this relying party (empty
+/// `allowCredentials`, user verification required). Browsers send `Origin`; it must be one configured for the site.
+#[utoipa::path(
+    post,
+    path = "/sign-ins",
+    tag = "requester",
+    request_body = StartSignIn,
+    responses(
+        (status = 200, description = "Options for `navigator.credentials.get`.", body = SignInStarted),
+        (status = 403, description = "`origin_not_allowed`.", body = ApiError),
+        (status = 404, description = "`unknown_site`.", body = ApiError),
+    ),
+)]
+async fn start_sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<StartSignIn>,
+) -> Result<Json<SignInStarted>, Error> {
+    let site = site(&state, &body.site_id)?;
+    check_origin(&headers, site)?;
+    Ok(Json(sign_in::start(&state, site).await?))
+}
+
+/// Verifies the sign-in assertion and opens a requester session.
+///
+/// An unknown passkey, a wrong user handle and a bad signature all answer the
+/// same `400 passkey_rejected`.
+#[utoipa::path(
+    post,
+    path = "/sign-ins/{id}/finish",
+    tag = "requester",
+    params(("id" = String, Path, description = "`ceremony_id` from starting the sign-in.")),
+    request_body = FinishSignIn,
+    responses(
+        (status = 200, description = "Signed in: send `Authorization: Bearer <session_token>`.", body = SignedIn),
+        (status = 400, description = "`passkey_rejected`, or `malformed_json`.", body = ApiError),
+        (status = 403, description = "`origin_not_allowed`: the page's or the passkey's origin.", body = ApiError),
+        (status = 410, description = "`ceremony_expired`: expired, used or unknown.", body = ApiError),
+    ),
+)]
+async fn finish_sign_in(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<FinishSignIn>,
+) -> Result<Json<SignedIn>, Error> {
+    let signed_in = sign_in::finish(&state, &id, &headers, &body).await;
+    state.metrics.ceremony(Ceremony::SignIn, &signed_in);
+    Ok(Json(signed_in?))
+}
+
+/// The signed-in requester's requests on their site, newest first.
+#[utoipa::path(
+    get,
+    path = "/me/requests",
+    tag = "requester",
+    security(("requester_session" = [])),
+    responses(
+        (status = 200, description = "Their requests, with status and due date.", body = MyRequests),
+        (status = 401, description = "`sign_in_required`: no token, or the session ended.", body = ApiError),
+    ),
+)]
+async fn my_requests(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<MyRequests>, Error> {
+    let who = requester_session::authenticate(&state, &headers).await?;
+    Ok(Json(requests::list(&state, &who).await?))
+}
+
+/// The signed receipt of one of the requester's own requests: its sealed
+/// evidence bundle (`docs/evidence.md`), which `verify-bundle` checks offline.
+#[utoipa::path(
+    get,
+    path = "/me/requests/{number}/receipt",
+    tag = "requester",
+    security(("requester_session" = [])),
+    params(("number" = String, Path, description = "Request number, e.g. `RP-7K3M-9QXD`.")),
+    responses(
+        (status = 200, description = "The evidence bundle (`recordpass.evidence.v1`).", content_type = "application/json", body = Object),
+        (status = 401, description = "`sign_in_required`.", body = ApiError),
+        (status = 404, description = "`not_found`: no such request among this requester's.", body = ApiError),
+    ),
+)]
+async fn my_receipt(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, Error> {
+    let who = requester_session::authenticate(&state, &headers).await?;
+    let json = requests::receipt(&state, &who, &number).await?;
+    let disposition =
+        HeaderValue::from_str(&format!("attachment; filename=\"{number}.receipt.json\""))
+            .map_err(|_| Error::NotFound)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        json,
+    ))
 }
 
 /// The public key that verifies evidence-bundle seals (`docs/evidence.md`).

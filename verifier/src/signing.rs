@@ -18,6 +18,7 @@ use crate::{
     console::workflow::{RequestState, Status},
     evidence::{ClientInfo, SigningEvidence},
     passkeys::{from_json, record_use, to_json},
+    returning::session::RequesterSession,
     routes::check_origin,
     store::{Ceremony, CeremonyKind, Store, Submission},
     tokens::{random_nonce, request_number},
@@ -55,10 +56,15 @@ fn check_idempotency_key(key: Option<&str>) -> Result<(), Error> {
 
 /// Validates the request, renders the document and starts an assertion whose
 /// challenge is the document's signing challenge.
+///
+/// A returning requester signs in first and sends their session: the
+/// credential must then be one of theirs, on this site. Either way the
+/// passkey is already bound to a verified address, so no new email check.
 pub async fn start(
     state: &AppState,
     site: &Site,
     body: StartSigning,
+    session: Option<&RequesterSession>,
 ) -> Result<SigningStarted, Error> {
     check_idempotency_key(body.idempotency_key.as_deref())?;
     let today = state.clock.now().date();
@@ -71,6 +77,9 @@ pub async fn start(
         .passkey(&body.credential_id)
         .await?
         .ok_or(Error::CredentialUnknown)?;
+    if session.is_some_and(|s| s.requester_id != key.requester_id || s.site_id != site.id) {
+        return Err(Error::CredentialUnknown);
+    }
     if !key.email.eq_ignore_ascii_case(&request.requester.email) {
         return Err(Error::EmailMismatch);
     }

@@ -93,10 +93,14 @@ pub fn check(site: &Site) -> Result<(), Error> {
             "must be between 1 and 30 (federal maximum)",
         );
     }
-    if let Some(url) = &site.logo_url {
+    for (key, url) in [
+        ("logo_url", &site.logo_url),
+        ("status_url", &site.status_url),
+    ] {
+        let Some(url) = url else { continue };
         let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1"));
         if url.scheme() != "https" && !(url.scheme() == "http" && local) {
-            return bad("logo_url", "must be an https URL");
+            return bad(key, "must be an https URL");
         }
     }
     for (key, text) in [("him_hours", &site.him_hours), ("fee_text", &site.fee_text)] {
@@ -153,6 +157,7 @@ mod tests {
             ("adolescent_age = 21", "adolescent_age"),
             ("languages = [\"en\", \"en\"]", "languages"),
             ("logo_url = \"http://example.org/logo.png\"", "logo_url"),
+            ("status_url = \"http://example.org/records\"", "status_url"),
             ("[fee_text]\nen = \"<b>free</b>\"", "fee_text"),
         ];
         for (extra, key) in cases {

@@ -38,6 +38,8 @@ pub enum CeremonyKind {
     Registration,
     /// Signing a request.
     Signing,
+    /// A returning requester signing in (discoverable passkey).
+    SignIn,
 }
 
 impl CeremonyKind {
@@ -45,6 +47,7 @@ impl CeremonyKind {
         match self {
             CeremonyKind::Registration => "registration",
             CeremonyKind::Signing => "signing",
+            CeremonyKind::SignIn => "sign_in",
         }
     }
 }
@@ -489,6 +492,23 @@ impl Store {
         row.as_ref()
             .map(|r| self.submission_from_row(r))
             .transpose()
+    }
+
+    /// The submissions `requester_id` signed on `site_id`, newest first.
+    pub async fn submissions_of(
+        &self,
+        requester_id: &str,
+        site_id: &str,
+    ) -> Result<Vec<Submission>, Error> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_SUBMISSION} WHERE requester_id = $1 AND site_id = $2
+             ORDER BY received_at DESC, request_number"
+        ))
+        .bind(requester_id)
+        .bind(site_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| self.submission_from_row(r)).collect()
     }
 
     /// All submissions, newest first.

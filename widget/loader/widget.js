@@ -1,4 +1,4 @@
-/*! Recordpass widget loader. Defines <recordpass-request site="…" [verifier="…"] [lang="en|es"]>.
+/*! Recordpass widget loader. Defines <recordpass-request site="…" [verifier="…"] [lang="en|es"] [view="status"]>.
  *  Embed: <script async src="https://VERIFIER/widget.js" integrity="sha384-…" crossorigin="anonymous"></script>
  *  It loads the form's code with Subresource Integrity, renders it in each element's shadow root, and
  *  never throws into the host page: if anything fails, the element explains how else to ask. */
@@ -137,6 +137,7 @@
             verifier: this.getAttribute("verifier") || (loaderUrl ? loaderUrl.origin : ""),
             site: this.getAttribute("site") || "",
             lang: langOf(this),
+            view: this.getAttribute("view") || "",
           })
         )
         .catch((error) => {

@@ -6,8 +6,9 @@ use std::rc::Rc;
 
 use js_sys::{JSON, Object, Reflect};
 use recordpass_request::api::{
-    ApiError, EmailCodeSent, EmailVerified, Registered, RegistrationStarted, SendEmailCode,
-    SigningStarted, SiteInfo, StartRegistration, StartSigning, Submitted, VerifyEmailCode,
+    ApiError, EmailCodeSent, EmailVerified, MyRequests, Registered, RegistrationStarted,
+    SendEmailCode, SignInStarted, SignedIn, SigningStarted, SiteInfo, StartRegistration,
+    StartSignIn, StartSigning, Submitted, VerifyEmailCode,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -40,6 +41,7 @@ impl Client {
         self.send(
             "GET",
             &format!("/api/v1/sites/{}", encode_segment(site)),
+            None,
             None,
         )
         .await
@@ -84,12 +86,46 @@ impl Client {
         self.post_credential(&path, credential).await
     }
 
-    /// `POST /api/v1/signatures`.
+    /// `POST /api/v1/signatures`, with the returning requester's session if any.
     pub async fn start_signing(
         &self,
         body: &StartSigning,
+        session: Option<&str>,
     ) -> Result<SigningStarted<Options>, Failure> {
-        self.post("/api/v1/signatures", body).await
+        let json = json::encode(body).ok_or(Failure::BadResponse)?;
+        self.send("POST", "/api/v1/signatures", Some(json), session)
+            .await
+    }
+
+    /// `POST /api/v1/sign-ins`.
+    pub async fn start_sign_in(
+        &self,
+        body: &StartSignIn,
+    ) -> Result<SignInStarted<Options>, Failure> {
+        self.post("/api/v1/sign-ins", body).await
+    }
+
+    /// `POST /api/v1/sign-ins/{id}/finish` (a `FinishSignIn`).
+    pub async fn finish_sign_in(
+        &self,
+        ceremony_id: &str,
+        credential: &Credential,
+    ) -> Result<SignedIn, Failure> {
+        let path = format!("/api/v1/sign-ins/{}/finish", encode_segment(ceremony_id));
+        self.post_credential(&path, credential).await
+    }
+
+    /// `GET /api/v1/me/requests` with the session.
+    pub async fn my_requests(&self, session: &str) -> Result<MyRequests, Failure> {
+        self.send("GET", "/api/v1/me/requests", None, Some(session))
+            .await
+    }
+
+    /// `GET /api/v1/me/requests/{number}/receipt` with the session: the
+    /// sealed evidence bundle, as the verifier wrote it.
+    pub async fn receipt(&self, session: &str, number: &str) -> Result<String, Failure> {
+        let path = format!("/api/v1/me/requests/{}/receipt", encode_segment(number));
+        self.fetch("GET", &path, None, Some(session)).await
     }
 
     /// `POST /api/v1/signatures/{id}/finish` (a `FinishSigning`).
@@ -115,7 +151,7 @@ impl Client {
             .ok()
             .and_then(|json| json.as_string())
             .ok_or(Failure::BadResponse)?;
-        self.send("POST", path, Some(json)).await
+        self.send("POST", path, Some(json), None).await
     }
 
     async fn post<B: Serialize, T: DeserializeOwned>(
@@ -124,7 +160,7 @@ impl Client {
         body: &B,
     ) -> Result<T, Failure> {
         let json = json::encode(body).ok_or(Failure::BadResponse)?;
-        self.send("POST", path, Some(json)).await
+        self.send("POST", path, Some(json), None).await
     }
 
     async fn send<T: DeserializeOwned>(
@@ -132,7 +168,20 @@ impl Client {
         method: &str,
         path: &str,
         body: Option<String>,
+        session: Option<&str>,
     ) -> Result<T, Failure> {
+        let text = self.fetch(method, path, body, session).await?;
+        json::decode(&text).ok_or(Failure::BadResponse)
+    }
+
+    /// The body of a `2xx` answer; an [`ApiError`] otherwise.
+    async fn fetch(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+        session: Option<&str>,
+    ) -> Result<String, Failure> {
         let network = |_: JsValue| Failure::Network;
         let init = RequestInit::new();
         init.set_method(method);
@@ -142,6 +191,11 @@ impl Client {
         init.set_redirect(RequestRedirect::Error);
         let headers = Headers::new().map_err(network)?;
         headers.set("Accept", "application/json").map_err(network)?;
+        if let Some(token) = session {
+            headers
+                .set("Authorization", &format!("Bearer {token}"))
+                .map_err(network)?;
+        }
         if let Some(body) = body {
             headers
                 .set("Content-Type", "application/json")
@@ -163,7 +217,7 @@ impl Client {
             .as_string()
             .unwrap_or_default();
         if response.ok() {
-            json::decode(&text).ok_or(Failure::BadResponse)
+            Ok(text)
         } else {
             Err(json::decode::<ApiError>(&text).map_or(Failure::BadResponse, Failure::Api))
         }

@@ -1,6 +1,8 @@
 //! The widget's state machine: form steps (intro → who → patient → records
 //! → delivery → consent → sign) → check email (6-digit code) → review
-//! (create passkey, sign) → done.
+//! (create passkey, sign) → done. A returning requester signs in from the
+//! intro (or a `#recordpass-status` link) to the status view, and starts a
+//! new request from there with the passkey they already have.
 //!
 //! All text on screen is derived from this state and the current language, so
 //! switching language re-renders everything, including error messages,
@@ -12,8 +14,9 @@ use std::rc::Rc;
 
 use js_sys::Promise;
 use recordpass_request::api::{
-    EmailCodeSent, EmailVerified, ErrorCode, Registered, RegistrationStarted, SendEmailCode,
-    SigningStarted, SiteInfo, StartRegistration, StartSigning, Submitted, VerifyEmailCode,
+    EmailCodeSent, EmailVerified, ErrorCode, MyRequests, Registered, RegistrationStarted,
+    SendEmailCode, SignInStarted, SignedIn, SigningStarted, SiteInfo, StartRegistration,
+    StartSignIn, StartSigning, Submitted, VerifyEmailCode,
 };
 use recordpass_request::{Digest, FieldError, Lang, RecordsRequest, SignedDocument, SiteIdentity};
 use web_sys::HtmlElement;
@@ -38,6 +41,9 @@ pub struct Props {
     pub site: AttrValue,
     /// Initial language.
     pub lang: Lang,
+    /// Open the sign-in and status view first (`view="status"` or a
+    /// `#recordpass-status` link).
+    pub status_view: bool,
 }
 
 /// The site as loaded from the verifier.
@@ -53,6 +59,25 @@ pub(crate) enum Step {
     Email(EmailCheck),
     Review(Review),
     Done(Done),
+    Status(StatusView),
+}
+
+/// The returning requester's view: sign in with a passkey, then their requests.
+pub(crate) enum StatusView {
+    /// Fetching sign-in options.
+    Preparing,
+    /// "Sign in with my passkey" is live.
+    Ready(Rc<SignInStarted<Options>>),
+    /// The browser's dialog is open for this ceremony.
+    Waiting(String),
+    /// Checking the assertion, then loading the list.
+    Loading,
+    /// Signed in: their requests.
+    List(MyRequests),
+    /// No passkey was used (none on this device, or the dialog was closed).
+    NoPasskey,
+    /// Something else failed; the retry button starts over.
+    Stuck,
 }
 
 /// Seconds before "Send a new code" is offered.
@@ -191,6 +216,11 @@ enum Stage {
     Sign,
 }
 
+/// A returning requester's session, in memory only.
+struct Session {
+    token: String,
+}
+
 /// A passkey bound to an email address in this session.
 struct Credential {
     id: String,
@@ -262,6 +292,26 @@ pub enum Msg {
     Signed(u32, Result<passkey::Credential, PasskeyError>),
     /// The verifier stored (or rejected) the signed request.
     Submitted(u32, Result<Submitted, Failure>),
+    /// "Sign in to check its status": show the status view.
+    OpenStatus,
+    /// Sign-in options arrived.
+    SignInReady(u32, Result<SignInStarted<Options>, Failure>),
+    /// `navigator.credentials.get()` was called in the click.
+    SigningIn(u32, Result<Promise, PasskeyError>),
+    /// The browser answered (or not).
+    SignInAsserted(u32, Result<passkey::Credential, PasskeyError>),
+    /// The verifier opened (or refused) a session.
+    SignedIn(u32, Result<SignedIn, Failure>),
+    /// The requester's requests arrived.
+    RequestsLoaded(u32, Result<MyRequests, Failure>),
+    /// "Download the receipt" of a request.
+    Download(String),
+    /// A receipt arrived.
+    ReceiptLoaded(String, Result<String, Failure>),
+    /// "Start a new request" with the passkey already in use.
+    NewRequest,
+    /// "Start a request" the usual way (no passkey here).
+    NormalRoute,
 }
 
 /// Runs `future` and delivers its message to [`App`]. Every call shares one
@@ -284,6 +334,7 @@ pub struct App {
     pub(crate) epoch: u32,
     credential: Option<Credential>,
     email_proof: Option<EmailProof>,
+    session: Option<Session>,
     focus: Option<Focus>,
 }
 
@@ -293,6 +344,9 @@ impl Component for App {
 
     fn create(ctx: &Context<Self>) -> Self {
         ctx.link().send_message(Msg::LoadSite);
+        if ctx.props().status_view {
+            ctx.link().send_message(Msg::OpenStatus);
+        }
         let (step, input) = progress::restore(&ctx.props().site)
             .unwrap_or((FormStep::Intro, RecordsRequest::default()));
         App {
@@ -307,6 +361,7 @@ impl Component for App {
             epoch: 0,
             credential: None,
             email_proof: None,
+            session: None,
             focus: None,
         }
     }
@@ -362,11 +417,31 @@ impl Component for App {
                 _ => return false,
             },
             Msg::Resend => self.send_code(ctx, true),
+            Msg::Retry if matches!(self.step, Step::Status(_)) => self.open_status(ctx),
             Msg::Retry => match self.passkey {
                 Passkey::Stuck(Retry::Registration) => self.start_registration(ctx),
                 Passkey::Stuck(Retry::Signing) => self.start_signing(ctx),
                 _ => return false,
             },
+            Msg::OpenStatus => {
+                // Not while the browser's passkey dialog is open for a signature.
+                if matches!(self.step, Step::Review(_)) && self.passkey.in_ceremony() {
+                    return false;
+                }
+                self.open_status(ctx);
+            }
+            Msg::NewRequest => self.new_request(ctx),
+            Msg::NormalRoute => {
+                self.epoch += 1;
+                self.go_to(ctx, FormStep::Intro);
+            }
+            msg @ (Msg::SignInReady(..)
+            | Msg::SigningIn(..)
+            | Msg::SignInAsserted(..)
+            | Msg::SignedIn(..)
+            | Msg::RequestsLoaded(..)
+            | Msg::Download(_)
+            | Msg::ReceiptLoaded(..)) => return self.status_update(ctx, msg),
             msg => return self.ceremony(ctx, msg),
         }
         true
@@ -435,6 +510,7 @@ impl App {
             Step::Email(check) => steps::email::view(self, ctx, check),
             Step::Review(review) => steps::review::view(self, ctx, review),
             Step::Done(done) => steps::done::view(self, done),
+            Step::Status(view) => steps::status::view(self, ctx, view),
         }
     }
 
@@ -731,8 +807,10 @@ impl App {
         self.epoch += 1;
         self.passkey = Passkey::PreparingSignature;
         let (epoch, client) = (self.epoch, ctx.props().client.clone());
+        let session = self.session.as_ref().map(|s| s.token.clone());
         spawn(ctx.link(), async move {
-            Msg::SigningReady(epoch, client.start_signing(&body).await.map(Box::new))
+            let started = client.start_signing(&body, session.as_deref()).await;
+            Msg::SigningReady(epoch, started.map(Box::new))
         });
     }
 
@@ -854,6 +932,169 @@ impl App {
         true
     }
 
+    /// Shows the status view and prepares the sign-in ceremony (its options
+    /// are fetched first so the browser is called right in the click).
+    fn open_status(&mut self, ctx: &Context<Self>) {
+        self.epoch += 1;
+        self.alert = None;
+        self.field_errors.clear();
+        self.focus = Some(Focus::Heading);
+        if !passkey::supported() {
+            self.step = Step::Status(StatusView::NoPasskey);
+            return;
+        }
+        if let Some(session) = &self.session {
+            self.step = Step::Status(StatusView::Loading);
+            let (epoch, client, token) = (
+                self.epoch,
+                ctx.props().client.clone(),
+                session.token.clone(),
+            );
+            spawn(ctx.link(), async move {
+                Msg::RequestsLoaded(epoch, client.my_requests(&token).await)
+            });
+            return;
+        }
+        self.step = Step::Status(StatusView::Preparing);
+        let body = StartSignIn {
+            site_id: ctx.props().site.to_string(),
+        };
+        let (epoch, client) = (self.epoch, ctx.props().client.clone());
+        spawn(ctx.link(), async move {
+            Msg::SignInReady(epoch, client.start_sign_in(&body).await)
+        });
+    }
+
+    /// Advances sign-in, the list and receipt downloads; stale results are dropped.
+    fn status_update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        let Step::Status(view) = &mut self.step else {
+            return false;
+        };
+        let current = self.epoch;
+        let client = ctx.props().client.clone();
+        let link = ctx.link();
+        match msg {
+            Msg::SignInReady(epoch, result) if epoch == current => match result {
+                Ok(started) => *view = StatusView::Ready(Rc::new(started)),
+                Err(failure) => {
+                    *view = StatusView::Stuck;
+                    self.alert = Some(failure);
+                }
+            },
+            Msg::SigningIn(epoch, result) if epoch == current => {
+                let StatusView::Ready(started) = view else {
+                    return false;
+                };
+                let ceremony = started.ceremony_id.clone();
+                self.alert = None;
+                match result {
+                    Ok(promise) => {
+                        *view = StatusView::Waiting(ceremony);
+                        spawn(link, async move {
+                            Msg::SignInAsserted(epoch, passkey::asserted(promise).await)
+                        });
+                    }
+                    Err(_) => {
+                        *view = StatusView::NoPasskey;
+                        self.focus = Some(Focus::Heading);
+                    }
+                }
+            }
+            Msg::SignInAsserted(epoch, result) if epoch == current => {
+                let StatusView::Waiting(ceremony) = view else {
+                    return false;
+                };
+                match result {
+                    Ok(credential) => {
+                        let ceremony = ceremony.clone();
+                        *view = StatusView::Loading;
+                        spawn(link, async move {
+                            Msg::SignedIn(
+                                epoch,
+                                client.finish_sign_in(&ceremony, &credential).await,
+                            )
+                        });
+                    }
+                    Err(_) => {
+                        // No passkey for this site here, or the dialog was closed.
+                        *view = StatusView::NoPasskey;
+                        self.focus = Some(Focus::Heading);
+                    }
+                }
+            }
+            Msg::SignedIn(epoch, result) if epoch == current => match result {
+                Ok(signed_in) => {
+                    self.credential = Some(Credential {
+                        id: signed_in.credential_id,
+                        email: signed_in.email,
+                    });
+                    let token = signed_in.session_token;
+                    self.session = Some(Session {
+                        token: token.clone(),
+                    });
+                    spawn(link, async move {
+                        Msg::RequestsLoaded(epoch, client.my_requests(&token).await)
+                    });
+                }
+                Err(Failure::Api(e)) if e.code == ErrorCode::PasskeyRejected => {
+                    *view = StatusView::NoPasskey;
+                    self.focus = Some(Focus::Heading);
+                }
+                Err(failure) => {
+                    *view = StatusView::Stuck;
+                    self.alert = Some(failure);
+                }
+            },
+            Msg::RequestsLoaded(epoch, result) if epoch == current => match result {
+                Ok(list) => {
+                    *view = StatusView::List(list);
+                    self.alert = None;
+                    self.focus = Some(Focus::Heading);
+                }
+                Err(failure) => {
+                    if matches!(&failure, Failure::Api(e) if e.code == ErrorCode::SignInRequired) {
+                        self.session = None;
+                    }
+                    *view = StatusView::Stuck;
+                    self.alert = Some(failure);
+                }
+            },
+            Msg::Download(number) => {
+                let Some(session) = &self.session else {
+                    return false;
+                };
+                let token = session.token.clone();
+                spawn(link, async move {
+                    let result = client.receipt(&token, &number).await;
+                    Msg::ReceiptLoaded(number, result)
+                });
+                return false;
+            }
+            Msg::ReceiptLoaded(number, result) => match result {
+                Ok(json) => {
+                    if !crate::download::save(&format!("{number}.receipt.json"), &json) {
+                        self.alert = Some(Failure::BadResponse);
+                    }
+                }
+                Err(failure) => self.alert = Some(failure),
+            },
+            _ => return false,
+        }
+        true
+    }
+
+    /// "Start a new request": the form again, with the signed-in passkey's
+    /// address, so signing needs no email code and no new passkey.
+    fn new_request(&mut self, ctx: &Context<Self>) {
+        let Some(credential) = &self.credential else {
+            return;
+        };
+        self.epoch += 1;
+        self.input = RecordsRequest::default();
+        self.input.requester.email = credential.email.clone();
+        self.go_to(ctx, FormStep::Who);
+    }
+
     /// Shows `failure` and gets the requester back to a state they can act on.
     fn fail(&mut self, ctx: &Context<Self>, stage: Stage, failure: Failure) {
         match &failure {
@@ -880,6 +1121,13 @@ impl App {
             {
                 self.credential = None;
                 self.start_registration(ctx);
+            }
+            Failure::Api(e) if e.code == ErrorCode::SignInRequired => {
+                // The returning requester's session ended: the passkey still
+                // signs on its own, so prepare the signature without it.
+                self.session = None;
+                self.start_signing(ctx);
+                return;
             }
             Failure::Api(e) if e.code == ErrorCode::EmailNotVerified => {
                 // The proof expired or was used: prove the address again.

@@ -28,6 +28,21 @@ pub fn local_date_time(rfc3339: &str, lang: Lang) -> String {
     date.to_locale_string(lang.tag(), &options).into()
 }
 
+/// Formats a `YYYY-MM-DD` calendar date as a long date in `lang`, falling
+/// back to the text itself.
+pub fn long_date(ymd: &str, lang: Lang) -> String {
+    let date = js_sys::Date::new(&format!("{ymd}T12:00:00Z").into());
+    if date.get_time().is_nan() {
+        return ymd.to_owned();
+    }
+    let options = js_sys::Object::new();
+    for (key, value) in [("dateStyle", "long"), ("timeZone", "UTC")] {
+        // Setting a property on a fresh plain object cannot fail.
+        let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
+    }
+    date.to_locale_date_string(lang.tag(), &options).into()
+}
+
 /// Resolves after `ms` milliseconds (never, if there is no window).
 pub async fn sleep(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {

@@ -10,6 +10,7 @@
 mod api;
 mod app;
 mod clock;
+mod download;
 mod error;
 mod i18n;
 mod json;
@@ -25,14 +26,19 @@ use web_sys::{CssStyleSheet, HtmlElement, ShadowRoot, ShadowRootInit, ShadowRoot
 
 pub use app::{App, Msg, Props};
 
+/// The page-URL fragment that opens the status view (see [`mount`]).
+pub const STATUS_FRAGMENT: &str = "#recordpass-status";
+
 /// The widget's stylesheet, scoped to the shadow root.
 const STYLE: &str = include_str!("style.css");
 
 /// Renders the request form into `host`'s open shadow root.
 ///
-/// `config` is `{verifier, site, lang}`: the verifier's base URL (`http(s)://…`,
-/// no trailing slash needed), the site id, and a BCP 47 language tag (`es…` selects
-/// Spanish, anything else English). Any previous content of the shadow root
+/// `config` is `{verifier, site, lang, view}`: the verifier's base URL (`http(s)://…`,
+/// no trailing slash needed), the site id, a BCP 47 language tag (`es…` selects
+/// Spanish, anything else English), and `"status"` to open the returning
+/// requester's sign-in and status view first (as does a page URL ending in
+/// `#recordpass-status`, the link status emails carry). Any previous content of the shadow root
 /// (such as the loader's fallback text) is replaced.
 #[wasm_bindgen]
 pub fn mount(host: HtmlElement, config: JsValue) -> Result<(), JsValue> {
@@ -58,13 +64,33 @@ pub fn mount(host: HtmlElement, config: JsValue) -> Result<(), JsValue> {
     let container = document.create_element("div")?;
     root.append_child(&container)?;
 
+    let status_view = config_string(&config, "view") == "status" || on_status_fragment();
     let props = Props {
         client: api::Client::new(&verifier),
         site: site.into(),
         lang,
+        status_view,
     };
-    yew::Renderer::<App>::with_root_and_props(container, props).render();
+    let app = yew::Renderer::<App>::with_root_and_props(container, props).render();
+    // A link to `#recordpass-status` on the page itself opens the view too.
+    if let Some(window) = web_sys::window() {
+        let open = Closure::<dyn Fn()>::new(move || {
+            if on_status_fragment() {
+                app.send_message(Msg::OpenStatus);
+            }
+        });
+        window.add_event_listener_with_callback("hashchange", open.as_ref().unchecked_ref())?;
+        // Lives as long as the page, like the element.
+        open.forget();
+    }
     Ok(())
+}
+
+/// The page's URL ends in [`STATUS_FRAGMENT`].
+fn on_status_fragment() -> bool {
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .is_some_and(|hash| hash == STATUS_FRAGMENT)
 }
 
 /// A string property of the config object, or `""`.

@@ -24,79 +24,8 @@ use crate::{
     webhooks::{self, EventType},
 };
 
-/// Where a request stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    /// Signed and stored; nobody has started on it.
-    Received,
-    /// HIM is working on it.
-    InReview,
-    /// HIM asked the requester for something.
-    NeedsInformation,
-    /// Records released.
-    Fulfilled,
-    /// Refused, with reasons and review rights.
-    Denied,
-    /// The requester withdrew it.
-    Withdrawn,
-}
-
-impl Status {
-    /// Every status, in workflow order.
-    pub const ALL: [Status; 6] = [
-        Status::Received,
-        Status::InReview,
-        Status::NeedsInformation,
-        Status::Fulfilled,
-        Status::Denied,
-        Status::Withdrawn,
-    ];
-
-    /// Stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Received => "received",
-            Status::InReview => "in_review",
-            Status::NeedsInformation => "needs_information",
-            Status::Fulfilled => "fulfilled",
-            Status::Denied => "denied",
-            Status::Withdrawn => "withdrawn",
-        }
-    }
-
-    /// Shown name.
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Received => "Received",
-            Status::InReview => "In review",
-            Status::NeedsInformation => "Needs information",
-            Status::Fulfilled => "Fulfilled",
-            Status::Denied => "Denied",
-            Status::Withdrawn => "Withdrawn",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-
-    /// True once no further change is possible (the legal clock has stopped).
-    pub fn is_final(self) -> bool {
-        matches!(self, Status::Fulfilled | Status::Denied | Status::Withdrawn)
-    }
-
-    /// The statuses a request may move to from this one.
-    pub fn next(self) -> &'static [Status] {
-        use Status::*;
-        match self {
-            Received => &[InReview, Withdrawn],
-            InReview => &[NeedsInformation, Fulfilled, Denied, Withdrawn],
-            NeedsInformation => &[InReview, Denied, Withdrawn],
-            Fulfilled | Denied | Withdrawn => &[],
-        }
-    }
-}
+/// Where a request stands (shared with the requester's status page).
+pub use recordpass_request::RequestStatus as Status;
 
 /// The console's record of one request.
 #[derive(Clone, Debug)]
@@ -332,7 +261,7 @@ pub async fn change_status(
     )
     .await?;
     state.webhooks.wake();
-    notify(&state, &doc, &number, to.label());
+    notify(&state, &doc, &number);
     Ok(back_to(&number))
 }
 
@@ -396,7 +325,7 @@ pub async fn extend(
     )
     .await?;
     state.webhooks.wake();
-    notify(&state, &doc, &number, "Extended");
+    notify(&state, &doc, &number);
     Ok(back_to(&number))
 }
 
@@ -489,35 +418,68 @@ fn back_to(number: &str) -> Response {
     }
 }
 
-/// Emails the requester that request `number` is now `status`: nothing else.
-fn notify(state: &AppState, doc: &SignedDocument, number: &str, status: &str) {
+/// Emails the requester that request `number` changed, after the change is
+/// committed and without waiting for the relay (a failure is logged and
+/// counted, never the staff member's problem): the hospital's name, the
+/// request number and a link to the status page, nothing else. Neither the
+/// new status nor anything from the request is in it; the requester signs in
+/// with their passkey to see those.
+fn notify(state: &AppState, doc: &SignedDocument, number: &str) {
     let to = doc.summary().requester_email;
     let hospital = &doc.site.name;
-    let (subject, text) = match doc.lang {
+    let link = state
+        .config
+        .site(&doc.site.id)
+        .and_then(|site| site.status_url.as_ref())
+        .map(status_link);
+    let (subject, lines) = match doc.lang {
         Lang::Es => (
-            format!("Su solicitud de registros {number} fue actualizada"),
-            format!(
-                "El estado de su solicitud {number} a {hospital} cambió: {status}. \
-                 Para más detalles, llame al departamento de registros médicos."
-            ),
+            "Su solicitud de registros médicos cambió de estado".to_owned(),
+            [
+                format!("Su solicitud de registros médicos {number} a {hospital} cambió de estado."),
+                match &link {
+                    Some(link) => format!("Para verla, entre con su llave de acceso (passkey) en: {link}"),
+                    None => "Para verla, entre con su llave de acceso (passkey) en la página del hospital donde hizo la solicitud.".to_owned(),
+                },
+            ],
         ),
         Lang::En => (
-            format!("Your records request {number} was updated"),
-            format!(
-                "The status of your request {number} to {hospital} changed: {status}. \
-                 For details, call the Health Information Management department."
-            ),
+            "Your medical records request changed status".to_owned(),
+            [
+                format!("Your medical records request {number} to {hospital} changed status."),
+                match &link {
+                    Some(link) => format!("To see it, sign in with your passkey at: {link}"),
+                    None => "To see it, sign in with your passkey on the hospital page where you made the request.".to_owned(),
+                },
+            ],
         ),
     };
+    let html_link = |line: &str| match &link {
+        Some(link) => escape(line).replace(
+            &escape(link),
+            &format!("<a href=\"{0}\">{0}</a>", escape(link)),
+        ),
+        None => escape(line),
+    };
     let html = format!(
-        "<!DOCTYPE html>\r\n<html><head><meta charset=\"utf-8\"></head><body><p>{}</p></body></html>\r\n",
-        escape(&text)
+        "<!DOCTYPE html>\r\n<html><head><meta charset=\"utf-8\"></head><body><p>{}</p><p>{}</p></body></html>\r\n",
+        escape(&lines[0]),
+        html_link(&lines[1]),
     );
     state.email.send_in_background(Letter {
         to,
         lang: doc.lang,
         subject,
-        text: format!("{text}\r\n"),
+        text: format!("{}\r\n\r\n{}\r\n", lines[0], lines[1]),
         html,
     });
+}
+
+/// `status_url` with the fragment that opens the widget's status view.
+pub fn status_link(url: &webauthn_rs::prelude::Url) -> String {
+    let mut url = url.clone();
+    if url.fragment().is_none() {
+        url.set_fragment(Some("recordpass-status"));
+    }
+    url.to_string()
 }

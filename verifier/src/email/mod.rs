@@ -83,14 +83,16 @@ impl Email {
 
     /// Sends `letter` without making the caller wait: the answer to the client
     /// must not depend on the address (a relay that refuses unknown mailboxes
-    /// would otherwise tell). Failures are logged without the address.
+    /// would otherwise tell), and a staff action must not wait for (or fail
+    /// with) the relay. Failures are logged without the address and counted in
+    /// `recordpass_email_deliveries_total{outcome="failed"}`.
     pub fn send_in_background(self: &Arc<Self>, letter: Letter) {
         let email = Arc::clone(self);
         tokio::spawn(async move {
             let outcome = match email.send(letter).await {
                 Ok(()) => "sent",
                 Err(e) => {
-                    tracing::warn!(error = %e, "verification email not sent");
+                    tracing::warn!(error = %e, "email not sent");
                     "failed"
                 }
             };

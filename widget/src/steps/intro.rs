@@ -7,7 +7,7 @@ use yew::prelude::*;
 use super::call_line;
 use super::fields::tr;
 use super::wizard::{FormStep, frame};
-use crate::app::App;
+use crate::app::{App, Msg};
 
 /// Renders the introduction.
 pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
@@ -29,6 +29,11 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
             <p class="rp-lede">{ tr(l,
                 "Ask for a copy of your health records, or have them sent to a person or organisation you name. You confirm your email with a code and sign with a passkey: no fax, notary or ID copy.",
                 "Pida una copia de sus registros médicos, o que se envíen a otra persona u organización que usted elija. Usted confirma su correo con un código y firma con una llave de acceso (passkey): sin fax, notario ni copia de identificación.") }</p>
+            <p class="rp-returning">
+                <button type="button" class="rp-link" part="link" data-testid="open-status"
+                    onclick={ctx.link().callback(|_| Msg::OpenStatus)}>
+                    { tr(l, "Already sent a request? Sign in to check its status", "¿Ya envió una solicitud? Entre para ver su estado") }</button>
+            </p>
             <details class="rp-more" data-testid="intro-more">
             <summary>{ tr(l, "Your rights, fees, who may ask, and other ways to ask", "Sus derechos, costos, quién puede pedirlos y otras formas de pedirlos") }</summary>
             <h3>{ tr(l, "Your rights", "Sus derechos") }</h3>

@@ -10,6 +10,7 @@ pub mod patient;
 pub mod records;
 pub mod review;
 pub mod sign;
+pub mod status;
 pub mod who;
 pub mod wizard;
 

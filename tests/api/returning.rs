@@ -1,0 +1,499 @@
+//! Returning requesters through HTTP: sign in with the passkey created for an
+//! earlier request (a discoverable credential), see one's own requests and
+//! download their signed receipts, start new requests without another email
+//! check (a guardian for two children), and the status email staff changes send.
+
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use recordpass_request::{
+    RecordsRequest, RequestStatus, Role,
+    api::{MyRequests, SignInStarted, SignedIn},
+    examples,
+};
+use recordpass_tests::{SITE_ID, SITE_ORIGIN, TestVerifier};
+use recordpass_verifier::{console, evidence::verify_bundle};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use webauthn_authenticator_rs::{WebauthnAuthenticator, softpasskey::SoftPasskey};
+use webauthn_rs_proto::{AllowCredentials, UserVerificationPolicy};
+
+use crate::client::{Requester, ana_request, dated, site_origin};
+use crate::console::StaffClient;
+
+/// A passkey created on the site: its credential id and the user handle a
+/// resident key returns with every assertion.
+struct Account {
+    credential_id: String,
+    user_handle: Vec<u8>,
+}
+
+/// Verifies `email` and creates a passkey for it.
+async fn register(requester: &mut Requester<'_>, email: &str) -> Account {
+    let started = requester.start_registration(email).await;
+    let user_handle = started.options.public_key.user.id.clone();
+    let credential_id = requester.finish_registration(&started).await;
+    Account {
+        credential_id,
+        user_handle,
+    }
+}
+
+/// Signs `request` with the account's passkey (optionally with a session);
+/// returns the request number.
+async fn sign(
+    requester: &mut Requester<'_>,
+    account: &Account,
+    request: &RecordsRequest,
+    session: Option<&str>,
+) -> String {
+    let body = json!({"site_id": SITE_ID, "lang": "en", "request": request,
+        "credential_id": account.credential_id});
+    let mut post = requester
+        .http
+        .post(requester.verifier.url("/api/v1/signatures"))
+        .header("Origin", SITE_ORIGIN)
+        .json(&body);
+    if let Some(token) = session {
+        post = post.bearer_auth(token);
+    }
+    let resp = post.send().await.expect("sent");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let started = resp.json().await.expect("SigningStarted");
+    let body = requester.assert_from(site_origin(), &started);
+    let (status, reply) = requester.finish_signing(&started.ceremony_id, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{reply}");
+    reply["request_number"].as_str().expect("number").to_owned()
+}
+
+/// `POST /api/v1/sign-ins`: the options ask for any discoverable passkey.
+async fn start_sign_in(requester: &Requester<'_>) -> SignInStarted {
+    let (status, body) = requester
+        .post("/api/v1/sign-ins", &json!({"site_id": SITE_ID}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let started: SignInStarted = serde_json::from_value(body).expect("SignInStarted");
+    let options = &started.options.public_key;
+    assert!(
+        options.allow_credentials.is_empty(),
+        "discoverable: no list"
+    );
+    assert_eq!(options.user_verification, UserVerificationPolicy::Required);
+    assert!(started.options.mediation.is_none(), "asked on a click");
+    started
+}
+
+/// The soft passkey acting as a resident-key authenticator: it answers a
+/// request without `allowCredentials` with the credential it holds for the
+/// RP and that credential's user handle (SoftPasskey itself only answers
+/// for listed credentials and sends no user handle).
+fn discoverable_assertion(
+    passkey: &mut SoftPasskey,
+    account: &Account,
+    started: &SignInStarted,
+) -> Value {
+    let mut options = started.options.clone();
+    options.public_key.allow_credentials = vec![AllowCredentials {
+        type_: "public-key".into(),
+        id: URL_SAFE_NO_PAD
+            .decode(&account.credential_id)
+            .expect("credential id"),
+        transports: None,
+    }];
+    let mut credential = passkey
+        .do_authentication(site_origin(), options)
+        .expect("soft passkey signs in");
+    credential.response.user_handle = Some(account.user_handle.clone());
+    json!({"credential": credential})
+}
+
+/// Signs in with the account's passkey; returns the session.
+async fn sign_in(requester: &mut Requester<'_>, account: &Account) -> SignedIn {
+    let started = start_sign_in(requester).await;
+    let body = discoverable_assertion(&mut requester.passkey, account, &started);
+    let path = format!("/api/v1/sign-ins/{}/finish", started.ceremony_id);
+    let (status, reply) = requester.post(&path, &body).await;
+    assert_eq!(status, StatusCode::OK, "{reply}");
+    serde_json::from_value(reply).expect("SignedIn")
+}
+
+/// `GET path` with an optional bearer token; status and body bytes.
+async fn get(verifier: &TestVerifier, path: &str, token: Option<&str>) -> (StatusCode, Vec<u8>) {
+    let mut req = reqwest::Client::new()
+        .get(verifier.url(path))
+        .header("Origin", SITE_ORIGIN);
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    let resp = req.send().await.expect("sent");
+    let status = resp.status();
+    (status, resp.bytes().await.expect("body").to_vec())
+}
+
+async fn my_requests(verifier: &TestVerifier, token: &str) -> MyRequests {
+    let (status, body) = get(verifier, "/api/v1/me/requests", Some(token)).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    serde_json::from_slice(&body).expect("MyRequests")
+}
+
+fn code(body: &[u8]) -> String {
+    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    v["code"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn a_returning_requester_signs_in_sees_their_request_and_downloads_a_receipt_that_verifies() {
+    let verifier = TestVerifier::start().await;
+    let mut ana = Requester::new(&verifier);
+    let account = register(&mut ana, "ana@example.org").await;
+    let number = sign(&mut ana, &account, &ana_request(), None).await;
+    // Someone else's request on the same site.
+    let mut luis = Requester::new(&verifier);
+    let luis_account = register(&mut luis, "luis@example.org").await;
+    let other = sign(
+        &mut luis,
+        &luis_account,
+        &dated(examples::parent_directive()),
+        None,
+    )
+    .await;
+
+    let session = sign_in(&mut ana, &account).await;
+    assert_eq!(session.credential_id, account.credential_id);
+    assert_eq!(session.email, "ana@example.org");
+    assert_eq!(session.idle_timeout_secs, 15 * 60);
+    assert_eq!(session.expires_in_secs, 60 * 60);
+    let token = session.session_token.as_str();
+
+    let list = my_requests(&verifier, token).await;
+    assert_eq!(list.requests.len(), 1, "only Ana's own: {list:?}");
+    let mine = &list.requests[0];
+    assert_eq!(mine.request_number, number);
+    assert_eq!(mine.patient_name, "Ana María Pérez");
+    assert_eq!(mine.instrument, "right_of_access");
+    assert_eq!(mine.relationship, Role::Patient);
+    assert_eq!(mine.status, RequestStatus::Received);
+    assert_eq!(
+        mine.status_label.en,
+        RequestStatus::Received.requester_label(recordpass_request::Lang::En)
+    );
+    assert!(mine.status_label.es.starts_with("Recibida"));
+    let received = time::OffsetDateTime::parse(
+        &mine.received_at,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .expect("received_at");
+    assert_eq!(
+        mine.due_date,
+        (received + time::Duration::days(30)).date().to_string()
+    );
+    assert!(mine.receipt_available);
+
+    // The receipt is the sealed evidence bundle, and it verifies offline.
+    let (status, bundle) = get(
+        &verifier,
+        &format!("/api/v1/me/requests/{number}/receipt"),
+        Some(token),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let report = verify_bundle(&bundle, Some(verifier.seal.public()));
+    assert!(report.ok(), "{report}");
+    let json: Value = serde_json::from_slice(&bundle).expect("bundle json");
+    assert_eq!(json["request_number"], number.as_str(), "{json}");
+
+    // Luis's number is not Ana's: 404, like a number that does not exist.
+    for number in [other.as_str(), "RP-0000-0000"] {
+        let (status, body) = get(
+            &verifier,
+            &format!("/api/v1/me/requests/{number}/receipt"),
+            Some(token),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(code(&body), "not_found");
+    }
+
+    // Sign-in, status view and download are audited, naming no patient.
+    let rows: Vec<String> = sqlx::query_scalar("SELECT event FROM audit_log ORDER BY seq")
+        .fetch_all(verifier.store.pool())
+        .await
+        .expect("audit rows");
+    for action in [
+        "requester_sign_in",
+        "requester_view_status",
+        "requester_receipt_download",
+    ] {
+        assert!(
+            rows.iter().any(|r| r.contains(action)),
+            "{action}: {rows:?}"
+        );
+    }
+    assert!(
+        rows.iter()
+            .all(|r| !r.contains("Pérez") && !r.contains("1984"))
+    );
+}
+
+#[tokio::test]
+async fn no_token_an_unknown_token_or_an_ended_session_is_refused() {
+    let verifier = TestVerifier::start().await;
+    let mut ana = Requester::new(&verifier);
+    let account = register(&mut ana, "ana@example.org").await;
+    let number = sign(&mut ana, &account, &ana_request(), None).await;
+    let receipt = format!("/api/v1/me/requests/{number}/receipt");
+
+    for path in ["/api/v1/me/requests", receipt.as_str()] {
+        for token in [None, Some("not-a-session")] {
+            let (status, body) = get(&verifier, path, token).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{path} {token:?}");
+            assert_eq!(code(&body), "sign_in_required");
+        }
+    }
+
+    // Idle for more than 15 minutes: the session has ended.
+    let token = sign_in(&mut ana, &account).await.session_token;
+    my_requests(&verifier, &token).await;
+    verifier.clock.advance(15 * 60 + 1);
+    let (status, _) = get(&verifier, "/api/v1/me/requests", Some(&token)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Kept busy, it still ends an hour after sign-in.
+    let token = sign_in(&mut ana, &account).await.session_token;
+    for _ in 0..4 {
+        verifier.clock.advance(14 * 60);
+        my_requests(&verifier, &token).await;
+    }
+    verifier.clock.advance(5 * 60);
+    let (status, _) = get(&verifier, "/api/v1/me/requests", Some(&token)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "absolute timeout");
+
+    // A signature started with an ended session is refused too.
+    let body = json!({"site_id": SITE_ID, "lang": "en", "request": ana_request(),
+        "credential_id": account.credential_id});
+    let resp = ana
+        .http
+        .post(verifier.url("/api/v1/signatures"))
+        .header("Origin", SITE_ORIGIN)
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_sign_in_ceremony_is_single_use_and_unknown_passkeys_get_no_hint() {
+    let verifier = TestVerifier::start().await;
+    let mut ana = Requester::new(&verifier);
+    let account = register(&mut ana, "ana@example.org").await;
+
+    // Replaying a successful finish: the ceremony is used up.
+    let started = start_sign_in(&ana).await;
+    let body = discoverable_assertion(&mut ana.passkey, &account, &started);
+    let path = format!("/api/v1/sign-ins/{}/finish", started.ceremony_id);
+    let (status, _) = ana.post(&path, &body).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, reply) = ana.post(&path, &body).await;
+    assert_eq!(status, StatusCode::GONE, "{reply}");
+    assert_eq!(reply["code"], "ceremony_expired");
+
+    // The same assertion into a fresh ceremony: its challenge is another one.
+    let fresh = start_sign_in(&ana).await;
+    let path = format!("/api/v1/sign-ins/{}/finish", fresh.ceremony_id);
+    let (status, replayed) = ana.post(&path, &body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{replayed}");
+    assert_eq!(replayed["code"], "passkey_rejected");
+
+    // A passkey this verifier never registered (made against another
+    // verifier with the same RP ID), and a registered passkey answering with
+    // someone else's user handle, are refused exactly like a bad signature:
+    // same status, code and message.
+    let elsewhere = TestVerifier::start().await;
+    let mut mallory = Requester::new(&elsewhere);
+    let stranger = register(&mut mallory, "mallory@example.org").await;
+    let started = start_sign_in(&ana).await;
+    let unknown = discoverable_assertion(&mut mallory.passkey, &stranger, &started);
+    let path = format!("/api/v1/sign-ins/{}/finish", started.ceremony_id);
+    let (status, unknown_reply) = ana.post(&path, &unknown).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{unknown_reply}");
+
+    let wrong_handle = Account {
+        credential_id: account.credential_id.clone(),
+        user_handle: vec![7u8; 16],
+    };
+    let started = start_sign_in(&ana).await;
+    let forged = discoverable_assertion(&mut ana.passkey, &wrong_handle, &started);
+    let path = format!("/api/v1/sign-ins/{}/finish", started.ceremony_id);
+    let (status, forged_reply) = ana.post(&path, &forged).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{forged_reply}");
+    assert_eq!(unknown_reply, replayed, "no hint which credentials exist");
+    assert_eq!(forged_reply, replayed);
+}
+
+#[tokio::test]
+async fn a_signature_counter_that_goes_backwards_is_refused() {
+    let verifier = TestVerifier::start().await;
+    let mut ana = Requester::new(&verifier);
+    let account = register(&mut ana, "ana@example.org").await;
+    sign_in(&mut ana, &account).await;
+    // The stored counter runs ahead of the authenticator's, as when a copy of
+    // the key was used elsewhere: the next sign-in must not succeed.
+    let stored: String =
+        sqlx::query_scalar("SELECT passkey FROM passkeys WHERE credential_id = $1")
+            .bind(&account.credential_id)
+            .fetch_one(verifier.store.pool())
+            .await
+            .expect("passkey");
+    let mut passkey: Value = serde_json::from_str(&stored).expect("json");
+    let counter = passkey
+        .pointer_mut("/cred/counter")
+        .expect("webauthn-rs keeps the counter at /cred/counter");
+    *counter = json!(counter.as_u64().expect("number") + 1000);
+    sqlx::query("UPDATE passkeys SET passkey = $1 WHERE credential_id = $2")
+        .bind(passkey.to_string())
+        .bind(&account.credential_id)
+        .execute(verifier.store.pool())
+        .await
+        .expect("updated");
+    let started = start_sign_in(&ana).await;
+    let body = discoverable_assertion(&mut ana.passkey, &account, &started);
+    let path = format!("/api/v1/sign-ins/{}/finish", started.ceremony_id);
+    let (status, reply) = ana.post(&path, &body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{reply}");
+    assert_eq!(reply["code"], "passkey_rejected");
+}
+
+#[tokio::test]
+async fn a_guardian_signs_for_two_children_with_one_passkey_and_one_email_check() {
+    let verifier = TestVerifier::start().await;
+    let mut luis = Requester::new(&verifier);
+    let account = register(&mut luis, "luis@example.org").await;
+    let sofia = dated(examples::parent_directive());
+    let first = sign(&mut luis, &account, &sofia, None).await;
+    assert_eq!(verifier.smtp.all().len(), 0, "the one code email was read");
+
+    // Later: sign in, then a request for his son, signed with the same
+    // passkey in the session: no email code, no new passkey.
+    let session = sign_in(&mut luis, &account).await;
+    let mut mateo = sofia.clone();
+    mateo.patient.legal_name = "Mateo Gómez Ruiz".into();
+    mateo.patient.date_of_birth = "2018-09-12".into();
+    mateo.requester.email = session.email.clone();
+    let second = sign(&mut luis, &account, &mateo, Some(&session.session_token)).await;
+    assert_eq!(
+        verifier.smtp.count_after(300).await,
+        0,
+        "no second code email"
+    );
+    assert_eq!(
+        verifier
+            .count(recordpass_verifier::store::Table::Passkeys)
+            .await,
+        1
+    );
+
+    let list = my_requests(&verifier, &session.session_token).await;
+    let numbers: Vec<&str> = list
+        .requests
+        .iter()
+        .map(|r| r.request_number.as_str())
+        .collect();
+    assert_eq!(list.requests.len(), 2, "{numbers:?}");
+    assert!(numbers.contains(&first.as_str()) && numbers.contains(&second.as_str()));
+    let mut patients: Vec<&str> = list
+        .requests
+        .iter()
+        .map(|r| r.patient_name.as_str())
+        .collect();
+    patients.sort_unstable();
+    assert_eq!(patients, ["Mateo Gómez Ruiz", "Sofía Gómez Ruiz"]);
+    assert!(
+        list.requests
+            .iter()
+            .all(|r| r.relationship == Role::ParentOrGuardian && r.instrument == "directive")
+    );
+
+    // Each signed document records the relationship, and each receipt
+    // carries the original email verification.
+    for number in [&first, &second] {
+        let (status, bundle) = get(
+            &verifier,
+            &format!("/api/v1/me/requests/{number}/receipt"),
+            Some(&session.session_token),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(verify_bundle(&bundle, Some(verifier.seal.public())).ok());
+        let stored = verifier
+            .store
+            .submission(number)
+            .await
+            .expect("read")
+            .expect("stored");
+        let doc: Value = serde_json::from_str(&stored.document).expect("document");
+        assert_eq!(doc["request"]["requester"]["role"], "parent_or_guardian");
+        assert_eq!(doc["request"]["requester"]["relationship"], "father");
+        let json: Value = serde_json::from_slice(&bundle).expect("json");
+        assert!(
+            json.to_string().contains("email_verified_at"),
+            "the original email verification is in the receipt"
+        );
+    }
+
+    // The session's passkey only: another requester's credential is refused.
+    let mut ana = Requester::new(&verifier);
+    let ana_account = register(&mut ana, "ana@example.org").await;
+    let body = json!({"site_id": SITE_ID, "lang": "en", "request": ana_request(),
+        "credential_id": ana_account.credential_id});
+    let resp = luis
+        .http
+        .post(verifier.url("/api/v1/signatures"))
+        .header("Origin", SITE_ORIGIN)
+        .bearer_auth(&session.session_token)
+        .json(&body)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_staff_status_change_emails_the_link_and_no_health_information() {
+    let verifier = TestVerifier::start().await;
+    let mut ana = Requester::new(&verifier);
+    let account = register(&mut ana, "ana@example.org").await;
+    let number = sign(&mut ana, &account, &ana_request(), None).await;
+
+    let hana =
+        StaffClient::enrolled(&verifier, "hana@example.org", console::Role::Specialist).await;
+    let (status, body) = hana
+        .form(
+            &format!("/console/requests/{number}/status"),
+            &[("to", "in_review")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+
+    let mail = verifier.smtp.take_for("ana@example.org").await;
+    let text = mail.decoded();
+    let link = format!("{SITE_ORIGIN}/records#recordpass-status");
+    assert!(text.contains(&link), "{text}");
+    assert!(text.contains("Riverside General Hospital"), "{text}");
+    assert!(text.contains(&number), "{text}");
+    for phi in [
+        "Ana María",
+        "Pérez",
+        "1984",
+        "03-07",
+        "Lab",
+        "lab_results",
+        "In review",
+    ] {
+        assert!(!text.contains(phi), "{phi} in {text}");
+    }
+
+    // The status page shows the change.
+    let session = sign_in(&mut ana, &account).await;
+    let list = my_requests(&verifier, &session.session_token).await;
+    assert_eq!(list.requests[0].status, RequestStatus::InReview);
+}

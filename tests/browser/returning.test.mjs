@@ -1,0 +1,240 @@
+// End to end, in headless Chromium: a returning requester. A parent signs a
+// request for one child with the widget (email code, new passkey in a CDP
+// virtual authenticator with resident keys), reloads the page, signs in with
+// that passkey from the intro's "Already sent a request?" action, sees the
+// request's status and downloads its receipt, then starts a second request for
+// another child that is signed with the same passkey and no email code. A
+// `#recordpass-status` link opens the sign-in view directly, and a browser
+// without a passkey is told so. axe-core scans every new view.
+// Run by `cargo xtask test` (or see tests/browser/request.test.mjs for the env).
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { test } from 'node:test';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+import { WIDGET_DIST, encryptionSection, startDemoSite } from './support.mjs';
+
+const repo = path.resolve(import.meta.dirname, '..', '..');
+const VERIFIER_BIN =
+  process.env.RECORDPASS_VERIFIER_BIN ?? path.join(repo, 'target/debug/recordpass-verifier');
+const CHROMIUM = process.env.RECORDPASS_CHROMIUM ?? '/usr/bin/chromium';
+const AXE_SOURCE = await fs.readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const childEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([key]) => !key.startsWith('RECORDPASS_')),
+);
+
+async function freePort() {
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function config({ database, port, siteOrigin }) {
+  return `listen = "127.0.0.1:${port}"
+database_url = "sqlite://${database}"
+public_url = "http://localhost:${port}"
+widget_dir = ${JSON.stringify(WIDGET_DIST)}
+[relying_party]
+id = "localhost"
+name = "Riverside General Hospital"
+[[sites]]
+id = "demo"
+name = "Riverside General Hospital"
+him_phone = "+1 (555) 010-0100"
+origins = ["${siteOrigin}"]
+status_url = "${siteOrigin}/"
+[email]
+mode = "demo-outbox"
+`;
+}
+
+/** Every 6-digit code in the demo outbox for `email`. */
+async function outboxCodes(page, verifierUrl, email) {
+  const html = await (await page.request.get(`${verifierUrl}/demo/outbox`)).text();
+  return html
+    .split('<article')
+    .filter((m) => m.includes(`To: ${email}`))
+    .map((m) => /\b(\d{6})\b/.exec(m.replace(/To: [^<]*/, ''))?.[1])
+    .filter(Boolean);
+}
+
+test('a returning guardian signs in, sees the status and signs for a second child without an email code', { timeout: 180_000 }, async () => {
+  const cleanups = [];
+  try {
+    const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'recordpass-returning-'));
+    cleanups.push(() => fs.rm(tmp, { recursive: true, force: true }));
+    const port = await freePort();
+    const configPath = path.join(tmp, 'recordpass.toml');
+    const site = await startDemoSite();
+    cleanups.push(site.close);
+    const database = path.join(tmp, 'r.db');
+    await fs.writeFile(configPath, config({ database, port, siteOrigin: site.origin }) + await encryptionSection(database));
+    const verifier = spawn(VERIFIER_BIN, ['--config', configPath, 'serve'], { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] });
+    cleanups.push(() => verifier.kill());
+    for await (const line of readline.createInterface({ input: verifier.stdout })) {
+      if (line.startsWith('listening on')) break;
+    }
+    const verifierUrl = `http://localhost:${port}`;
+    const embed = await (await fetch(`${verifierUrl}/embed.json`)).json();
+    site.snippet = embed.snippet;
+
+    const profile = await fs.mkdtemp(path.join(os.tmpdir(), 'recordpass-chromium-'));
+    cleanups.push(() => fs.rm(profile, { recursive: true, force: true }));
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      acceptDownloads: true,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+    cleanups.push(() => browser.close());
+
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    page.setDefaultTimeout(20_000);
+    const problems = [];
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    const cdp = await browser.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
+    });
+    const w = (testId) => page.locator(`recordpass-request [data-testid="${testId}"]`);
+    const ready = (testId) => w(testId).and(page.locator(':not([aria-disabled])'));
+    const focused = () => page.evaluate(() => {
+      let el = document.activeElement;
+      while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
+      return el ? `${el.tagName.toLowerCase()}:${el.textContent.trim()}` : '';
+    });
+    const axe = async (what) => {
+      await page.evaluate(AXE_SOURCE);
+      const result = await page.evaluate(() =>
+        window.axe.run('recordpass-request', {
+          runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+        }));
+      const found = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+      assert.deepEqual(found, [], `axe violations on ${what}`);
+    };
+    const childRequest = async ({ child, dateOfBirth, emailPrefilled }) => {
+      await w('role-parent_or_guardian').check();
+      await w('requester.name').fill('Luis Gómez');
+      await w('requester.relationship').fill('father');
+      if (emailPrefilled) {
+        assert.equal(await w('requester.email').inputValue(), 'luis@example.org', 'the passkey\'s address is filled in');
+      } else {
+        await w('requester.email').fill('luis@example.org');
+      }
+      await w('next').click();
+      await w('patient.legal_name').fill(child);
+      await w('patient.date_of_birth').fill(dateOfBirth);
+      await w('next').click();
+      await w('record-immunizations').check();
+      await w('next').click();
+      await w('method-secure_download').check();
+      await w('next').click();
+      await w('consent-electronic').check();
+      await w('next').click();
+      await w('signature').fill('Luis Gómez');
+      await w('next').click();
+    };
+
+    // 1. The first request, the usual way: email code, new passkey, sign.
+    await page.goto(`${site.origin}/`);
+    await w('next').click();
+    await childRequest({ child: 'Sofía Gómez Ruiz', dateOfBirth: '2015-06-01' });
+    let codes = [];
+    for (let i = 0; i < 100 && !codes.length; i += 1) {
+      codes = await outboxCodes(page, verifierUrl, 'luis@example.org');
+      if (!codes.length) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(codes.length, 1);
+    await w('email-code').fill(codes[0]);
+    await w('verify-code').click();
+    await ready('create-passkey').click();
+    await ready('sign').click();
+    await w('request-number').waitFor({ state: 'visible' });
+    const first = (await w('request-number').innerText()).trim();
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    assert.equal(credentials.length, 1);
+    assert.equal(credentials[0].isResidentCredential, true, 'the passkey is discoverable');
+
+    // 2. Later (a fresh page load, nothing in memory): sign in from the intro.
+    await page.goto(`${site.origin}/`);
+    await w('open-status').click();
+    await w('status-view').waitFor();
+    assert.match(await focused(), /^h2:Check the status of your request/, 'focus moves to the heading');
+    await axe('the sign-in view');
+    await ready('sign-in').click();
+    await w('requests').waitFor();
+    assert.match(await focused(), /^h2:Your requests/);
+    await axe('the status list');
+    const item = w('request');
+    assert.equal(await item.count(), 1);
+    assert.equal(await item.getAttribute('data-number'), first);
+    assert.equal((await w('patient').innerText()).trim(), 'Sofía Gómez Ruiz');
+    assert.match(await w('request-status').innerText(), /^Received/);
+    assert.match(await w('due-date').innerText(), /\d{4}/);
+
+    // The receipt downloads, and it is the sealed bundle of that request.
+    const [download] = await Promise.all([page.waitForEvent('download'), w('download-receipt').click()]);
+    assert.equal(download.suggestedFilename(), `${first}.receipt.json`);
+    const bundle = JSON.parse(await fs.readFile(await download.path(), 'utf8'));
+    assert.equal(bundle.request_number, first);
+    assert.equal(bundle.format, 'recordpass.evidence.v1');
+
+    // 3. A second child: the form, then straight to review and signing with
+    // the same passkey: no email code, no new passkey.
+    await w('new-request').click();
+    await childRequest({ child: 'Mateo Gómez Ruiz', dateOfBirth: '2018-09-12', emailPrefilled: true });
+    await w('statement').waitFor();
+    assert.equal(await w('create-passkey').count(), 0, 'no passkey to create');
+    await ready('sign').click();
+    await w('request-number').waitFor({ state: 'visible' });
+    const second = (await w('request-number').innerText()).trim();
+    assert.notEqual(second, first);
+    assert.equal((await outboxCodes(page, verifierUrl, 'luis@example.org')).length, 1, 'no second email code');
+    assert.equal((await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials.length, 1);
+
+    // A same-page link to #recordpass-status opens the view; still signed in
+    // (the session is in memory), the list shows both children at once.
+    await page.evaluate(() => { window.location.hash = 'recordpass-status'; });
+    await w('requests').waitFor();
+    assert.equal(await w('request').count(), 2);
+    await axe('the status list with two requests');
+
+    // 4. The status link from the emails opens the sign-in view directly; both
+    // children are listed.
+    await page.goto('about:blank'); // a fresh load, as from the email
+    await page.goto(`${site.origin}/#recordpass-status`);
+    await w('status-view').waitFor();
+    assert.equal(await w('step-intro').count(), 0);
+    await ready('sign-in').click();
+    await w('requests').waitFor();
+    const numbers = await w('request').evaluateAll((items) => items.map((i) => i.dataset.number));
+    assert.deepEqual(numbers.sort(), [first, second].sort());
+
+    // 5. A browser without the passkey is told so, and offered the usual route.
+    await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
+    });
+    await page.goto('about:blank');
+    await page.goto(`${site.origin}/#recordpass-status`);
+    await ready('sign-in').click();
+    await w('no-passkey').waitFor();
+    assert.match(await focused(), /^h2:No passkey was used/);
+    await axe('the no-passkey view');
+    await w('normal-route').click();
+    await w('step-intro').waitFor();
+
+    assert.deepEqual(problems, []);
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  }
+});

@@ -1,0 +1,96 @@
+//! The signed-in requester's own requests: the status list and the signed
+//! receipt (the sealed evidence bundle). Only their own: any other number is
+//! `404`, exactly like a number that does not exist.
+
+use recordpass_request::{
+    RequestStatus, SignedDocument,
+    api::{LocalizedText, MyRequest, MyRequests},
+};
+use serde_json::json;
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+
+use super::session::RequesterSession;
+use crate::{
+    AppState, Error,
+    console::{audit, detail, queue, workflow},
+    evidence::{Bundle, to_pretty_json},
+    store::Submission,
+};
+
+/// Every request `who` signed on their site, newest first. Access is logged
+/// (site and count only) and audited.
+pub async fn list(state: &AppState, who: &RequesterSession) -> Result<MyRequests, Error> {
+    let submissions = state
+        .store
+        .submissions_of(&who.requester_id, &who.site_id)
+        .await?;
+    let mut conn = state.store.pool().acquire().await?;
+    let mut requests = Vec::with_capacity(submissions.len());
+    for s in &submissions {
+        let st = workflow::load(&mut conn, &s.request_number).await?;
+        requests.push(item(state, s, &st)?);
+    }
+    drop(conn);
+    let event = audit::Event {
+        actor: "requester",
+        action: "requester_view_status",
+        target: &who.requester_id,
+        detail: json!({"site": who.site_id, "requests": requests.len()}),
+    };
+    audit::record(state, event).await?;
+    tracing::info!(site = %who.site_id, count = requests.len(), "requester viewed their requests");
+    Ok(MyRequests { requests })
+}
+
+fn item(state: &AppState, s: &Submission, st: &workflow::RequestState) -> Result<MyRequest, Error> {
+    let doc: SignedDocument = serde_json::from_str(&s.document)
+        .map_err(|e| Error::Internal(format!("stored document: {e}")))?;
+    let summary = doc.summary();
+    let status: RequestStatus = st.status;
+    let due = OffsetDateTime::from_unix_timestamp(queue::due_at(state, s, st))
+        .map_err(|_| Error::Internal("due date out of range".into()))?;
+    let received = OffsetDateTime::from_unix_timestamp(s.received_at)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .ok_or_else(|| Error::Internal("stored receipt time out of range".into()))?;
+    Ok(MyRequest {
+        request_number: s.request_number.clone(),
+        instrument: summary.instrument.to_owned(),
+        patient_name: summary.patient_name,
+        relationship: doc.request.requester.role,
+        received_at: received,
+        status,
+        status_label: LocalizedText {
+            en: status.requester_label(recordpass_request::Lang::En).into(),
+            es: status.requester_label(recordpass_request::Lang::Es).into(),
+        },
+        due_date: due.date().to_string(),
+        receipt_available: true,
+    })
+}
+
+/// The sealed evidence bundle of `number`, if `who` signed it; audited.
+pub async fn receipt(
+    state: &AppState,
+    who: &RequesterSession,
+    number: &str,
+) -> Result<String, Error> {
+    let owned = state
+        .store
+        .submission(number)
+        .await?
+        .is_some_and(|s| s.requester_id == who.requester_id && s.site_id == who.site_id);
+    if !owned {
+        return Err(Error::NotFound);
+    }
+    let bundle: Bundle = detail::export(state, number).await?;
+    let event = audit::Event {
+        actor: "requester",
+        action: "requester_receipt_download",
+        target: number,
+        detail: json!({"sealed_at": bundle.seal.sealed_at}),
+    };
+    audit::record(state, event).await?;
+    tracing::info!(site = %who.site_id, number, "requester downloaded a receipt");
+    to_pretty_json(&bundle)
+}

@@ -1,0 +1,129 @@
+//! Signing in with a discoverable passkey: the browser offers the passkeys it
+//! holds for the relying party, the verifier finds the one used by its
+//! credential id, checks the assertion with webauthn-rs and opens a session.
+
+use axum::http::HeaderMap;
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use recordpass_request::api::{FinishSignIn, SignInStarted, SignedIn};
+use serde_json::json;
+use webauthn_rs::prelude::{Passkey, Uuid, WebauthnError};
+
+use super::session::{self, IDLE_TIMEOUT_SECS, MAX_SESSION_SECS, RequesterSession};
+use crate::{
+    AppState, Error,
+    config::Site,
+    console::audit,
+    passkeys::{from_json, to_json},
+    routes::check_origin,
+    store::{CeremonyKind, Store},
+};
+
+/// Stores a single-use sign-in ceremony and returns its browser options.
+pub async fn start(state: &AppState, site: &Site) -> Result<SignInStarted, Error> {
+    let (options, ceremony_state) = state.passkeys.start_sign_in()?;
+    let ceremony_id = state
+        .open_ceremony(CeremonyKind::SignIn, &site.id, ceremony_state, "{}".into())
+        .await?;
+    Ok(SignInStarted {
+        ceremony_id,
+        options,
+    })
+}
+
+/// Every way an assertion can fail to sign someone in answers alike, so the
+/// answer says nothing about which credential ids exist.
+fn refused() -> Error {
+    Error::PasskeyRejected(WebauthnError::CredentialNotFound)
+}
+
+/// Consumes the ceremony, verifies the assertion against the passkey its
+/// credential id names (user handle, origin, challenge, user verification,
+/// signature, counter), saves the new counter and opens a session, in one
+/// transaction. A failed verification still uses the ceremony up.
+pub async fn finish(
+    state: &AppState,
+    ceremony_id: &str,
+    headers: &HeaderMap,
+    body: &FinishSignIn,
+) -> Result<SignedIn, Error> {
+    let now = state.clock.unix();
+    let _writer = state.store.writer_turn().await;
+    let mut tx = state.store.begin().await?;
+    let ceremony = state
+        .store
+        .take_ceremony(&mut tx, ceremony_id, CeremonyKind::SignIn, now)
+        .await?
+        .ok_or(Error::CeremonyExpired)?;
+    let credential = &body.credential;
+    let credential_id = URL_SAFE_NO_PAD.encode(&credential.raw_id);
+    let verified = async {
+        let site = state
+            .config
+            .site(&ceremony.site_id)
+            .ok_or(Error::UnknownSite)?;
+        check_origin(headers, site)?;
+        let key = state
+            .store
+            .passkey(&credential_id)
+            .await?
+            .ok_or_else(refused)?;
+        // The authenticator's user handle must name the passkey's owner.
+        let owner = Uuid::parse_str(&key.requester_id).map_err(|_| refused())?;
+        let handle = credential.response.user_handle.as_ref().ok_or_else(refused)?;
+        if handle.as_slice() != owner.as_bytes() {
+            return Err(refused());
+        }
+        let mut passkey: Passkey = from_json(&key.passkey)?;
+        let result = state
+            .passkeys
+            .finish_sign_in(credential, &ceremony.state, &passkey)
+            .map_err(|e| match e {
+                Error::PasskeyRejected(WebauthnError::CredentialPossibleCompromise) => {
+                    tracing::warn!(
+                        site = %ceremony.site_id,
+                        "sign-in refused: the passkey's signature counter went backwards (cloned authenticator?)"
+                    );
+                    refused()
+                }
+                Error::PasskeyRejected(WebauthnError::InvalidRPOrigin) => e,
+                Error::PasskeyRejected(_) => refused(),
+                other => other,
+            })?;
+        if !result.user_verified() {
+            return Err(refused());
+        }
+        passkey.update_credential(&result);
+        Ok::<_, Error>((key, passkey))
+    }
+    .await;
+    let (key, passkey) = match verified {
+        Ok(v) => v,
+        Err(e) => {
+            tx.commit().await?;
+            return Err(e);
+        }
+    };
+    Store::touch_passkey(&mut tx, &credential_id, &to_json(&passkey)?, now).await?;
+    let who = RequesterSession {
+        requester_id: key.requester_id.clone(),
+        site_id: ceremony.site_id.clone(),
+        credential_id: credential_id.clone(),
+    };
+    let token = session::create(&mut tx, &who, now).await?;
+    let event = audit::Event {
+        actor: "requester",
+        action: "requester_sign_in",
+        target: &key.requester_id,
+        detail: json!({"site": ceremony.site_id}),
+    };
+    audit::append(&mut tx, now, event).await?;
+    tx.commit().await?;
+    tracing::info!(site = %ceremony.site_id, "requester signed in");
+    Ok(SignedIn {
+        session_token: token,
+        idle_timeout_secs: IDLE_TIMEOUT_SECS.unsigned_abs(),
+        expires_in_secs: MAX_SESSION_SECS.unsigned_abs(),
+        credential_id,
+        email: key.email,
+    })
+}
