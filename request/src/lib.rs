@@ -22,6 +22,7 @@ mod model;
 pub mod openapi;
 mod signing;
 mod statement;
+pub mod upload;
 mod validate;
 
 pub use canonical::to_canonical_json;

@@ -1,0 +1,160 @@
+use super::*;
+use crate::examples::{PROOF_JPEG, PROOF_PDF, PROOF_PNG};
+
+const ELF: &[u8] = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0>\0\x01\0\0\0";
+const HTML: &[u8] = b"<!doctype html><html><script>alert(1)</script></html>";
+
+#[test]
+fn each_accepted_type_is_detected_from_its_bytes() {
+    assert_eq!(
+        check_file("poa.pdf", "application/pdf", PROOF_PDF),
+        Ok(MediaType::Pdf)
+    );
+    assert_eq!(
+        check_file("scan.JPG", "image/jpeg", PROOF_JPEG),
+        Ok(MediaType::Jpeg)
+    );
+    assert_eq!(
+        check_file("scan.jpeg", "image/jpg", PROOF_JPEG),
+        Ok(MediaType::Jpeg)
+    );
+    assert_eq!(
+        check_file("order.png", "image/png; charset=binary", PROOF_PNG),
+        Ok(MediaType::Png)
+    );
+    // Browsers send no type for unknown files: the name and content decide.
+    assert_eq!(check_file("order.png", "", PROOF_PNG), Ok(MediaType::Png));
+}
+
+#[test]
+fn files_that_lie_about_their_type_are_refused() {
+    // PNG bytes declared (and named) as a PDF.
+    assert_eq!(
+        check_file("poa.pdf", "application/pdf", PROOF_PNG),
+        Err(FileProblem::Mismatch)
+    );
+    // Right declared type, wrong extension.
+    assert_eq!(
+        check_file("poa.png", "application/pdf", PROOF_PDF),
+        Err(FileProblem::Mismatch)
+    );
+    // Declared as something we do not take at all.
+    assert_eq!(
+        check_file("poa.pdf", "text/html", PROOF_PDF),
+        Err(FileProblem::Mismatch)
+    );
+    // No extension.
+    assert_eq!(
+        check_file("poa", "application/pdf", PROOF_PDF),
+        Err(FileProblem::Mismatch)
+    );
+    // An executable or a web page renamed `.pdf`.
+    for liar in [ELF, HTML] {
+        assert_eq!(
+            check_file("poa.pdf", "application/pdf", liar),
+            Err(FileProblem::Unsupported)
+        );
+    }
+}
+
+#[test]
+fn empty_oversize_and_truncated_files_are_refused() {
+    assert_eq!(
+        check_file("a.pdf", "application/pdf", b""),
+        Err(FileProblem::Empty)
+    );
+    let mut big = PROOF_PDF.to_vec();
+    big.resize(MAX_UPLOAD_BYTES as usize + 1, b' ');
+    assert_eq!(
+        check_file("a.pdf", "application/pdf", &big),
+        Err(FileProblem::TooLarge)
+    );
+    assert_eq!(check_size(MAX_UPLOAD_BYTES), Ok(()));
+    assert_eq!(check_size(0), Err(FileProblem::Empty));
+    for (name, bytes) in [
+        ("a.pdf", PROOF_PDF),
+        ("a.jpg", PROOF_JPEG),
+        ("a.png", PROOF_PNG),
+    ] {
+        let cut = &bytes[..bytes.len() - 6];
+        assert_eq!(
+            check_file(name, "", cut),
+            Err(FileProblem::Damaged),
+            "{name} cut short"
+        );
+    }
+    // A PDF header followed by megabytes of padding has no end marker near the end.
+    let mut padded = b"%PDF-1.7\n%%EOF\n".to_vec();
+    padded.resize(4096, 0);
+    assert_eq!(
+        check_file("a.pdf", "", &padded),
+        Err(FileProblem::Damaged)
+    );
+    // Magic bytes alone are not a file.
+    assert_eq!(
+        check_file("a.jpg", "", &[0xFF, 0xD8, 0xFF]),
+        Err(FileProblem::Damaged)
+    );
+    assert_eq!(
+        check_file("a.png", "", &PROOF_PNG[..8]),
+        Err(FileProblem::Damaged)
+    );
+}
+
+#[test]
+fn file_names_are_sanitised() {
+    assert_eq!(sanitize_file_name("C:\\Users\\ana\\poa.pdf"), "poa.pdf");
+    assert_eq!(sanitize_file_name("../../etc/passwd.pdf"), "passwd.pdf");
+    assert_eq!(sanitize_file_name("..hidden.pdf"), "hidden.pdf");
+    assert_eq!(sanitize_file_name("a\u{0}b\r\n<c>.pdf"), "a b c .pdf");
+    let long = format!("{}.pdf", "x".repeat(300));
+    let short = sanitize_file_name(&long);
+    assert_eq!(short.chars().count(), MAX_FILE_NAME_CHARS);
+    assert!(short.ends_with(".pdf"));
+    assert_eq!(sanitize_file_name(&short), short);
+}
+
+#[test]
+fn attachments_are_checked_and_described() {
+    let a = Attachment::describe("dir/poa.pdf", MediaType::Pdf, PROOF_PDF);
+    assert_eq!(a.name, "poa.pdf");
+    assert_eq!(a.size, PROOF_PDF.len() as u64);
+    assert_eq!(a.sha256, Digest::of(PROOF_PDF));
+    assert!(a.is_plausible());
+    let wrong_ext = Attachment {
+        name: "poa.png".into(),
+        ..a.clone()
+    };
+    assert!(!wrong_ext.is_plausible());
+    let huge = Attachment {
+        size: MAX_UPLOAD_BYTES + 1,
+        ..a.clone()
+    };
+    assert!(!huge.is_plausible());
+    let json = serde_json::to_value(&a).expect("json");
+    assert_eq!(json["media_type"], "application/pdf");
+    assert_eq!(json["sha256"], Digest::of(PROOF_PDF).to_hex());
+}
+
+#[test]
+fn sizes_read_plainly() {
+    assert_eq!(size_text(812), "812 bytes");
+    assert_eq!(size_text(12_595), "12.3 KB");
+    assert_eq!(size_text(4 * 1024 * 1024), "4.0 MB");
+}
+
+#[test]
+fn every_problem_has_text_in_each_language() {
+    for p in [
+        FileProblem::Empty,
+        FileProblem::TooLarge,
+        FileProblem::Unsupported,
+        FileProblem::Mismatch,
+        FileProblem::Damaged,
+    ] {
+        for lang in Lang::ALL {
+            assert!(!p.message(lang).is_empty());
+        }
+        assert_ne!(p.message(Lang::En), p.message(Lang::Es));
+    }
+}
