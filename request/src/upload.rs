@@ -259,7 +259,6 @@ pub struct Attachment {
     /// Size in bytes.
     pub size: u64,
     /// SHA-256 of the bytes, lower-case hex.
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Digest))]
     pub sha256: Digest,
 }
 

@@ -17,9 +17,9 @@ use webauthn_authenticator_rs::{WebauthnAuthenticator, softpasskey::SoftPasskey}
 use crate::client::{Requester, ana_request, site_origin};
 
 /// A staff member's browser: cookie jar, software passkey, console origin.
-struct StaffClient<'a> {
+pub(crate) struct StaffClient<'a> {
     verifier: &'a TestVerifier,
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
     passkey: SoftPasskey,
     email: String,
 }
@@ -39,7 +39,7 @@ impl<'a> StaffClient<'a> {
     }
 
     /// Invited (as the CLI does), enrolled and signed in.
-    async fn enrolled(verifier: &'a TestVerifier, email: &str, role: Role) -> StaffClient<'a> {
+    pub(crate) async fn enrolled(verifier: &'a TestVerifier, email: &str, role: Role) -> StaffClient<'a> {
         let mut staff = StaffClient::new(verifier, email);
         let link = invite(verifier, email, role).await;
         staff.enrol(&link).await;
@@ -90,7 +90,7 @@ impl<'a> StaffClient<'a> {
         self.post_json("/console/api/sign-in/finish", &body).await.0
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, String) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, String) {
         let resp = self
             .http
             .get(self.verifier.url(path))

@@ -20,3 +20,4 @@ mod postgres_tls;
 mod request_rules;
 mod scale_out;
 mod schema;
+mod uploads;

@@ -28,6 +28,7 @@ mod signing;
 pub mod site_info;
 pub mod store;
 mod tokens;
+pub mod uploads;
 pub mod vault;
 
 pub use app::{AppState, serve, serve_metrics};

@@ -522,6 +522,8 @@ pub enum Table {
     Passkeys,
     /// `submissions`.
     Submissions,
+    /// `uploads`.
+    Uploads,
 }
 
 impl Table {
@@ -530,6 +532,7 @@ impl Table {
             Table::Ceremonies => "ceremonies",
             Table::Passkeys => "passkeys",
             Table::Submissions => "submissions",
+            Table::Uploads => "uploads",
         }
     }
 }

@@ -48,11 +48,15 @@ pub enum Field {
     CeremonyContext,
     /// `request_events.text` (row: request number).
     EventText,
+    /// `uploads.name` (row: upload id).
+    UploadName,
+    /// `uploads.content`, the file's bytes (row: upload id).
+    UploadContent,
 }
 
 impl Field {
     /// Every sealed column, for key rotation.
-    pub const ALL: [Field; 7] = [
+    pub const ALL: [Field; 9] = [
         Field::Document,
         Field::ClientIp,
         Field::UserAgent,
@@ -60,6 +64,8 @@ impl Field {
         Field::VerificationEmail,
         Field::CeremonyContext,
         Field::EventText,
+        Field::UploadName,
+        Field::UploadContent,
     ];
 
     /// `table.column`.
@@ -72,6 +78,8 @@ impl Field {
             Field::VerificationEmail => "email_verifications.email",
             Field::CeremonyContext => "ceremonies.context",
             Field::EventText => "request_events.text",
+            Field::UploadName => "uploads.name",
+            Field::UploadContent => "uploads.content",
         }
     }
 
@@ -175,6 +183,11 @@ impl Vault {
 
     /// Encrypts `plaintext`, the `field` of row `row`, under the active key.
     pub fn seal(&self, field: Field, row: &str, plaintext: &str) -> Result<String, Error> {
+        self.seal_bytes(field, row, plaintext.as_bytes())
+    }
+
+    /// [`Vault::seal`] for bytes (an uploaded file); the envelope is the same.
+    pub fn seal_bytes(&self, field: Field, row: &str, plaintext: &[u8]) -> Result<String, Error> {
         let key = &self.keys[self.active];
         let mut nonce = [0u8; NONCE_LEN];
         rand::rng().fill_bytes(&mut nonce);
@@ -184,7 +197,7 @@ impl Vault {
             .encrypt(
                 &Nonce::from(nonce),
                 Payload {
-                    msg: plaintext.as_bytes(),
+                    msg: plaintext,
                     aad: &aad,
                 },
             )
@@ -211,6 +224,13 @@ impl Vault {
 
     /// Decrypts a value sealed by [`Vault::seal`] for the same field and row.
     pub fn open(&self, field: Field, row: &str, stored: &str) -> Result<String, Error> {
+        let plain = self.open_bytes(field, row, stored)?;
+        String::from_utf8(plain)
+            .map_err(|_| Error::Internal(format!("sealed {} of {row}: not UTF-8", field.column())))
+    }
+
+    /// [`Vault::open`] for bytes sealed by [`Vault::seal_bytes`] (or [`Vault::seal`]).
+    pub fn open_bytes(&self, field: Field, row: &str, stored: &str) -> Result<Vec<u8>, Error> {
         let corrupt =
             |why: &str| Error::Internal(format!("sealed {} of {row}: {why}", field.column()));
         let (key_id, body) = parse_sealed(stored).ok_or_else(|| corrupt("not sealed"))?;
@@ -238,7 +258,7 @@ impl Vault {
                 },
             )
             .map_err(|_| corrupt("does not authenticate (wrong row, column or key)"))?;
-        String::from_utf8(plain).map_err(|_| corrupt("not UTF-8"))
+        Ok(plain)
     }
 
     /// [`Vault::open`] for optional values.

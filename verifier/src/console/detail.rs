@@ -23,6 +23,7 @@ use super::{
 use crate::{
     AppState, Error,
     evidence::{Bundle, Check, Exporter, to_pretty_json, verify_bundle},
+    uploads::{self, StoredFile},
     vault::Field,
 };
 
@@ -54,6 +55,7 @@ struct DetailPage<'a> {
     timeline: Vec<Entry>,
     notes: Vec<Entry>,
     denial_rights: &'static str,
+    files: Vec<StoredFile>,
 }
 
 async fn export(state: &AppState, number: &str) -> Result<Bundle, Error> {
@@ -117,6 +119,7 @@ pub async fn page(
             timeline.push(entry);
         }
     }
+    let files = uploads::of_request(&state, &number, &doc).await?;
     let event = audit::Event {
         actor: &staff.email,
         action: "view",
@@ -143,6 +146,7 @@ pub async fn page(
         timeline,
         notes,
         denial_rights: DENIAL_RIGHTS,
+        files,
         staff: &staff,
     };
     render(&page)
@@ -173,5 +177,47 @@ pub async fn bundle(
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
+    Ok(harden(response))
+}
+
+/// `GET /console/requests/{number}/files/{id}`: one proof-of-authority file,
+/// as an attachment of its detected type that no browser renders in place
+/// (`nosniff`, `Content-Security-Policy: sandbox`); audited as an export.
+pub async fn file(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    Path((number, id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let (name, media_type, bytes) = uploads::content(&state, &number, &id).await?;
+    let event = audit::Event {
+        actor: &staff.email,
+        action: "export_file",
+        target: &number,
+        detail: json!({"file": id, "sha256": recordpass_request::Digest::of(&bytes).to_hex()}),
+    };
+    audit::record(&state, event).await?;
+    // An ASCII-only, quote-free name for the header; the stored name may hold anything printable.
+    let ascii: String = name
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .collect();
+    let disposition = format!("attachment; filename=\"{ascii}\"");
+    let mut response = bytes.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media_type.mime()),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
     Ok(harden(response))
 }

@@ -163,6 +163,12 @@ pub fn routes() -> Vec<ConsoleRoute> {
             detail::bundle,
         ),
         route(
+            M::GET,
+            "/console/requests/{number}/files/{id}",
+            READ,
+            detail::file,
+        ),
+        route(
             M::POST,
             "/console/requests/{number}/status",
             WORK,
