@@ -7,7 +7,8 @@ use std::rc::Rc;
 use js_sys::{JSON, Object, Reflect};
 use recordpass_request::api::{
     ApiError, EmailCodeSent, EmailVerified, Registered, RegistrationStarted, SendEmailCode,
-    SigningStarted, SiteInfo, StartRegistration, StartSigning, Submitted, VerifyEmailCode,
+    SigningStarted, SiteInfo, StartRegistration, StartSigning, Submitted, Uploaded,
+    VerifyEmailCode,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -102,6 +103,24 @@ impl Client {
         self.post_credential(&path, credential).await
     }
 
+    /// `POST /api/v1/sites/{site}/uploads?name=`: a proof-of-authority file's bytes.
+    pub async fn upload(
+        &self,
+        site: &str,
+        name: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<Uploaded, Failure> {
+        let path = format!(
+            "/api/v1/sites/{}/uploads?name={}",
+            encode_segment(site),
+            encode_segment(name)
+        );
+        let body = js_sys::Uint8Array::from(bytes);
+        self.send("POST", &path, Some((body.into(), media_type)))
+            .await
+    }
+
     /// Posts `{"credential": …}`, the browser object as JSON.
     async fn post_credential<T: DeserializeOwned>(
         &self,
@@ -115,7 +134,7 @@ impl Client {
             .ok()
             .and_then(|json| json.as_string())
             .ok_or(Failure::BadResponse)?;
-        self.send("POST", path, Some(json)).await
+        self.send("POST", path, Some((json.into(), JSON_TYPE))).await
     }
 
     async fn post<B: Serialize, T: DeserializeOwned>(
@@ -124,14 +143,15 @@ impl Client {
         body: &B,
     ) -> Result<T, Failure> {
         let json = json::encode(body).ok_or(Failure::BadResponse)?;
-        self.send("POST", path, Some(json)).await
+        self.send("POST", path, Some((json.into(), JSON_TYPE)))
+            .await
     }
 
     async fn send<T: DeserializeOwned>(
         &self,
         method: &str,
         path: &str,
-        body: Option<String>,
+        body: Option<(JsValue, &str)>,
     ) -> Result<T, Failure> {
         let network = |_: JsValue| Failure::Network;
         let init = RequestInit::new();
@@ -142,11 +162,9 @@ impl Client {
         init.set_redirect(RequestRedirect::Error);
         let headers = Headers::new().map_err(network)?;
         headers.set("Accept", "application/json").map_err(network)?;
-        if let Some(body) = body {
-            headers
-                .set("Content-Type", "application/json")
-                .map_err(network)?;
-            init.set_body(&JsValue::from_str(&body));
+        if let Some((body, content_type)) = body {
+            headers.set("Content-Type", content_type).map_err(network)?;
+            init.set_body(&body);
         }
         init.set_headers(&headers);
 
@@ -169,6 +187,8 @@ impl Client {
         }
     }
 }
+
+const JSON_TYPE: &str = "application/json";
 
 /// Percent-encodes a path segment (everything but RFC 3986 unreserved characters).
 fn encode_segment(segment: &str) -> String {

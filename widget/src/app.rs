@@ -15,7 +15,10 @@ use recordpass_request::api::{
     EmailCodeSent, EmailVerified, ErrorCode, Registered, RegistrationStarted, SendEmailCode,
     SigningStarted, SiteInfo, StartRegistration, StartSigning, Submitted, VerifyEmailCode,
 };
-use recordpass_request::{Digest, FieldError, Lang, RecordsRequest, SignedDocument, SiteIdentity};
+use recordpass_request::upload::{Attachment, check_size};
+use recordpass_request::{
+    Digest, Field, FieldError, Lang, RecordsRequest, SignedDocument, SiteIdentity,
+};
 use web_sys::HtmlElement;
 use yew::prelude::*;
 
@@ -25,6 +28,7 @@ use crate::i18n;
 use crate::passkey::{self, Options, PasskeyError};
 use crate::steps;
 use crate::steps::fields::Setter;
+use crate::steps::proof::{Proof, ProofError};
 use crate::steps::wizard::FormStep;
 use crate::verify::signs_exactly;
 use crate::{clock, progress};
@@ -262,6 +266,12 @@ pub enum Msg {
     Signed(u32, Result<passkey::Credential, PasskeyError>),
     /// The verifier stored (or rejected) the signed request.
     Submitted(u32, Result<Submitted, Failure>),
+    /// A proof-of-authority file was chosen.
+    FileChosen(web_sys::File),
+    /// The file was checked and uploaded (or refused).
+    FileUploaded(Result<Attachment, ProofError>),
+    /// "Remove" next to an uploaded file.
+    RemoveFile(usize),
 }
 
 /// Runs `future` and delivers its message to [`App`]. Every call shares one
@@ -280,6 +290,8 @@ pub struct App {
     pub(crate) passkey: Passkey,
     pub(crate) alert: Option<Failure>,
     pub(crate) refs: Refs,
+    /// The proof-of-authority file input.
+    pub(crate) proof: Proof,
     /// Incremented whenever in-flight results become stale.
     pub(crate) epoch: u32,
     credential: Option<Credential>,
@@ -304,6 +316,7 @@ impl Component for App {
             passkey: Passkey::Preparing,
             alert: None,
             refs: Refs::default(),
+            proof: Proof::default(),
             epoch: 0,
             credential: None,
             email_proof: None,
@@ -367,6 +380,23 @@ impl Component for App {
                 Passkey::Stuck(Retry::Signing) => self.start_signing(ctx),
                 _ => return false,
             },
+            Msg::FileChosen(file) => self.file_chosen(ctx, file),
+            Msg::FileUploaded(result) => {
+                self.proof.busy = false;
+                match result {
+                    Ok(attachment) => {
+                        self.input.requester.attachments.push(attachment);
+                        self.file_list_changed(ctx);
+                    }
+                    Err(e) => self.proof.error = Some(e),
+                }
+            }
+            Msg::RemoveFile(i) => {
+                if i < self.input.requester.attachments.len() {
+                    self.input.requester.attachments.remove(i);
+                }
+                self.file_list_changed(ctx);
+            }
             msg => return self.ceremony(ctx, msg),
         }
         true
@@ -471,6 +501,26 @@ impl App {
         self.field_errors.clear();
         self.alert = None;
         self.focus = Some(Focus::Heading);
+        self.save_progress(ctx);
+    }
+
+    /// Checks the size at once (before reading a byte), then reads, checks and uploads.
+    fn file_chosen(&mut self, ctx: &Context<Self>, file: web_sys::File) {
+        self.proof.error = None;
+        if let Err(problem) = check_size(file.size() as u64) {
+            self.proof.error = Some(ProofError::File(problem));
+            return;
+        }
+        self.proof.busy = true;
+        let (client, site) = (ctx.props().client.clone(), ctx.props().site.clone());
+        spawn(ctx.link(), steps::proof::upload(client, site.to_string(), file));
+    }
+
+    /// After a file is added or removed: old per-file errors no longer apply.
+    fn file_list_changed(&mut self, ctx: &Context<Self>) {
+        self.proof.error = None;
+        self.field_errors
+            .retain(|e| !matches!(e.field, Field::RequesterAttachment(_)));
         self.save_progress(ctx);
     }
 

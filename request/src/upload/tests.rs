@@ -158,3 +158,29 @@ fn every_problem_has_text_in_each_language() {
         assert_ne!(p.message(Lang::En), p.message(Lang::Es));
     }
 }
+
+#[test]
+fn the_committed_fuzz_seeds_give_the_expected_verdicts() {
+    // fuzz/corpus/upload_sniff: first byte picks the name (n % 6) and declared type (n / 6 % 6).
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/corpus/upload_sniff");
+    let expected = [
+        ("pdf-ok", Ok(MediaType::Pdf)),
+        ("jpeg-ok", Ok(MediaType::Jpeg)),
+        ("png-ok", Ok(MediaType::Png)),
+        ("png-as-pdf", Err(FileProblem::Mismatch)),
+        ("elf-as-pdf", Err(FileProblem::Unsupported)),
+        ("html-as-pdf", Err(FileProblem::Unsupported)),
+        ("pdf-truncated", Err(FileProblem::Damaged)),
+        ("png-truncated", Err(FileProblem::Damaged)),
+        ("jpeg-magic-only", Err(FileProblem::Damaged)),
+        ("empty", Err(FileProblem::Empty)),
+    ];
+    const NAMES: [&str; 6] = ["poa.pdf", "scan.jpg", "scan.JPEG", "order.png", "poa", "poa.html"];
+    const TYPES: [&str; 6] = ["", "application/pdf", "image/jpeg", "image/png", "text/html", "image/jpg; x=y"];
+    for (seed, verdict) in expected {
+        let data = std::fs::read(format!("{dir}/{seed}")).expect("seed");
+        let (&pick, bytes) = data.split_first().expect("pick byte");
+        let (name, declared) = (NAMES[usize::from(pick % 6)], TYPES[usize::from(pick / 6 % 6)]);
+        assert_eq!(check_file(name, declared, bytes), verdict, "{seed}");
+    }
+}
