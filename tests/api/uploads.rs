@@ -7,7 +7,7 @@ use recordpass_request::{
     Digest, examples,
     upload::{Attachment, MAX_UPLOAD_BYTES, MediaType},
 };
-use recordpass_tests::{SITE_ID, SITE_ORIGIN, TestVerifier};
+use recordpass_tests::{SITE_ID, SITE_ORIGIN, TestVerifier, verifier_cli};
 use recordpass_verifier::{
     console::{Role, audit},
     retention,
@@ -21,6 +21,7 @@ use crate::{
     at_rest::raw_database,
     client::{Requester, dated, site_origin},
     console::StaffClient,
+    evidence::run,
 };
 
 const ELF: &[u8] = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0>\0\x01\0\0\0padding";
@@ -217,6 +218,24 @@ async fn a_signed_representative_request_claims_its_file_and_the_console_serves_
     // Another request's number does not reach this file.
     let (status, _) = staff.get(&format!("/console/requests/RP-0000-0000/files/{id}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Offline: the exported bundle names the file, and `verify-bundle --attachment`
+    // tells the signed file from any other.
+    let dir = tempfile::tempdir().expect("dir");
+    let bundle = dir.path().join("bundle.json");
+    let (ok, out) = run(verifier_cli()
+        .args(["submissions", "export", &number, "--out"])
+        .arg(&bundle)
+        .arg("--config")
+        .arg(&verifier.config_path));
+    assert!(ok, "{out}");
+    let (pdf, png) = (dir.path().join("poa.pdf"), dir.path().join("other.png"));
+    std::fs::write(&pdf, examples::PROOF_PDF).expect("write");
+    std::fs::write(&png, examples::PROOF_PNG).expect("write");
+    let (ok, out) = run(verifier_cli().arg("verify-bundle").arg(&bundle).arg("--attachment").arg(&pdf));
+    assert!(ok && out.contains("is the signed power-of-attorney.pdf"), "{out}");
+    let (ok, out) = run(verifier_cli().arg("verify-bundle").arg(&bundle).arg("--attachment").arg(&png));
+    assert!(!ok && out.contains("is not a file the signed document names"), "{out}");
 
     let (_, audit_page) = staff.get("/console/audit").await;
     assert!(audit_page.contains("<td>export_file</td>"), "download audited");
