@@ -67,13 +67,15 @@ pub async fn store(
     let mut tx = state.store.begin().await?;
     let bucket = limits::bucket("upload-client", &client.0.to_string());
     limits::take(&mut tx, &bucket, UPLOADS_PER_CLIENT, now).await?;
-    let pending: Option<i64> = sqlx::query_scalar(
-        "SELECT SUM(size) FROM uploads WHERE request_number IS NULL AND expires_at > $1",
+    // PostgreSQL sums BIGINT as NUMERIC: cast back so both backends answer an integer.
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM uploads
+         WHERE request_number IS NULL AND expires_at > $1",
     )
     .bind(now)
     .fetch_one(&mut *tx)
     .await?;
-    if pending.unwrap_or(0) + attachment.size as i64 > MAX_PENDING_BYTES {
+    if pending + attachment.size as i64 > MAX_PENDING_BYTES {
         tx.commit().await?;
         tracing::warn!("unclaimed uploads are at their limit; refusing more");
         return Err(Error::RateLimited {
