@@ -39,7 +39,11 @@ impl<'a> StaffClient<'a> {
     }
 
     /// Invited (as the CLI does), enrolled and signed in.
-    pub(crate) async fn enrolled(verifier: &'a TestVerifier, email: &str, role: Role) -> StaffClient<'a> {
+    pub(crate) async fn enrolled(
+        verifier: &'a TestVerifier,
+        email: &str,
+        role: Role,
+    ) -> StaffClient<'a> {
         let mut staff = StaffClient::new(verifier, email);
         let link = invite(verifier, email, role).await;
         staff.enrol(&link).await;

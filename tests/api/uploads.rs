@@ -67,9 +67,24 @@ async fn uploaded(verifier: &TestVerifier, name: &str, ct: &str, bytes: &[u8]) -
 async fn pdf_jpeg_and_png_are_stored_with_their_detected_type_and_digest() {
     let verifier = TestVerifier::start().await;
     for (name, ct, bytes, kind) in [
-        ("poa.pdf", "application/pdf", examples::PROOF_PDF, MediaType::Pdf),
-        ("letters.JPG", "image/jpeg", examples::PROOF_JPEG, MediaType::Jpeg),
-        ("order.png", "image/png", examples::PROOF_PNG, MediaType::Png),
+        (
+            "poa.pdf",
+            "application/pdf",
+            examples::PROOF_PDF,
+            MediaType::Pdf,
+        ),
+        (
+            "letters.JPG",
+            "image/jpeg",
+            examples::PROOF_JPEG,
+            MediaType::Jpeg,
+        ),
+        (
+            "order.png",
+            "image/png",
+            examples::PROOF_PNG,
+            MediaType::Png,
+        ),
     ] {
         let a = uploaded(&verifier, name, ct, bytes).await;
         assert_eq!(a.media_type, kind);
@@ -87,18 +102,70 @@ async fn files_that_lie_are_empty_or_too_large_get_a_specific_4xx_and_nothing_is
     oversize.resize(MAX_UPLOAD_BYTES as usize + 1, b' ');
     let truncated = &examples::PROOF_PDF[..examples::PROOF_PDF.len() - 10];
     let cases: [(&str, &str, &[u8], StatusCode, &str); 8] = [
-        ("poa.pdf", "application/pdf", examples::PROOF_PNG, StatusCode::UNSUPPORTED_MEDIA_TYPE, "file_type_mismatch"),
-        ("poa.pdf", "image/png", examples::PROOF_PNG, StatusCode::UNSUPPORTED_MEDIA_TYPE, "file_type_mismatch"),
-        ("poa.pdf", "application/pdf", ELF, StatusCode::UNSUPPORTED_MEDIA_TYPE, "file_type_unsupported"),
-        ("poa.pdf", "application/pdf", HTML, StatusCode::UNSUPPORTED_MEDIA_TYPE, "file_type_unsupported"),
-        ("poa.html", "text/html", examples::PROOF_PDF, StatusCode::UNSUPPORTED_MEDIA_TYPE, "file_type_mismatch"),
-        ("poa.pdf", "application/pdf", b"", StatusCode::BAD_REQUEST, "file_empty"),
-        ("poa.pdf", "application/pdf", &oversize, StatusCode::PAYLOAD_TOO_LARGE, "file_too_large"),
-        ("poa.pdf", "application/pdf", truncated, StatusCode::UNPROCESSABLE_ENTITY, "file_damaged"),
+        (
+            "poa.pdf",
+            "application/pdf",
+            examples::PROOF_PNG,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "file_type_mismatch",
+        ),
+        (
+            "poa.pdf",
+            "image/png",
+            examples::PROOF_PNG,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "file_type_mismatch",
+        ),
+        (
+            "poa.pdf",
+            "application/pdf",
+            ELF,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "file_type_unsupported",
+        ),
+        (
+            "poa.pdf",
+            "application/pdf",
+            HTML,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "file_type_unsupported",
+        ),
+        (
+            "poa.html",
+            "text/html",
+            examples::PROOF_PDF,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "file_type_mismatch",
+        ),
+        (
+            "poa.pdf",
+            "application/pdf",
+            b"",
+            StatusCode::BAD_REQUEST,
+            "file_empty",
+        ),
+        (
+            "poa.pdf",
+            "application/pdf",
+            &oversize,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "file_too_large",
+        ),
+        (
+            "poa.pdf",
+            "application/pdf",
+            truncated,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "file_damaged",
+        ),
     ];
     for (name, ct, bytes, status, code) in cases {
         let (got, body) = upload(&verifier, name, ct, bytes).await;
-        assert_eq!((got, body["code"].as_str()), (status, Some(code)), "{name} {ct}: {body}");
+        assert_eq!(
+            (got, body["code"].as_str()),
+            (status, Some(code)),
+            "{name} {ct}: {body}"
+        );
         assert!(!body["message"].as_str().unwrap_or("").is_empty());
     }
     // From a page that is not the site's, even a good file is refused.
@@ -152,7 +219,13 @@ fn maya_request(attachments: Vec<Attachment>) -> recordpass_request::RecordsRequ
 #[tokio::test]
 async fn a_signed_representative_request_claims_its_file_and_the_console_serves_the_exact_bytes() {
     let verifier = TestVerifier::start().await;
-    let attachment = uploaded(&verifier, "C:\\scans\\power-of-attorney.pdf", "application/pdf", examples::PROOF_PDF).await;
+    let attachment = uploaded(
+        &verifier,
+        "C:\\scans\\power-of-attorney.pdf",
+        "application/pdf",
+        examples::PROOF_PDF,
+    )
+    .await;
     assert_eq!(attachment.name, "power-of-attorney.pdf");
     let mut maya = Requester::new(&verifier);
     let credential_id = maya.register("maya@example.org").await;
@@ -160,9 +233,15 @@ async fn a_signed_representative_request_claims_its_file_and_the_console_serves_
         .signing(&maya_request(vec![attachment.clone()]), &credential_id)
         .await;
     // The signed document names the file and its digest, in the statement too.
-    assert_eq!(started.document.request.requester.attachments, vec![attachment.clone()]);
+    assert_eq!(
+        started.document.request.requester.attachments,
+        vec![attachment.clone()]
+    );
     assert!(
-        started.document.statement.contains(&attachment.sha256.to_hex()),
+        started
+            .document
+            .statement
+            .contains(&attachment.sha256.to_hex()),
         "{}",
         started.document.statement
     );
@@ -175,7 +254,10 @@ async fn a_signed_representative_request_claims_its_file_and_the_console_serves_
         .fetch_one(verifier.store.pool())
         .await
         .expect("one upload");
-    assert_eq!(row.get::<Option<String>, _>("request_number"), Some(number.clone()));
+    assert_eq!(
+        row.get::<Option<String>, _>("request_number"),
+        Some(number.clone())
+    );
     let id: String = row.get("id");
 
     // Claimed files outlive the unclaimed-upload expiry.
@@ -208,15 +290,25 @@ async fn a_signed_representative_request_claims_its_file_and_the_console_serves_
     let h = resp.headers().clone();
     assert_eq!(h["content-type"], "application/pdf");
     assert_eq!(h["x-content-type-options"], "nosniff");
-    assert!(h["content-security-policy"].to_str().expect("csp").starts_with("sandbox"));
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .expect("csp")
+            .starts_with("sandbox")
+    );
     assert_eq!(
         h["content-disposition"],
         "attachment; filename=\"power-of-attorney.pdf\""
     );
-    assert_eq!(resp.bytes().await.expect("bytes").as_ref(), examples::PROOF_PDF);
+    assert_eq!(
+        resp.bytes().await.expect("bytes").as_ref(),
+        examples::PROOF_PDF
+    );
 
     // Another request's number does not reach this file.
-    let (status, _) = staff.get(&format!("/console/requests/RP-0000-0000/files/{id}")).await;
+    let (status, _) = staff
+        .get(&format!("/console/requests/RP-0000-0000/files/{id}"))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Offline: the exported bundle names the file, and `verify-bundle --attachment`
@@ -232,13 +324,30 @@ async fn a_signed_representative_request_claims_its_file_and_the_console_serves_
     let (pdf, png) = (dir.path().join("poa.pdf"), dir.path().join("other.png"));
     std::fs::write(&pdf, examples::PROOF_PDF).expect("write");
     std::fs::write(&png, examples::PROOF_PNG).expect("write");
-    let (ok, out) = run(verifier_cli().arg("verify-bundle").arg(&bundle).arg("--attachment").arg(&pdf));
-    assert!(ok && out.contains("is the signed power-of-attorney.pdf"), "{out}");
-    let (ok, out) = run(verifier_cli().arg("verify-bundle").arg(&bundle).arg("--attachment").arg(&png));
-    assert!(!ok && out.contains("is not a file the signed document names"), "{out}");
+    let (ok, out) = run(verifier_cli()
+        .arg("verify-bundle")
+        .arg(&bundle)
+        .arg("--attachment")
+        .arg(&pdf));
+    assert!(
+        ok && out.contains("is the signed power-of-attorney.pdf"),
+        "{out}"
+    );
+    let (ok, out) = run(verifier_cli()
+        .arg("verify-bundle")
+        .arg(&bundle)
+        .arg("--attachment")
+        .arg(&png));
+    assert!(
+        !ok && out.contains("is not a file the signed document names"),
+        "{out}"
+    );
 
     let (_, audit_page) = staff.get("/console/audit").await;
-    assert!(audit_page.contains("<td>export_file</td>"), "download audited");
+    assert!(
+        audit_page.contains("<td>export_file</td>"),
+        "download audited"
+    );
     assert!(matches!(
         audit::verify(&verifier.store).await.expect("verify"),
         audit::Verdict::Intact { .. }
@@ -264,14 +373,17 @@ async fn a_document_naming_a_file_never_uploaded_is_a_field_error_and_nothing_is
     // Same digest, different size: still not the uploaded file.
     let mut liar = Attachment::describe("poa.pdf", MediaType::Pdf, examples::PROOF_PDF);
     liar.size += 1;
-    let (status, body) = maya.start_signing(&maya_request(vec![liar]), &credential_id).await;
+    let (status, body) = maya
+        .start_signing(&maya_request(vec![liar]), &credential_id)
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(verifier.count(Table::Submissions).await, 0);
     assert_eq!(verifier.count(Table::Ceremonies).await, ceremonies);
-    let claimed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM uploads WHERE request_number IS NOT NULL")
-        .fetch_one(verifier.store.pool())
-        .await
-        .expect("count");
+    let claimed: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM uploads WHERE request_number IS NOT NULL")
+            .fetch_one(verifier.store.pool())
+            .await
+            .expect("count");
     assert_eq!(claimed, 0);
 }
 
@@ -302,7 +414,9 @@ async fn a_file_gone_before_the_signature_is_a_field_error_and_unclaimed_files_e
             .await
             .expect("purge")
     };
-    verifier.clock.advance(recordpass_verifier::uploads::UPLOAD_TTL_SECS - 60);
+    verifier
+        .clock
+        .advance(recordpass_verifier::uploads::UPLOAD_TTL_SECS - 60);
     purge().await;
     assert_eq!(verifier.count(Table::Uploads).await, 1);
     verifier.clock.advance(120);
@@ -314,7 +428,13 @@ async fn a_file_gone_before_the_signature_is_a_field_error_and_unclaimed_files_e
 #[tokio::test]
 async fn uploaded_bytes_and_names_never_reach_the_database_in_clear() {
     let verifier = TestVerifier::start().await;
-    let attachment = uploaded(&verifier, "Li-Chen-power-of-attorney.pdf", "application/pdf", examples::PROOF_PDF).await;
+    let attachment = uploaded(
+        &verifier,
+        "Li-Chen-power-of-attorney.pdf",
+        "application/pdf",
+        examples::PROOF_PDF,
+    )
+    .await;
     let mut maya = Requester::new(&verifier);
     let credential_id = maya.register("maya@example.org").await;
     let started = maya
@@ -325,14 +445,26 @@ async fn uploaded_bytes_and_names_never_reach_the_database_in_clear() {
     assert_eq!(status, StatusCode::CREATED, "{reply}");
     let raw = raw_database(&verifier);
     let contains = |needle: &[u8]| raw.windows(needle.len()).any(|w| w == needle);
-    assert!(!contains(b"Power of attorney"), "the PDF's text is in clear");
-    assert!(!contains(&examples::PROOF_PDF[..64]), "the PDF's bytes are in clear");
-    assert!(!contains(b"Li-Chen-power-of-attorney"), "the file name is in clear");
+    assert!(
+        !contains(b"Power of attorney"),
+        "the PDF's text is in clear"
+    );
+    assert!(
+        !contains(&examples::PROOF_PDF[..64]),
+        "the PDF's bytes are in clear"
+    );
+    assert!(
+        !contains(b"Li-Chen-power-of-attorney"),
+        "the file name is in clear"
+    );
     let row = sqlx::query("SELECT name, content FROM uploads")
         .fetch_one(verifier.store.pool())
         .await
         .expect("row");
     for column in ["name", "content"] {
-        assert!(row.get::<String, _>(column).starts_with("rp1:"), "{column} sealed");
+        assert!(
+            row.get::<String, _>(column).starts_with("rp1:"),
+            "{column} sealed"
+        );
     }
 }

@@ -489,7 +489,11 @@ fn verify_bundle_file(
             name: "attachment",
             ok: named.is_some(),
             detail: match named {
-                Some(a) => format!("{} is the signed {} (SHA-256 {digest})", path.display(), a.name),
+                Some(a) => format!(
+                    "{} is the signed {} (SHA-256 {digest})",
+                    path.display(),
+                    a.name
+                ),
                 None => format!(
                     "{} (SHA-256 {digest}, {} bytes) is not a file the signed document names",
                     path.display(),

@@ -68,7 +68,8 @@ pub async fn start(
     if !request.requester.attachments.is_empty() {
         let mut conn = state.store.pool().acquire().await?;
         let attachments = &request.requester.attachments;
-        let missing = uploads::missing(&mut conn, &site.id, attachments, state.clock.unix()).await?;
+        let missing =
+            uploads::missing(&mut conn, &site.id, attachments, state.clock.unix()).await?;
         if !missing.is_empty() {
             return Err(Error::InvalidRequest(missing));
         }

@@ -119,14 +119,15 @@ pub async fn missing(
     let mut errors = Vec::new();
     for (i, a) in attachments.iter().enumerate() {
         let wanted = attachments[..=i].iter().filter(|b| *b == a).count() as i64;
-        let found: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM uploads WHERE {UNCLAIMED}"))
-            .bind(site_id)
-            .bind(a.sha256.to_hex())
-            .bind(a.size as i64)
-            .bind(a.media_type.mime())
-            .bind(now)
-            .fetch_one(&mut *conn)
-            .await?;
+        let found: i64 =
+            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM uploads WHERE {UNCLAIMED}"))
+                .bind(site_id)
+                .bind(a.sha256.to_hex())
+                .bind(a.size as i64)
+                .bind(a.media_type.mime())
+                .bind(now)
+                .fetch_one(&mut *conn)
+                .await?;
         if found < wanted {
             errors.push(not_uploaded(i));
         }

@@ -134,7 +134,8 @@ impl Client {
             .ok()
             .and_then(|json| json.as_string())
             .ok_or(Failure::BadResponse)?;
-        self.send("POST", path, Some((json.into(), JSON_TYPE))).await
+        self.send("POST", path, Some((json.into(), JSON_TYPE)))
+            .await
     }
 
     async fn post<B: Serialize, T: DeserializeOwned>(

@@ -513,7 +513,10 @@ impl App {
         }
         self.proof.busy = true;
         let (client, site) = (ctx.props().client.clone(), ctx.props().site.clone());
-        spawn(ctx.link(), steps::proof::upload(client, site.to_string(), file));
+        spawn(
+            ctx.link(),
+            steps::proof::upload(client, site.to_string(), file),
+        );
     }
 
     /// After a file is added or removed: old per-file errors no longer apply.

@@ -86,10 +86,7 @@ fn empty_oversize_and_truncated_files_are_refused() {
     // A PDF header followed by megabytes of padding has no end marker near the end.
     let mut padded = b"%PDF-1.7\n%%EOF\n".to_vec();
     padded.resize(4096, 0);
-    assert_eq!(
-        check_file("a.pdf", "", &padded),
-        Err(FileProblem::Damaged)
-    );
+    assert_eq!(check_file("a.pdf", "", &padded), Err(FileProblem::Damaged));
     // Magic bytes alone are not a file.
     assert_eq!(
         check_file("a.jpg", "", &[0xFF, 0xD8, 0xFF]),
@@ -175,12 +172,29 @@ fn the_committed_fuzz_seeds_give_the_expected_verdicts() {
         ("jpeg-magic-only", Err(FileProblem::Damaged)),
         ("empty", Err(FileProblem::Empty)),
     ];
-    const NAMES: [&str; 6] = ["poa.pdf", "scan.jpg", "scan.JPEG", "order.png", "poa", "poa.html"];
-    const TYPES: [&str; 6] = ["", "application/pdf", "image/jpeg", "image/png", "text/html", "image/jpg; x=y"];
+    const NAMES: [&str; 6] = [
+        "poa.pdf",
+        "scan.jpg",
+        "scan.JPEG",
+        "order.png",
+        "poa",
+        "poa.html",
+    ];
+    const TYPES: [&str; 6] = [
+        "",
+        "application/pdf",
+        "image/jpeg",
+        "image/png",
+        "text/html",
+        "image/jpg; x=y",
+    ];
     for (seed, verdict) in expected {
         let data = std::fs::read(format!("{dir}/{seed}")).expect("seed");
         let (&pick, bytes) = data.split_first().expect("pick byte");
-        let (name, declared) = (NAMES[usize::from(pick % 6)], TYPES[usize::from(pick / 6 % 6)]);
+        let (name, declared) = (
+            NAMES[usize::from(pick % 6)],
+            TYPES[usize::from(pick / 6 % 6)],
+        );
         assert_eq!(check_file(name, declared, bytes), verdict, "{seed}");
     }
 }

@@ -6,9 +6,7 @@ use super::{
     AddressPart, Field, FieldError, MAX_EMAIL_BYTES, MAX_ITEMS, MAX_NAME_CHARS, MAX_TEXT_CHARS,
     Problem, age_on, parse_date,
 };
-use crate::{
-    Address, DeliveryMethod, RecordsRequest, Role, SiteOffer, upload::MAX_ATTACHMENTS,
-};
+use crate::{Address, DeliveryMethod, RecordsRequest, Role, SiteOffer, upload::MAX_ATTACHMENTS};
 
 /// Collects field errors in form order.
 struct Errors(Vec<FieldError>);

@@ -199,7 +199,13 @@ pub async fn file(
     // An ASCII-only, quote-free name for the header; the stored name may hold anything printable.
     let ascii: String = name
         .chars()
-        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let disposition = format!("attachment; filename=\"{ascii}\"");
     let mut response = bytes.into_response();

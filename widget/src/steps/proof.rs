@@ -47,7 +47,11 @@ pub async fn upload(client: Client, site: String, file: File) -> Msg {
     Msg::FileUploaded(read_and_upload(&client, &site, &file).await)
 }
 
-async fn read_and_upload(client: &Client, site: &str, file: &File) -> Result<Attachment, ProofError> {
+async fn read_and_upload(
+    client: &Client,
+    site: &str,
+    file: &File,
+) -> Result<Attachment, ProofError> {
     let name = file.name();
     let buffer = JsFuture::from(file.array_buffer())
         .await
