@@ -289,12 +289,15 @@ impl Attachment {
 
 /// A byte count for people: `812 bytes`, `12.3 KB`, `4.0 MB` (1 KB = 1024 bytes).
 pub fn size_text(size: u64) -> String {
+    // Integer arithmetic: float formatting would add ~20 KiB to the widget.
     const KB: u64 = 1024;
-    match size {
-        n if n < KB => format!("{n} bytes"),
-        n if n < KB * KB => format!("{:.1} KB", n as f64 / KB as f64),
-        n => format!("{:.1} MB", n as f64 / (KB * KB) as f64),
-    }
+    let (unit, per) = match size {
+        n if n < KB => return format!("{n} bytes"),
+        n if n < KB * KB => ("KB", KB),
+        _ => ("MB", KB * KB),
+    };
+    let tenths = (size.saturating_mul(10) + per / 2) / per;
+    format!("{}.{} {unit}", tenths / 10, tenths % 10)
 }
 
 #[cfg(test)]
