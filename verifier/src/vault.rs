@@ -374,6 +374,30 @@ mod tests {
     }
 
     #[test]
+    fn files_seal_as_bytes_and_open_only_in_their_own_row_and_column() {
+        let vault = ring(None);
+        let bytes = [0x89, b'P', b'N', b'G', 0xFF, 0x00, 0xFE];
+        let sealed = vault
+            .seal_bytes(Field::UploadContent, "u1", &bytes)
+            .unwrap();
+        assert!(sealed.starts_with("rp1:k2:"));
+        assert_eq!(
+            vault
+                .open_bytes(Field::UploadContent, "u1", &sealed)
+                .unwrap(),
+            bytes
+        );
+        assert!(
+            vault
+                .open_bytes(Field::UploadContent, "u2", &sealed)
+                .is_err()
+        );
+        assert!(vault.open_bytes(Field::UploadName, "u1", &sealed).is_err());
+        // Not UTF-8: the text API refuses it rather than mangling it.
+        assert!(vault.open(Field::UploadContent, "u1", &sealed).is_err());
+    }
+
+    #[test]
     fn seals_and_opens_bound_to_field_and_row() {
         let v = ring(None);
         assert_eq!(v.active_id(), "k2");
