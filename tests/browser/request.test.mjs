@@ -184,7 +184,7 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
       assert.match(await r.w('proof-error').innerText(), /does not match what it contains/);
       await r.w('proof-file').setInputFiles({ name: 'power-of-attorney.pdf', mimeType: 'application/pdf', buffer: pdf });
       await r.w('proof-item-0').waitFor();
-      assert.match(await r.w('proof-item-0').innerText(), new RegExp(`power-of-attorney\\.pdf \\(PDF, ${pdf.length} bytes\\)`));
+      assert.match(await r.w('proof-item-0').innerText(), new RegExp(`power-of-attorney\\.pdf\\s+\\(PDF, ${pdf.length} bytes\\)`));
       assert.equal(await r.w('proof-error').count(), 0, 'the earlier error is gone');
       // A reload keeps the reference to the file, never its bytes.
       await r.page.reload();
