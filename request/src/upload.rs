@@ -238,10 +238,11 @@ pub fn sanitize_file_name(name: &str) -> String {
         .unwrap_or("");
     let keep = MAX_FILE_NAME_CHARS - ext.chars().count() - usize::from(!ext.is_empty());
     let stem: String = cleaned.chars().take(keep).collect();
+    let stem = stem.trim_end();
     if ext.is_empty() {
-        stem
+        stem.to_owned()
     } else {
-        format!("{}.{ext}", stem.trim_end())
+        format!("{stem}.{ext}")
     }
 }
 

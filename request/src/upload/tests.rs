@@ -198,3 +198,71 @@ fn the_committed_fuzz_seeds_give_the_expected_verdicts() {
         assert_eq!(check_file(name, declared, bytes), verdict, "{seed}");
     }
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const NAMES: [&str; 6] = [
+        "poa.pdf",
+        "scan.jpg",
+        "scan.JPEG",
+        "order.png",
+        "poa",
+        "poa.html",
+    ];
+    const TYPES: [&str; 5] = [
+        "",
+        "application/pdf",
+        "image/jpeg",
+        "image/png",
+        "text/html",
+    ];
+
+    /// Bytes that often start like an accepted file (and sometimes end like one).
+    fn file() -> impl Strategy<Value = Vec<u8>> {
+        let heads: Vec<Vec<u8>> = vec![
+            b"%PDF-1.7\n".to_vec(),
+            vec![0xFF, 0xD8, 0xFF],
+            PNG_SIGNATURE.to_vec(),
+            Vec::new(),
+        ];
+        let tails: Vec<Vec<u8>> = vec![b"%%EOF\n".to_vec(), vec![0xFF, 0xD9], Vec::new()];
+        (
+            proptest::sample::select(heads),
+            proptest::collection::vec(any::<u8>(), 0..256),
+            proptest::sample::select(tails),
+        )
+            .prop_map(|(h, body, t)| [h, body, t].concat())
+    }
+
+    proptest! {
+        /// The stable twin of the `upload_sniff` fuzz target.
+        #[test]
+        fn a_file_is_refused_or_accepted_as_what_its_bytes_say(
+            bytes in file(),
+            name in proptest::sample::select(NAMES.to_vec()),
+            declared in proptest::sample::select(TYPES.to_vec()),
+        ) {
+            match check_file(name, declared, &bytes) {
+                Ok(kind) => {
+                    prop_assert_eq!(sniff(&bytes), Some(kind));
+                    prop_assert_eq!(MediaType::from_file_name(name), Some(kind));
+                    prop_assert!(declared.is_empty() || MediaType::from_mime(declared) == Some(kind));
+                    prop_assert!(Attachment::describe(name, kind, &bytes).is_plausible());
+                }
+                Err(FileProblem::Unsupported) => prop_assert_eq!(sniff(&bytes), None),
+                Err(FileProblem::Empty) => prop_assert!(bytes.is_empty()),
+                Err(_) => {}
+            }
+        }
+
+        #[test]
+        fn sanitised_names_are_stable_and_bounded(name in "\\PC{0,300}") {
+            let clean = sanitize_file_name(&name);
+            prop_assert_eq!(sanitize_file_name(&clean), clean.clone());
+            prop_assert!(clean.chars().count() <= MAX_FILE_NAME_CHARS);
+            prop_assert!(!clean.contains(['/', '\\', '\0']));
+        }
+    }
+}
