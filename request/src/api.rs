@@ -282,6 +282,18 @@ pub struct FinishSigning<C = PublicKeyCredential> {
     pub credential: C,
 }
 
+/// A proof-of-authority file is stored (sealed) until a signed request claims it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Uploaded {
+    /// Id of the stored upload.
+    pub upload_id: String,
+    /// What to put in `request.requester.attachments`: the signed document must name the file exactly so.
+    pub attachment: crate::upload::Attachment,
+    /// Seconds until the upload is deleted unless a signed request names it.
+    pub expires_in_secs: u64,
+}
+
 /// The signed request is stored durably.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -434,11 +446,48 @@ pub enum ErrorCode {
     InvalidTransition,
     /// The idempotency key was already used for a different request.
     IdempotencyKeyReused,
+    /// The uploaded file is empty (`400`).
+    FileEmpty,
+    /// The uploaded file is larger than [`crate::upload::MAX_UPLOAD_BYTES`] (`413`).
+    FileTooLarge,
+    /// The uploaded file is not a PDF, JPEG or PNG (`415`).
+    FileTypeUnsupported,
+    /// The uploaded file's name or declared type disagrees with its content (`415`).
+    FileTypeMismatch,
+    /// The uploaded file starts like a PDF, JPEG or PNG but is truncated or malformed (`422`).
+    FileDamaged,
+}
+
+impl ErrorCode {
+    /// The code for a refused file.
+    pub fn for_file(problem: crate::upload::FileProblem) -> ErrorCode {
+        use crate::upload::FileProblem;
+        match problem {
+            FileProblem::Empty => ErrorCode::FileEmpty,
+            FileProblem::TooLarge => ErrorCode::FileTooLarge,
+            FileProblem::Unsupported => ErrorCode::FileTypeUnsupported,
+            FileProblem::Mismatch => ErrorCode::FileTypeMismatch,
+            FileProblem::Damaged => ErrorCode::FileDamaged,
+        }
+    }
+
+    /// The file problem behind a code, if it is one.
+    pub fn file_problem(self) -> Option<crate::upload::FileProblem> {
+        use crate::upload::FileProblem;
+        match self {
+            ErrorCode::FileEmpty => Some(FileProblem::Empty),
+            ErrorCode::FileTooLarge => Some(FileProblem::TooLarge),
+            ErrorCode::FileTypeUnsupported => Some(FileProblem::Unsupported),
+            ErrorCode::FileTypeMismatch => Some(FileProblem::Mismatch),
+            ErrorCode::FileDamaged => Some(FileProblem::Damaged),
+            _ => None,
+        }
+    }
 }
 
 impl ErrorCode {
     /// Every code, so clients can prove they have text for each.
-    pub const ALL: [ErrorCode; 25] = [
+    pub const ALL: [ErrorCode; 30] = [
         ErrorCode::MalformedJson,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::PayloadTooLarge,
@@ -464,6 +513,11 @@ impl ErrorCode {
         ErrorCode::Forbidden,
         ErrorCode::InvalidTransition,
         ErrorCode::IdempotencyKeyReused,
+        ErrorCode::FileEmpty,
+        ErrorCode::FileTooLarge,
+        ErrorCode::FileTypeUnsupported,
+        ErrorCode::FileTypeMismatch,
+        ErrorCode::FileDamaged,
     ];
 }
 

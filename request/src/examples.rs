@@ -143,3 +143,21 @@ pub fn dated(mut req: RecordsRequest, today: Date) -> RecordsRequest {
     }
     req
 }
+
+/// A small, valid one-page PDF (a stand-in for a scanned power of attorney).
+pub const PROOF_PDF: &[u8] = include_bytes!("../fixtures/proof.pdf");
+/// A small, valid 1×1 JPEG.
+pub const PROOF_JPEG: &[u8] = include_bytes!("../fixtures/proof.jpg");
+/// A small, valid 1×1 PNG.
+pub const PROOF_PNG: &[u8] = include_bytes!("../fixtures/proof.png");
+
+/// [`representative_authorization`] with [`PROOF_PDF`] attached as `power-of-attorney.pdf`.
+pub fn representative_with_proof() -> RecordsRequest {
+    let mut req = representative_authorization();
+    req.requester.attachments = vec![crate::upload::Attachment::describe(
+        "power-of-attorney.pdf",
+        crate::upload::MediaType::Pdf,
+        PROOF_PDF,
+    )];
+    req
+}

@@ -23,6 +23,7 @@ pub mod openapi;
 mod signing;
 mod statement;
 mod status;
+pub mod upload;
 mod validate;
 
 pub use canonical::to_canonical_json;

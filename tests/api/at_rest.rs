@@ -24,7 +24,7 @@ async fn sign(verifier: &TestVerifier, times: usize) -> Vec<String> {
 
 /// Everything the database holds as stored bytes: the SQLite file and its
 /// write-ahead log, or a `pg_dump` of the PostgreSQL database.
-fn raw_database(verifier: &TestVerifier) -> Vec<u8> {
+pub(crate) fn raw_database(verifier: &TestVerifier) -> Vec<u8> {
     let url = &verifier.config.database_url;
     match url.strip_prefix("sqlite://") {
         Some(path) => {

@@ -22,4 +22,5 @@ mod request_rules;
 mod returning;
 mod scale_out;
 mod schema;
+mod uploads;
 mod webhooks;

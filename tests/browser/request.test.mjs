@@ -14,6 +14,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -165,13 +166,32 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
       r.assertClean();
     });
 
-    await t.test('a legal representative authorizes paper copies to a law office (authorization)', async () => {
-      const r = await requester(env);
+    await t.test('a legal representative uploads proof and authorizes paper copies to a law office (authorization, axe)', async () => {
+      const r = await requester(env, { axe: true });
       await r.next();
       await r.w('role-legal_representative').check();
       await r.w('requester.name').fill('Maya Chen');
       await r.w('requester.authority').fill('health care power of attorney signed 2024-05-01');
       await r.w('requester.email').fill('maya.chen@example.org');
+      // Proof of authority through the real file input: a PNG calling itself a
+      // PDF is refused next to the field; the real PDF is uploaded and listed.
+      const pdf = await fs.readFile(path.join(repo, 'request/fixtures/proof.pdf'));
+      const png = await fs.readFile(path.join(repo, 'request/fixtures/proof.png'));
+      const pdfSha256 = crypto.createHash('sha256').update(pdf).digest('hex');
+      assert.equal(await r.w('proof-file').getAttribute('accept'), '.pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png');
+      await r.w('proof-file').setInputFiles({ name: 'scan.pdf', mimeType: 'application/pdf', buffer: png });
+      await r.w('proof-error').waitFor();
+      assert.match(await r.w('proof-error').innerText(), /does not match what it contains/);
+      await r.w('proof-file').setInputFiles({ name: 'power-of-attorney.pdf', mimeType: 'application/pdf', buffer: pdf });
+      await r.w('proof-item-0').waitFor();
+      assert.match(await r.w('proof-item-0').innerText(), new RegExp(`power-of-attorney\\.pdf\\s+\\(PDF, ${pdf.length} bytes\\)`));
+      assert.equal(await r.w('proof-error').count(), 0, 'the earlier error is gone');
+      // A reload keeps the reference to the file, never its bytes.
+      await r.page.reload();
+      await r.w('proof-item-0').waitFor();
+      const saved = await r.page.evaluate(() => Object.values(sessionStorage).join(''));
+      assert.ok(saved.includes(pdfSha256), 'the reference is kept in the tab');
+      assert.ok(!saved.includes('Power of attorney') && !saved.includes('%PDF'), 'the bytes are not');
       await r.next();
       await r.w('patient.legal_name').fill('Li Chen');
       await r.w('patient.date_of_birth').fill('1950-02-14');
@@ -203,11 +223,18 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
         'will not condition my treatment',
         'may be redisclosed',
         'My authority: health care power of attorney signed 2024-05-01.',
+        `Proof of authority attached: power-of-attorney.pdf (PDF, ${pdf.length} bytes, SHA-256 ${pdfSha256}).`,
         '42 CFR Part 2',
       ]) {
         assert.ok(statement.includes(element), `the authorization says "${element}":\n${statement}`);
       }
       assert.equal(stored.document.request.recipient.name, 'Rivera & Cole LLP');
+      assert.deepEqual(stored.document.request.requester.attachments, [
+        { name: 'power-of-attorney.pdf', media_type: 'application/pdf', size: pdf.length, sha256: pdfSha256 },
+      ]);
+      // The sealed evidence bundle carries the file's digest in the signed document.
+      const bundle = await exportBundle(config, stored.request_number);
+      assert.ok(JSON.stringify(bundle).includes(pdfSha256), 'the bundle names the file digest');
       r.assertClean();
     });
 
@@ -530,6 +557,15 @@ async function startVerifier(config, log) {
 }
 
 /** `recordpass-verifier submissions list --json`: an array, newest first. */
+async function exportBundle(config, number) {
+  const { stdout } = await promisify(execFile)(
+    VERIFIER_BIN,
+    ['submissions', 'export', number, '--config', config],
+    { env: childEnv, maxBuffer: 16 * 1024 * 1024 },
+  );
+  return JSON.parse(stdout);
+}
+
 async function listSubmissions(config) {
   const { stdout } = await promisify(execFile)(
     VERIFIER_BIN,

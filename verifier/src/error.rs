@@ -30,6 +30,9 @@ pub enum Error {
     /// The body exceeds the limit.
     #[error("The body is too large.")]
     PayloadTooLarge,
+    /// An uploaded file is refused (empty, too large, not a PDF/JPEG/PNG, lying about its type, damaged).
+    #[error("{}", .0.message(recordpass_request::Lang::En))]
+    File(recordpass_request::upload::FileProblem),
     /// The calling page (or the passkey's client data) has an origin not configured for the site.
     #[error("This page is not allowed to use this verifier.")]
     OriginNotAllowed,
@@ -130,6 +133,16 @@ impl Error {
                 ErrorCode::UnsupportedMediaType,
             ),
             PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
+            File(problem) => {
+                use recordpass_request::upload::FileProblem as P;
+                let status = match problem {
+                    P::Empty => StatusCode::BAD_REQUEST,
+                    P::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                    P::Unsupported | P::Mismatch => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    P::Damaged => StatusCode::UNPROCESSABLE_ENTITY,
+                };
+                (status, ErrorCode::for_file(*problem))
+            }
             OriginNotAllowed => (StatusCode::FORBIDDEN, ErrorCode::OriginNotAllowed),
             PasskeyRejected(WebauthnError::InvalidRPOrigin) => {
                 (StatusCode::FORBIDDEN, ErrorCode::OriginNotAllowed)
@@ -245,6 +258,16 @@ mod tests {
                 ErrorCode::MalformedJson,
             ),
             (Error::PayloadTooLarge, 413, ErrorCode::PayloadTooLarge),
+            (
+                Error::File(recordpass_request::upload::FileProblem::Mismatch),
+                415,
+                ErrorCode::FileTypeMismatch,
+            ),
+            (
+                Error::File(recordpass_request::upload::FileProblem::TooLarge),
+                413,
+                ErrorCode::FileTooLarge,
+            ),
             (Error::OriginNotAllowed, 403, ErrorCode::OriginNotAllowed),
             (
                 Error::PasskeyRejected(WebauthnError::InvalidRPOrigin),

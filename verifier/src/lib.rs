@@ -29,6 +29,7 @@ mod signing;
 pub mod site_info;
 pub mod store;
 mod tokens;
+pub mod uploads;
 pub mod vault;
 pub mod webhooks;
 

@@ -102,6 +102,10 @@ enum Command {
         /// (that JSON, or the PEM in it).
         #[arg(long)]
         seal_key: Option<PathBuf>,
+        /// A proof-of-authority file to check against the digests the signed
+        /// document names (repeat for several).
+        #[arg(long)]
+        attachment: Vec<PathBuf>,
     },
     /// Print the OpenAPI 3.1 document (committed as docs/api/openapi.json; no configuration needed).
     Openapi,
@@ -178,8 +182,13 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Error> {
-    if let Command::VerifyBundle { file, seal_key } = &cli.command {
-        return verify_bundle_file(file, seal_key.as_deref());
+    if let Command::VerifyBundle {
+        file,
+        seal_key,
+        attachment,
+    } = &cli.command
+    {
+        return verify_bundle_file(file, seal_key.as_deref(), attachment);
     }
     if let Command::Openapi = cli.command {
         print!("{}", recordpass_verifier::openapi::to_json());
@@ -451,6 +460,7 @@ async fn shutdown_signal() {
 fn verify_bundle_file(
     file: &std::path::Path,
     seal_key: Option<&std::path::Path>,
+    attachments: &[PathBuf],
 ) -> Result<(), Error> {
     let read = |path: &std::path::Path| {
         std::fs::read(path)
@@ -467,7 +477,31 @@ fn verify_bundle_file(
         }
         None => None,
     };
-    let report = verify_bundle(&bundle, pinned.as_ref());
+    let mut report = verify_bundle(&bundle, pinned.as_ref());
+    let signed = signed_attachments(&bundle);
+    for path in attachments {
+        let bytes = read(path)?;
+        let digest = recordpass_request::Digest::of(&bytes);
+        let named = signed
+            .iter()
+            .find(|a| a.sha256 == digest && a.size == bytes.len() as u64);
+        report.checks.push(recordpass_verifier::evidence::Check {
+            name: "attachment",
+            ok: named.is_some(),
+            detail: match named {
+                Some(a) => format!(
+                    "{} is the signed {} (SHA-256 {digest})",
+                    path.display(),
+                    a.name
+                ),
+                None => format!(
+                    "{} (SHA-256 {digest}, {} bytes) is not a file the signed document names",
+                    path.display(),
+                    bytes.len()
+                ),
+            },
+        });
+    }
     println!("{report}");
     if report.ok() {
         Ok(())
@@ -478,4 +512,15 @@ fn verify_bundle_file(
             report.failed().join(", ")
         )))
     }
+}
+
+/// The attachments the bundle's signed document names (none if it does not parse;
+/// the bundle checks report that).
+fn signed_attachments(bundle: &[u8]) -> Vec<recordpass_request::upload::Attachment> {
+    serde_json::from_slice::<serde_json::Value>(bundle)
+        .ok()
+        .and_then(|b| b["document"]["canonical"].as_str().map(str::to_owned))
+        .and_then(|text| serde_json::from_str::<recordpass_request::SignedDocument>(&text).ok())
+        .map(|doc| doc.request.requester.attachments)
+        .unwrap_or_default()
 }

@@ -47,6 +47,8 @@ impl Column {
             Field::RequesterEmail => ("requesters", "id", "id", "email"),
             Field::VerificationEmail => ("email_verifications", "id", "id", "email"),
             Field::CeremonyContext => ("ceremonies", "id", "id", "context"),
+            Field::UploadName => ("uploads", "id", "id", "name"),
+            Field::UploadContent => ("uploads", "id", "id", "content"),
             Field::EventText => (
                 "request_events",
                 "CAST(id AS TEXT)",
@@ -63,6 +65,9 @@ impl Column {
         }
     }
 }
+
+/// Most uploaded files re-sealed per transaction.
+const UPLOAD_BATCH: u32 = 8;
 
 /// What one column's rotation did.
 #[derive(Debug, PartialEq, Eq)]
@@ -86,6 +91,12 @@ pub async fn rotate(
     let mut reports = Vec::new();
     for field in Field::ALL {
         let column = Column::of(field);
+        // Files are up to 10 MiB each: keep a batch's memory bounded.
+        let batch = if field == Field::UploadContent {
+            batch.min(UPLOAD_BATCH)
+        } else {
+            batch
+        };
         let mut report = ColumnReport {
             column: field.column(),
             resealed: 0,
@@ -132,18 +143,18 @@ async fn rotate_batch(store: &Store, vault: &Vault, c: &Column, batch: u32) -> R
     for r in &rows {
         let (key, row, old): (String, String, String) = (r.get("k"), r.get("r"), r.get("v"));
         let plain = if Vault::is_sealed(&old) {
-            vault.open(c.field, &row, &old)?
+            vault.open_bytes(c.field, &row, &old)?
         } else {
-            old.clone()
+            old.clone().into_bytes()
         };
         sqlx::query(&update)
-            .bind(vault.seal(c.field, &row, &plain)?)
+            .bind(vault.seal_bytes(c.field, &row, &plain)?)
             .bind(&key)
             .bind(&old)
             .execute(&mut *tx)
             .await?;
         if c.field == Field::Document {
-            let doc: SignedDocument = serde_json::from_str(&plain)
+            let doc: SignedDocument = serde_json::from_slice(&plain)
                 .map_err(|e| Error::Internal(format!("stored document of {row}: {e}")))?;
             let tokens = vault.name_tokens(&doc.summary().patient_name);
             store.index_name(&mut tx, &row, &tokens).await?;

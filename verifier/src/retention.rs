@@ -3,9 +3,11 @@
 //! - **Transient state** (expired passkey ceremonies, email codes, staff sessions and
 //!   enrolment links, old rate-limit events) is purged by a background task while the
 //!   verifier serves, every `[retention] purge_interval_secs`.
+//! - **Unclaimed uploads** (proof-of-authority files no signed request named) go with
+//!   the transient state once they expire ([`crate::uploads::UPLOAD_TTL_SECS`]).
 //! - **Signed requests** are kept for `[retention] signed_request_days` (default six
 //!   years) after receipt, and only then removed, with their evidence, timeline and
-//!   index entries, by `recordpass-verifier purge` (`--dry-run` shows what would go):
+//!   index entries and uploaded files, by `recordpass-verifier purge` (`--dry-run` shows what would go):
 //!   destroying records is an operator's decision (legal holds), never automatic.
 //!   Requests still open are never purged.
 //! - **Delivered webhooks** (with their attempt logs) go with the transient state
@@ -55,8 +57,9 @@ const EXPIRED_REQUESTS: &str = "SELECT s.request_number FROM submissions s
 
 /// What hangs off a signed request, children first so foreign keys hold
 /// (webhook attempts go with their deliveries, `ON DELETE CASCADE`).
-const SIGNED_REQUEST_TABLES: [&str; 6] = [
+const SIGNED_REQUEST_TABLES: [&str; 7] = [
     "webhook_deliveries",
+    "uploads",
     "patient_name_tokens",
     "submission_evidence",
     "request_events",
@@ -65,7 +68,7 @@ const SIGNED_REQUEST_TABLES: [&str; 6] = [
 ];
 
 /// Transient state, each with its own cut-off expression of `$1` (now).
-const TRANSIENT: [(Rule, Cutoff); 7] = [
+const TRANSIENT: [(Rule, Cutoff); 8] = [
     (
         Rule {
             table: "ceremonies",
@@ -84,6 +87,13 @@ const TRANSIENT: [(Rule, Cutoff); 7] = [
         Rule {
             table: "email_verifications",
             scope: "expires_at <= $1 AND (token_expires_at IS NULL OR token_expires_at <= $1)",
+        },
+        Cutoff::Now,
+    ),
+    (
+        Rule {
+            table: "uploads",
+            scope: "request_number IS NULL AND expires_at <= $1",
         },
         Cutoff::Now,
     ),
@@ -135,7 +145,8 @@ impl Cutoff {
             Cutoff::RateLimitWindow => config
                 .limits
                 .codes_per_client_window_secs
-                .max(config.limits.codes_per_address_window_secs),
+                .max(config.limits.codes_per_address_window_secs)
+                .max(crate::uploads::UPLOADS_PER_CLIENT.secs),
         };
         now - i64::try_from(secs).unwrap_or(i64::MAX / 2)
     }

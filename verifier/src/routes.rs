@@ -2,19 +2,23 @@
 
 use axum::{
     Json, Router,
-    extract::{DefaultBodyLimit, FromRequest, MatchedPath, Path, Request, State},
+    body::Body,
+    extract::{DefaultBodyLimit, FromRequest, MatchedPath, Path, Query, Request, State},
     http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::get,
 };
-use recordpass_request::api::{
-    ApiError, EmailCodeSent, EmailVerified, FinishRegistration, FinishSignIn, FinishSigning,
-    MyRequests, Registered, RegistrationStarted, SendEmailCode, SignInStarted, SignedIn,
-    SigningStarted, SiteInfo, StartRegistration, StartSignIn, StartSigning, Submitted,
-    VerifyEmailCode,
+use recordpass_request::{
+    api::{
+        ApiError, EmailCodeSent, EmailVerified, FinishRegistration, FinishSignIn, FinishSigning,
+        MyRequests, Registered, RegistrationStarted, SendEmailCode, SignInStarted, SignedIn,
+        SigningStarted, SiteInfo, StartRegistration, StartSignIn, StartSigning, Submitted,
+        Uploaded, VerifyEmailCode,
+    },
+    upload::{FileProblem, MAX_UPLOAD_BYTES},
 };
-use serde::{Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::time::Duration;
 use tower_http::{
     cors::CorsLayer,
@@ -22,7 +26,7 @@ use tower_http::{
     set_header::SetResponseHeaderLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
-use utoipa::{OpenApi as _, ToSchema};
+use utoipa::{IntoParams, OpenApi as _, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
@@ -34,7 +38,7 @@ use crate::{
     metrics::{self, Ceremony},
     openapi, registration,
     returning::{requests, session as requester_session, sign_in},
-    seal, signing,
+    seal, signing, uploads,
 };
 use std::sync::Arc;
 
@@ -61,6 +65,11 @@ pub fn requester_api() -> OpenApiRouter<AppState> {
         .routes(routes!(my_receipt))
 }
 
+/// The upload route, relative to [`API_PREFIX`]: it reads its own (larger) body.
+pub fn upload_api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(upload))
+}
+
 /// The health probes.
 pub fn probes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -72,7 +81,7 @@ pub fn probes() -> OpenApiRouter<AppState> {
 /// (so the document can be generated without a configuration).
 pub fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
-        .nest(API_PREFIX, requester_api())
+        .nest(API_PREFIX, requester_api().merge(upload_api()))
         .merge(probes())
         .merge(published())
         .merge(console_api())
@@ -121,6 +130,7 @@ pub fn router(state: AppState) -> Router {
 
     let api = Router::from(requester_api())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .merge(Router::from(upload_api()))
         .layer(middleware::from_fn_with_state(
             flood.clone(),
             limits::flood_guard,
@@ -632,4 +642,67 @@ async fn seal_key(State(state): State<AppState>) -> impl IntoResponse {
         )],
         Json(state.seal.public().published()),
     )
+}
+
+/// The query of an upload.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadQuery {
+    /// The file's name as the requester chose it (its extension must match the content).
+    #[serde(default)]
+    name: String,
+}
+
+/// Stores a proof-of-authority file (PDF, JPEG or PNG, at most 10 MiB) until a signed request names it.
+///
+/// The body is the file's bytes, `Content-Type` its type. The content decides the type:
+/// a declared type or a name extension that disagrees with it is refused, and nothing
+/// is stored for a refused file. Unclaimed files are deleted after 24 hours. Browsers
+/// send `Origin`; it must be one configured for the site.
+#[utoipa::path(
+    post,
+    path = "/sites/{site}/uploads",
+    tag = "requester",
+    params(("site" = String, Path, description = "Site id, from the embed snippet."), UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/pdf", description = "The file (also `image/jpeg` or `image/png`)."),
+    responses(
+        (status = 201, description = "Stored; put `attachment` in `request.requester.attachments`.", body = Uploaded),
+        (status = 400, description = "`file_empty`.", body = ApiError),
+        (status = 403, description = "`origin_not_allowed`.", body = ApiError),
+        (status = 404, description = "`unknown_site`.", body = ApiError),
+        (status = 413, description = "`file_too_large`.", body = ApiError),
+        (status = 415, description = "`file_type_unsupported` (not a PDF, JPEG or PNG) or `file_type_mismatch` (the name or declared type disagrees with the content).", body = ApiError),
+        (status = 422, description = "`file_damaged`: truncated or malformed.", body = ApiError),
+        (status = 429, description = "`rate_limited`: too many files from this client, or too many waiting to be claimed.", body = ApiError),
+    ),
+)]
+async fn upload(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: Result<Query<UploadQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    client: ClientAddr,
+    body: Body,
+) -> Result<impl IntoResponse, Error> {
+    let site = site(&state, &id)?;
+    check_origin(&headers, site)?;
+    let too_large = || Error::File(FileProblem::TooLarge);
+    let declared_len = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared_len.is_some_and(|n| n > MAX_UPLOAD_BYTES) {
+        return Err(too_large());
+    }
+    // Reads at most the file limit: a longer body is refused without buffering it.
+    let bytes = axum::body::to_bytes(body, MAX_UPLOAD_BYTES as usize)
+        .await
+        .map_err(|_| too_large())?;
+    let name = query.map(|Query(q)| q.name).unwrap_or_default();
+    let declared = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let stored = uploads::store(&state, site, client, &name, declared, &bytes).await?;
+    Ok((StatusCode::CREATED, Json(stored)))
 }

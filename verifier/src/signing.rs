@@ -22,6 +22,7 @@ use crate::{
     routes::check_origin,
     store::{Ceremony, CeremonyKind, Store, Submission},
     tokens::{random_nonce, request_number},
+    uploads,
     webhooks::{self, EventType},
 };
 
@@ -72,6 +73,15 @@ pub async fn start(
         .request
         .validate_for(today, &crate::site_info::offer(site))
         .map_err(Error::InvalidRequest)?;
+    if !request.requester.attachments.is_empty() {
+        let mut conn = state.store.pool().acquire().await?;
+        let attachments = &request.requester.attachments;
+        let missing =
+            uploads::missing(&mut conn, &site.id, attachments, state.clock.unix()).await?;
+        if !missing.is_empty() {
+            return Err(Error::InvalidRequest(missing));
+        }
+    }
     let key = state
         .store
         .passkey(&body.credential_id)
@@ -202,6 +212,11 @@ pub async fn finish(
     while !state.store.insert_submission(&mut tx, &submission).await? {
         submission.request_number = request_number();
     }
+    let document: SignedDocument = serde_json::from_str(&submission.document)
+        .map_err(|e| Error::Internal(format!("ceremony document: {e}")))?;
+    // Each file the document names is linked now, or nothing is stored (the
+    // transaction rolls back when `tx` is dropped).
+    uploads::claim(&mut tx, &submission.request_number, &document, now).await?;
     state
         .store
         .insert_evidence(&mut tx, &submission.request_number, &evidence)

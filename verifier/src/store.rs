@@ -559,6 +559,8 @@ pub enum Table {
     Passkeys,
     /// `submissions`.
     Submissions,
+    /// `uploads`.
+    Uploads,
 }
 
 impl Table {
@@ -567,6 +569,7 @@ impl Table {
             Table::Ceremonies => "ceremonies",
             Table::Passkeys => "passkeys",
             Table::Submissions => "submissions",
+            Table::Uploads => "uploads",
         }
     }
 }

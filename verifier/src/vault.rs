@@ -49,11 +49,15 @@ pub enum Field {
     CeremonyContext,
     /// `request_events.text` (row: request number).
     EventText,
+    /// `uploads.name` (row: upload id).
+    UploadName,
+    /// `uploads.content`, the file's bytes (row: upload id).
+    UploadContent,
 }
 
 impl Field {
     /// Every sealed column, for key rotation.
-    pub const ALL: [Field; 7] = [
+    pub const ALL: [Field; 9] = [
         Field::Document,
         Field::ClientIp,
         Field::UserAgent,
@@ -61,6 +65,8 @@ impl Field {
         Field::VerificationEmail,
         Field::CeremonyContext,
         Field::EventText,
+        Field::UploadName,
+        Field::UploadContent,
     ];
 
     /// `table.column`.
@@ -73,6 +79,8 @@ impl Field {
             Field::VerificationEmail => "email_verifications.email",
             Field::CeremonyContext => "ceremonies.context",
             Field::EventText => "request_events.text",
+            Field::UploadName => "uploads.name",
+            Field::UploadContent => "uploads.content",
         }
     }
 
@@ -178,6 +186,11 @@ impl Vault {
 
     /// Encrypts `plaintext`, the `field` of row `row`, under the active key.
     pub fn seal(&self, field: Field, row: &str, plaintext: &str) -> Result<String, Error> {
+        self.seal_bytes(field, row, plaintext.as_bytes())
+    }
+
+    /// [`Vault::seal`] for bytes (an uploaded file); the envelope is the same.
+    pub fn seal_bytes(&self, field: Field, row: &str, plaintext: &[u8]) -> Result<String, Error> {
         let key = &self.keys[self.active];
         let mut nonce = [0u8; NONCE_LEN];
         rand::rng().fill_bytes(&mut nonce);
@@ -187,7 +200,7 @@ impl Vault {
             .encrypt(
                 &Nonce::from(nonce),
                 Payload {
-                    msg: plaintext.as_bytes(),
+                    msg: plaintext,
                     aad: &aad,
                 },
             )
@@ -214,6 +227,13 @@ impl Vault {
 
     /// Decrypts a value sealed by [`Vault::seal`] for the same field and row.
     pub fn open(&self, field: Field, row: &str, stored: &str) -> Result<String, Error> {
+        let plain = self.open_bytes(field, row, stored)?;
+        String::from_utf8(plain)
+            .map_err(|_| Error::Internal(format!("sealed {} of {row}: not UTF-8", field.column())))
+    }
+
+    /// [`Vault::open`] for bytes sealed by [`Vault::seal_bytes`] (or [`Vault::seal`]).
+    pub fn open_bytes(&self, field: Field, row: &str, stored: &str) -> Result<Vec<u8>, Error> {
         let corrupt =
             |why: &str| Error::Internal(format!("sealed {} of {row}: {why}", field.column()));
         let (key_id, body) = parse_sealed(stored).ok_or_else(|| corrupt("not sealed"))?;
@@ -241,7 +261,7 @@ impl Vault {
                 },
             )
             .map_err(|_| corrupt("does not authenticate (wrong row, column or key)"))?;
-        String::from_utf8(plain).map_err(|_| corrupt("not UTF-8"))
+        Ok(plain)
     }
 
     /// [`Vault::open`] for optional values.
@@ -368,6 +388,30 @@ mod tests {
             "k2 ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="
         );
         Vault::parse(&text, active).unwrap()
+    }
+
+    #[test]
+    fn files_seal_as_bytes_and_open_only_in_their_own_row_and_column() {
+        let vault = ring(None);
+        let bytes = [0x89, b'P', b'N', b'G', 0xFF, 0x00, 0xFE];
+        let sealed = vault
+            .seal_bytes(Field::UploadContent, "u1", &bytes)
+            .unwrap();
+        assert!(sealed.starts_with("rp1:k2:"));
+        assert_eq!(
+            vault
+                .open_bytes(Field::UploadContent, "u1", &sealed)
+                .unwrap(),
+            bytes
+        );
+        assert!(
+            vault
+                .open_bytes(Field::UploadContent, "u2", &sealed)
+                .is_err()
+        );
+        assert!(vault.open_bytes(Field::UploadName, "u1", &sealed).is_err());
+        // Not UTF-8: the text API refuses it rather than mangling it.
+        assert!(vault.open(Field::UploadContent, "u1", &sealed).is_err());
     }
 
     #[test]

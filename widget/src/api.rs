@@ -8,7 +8,7 @@ use js_sys::{JSON, Object, Reflect};
 use recordpass_request::api::{
     ApiError, EmailCodeSent, EmailVerified, MyRequests, Registered, RegistrationStarted,
     SendEmailCode, SignInStarted, SignedIn, SigningStarted, SiteInfo, StartRegistration,
-    StartSignIn, StartSigning, Submitted, VerifyEmailCode,
+    StartSignIn, StartSigning, Submitted, Uploaded, VerifyEmailCode,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -93,8 +93,13 @@ impl Client {
         session: Option<&str>,
     ) -> Result<SigningStarted<Options>, Failure> {
         let json = json::encode(body).ok_or(Failure::BadResponse)?;
-        self.send("POST", "/api/v1/signatures", Some(json), session)
-            .await
+        self.send(
+            "POST",
+            "/api/v1/signatures",
+            Some((json.into(), JSON_TYPE)),
+            session,
+        )
+        .await
     }
 
     /// `POST /api/v1/sign-ins`.
@@ -138,6 +143,24 @@ impl Client {
         self.post_credential(&path, credential).await
     }
 
+    /// `POST /api/v1/sites/{site}/uploads?name=`: a proof-of-authority file's bytes.
+    pub async fn upload(
+        &self,
+        site: &str,
+        name: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<Uploaded, Failure> {
+        let path = format!(
+            "/api/v1/sites/{}/uploads?name={}",
+            encode_segment(site),
+            encode_segment(name)
+        );
+        let body = js_sys::Uint8Array::from(bytes);
+        self.send("POST", &path, Some((body.into(), media_type)), None)
+            .await
+    }
+
     /// Posts `{"credential": …}`, the browser object as JSON.
     async fn post_credential<T: DeserializeOwned>(
         &self,
@@ -151,7 +174,8 @@ impl Client {
             .ok()
             .and_then(|json| json.as_string())
             .ok_or(Failure::BadResponse)?;
-        self.send("POST", path, Some(json), None).await
+        self.send("POST", path, Some((json.into(), JSON_TYPE)), None)
+            .await
     }
 
     async fn post<B: Serialize, T: DeserializeOwned>(
@@ -160,14 +184,15 @@ impl Client {
         body: &B,
     ) -> Result<T, Failure> {
         let json = json::encode(body).ok_or(Failure::BadResponse)?;
-        self.send("POST", path, Some(json), None).await
+        self.send("POST", path, Some((json.into(), JSON_TYPE)), None)
+            .await
     }
 
     async fn send<T: DeserializeOwned>(
         &self,
         method: &str,
         path: &str,
-        body: Option<String>,
+        body: Option<(JsValue, &str)>,
         session: Option<&str>,
     ) -> Result<T, Failure> {
         let text = self.fetch(method, path, body, session).await?;
@@ -179,7 +204,7 @@ impl Client {
         &self,
         method: &str,
         path: &str,
-        body: Option<String>,
+        body: Option<(JsValue, &str)>,
         session: Option<&str>,
     ) -> Result<String, Failure> {
         let network = |_: JsValue| Failure::Network;
@@ -196,11 +221,9 @@ impl Client {
                 .set("Authorization", &format!("Bearer {token}"))
                 .map_err(network)?;
         }
-        if let Some(body) = body {
-            headers
-                .set("Content-Type", "application/json")
-                .map_err(network)?;
-            init.set_body(&JsValue::from_str(&body));
+        if let Some((body, content_type)) = body {
+            headers.set("Content-Type", content_type).map_err(network)?;
+            init.set_body(&body);
         }
         init.set_headers(&headers);
 
@@ -223,6 +246,8 @@ impl Client {
         }
     }
 }
+
+const JSON_TYPE: &str = "application/json";
 
 /// Percent-encodes a path segment (everything but RFC 3986 unreserved characters).
 fn encode_segment(segment: &str) -> String {

@@ -18,7 +18,10 @@ use recordpass_request::api::{
     SendEmailCode, SignInStarted, SignedIn, SigningStarted, SiteInfo, StartRegistration,
     StartSignIn, StartSigning, Submitted, VerifyEmailCode,
 };
-use recordpass_request::{Digest, FieldError, Lang, RecordsRequest, SignedDocument, SiteIdentity};
+use recordpass_request::upload::{Attachment, check_size};
+use recordpass_request::{
+    Digest, Field, FieldError, Lang, RecordsRequest, SignedDocument, SiteIdentity,
+};
 use web_sys::HtmlElement;
 use yew::prelude::*;
 
@@ -28,6 +31,7 @@ use crate::i18n;
 use crate::passkey::{self, Options, PasskeyError};
 use crate::steps;
 use crate::steps::fields::Setter;
+use crate::steps::proof::{Proof, ProofError};
 use crate::steps::wizard::FormStep;
 use crate::verify::signs_exactly;
 use crate::{clock, progress};
@@ -312,6 +316,12 @@ pub enum Msg {
     NewRequest,
     /// "Start a request" the usual way (no passkey here).
     NormalRoute,
+    /// A proof-of-authority file was chosen.
+    FileChosen(web_sys::File),
+    /// The file was checked and uploaded (or refused).
+    FileUploaded(Result<Attachment, ProofError>),
+    /// "Remove" next to an uploaded file.
+    RemoveFile(usize),
 }
 
 /// Runs `future` and delivers its message to [`App`]. Every call shares one
@@ -330,6 +340,8 @@ pub struct App {
     pub(crate) passkey: Passkey,
     pub(crate) alert: Option<Failure>,
     pub(crate) refs: Refs,
+    /// The proof-of-authority file input.
+    pub(crate) proof: Proof,
     /// Incremented whenever in-flight results become stale.
     pub(crate) epoch: u32,
     credential: Option<Credential>,
@@ -358,6 +370,7 @@ impl Component for App {
             passkey: Passkey::Preparing,
             alert: None,
             refs: Refs::default(),
+            proof: Proof::default(),
             epoch: 0,
             credential: None,
             email_proof: None,
@@ -442,6 +455,23 @@ impl Component for App {
             | Msg::RequestsLoaded(..)
             | Msg::Download(_)
             | Msg::ReceiptLoaded(..)) => return self.status_update(ctx, msg),
+            Msg::FileChosen(file) => self.file_chosen(ctx, file),
+            Msg::FileUploaded(result) => {
+                self.proof.busy = false;
+                match result {
+                    Ok(attachment) => {
+                        self.input.requester.attachments.push(attachment);
+                        self.file_list_changed(ctx);
+                    }
+                    Err(e) => self.proof.error = Some(e),
+                }
+            }
+            Msg::RemoveFile(i) => {
+                if i < self.input.requester.attachments.len() {
+                    self.input.requester.attachments.remove(i);
+                }
+                self.file_list_changed(ctx);
+            }
             msg => return self.ceremony(ctx, msg),
         }
         true
@@ -547,6 +577,29 @@ impl App {
         self.field_errors.clear();
         self.alert = None;
         self.focus = Some(Focus::Heading);
+        self.save_progress(ctx);
+    }
+
+    /// Checks the size at once (before reading a byte), then reads, checks and uploads.
+    fn file_chosen(&mut self, ctx: &Context<Self>, file: web_sys::File) {
+        self.proof.error = None;
+        if let Err(problem) = check_size(file.size() as u64) {
+            self.proof.error = Some(ProofError::File(problem));
+            return;
+        }
+        self.proof.busy = true;
+        let (client, site) = (ctx.props().client.clone(), ctx.props().site.clone());
+        spawn(
+            ctx.link(),
+            steps::proof::upload(client, site.to_string(), file),
+        );
+    }
+
+    /// After a file is added or removed: old per-file errors no longer apply.
+    fn file_list_changed(&mut self, ctx: &Context<Self>) {
+        self.proof.error = None;
+        self.field_errors
+            .retain(|e| !matches!(e.field, Field::RequesterAttachment(_)));
         self.save_progress(ctx);
     }
 

@@ -229,11 +229,15 @@ pub fn next_steps(lang: Lang, hospital: &str, email: &str) -> [String; 2] {
 /// Plain-language explanation of a verifier error code.
 pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
     use ErrorCode::*;
+    if let Some(problem) = code.file_problem() {
+        return problem.message(lang);
+    }
     match (lang, code) {
         (
             Lang::En,
             MalformedJson | UnsupportedMediaType | NotFound | MethodNotAllowed | SignInRequired
-            | Forbidden | InvalidTransition | IdempotencyKeyReused,
+            | Forbidden | InvalidTransition | IdempotencyKeyReused | FileEmpty | FileTooLarge
+            | FileTypeUnsupported | FileTypeMismatch | FileDamaged,
         ) => "The records service could not handle this request. Reload the page and try again.",
         (Lang::En, PayloadTooLarge) => "Your request is too long. Shorten it and try again.",
         (Lang::En, InvalidRequest) => "Some details need correcting. Check the marked fields.",
@@ -270,7 +274,8 @@ pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
         (
             Lang::Es,
             MalformedJson | UnsupportedMediaType | NotFound | MethodNotAllowed | SignInRequired
-            | Forbidden | InvalidTransition | IdempotencyKeyReused,
+            | Forbidden | InvalidTransition | IdempotencyKeyReused | FileEmpty | FileTooLarge
+            | FileTypeUnsupported | FileTypeMismatch | FileDamaged,
         ) => {
             "El servicio de registros no pudo procesar esta solicitud. Vuelva a cargar la página e inténtelo de nuevo."
         }

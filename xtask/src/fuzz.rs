@@ -13,7 +13,12 @@ use anyhow::{Context, Result, bail};
 use crate::util::{self, announce, run};
 
 /// The targets, as named in `fuzz/Cargo.toml`.
-pub const TARGETS: [&str; 3] = ["request_json", "canonical_json", "evidence_bundle"];
+pub const TARGETS: [&str; 4] = [
+    "request_json",
+    "canonical_json",
+    "evidence_bundle",
+    "upload_sniff",
+];
 const CARGO_FUZZ_VERSION: &str = "0.13.1";
 const CARGO_FUZZ: &str = ".tools/bin/cargo-fuzz";
 

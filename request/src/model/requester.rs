@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{collapse_whitespace, normalize_email};
+use crate::upload::{Attachment, sanitize_file_name};
 
 /// The requester's relationship to the patient.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -65,6 +66,11 @@ pub struct Requester {
     pub email: String,
     /// A phone number HIM can call with questions (optional).
     pub phone: String,
+    /// For representatives and executors: uploaded proof of authority (power of
+    /// attorney, letters testamentary, guardianship order). Left out of the JSON
+    /// when empty, so documents without files hash as they always did.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
 }
 
 impl Requester {
@@ -84,6 +90,17 @@ impl Requester {
             authority: keep(role.needs_authority(), &self.authority),
             email: normalize_email(&self.email),
             phone: collapse_whitespace(&self.phone),
+            attachments: if role.needs_authority() {
+                self.attachments
+                    .iter()
+                    .map(|a| Attachment {
+                        name: sanitize_file_name(&a.name),
+                        ..a.clone()
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 }

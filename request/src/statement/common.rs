@@ -73,6 +73,38 @@ impl Context<'_> {
 
     /// "I, NAME, am …": the signer and their authority (164.508(c)(1)(vi)).
     pub fn who(&self) -> String {
+        let mut who = self.who_is_signing();
+        who.push_str(&self.proof_of_authority());
+        who
+    }
+
+    /// " Proof of authority attached: NAME (TYPE, SIZE, SHA-256 HEX); …", or
+    /// nothing without files: the statement names each file and its digest.
+    fn proof_of_authority(&self) -> String {
+        let files = &self.req.requester.attachments;
+        if files.is_empty() {
+            return String::new();
+        }
+        let list: Vec<String> = files
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} ({}, {}, SHA-256 {})",
+                    f.name,
+                    f.media_type.label(),
+                    f.size_text(),
+                    f.sha256
+                )
+            })
+            .collect();
+        let lead = match self.lang {
+            Lang::En => "Proof of authority attached",
+            Lang::Es => "Prueba de autoridad adjunta",
+        };
+        format!(" {lead}: {}.", list.join("; "))
+    }
+
+    fn who_is_signing(&self) -> String {
         let r = &self.req.requester;
         let (name, patient) = (self.req.signer_name(), self.patient());
         match (self.lang, r.role) {

@@ -156,3 +156,40 @@ fn psychotherapy_notes_to_oneself_add_an_authorization_to_the_access_request() {
         ],
     );
 }
+
+#[test]
+fn the_statement_names_each_proof_of_authority_file_and_its_digest() {
+    let site = examples::site();
+    let req = examples::representative_with_proof();
+    let digest = crate::Digest::of(examples::PROOF_PDF).to_hex();
+    let size = examples::PROOF_PDF.len();
+    let en = render_statement(&site, &req, Lang::En);
+    assert!(
+        en.contains(&format!(
+            "Proof of authority attached: power-of-attorney.pdf (PDF, {size} bytes, SHA-256 {digest})."
+        )),
+        "{en}"
+    );
+    let es = render_statement(&site, &req, Lang::Es);
+    assert!(es.contains(&format!("Prueba de autoridad adjunta: power-of-attorney.pdf (PDF, {size} bytes, SHA-256 {digest}).")), "{es}");
+    // Without files the statement is exactly what it was.
+    let plain = render_statement(&site, &examples::representative_authorization(), Lang::En);
+    assert!(!plain.contains("Proof of authority"));
+}
+
+#[test]
+fn changing_the_file_changes_the_signed_digest() {
+    let doc = crate::SignedDocument::new(
+        examples::site(),
+        examples::representative_with_proof(),
+        Lang::En,
+    );
+    assert!(doc.is_well_formed());
+    let mut other = doc.request.clone();
+    other.requester.attachments[0].sha256 = crate::Digest::of(examples::PROOF_PNG);
+    let changed = crate::SignedDocument::new(examples::site(), other, Lang::En);
+    assert_ne!(changed.digest(), doc.digest());
+    let mut edited = doc.clone();
+    edited.request.requester.attachments[0].size += 1;
+    assert!(!edited.is_well_formed(), "the statement names the size");
+}

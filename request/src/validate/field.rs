@@ -50,6 +50,7 @@ pub enum Field {
     RequesterAuthority,
     RequesterEmail,
     RequesterPhone,
+    RequesterAttachment(usize),
     PatientLegalName,
     PatientFormerName(usize),
     PatientDateOfBirth,
@@ -87,6 +88,7 @@ impl Field {
             RequesterAuthority => "requester.authority",
             RequesterEmail => "requester.email",
             RequesterPhone => "requester.phone",
+            RequesterAttachment(i) => return format!("requester.attachments[{i}]"),
             PatientLegalName => "patient.legal_name",
             PatientFormerName(i) => return format!("patient.former_names[{i}]"),
             PatientDateOfBirth => "patient.date_of_birth",
@@ -122,6 +124,9 @@ impl Field {
                 .parse()
                 .ok()
         };
+        if let Some(i) = indexed("requester.attachments[", "]") {
+            return Some(RequesterAttachment(i));
+        }
         if let Some(i) = indexed("patient.former_names[", "]") {
             return Some(PatientFormerName(i));
         }
@@ -199,6 +204,7 @@ mod tests {
     fn paths_round_trip() {
         let samples = Field::FIXED.into_iter().chain([
             Field::PatientFormerName(2),
+            Field::RequesterAttachment(1),
             Field::ScopeDateRangeStart(0),
             Field::ScopeDateRangeEnd(11),
             Field::PatientAddress(AddressPart::PostalCode),

@@ -44,11 +44,15 @@ pub enum Problem {
     NotToday,
     /// The expiration date is not after the signing date.
     ExpiresTooSoon,
+    /// An attached file's name, type or size is not acceptable.
+    InvalidFile,
+    /// An attached file was never received (or expired): upload it again.
+    FileNotUploaded,
 }
 
 impl Problem {
     /// Every problem, so clients can prove they have text for each.
-    pub const ALL: [Problem; 17] = [
+    pub const ALL: [Problem; 19] = [
         Problem::Required,
         Problem::TooLong,
         Problem::InvalidCharacters,
@@ -66,6 +70,8 @@ impl Problem {
         Problem::SignatureMismatch,
         Problem::NotToday,
         Problem::ExpiresTooSoon,
+        Problem::InvalidFile,
+        Problem::FileNotUploaded,
     ];
 }
 
@@ -174,6 +180,12 @@ fn generic(problem: Problem, lang: Lang) -> &'static str {
         (Lang::En, SignatureMismatch) => "Type your full name exactly as you entered it above.",
         (Lang::En, NotToday) => "The signing date must be today. Reload the page and try again.",
         (Lang::En, ExpiresTooSoon) => "Choose an end date after today.",
+        (Lang::En, InvalidFile) => {
+            "This file can't be used. Remove it and upload a PDF, JPEG or PNG of up to 10 MB."
+        }
+        (Lang::En, FileNotUploaded) => {
+            "This file did not reach us or has expired. Remove it and upload it again."
+        }
         (Lang::Es, Required) => "Complete este campo.",
         (Lang::Es, TooLong) => "Es demasiado largo. Acórtelo e inténtelo de nuevo.",
         (Lang::Es, InvalidCharacters) => "Quite los caracteres especiales de este campo.",
@@ -201,5 +213,11 @@ fn generic(problem: Problem, lang: Lang) -> &'static str {
             "La fecha de firma debe ser hoy. Vuelva a cargar la página e inténtelo de nuevo."
         }
         (Lang::Es, ExpiresTooSoon) => "Elija una fecha final posterior a hoy.",
+        (Lang::Es, InvalidFile) => {
+            "No se puede usar este archivo. Quítelo y suba un PDF, JPEG o PNG de hasta 10 MB."
+        }
+        (Lang::Es, FileNotUploaded) => {
+            "Este archivo no nos llegó o ya venció. Quítelo y súbalo de nuevo."
+        }
     }
 }

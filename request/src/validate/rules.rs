@@ -6,7 +6,7 @@ use super::{
     AddressPart, Field, FieldError, MAX_EMAIL_BYTES, MAX_ITEMS, MAX_NAME_CHARS, MAX_TEXT_CHARS,
     Problem, age_on, parse_date,
 };
-use crate::{Address, DeliveryMethod, RecordsRequest, Role, SiteOffer};
+use crate::{Address, DeliveryMethod, RecordsRequest, Role, SiteOffer, upload::MAX_ATTACHMENTS};
 
 /// Collects field errors in form order.
 struct Errors(Vec<FieldError>);
@@ -49,6 +49,16 @@ fn requester(e: &mut Errors, req: &RecordsRequest) {
     }
     e.add(Field::RequesterEmail, check_email(&r.email));
     e.add(Field::RequesterPhone, optional(&r.phone, check_phone));
+    for (i, file) in r.attachments.iter().enumerate().take(MAX_ATTACHMENTS + 1) {
+        let result = if i == MAX_ATTACHMENTS {
+            Err(Problem::TooLong)
+        } else if file.is_plausible() {
+            Ok(())
+        } else {
+            Err(Problem::InvalidFile)
+        };
+        e.add(Field::RequesterAttachment(i), result);
+    }
 }
 
 fn patient(e: &mut Errors, req: &RecordsRequest, today: Date) {

@@ -420,3 +420,39 @@ fn ages_count_whole_years() {
     assert_eq!(age_on(date!(2008 - 11 - 27), TODAY), 17);
     assert_eq!(age_on(date!(2008 - 11 - 26), TODAY), 18);
 }
+
+#[test]
+fn proof_of_authority_files_are_checked_and_kept_only_for_representatives() {
+    let rep = examples::representative_with_proof();
+    assert!(problems(&rep).is_empty());
+    assert_eq!(rep.normalized().requester.attachments.len(), 1);
+
+    // A parent's request carries no files: they are dropped, not signed.
+    let mut parent = examples::parent_directive();
+    parent.requester.attachments = rep.requester.attachments.clone();
+    assert!(parent.normalized().requester.attachments.is_empty());
+
+    let mut bad = rep.clone();
+    bad.requester.attachments[0].name = "poa.exe".into();
+    bad.requester.attachments.push(crate::upload::Attachment {
+        size: 0,
+        ..rep.requester.attachments[0].clone()
+    });
+    assert_eq!(
+        problems(&bad),
+        vec![
+            ("requester.attachments[0]".to_owned(), Problem::InvalidFile),
+            ("requester.attachments[1]".to_owned(), Problem::InvalidFile),
+        ]
+    );
+    let mut many = rep.clone();
+    many.requester.attachments = vec![rep.requester.attachments[0].clone(); 6];
+    assert_eq!(
+        problems(&many),
+        vec![("requester.attachments[5]".to_owned(), Problem::TooLong)]
+    );
+    // Names are sanitised on the way in.
+    let mut pathy = rep.clone();
+    pathy.requester.attachments[0].name = "C:\\scans\\power-of-attorney.pdf".into();
+    assert_eq!(pathy.normalized(), rep.normalized());
+}

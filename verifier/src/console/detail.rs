@@ -24,6 +24,7 @@ use crate::{
     AppState, Error,
     evidence::{Bundle, Check, Exporter, to_pretty_json, verify_bundle},
     store::Submission,
+    uploads::{self, StoredFile},
     vault::Field,
 };
 
@@ -59,6 +60,7 @@ struct DetailPage<'a> {
     timeline: Vec<Entry>,
     notes: Vec<Entry>,
     denial_rights: &'static str,
+    files: Vec<StoredFile>,
 }
 
 /// The timeline (receipt, then status changes, the extension and identity
@@ -134,6 +136,7 @@ pub async fn page(
         Some(state.seal.public()),
     );
     let (timeline, notes) = history(&state, &number, &s).await?;
+    let files = uploads::of_request(&state, &number, &doc).await?;
     let event = audit::Event {
         actor: &staff.email,
         action: "view",
@@ -160,6 +163,7 @@ pub async fn page(
         timeline,
         notes,
         denial_rights: DENIAL_RIGHTS,
+        files,
         staff: &staff,
     };
     render(&page)
@@ -190,5 +194,53 @@ pub async fn bundle(
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
+    Ok(harden(response))
+}
+
+/// `GET /console/requests/{number}/files/{id}`: one proof-of-authority file,
+/// as an attachment of its detected type that no browser renders in place
+/// (`nosniff`, `Content-Security-Policy: sandbox`); audited as an export.
+pub async fn file(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    Path((number, id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let (name, media_type, bytes) = uploads::content(&state, &number, &id).await?;
+    let event = audit::Event {
+        actor: &staff.email,
+        action: "export_file",
+        target: &number,
+        detail: json!({"file": id, "sha256": recordpass_request::Digest::of(&bytes).to_hex()}),
+    };
+    audit::record(&state, event).await?;
+    // An ASCII-only, quote-free name for the header; the stored name may hold anything printable.
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let disposition = format!("attachment; filename=\"{ascii}\"");
+    let mut response = bytes.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media_type.mime()),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
     Ok(harden(response))
 }

@@ -174,6 +174,12 @@ pub fn routes() -> Vec<ConsoleRoute> {
             certificate::download,
         ),
         route(
+            M::GET,
+            "/console/requests/{number}/files/{id}",
+            READ,
+            detail::file,
+        ),
+        route(
             M::POST,
             "/console/requests/{number}/status",
             WORK,

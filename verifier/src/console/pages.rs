@@ -21,10 +21,16 @@ const STYLE: &str = include_str!("../../static/console.css");
 /// Adds the console's security headers to any response.
 pub fn harden(mut response: Response) -> Response {
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    // A downloaded file keeps its own `sandbox` policy (see `detail::file`).
+    let sandboxed = h
+        .get(header::CONTENT_SECURITY_POLICY)
+        .is_some_and(|v| v.as_bytes().starts_with(b"sandbox"));
+    if !sandboxed {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
+    }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response

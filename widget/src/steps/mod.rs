@@ -7,6 +7,7 @@ pub mod email;
 pub mod fields;
 pub mod intro;
 pub mod patient;
+pub mod proof;
 pub mod records;
 pub mod review;
 pub mod sign;

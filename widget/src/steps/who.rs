@@ -74,6 +74,7 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
                         "Name the document and its date, for example: health care power of attorney signed 2024-05-01. The hospital may ask you for a copy.",
                         "Nombre el documento y su fecha, por ejemplo: poder notarial para asuntos de salud firmado el 2024-05-01. El hospital puede pedirle una copia."))
                     .view(app, ctx, set(|q, v| q.requester.authority = v)) }
+                { super::proof::view(app, ctx) }
             }
             { Text::new(Field::RequesterEmail, tr(l, "Your email address", "Su correo electrónico"), &r.email)
                 .kind("email").auto("email")

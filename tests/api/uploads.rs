@@ -1,0 +1,470 @@
+//! Proof-of-authority uploads through HTTP: accepted types stored sealed, liars
+//! and oversize files refused with specific codes and nothing stored, the file
+//! bound into the signed document, linked at signing, listed and downloadable
+//! in the console (audited), purged when unclaimed.
+
+use recordpass_request::{
+    Digest, examples,
+    upload::{Attachment, MAX_UPLOAD_BYTES, MediaType},
+};
+use recordpass_tests::{SITE_ID, SITE_ORIGIN, TestVerifier, verifier_cli};
+use recordpass_verifier::{
+    console::{Role, audit},
+    retention,
+    store::Table,
+};
+use reqwest::StatusCode;
+use serde_json::Value;
+use sqlx::Row as _;
+
+use crate::{
+    at_rest::raw_database,
+    client::{Requester, dated, site_origin},
+    console::StaffClient,
+    evidence::run,
+};
+
+const ELF: &[u8] = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0>\0\x01\0\0\0padding";
+const HTML: &[u8] = b"<!doctype html><title>x</title><script>alert(document.cookie)</script>";
+
+/// POSTs `bytes` as the widget does; returns status and body.
+async fn upload_from(
+    verifier: &TestVerifier,
+    origin: &str,
+    name: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> (StatusCode, Value) {
+    let resp = reqwest::Client::new()
+        .post(verifier.url(&format!("/api/v1/sites/{SITE_ID}/uploads")))
+        .query(&[("name", name)])
+        .header("Origin", origin)
+        .header("Content-Type", content_type)
+        .body(bytes)
+        .send()
+        .await
+        .expect("sent");
+    (resp.status(), resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn upload(
+    verifier: &TestVerifier,
+    name: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> (StatusCode, Value) {
+    upload_from(verifier, SITE_ORIGIN, name, content_type, bytes.to_vec()).await
+}
+
+/// Uploads `bytes` and expects `201`; returns the attachment to sign.
+async fn uploaded(verifier: &TestVerifier, name: &str, ct: &str, bytes: &[u8]) -> Attachment {
+    let (status, body) = upload(verifier, name, ct, bytes).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    serde_json::from_value(body["attachment"].clone()).expect("attachment")
+}
+
+#[tokio::test]
+async fn pdf_jpeg_and_png_are_stored_with_their_detected_type_and_digest() {
+    let verifier = TestVerifier::start().await;
+    for (name, ct, bytes, kind) in [
+        (
+            "poa.pdf",
+            "application/pdf",
+            examples::PROOF_PDF,
+            MediaType::Pdf,
+        ),
+        (
+            "letters.JPG",
+            "image/jpeg",
+            examples::PROOF_JPEG,
+            MediaType::Jpeg,
+        ),
+        (
+            "order.png",
+            "image/png",
+            examples::PROOF_PNG,
+            MediaType::Png,
+        ),
+    ] {
+        let a = uploaded(&verifier, name, ct, bytes).await;
+        assert_eq!(a.media_type, kind);
+        assert_eq!(a.size, bytes.len() as u64);
+        assert_eq!(a.sha256, Digest::of(bytes));
+        assert_eq!(a.name, name);
+    }
+    assert_eq!(verifier.count(Table::Uploads).await, 3);
+}
+
+#[tokio::test]
+async fn files_that_lie_are_empty_or_too_large_get_a_specific_4xx_and_nothing_is_stored() {
+    let verifier = TestVerifier::start().await;
+    let mut oversize = examples::PROOF_PDF.to_vec();
+    oversize.resize(MAX_UPLOAD_BYTES as usize + 1, b' ');
+    let truncated = &examples::PROOF_PDF[..examples::PROOF_PDF.len() - 10];
+    let cases: [(&str, &str, &[u8], StatusCode, &str); 8] = [
+        (
+            "poa.pdf",
+            "application/pdf",
+            examples::PROOF_PNG,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "file_type_mismatch",
+        ),
+        (
+            "poa.pdf",
+            "image/png",
+            examples::PROOF_PNG,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "file_type_mismatch",
+        ),
+        (
+            "poa.pdf",
+            "application/pdf",
+            ELF,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "file_type_unsupported",
+        ),
+        (
+            "poa.pdf",
+            "application/pdf",
+            HTML,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "file_type_unsupported",
+        ),
+        (
+            "poa.html",
+            "text/html",
+            examples::PROOF_PDF,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "file_type_mismatch",
+        ),
+        (
+            "poa.pdf",
+            "application/pdf",
+            b"",
+            StatusCode::BAD_REQUEST,
+            "file_empty",
+        ),
+        (
+            "poa.pdf",
+            "application/pdf",
+            &oversize,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "file_too_large",
+        ),
+        (
+            "poa.pdf",
+            "application/pdf",
+            truncated,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "file_damaged",
+        ),
+    ];
+    for (name, ct, bytes, status, code) in cases {
+        let (got, body) = upload(&verifier, name, ct, bytes).await;
+        assert_eq!(
+            (got, body["code"].as_str()),
+            (status, Some(code)),
+            "{name} {ct}: {body}"
+        );
+        assert!(!body["message"].as_str().unwrap_or("").is_empty());
+    }
+    // From a page that is not the site's, even a good file is refused.
+    let (got, body) = upload_from(
+        &verifier,
+        "https://evil.example",
+        "poa.pdf",
+        "application/pdf",
+        examples::PROOF_PDF.to_vec(),
+    )
+    .await;
+    assert_eq!(got, StatusCode::FORBIDDEN, "{body}");
+    // A body far over the limit, without a Content-Length (chunked), is cut off too.
+    let stream = futures_stream(MAX_UPLOAD_BYTES as usize * 3);
+    let resp = reqwest::Client::new()
+        .post(verifier.url(&format!("/api/v1/sites/{SITE_ID}/uploads?name=big.pdf")))
+        .header("Origin", SITE_ORIGIN)
+        .header("Content-Type", "application/pdf")
+        .body(reqwest::Body::wrap_stream(stream))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(verifier.count(Table::Uploads).await, 0);
+}
+
+/// `total` bytes of a PDF-looking body in 64 KiB chunks, sent without a length.
+fn futures_stream(
+    total: usize,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static {
+    let chunk = 64 * 1024;
+    let mut first = b"%PDF-1.7\n".to_vec();
+    first.resize(chunk, b' ');
+    let chunks = (0..total / chunk).map(move |i| {
+        Ok(if i == 0 {
+            first.clone()
+        } else {
+            vec![b' '; chunk]
+        })
+    });
+    futures_util::stream::iter(chunks)
+}
+
+/// Maya's representative request, dated today, naming `attachments`.
+fn maya_request(attachments: Vec<Attachment>) -> recordpass_request::RecordsRequest {
+    let mut req = dated(examples::representative_authorization());
+    req.requester.attachments = attachments;
+    req
+}
+
+#[tokio::test]
+async fn a_signed_representative_request_claims_its_file_and_the_console_serves_the_exact_bytes() {
+    let verifier = TestVerifier::start().await;
+    let attachment = uploaded(
+        &verifier,
+        "C:\\scans\\power-of-attorney.pdf",
+        "application/pdf",
+        examples::PROOF_PDF,
+    )
+    .await;
+    assert_eq!(attachment.name, "power-of-attorney.pdf");
+    let mut maya = Requester::new(&verifier);
+    let credential_id = maya.register("maya@example.org").await;
+    let started = maya
+        .signing(&maya_request(vec![attachment.clone()]), &credential_id)
+        .await;
+    // The signed document names the file and its digest, in the statement too.
+    assert_eq!(
+        started.document.request.requester.attachments,
+        vec![attachment.clone()]
+    );
+    assert!(
+        started
+            .document
+            .statement
+            .contains(&attachment.sha256.to_hex()),
+        "{}",
+        started.document.statement
+    );
+    let body = maya.assert_from(site_origin(), &started);
+    let (status, reply) = maya.finish_signing(&started.ceremony_id, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{reply}");
+    let number = reply["request_number"].as_str().expect("number").to_owned();
+
+    let row = sqlx::query("SELECT id, request_number FROM uploads")
+        .fetch_one(verifier.store.pool())
+        .await
+        .expect("one upload");
+    assert_eq!(
+        row.get::<Option<String>, _>("request_number"),
+        Some(number.clone())
+    );
+    let id: String = row.get("id");
+
+    // Claimed files outlive the unclaimed-upload expiry.
+    verifier.clock.advance(3 * 24 * 60 * 60);
+    retention::purge_transient(&verifier.store, &verifier.config, verifier.clock.unix())
+        .await
+        .expect("purge");
+    assert_eq!(verifier.count(Table::Uploads).await, 1);
+
+    let staff = StaffClient::enrolled(&verifier, "aud@example.org", Role::Auditor).await;
+    let (status, detail) = staff.get(&format!("/console/requests/{number}")).await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    for part in [
+        "Proof of authority",
+        "power-of-attorney.pdf",
+        &attachment.sha256.to_hex(),
+        "✓ yes",
+        &format!("/console/requests/{number}/files/{id}"),
+    ] {
+        assert!(detail.contains(part), "{part} in the detail page");
+    }
+
+    let resp = staff
+        .http
+        .get(verifier.url(&format!("/console/requests/{number}/files/{id}")))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let h = resp.headers().clone();
+    assert_eq!(h["content-type"], "application/pdf");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .expect("csp")
+            .starts_with("sandbox")
+    );
+    assert_eq!(
+        h["content-disposition"],
+        "attachment; filename=\"power-of-attorney.pdf\""
+    );
+    assert_eq!(
+        resp.bytes().await.expect("bytes").as_ref(),
+        examples::PROOF_PDF
+    );
+
+    // Another request's number does not reach this file.
+    let (status, _) = staff
+        .get(&format!("/console/requests/RP-0000-0000/files/{id}"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Offline: the exported bundle names the file, and `verify-bundle --attachment`
+    // tells the signed file from any other.
+    let dir = tempfile::tempdir().expect("dir");
+    let bundle = dir.path().join("bundle.json");
+    let (ok, out) = run(verifier_cli()
+        .args(["submissions", "export", &number, "--out"])
+        .arg(&bundle)
+        .arg("--config")
+        .arg(&verifier.config_path));
+    assert!(ok, "{out}");
+    let (pdf, png) = (dir.path().join("poa.pdf"), dir.path().join("other.png"));
+    std::fs::write(&pdf, examples::PROOF_PDF).expect("write");
+    std::fs::write(&png, examples::PROOF_PNG).expect("write");
+    let (ok, out) = run(verifier_cli()
+        .arg("verify-bundle")
+        .arg(&bundle)
+        .arg("--attachment")
+        .arg(&pdf));
+    assert!(
+        ok && out.contains("is the signed power-of-attorney.pdf"),
+        "{out}"
+    );
+    let (ok, out) = run(verifier_cli()
+        .arg("verify-bundle")
+        .arg(&bundle)
+        .arg("--attachment")
+        .arg(&png));
+    assert!(
+        !ok && out.contains("is not a file the signed document names"),
+        "{out}"
+    );
+
+    let (_, audit_page) = staff.get("/console/audit").await;
+    assert!(
+        audit_page.contains("<td>export_file</td>"),
+        "download audited"
+    );
+    assert!(matches!(
+        audit::verify(&verifier.store).await.expect("verify"),
+        audit::Verdict::Intact { .. }
+    ));
+}
+
+#[tokio::test]
+async fn a_document_naming_a_file_never_uploaded_is_a_field_error_and_nothing_is_stored() {
+    let verifier = TestVerifier::start().await;
+    let mut maya = Requester::new(&verifier);
+    let credential_id = maya.register("maya@example.org").await;
+    let ceremonies = verifier.count(Table::Ceremonies).await;
+    // Uploaded: the PDF. Named in the document: the PNG, never uploaded.
+    uploaded(&verifier, "poa.pdf", "application/pdf", examples::PROOF_PDF).await;
+    let never = Attachment::describe("order.png", MediaType::Png, examples::PROOF_PNG);
+    let (status, body) = maya
+        .start_signing(&maya_request(vec![never]), &credential_id)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["code"], "invalid_request");
+    assert_eq!(body["fields"][0]["field"], "requester.attachments[0]");
+    assert_eq!(body["fields"][0]["problem"], "file_not_uploaded");
+    // Same digest, different size: still not the uploaded file.
+    let mut liar = Attachment::describe("poa.pdf", MediaType::Pdf, examples::PROOF_PDF);
+    liar.size += 1;
+    let (status, body) = maya
+        .start_signing(&maya_request(vec![liar]), &credential_id)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(verifier.count(Table::Submissions).await, 0);
+    assert_eq!(verifier.count(Table::Ceremonies).await, ceremonies);
+    let claimed: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM uploads WHERE request_number IS NOT NULL")
+            .fetch_one(verifier.store.pool())
+            .await
+            .expect("count");
+    assert_eq!(claimed, 0);
+}
+
+#[tokio::test]
+async fn a_file_gone_before_the_signature_is_a_field_error_and_unclaimed_files_expire() {
+    let verifier = TestVerifier::start().await;
+    let attachment = uploaded(&verifier, "poa.pdf", "application/pdf", examples::PROOF_PDF).await;
+    let mut maya = Requester::new(&verifier);
+    let credential_id = maya.register("maya@example.org").await;
+    let started = maya
+        .signing(&maya_request(vec![attachment.clone()]), &credential_id)
+        .await;
+    let body = maya.assert_from(site_origin(), &started);
+    // The file disappears between the review screen and the signature.
+    sqlx::query("DELETE FROM uploads")
+        .execute(verifier.store.pool())
+        .await
+        .expect("delete");
+    let (status, reply) = maya.finish_signing(&started.ceremony_id, &body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{reply}");
+    assert_eq!(reply["fields"][0]["problem"], "file_not_uploaded");
+    assert_eq!(verifier.count(Table::Submissions).await, 0);
+
+    // Unclaimed files are purged once they expire, not before.
+    uploaded(&verifier, "poa.pdf", "application/pdf", examples::PROOF_PDF).await;
+    let purge = || async {
+        retention::purge_transient(&verifier.store, &verifier.config, verifier.clock.unix())
+            .await
+            .expect("purge")
+    };
+    verifier
+        .clock
+        .advance(recordpass_verifier::uploads::UPLOAD_TTL_SECS - 60);
+    purge().await;
+    assert_eq!(verifier.count(Table::Uploads).await, 1);
+    verifier.clock.advance(120);
+    let report = purge().await;
+    assert!(report.tables.contains(&("uploads", 1)), "{report:?}");
+    assert_eq!(verifier.count(Table::Uploads).await, 0);
+}
+
+#[tokio::test]
+async fn uploaded_bytes_and_names_never_reach_the_database_in_clear() {
+    let verifier = TestVerifier::start().await;
+    let attachment = uploaded(
+        &verifier,
+        "Li-Chen-power-of-attorney.pdf",
+        "application/pdf",
+        examples::PROOF_PDF,
+    )
+    .await;
+    let mut maya = Requester::new(&verifier);
+    let credential_id = maya.register("maya@example.org").await;
+    let started = maya
+        .signing(&maya_request(vec![attachment]), &credential_id)
+        .await;
+    let body = maya.assert_from(site_origin(), &started);
+    let (status, reply) = maya.finish_signing(&started.ceremony_id, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{reply}");
+    let raw = raw_database(&verifier);
+    let contains = |needle: &[u8]| raw.windows(needle.len()).any(|w| w == needle);
+    assert!(
+        !contains(b"Power of attorney"),
+        "the PDF's text is in clear"
+    );
+    assert!(
+        !contains(&examples::PROOF_PDF[..64]),
+        "the PDF's bytes are in clear"
+    );
+    assert!(
+        !contains(b"Li-Chen-power-of-attorney"),
+        "the file name is in clear"
+    );
+    let row = sqlx::query("SELECT name, content FROM uploads")
+        .fetch_one(verifier.store.pool())
+        .await
+        .expect("row");
+    for column in ["name", "content"] {
+        assert!(
+            row.get::<String, _>(column).starts_with("rp1:"),
+            "{column} sealed"
+        );
+    }
+}

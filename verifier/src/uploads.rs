@@ -1,0 +1,261 @@
+//! Proof-of-authority files: stored sealed when uploaded, claimed by the signed
+//! request that names them (same transaction as the submission), deleted when
+//! unclaimed after [`UPLOAD_TTL_SECS`] or with their request by `purge`.
+//!
+//! Who may upload: anyone on a page of a configured site (the `Origin` check,
+//! as for every requester `POST`), because the widget uploads at the "who is
+//! asking" step, before the email is verified. What bounds the disk instead:
+//! the file checks ([`recordpass_request::upload::check_file`], nothing is
+//! stored for a refused file), the flood guard, [`UPLOADS_PER_CLIENT`] stored
+//! files per client address and hour, [`MAX_PENDING_BYTES`] of unclaimed files
+//! in all, and the expiry of unclaimed files.
+
+use recordpass_request::{
+    Digest, Field as RequestField, FieldError, Problem, SignedDocument,
+    api::Uploaded,
+    upload::{Attachment, MediaType, check_file},
+};
+use sha2::{Digest as _, Sha256};
+use sqlx::Row as _;
+
+use crate::{
+    AppState, Error,
+    config::Site,
+    db,
+    limits::{self, ClientAddr, Window},
+    store::UnixTime,
+    tokens::random_token,
+    vault::Field,
+};
+
+/// How long an upload waits for a signed request to claim it (24 hours).
+pub const UPLOAD_TTL_SECS: i64 = 24 * 60 * 60;
+
+/// Files one client address may store per hour.
+pub const UPLOADS_PER_CLIENT: Window = Window {
+    max: 20,
+    secs: 60 * 60,
+};
+
+/// Unclaimed bytes the verifier holds at most, across all clients (2 GiB);
+/// beyond it uploads are refused with `429` until some expire or are claimed.
+pub const MAX_PENDING_BYTES: i64 = 2 * 1024 * 1024 * 1024;
+
+/// Checks the file and stores it sealed. A refused file leaves no trace.
+pub async fn store(
+    state: &AppState,
+    site: &Site,
+    client: ClientAddr,
+    name: &str,
+    declared: &str,
+    bytes: &[u8],
+) -> Result<Uploaded, Error> {
+    let media_type = check_file(name, declared, bytes).map_err(Error::File)?;
+    let attachment = Attachment::describe(name, media_type, bytes);
+    if !attachment.is_plausible() {
+        return Err(Error::File(
+            recordpass_request::upload::FileProblem::Mismatch,
+        ));
+    }
+    let id = random_token();
+    let vault = state.store.vault();
+    let sealed_name = vault.seal(Field::UploadName, &id, &attachment.name)?;
+    let sealed_content = vault.seal_bytes(Field::UploadContent, &id, bytes)?;
+    let now = state.clock.unix();
+
+    let _turn = state.store.writer_turn().await;
+    let mut tx = state.store.begin().await?;
+    let bucket = limits::bucket("upload-client", &client.0.to_string());
+    limits::take(&mut tx, &bucket, UPLOADS_PER_CLIENT, now).await?;
+    // PostgreSQL sums BIGINT as NUMERIC: cast back so both backends answer an integer.
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM uploads
+         WHERE request_number IS NULL AND expires_at > $1",
+    )
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    if pending + attachment.size as i64 > MAX_PENDING_BYTES {
+        tx.commit().await?;
+        tracing::warn!("unclaimed uploads are at their limit; refusing more");
+        return Err(Error::RateLimited {
+            retry_after_secs: 600,
+        });
+    }
+    sqlx::query(
+        "INSERT INTO uploads (id, site_id, sha256, media_type, size, name, content, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&id)
+    .bind(&site.id)
+    .bind(attachment.sha256.to_hex())
+    .bind(media_type.mime())
+    .bind(attachment.size as i64)
+    .bind(&sealed_name)
+    .bind(&sealed_content)
+    .bind(now)
+    .bind(now + UPLOAD_TTL_SECS)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Uploaded {
+        upload_id: id,
+        attachment,
+        expires_in_secs: UPLOAD_TTL_SECS as u64,
+    })
+}
+
+const UNCLAIMED: &str = "request_number IS NULL AND site_id = $1 AND sha256 = $2 AND size = $3
+     AND media_type = $4 AND expires_at > $5";
+
+/// Field errors for attachments of `doc` that no unclaimed, unexpired upload
+/// to `site_id` matches (digest, size and type).
+pub async fn missing(
+    conn: &mut db::Connection,
+    site_id: &str,
+    attachments: &[Attachment],
+    now: UnixTime,
+) -> Result<Vec<FieldError>, Error> {
+    let mut errors = Vec::new();
+    for (i, a) in attachments.iter().enumerate() {
+        let wanted = attachments[..=i].iter().filter(|b| *b == a).count() as i64;
+        let found: i64 =
+            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM uploads WHERE {UNCLAIMED}"))
+                .bind(site_id)
+                .bind(a.sha256.to_hex())
+                .bind(a.size as i64)
+                .bind(a.media_type.mime())
+                .bind(now)
+                .fetch_one(&mut *conn)
+                .await?;
+        if found < wanted {
+            errors.push(not_uploaded(i));
+        }
+    }
+    Ok(errors)
+}
+
+fn not_uploaded(i: usize) -> FieldError {
+    FieldError {
+        field: RequestField::RequesterAttachment(i),
+        problem: Problem::FileNotUploaded,
+    }
+}
+
+/// Links one stored upload to `request_number` for each attachment of `doc`;
+/// `Err(InvalidRequest)` if one is missing (the caller rolls back).
+pub async fn claim(
+    tx: &mut db::Transaction,
+    request_number: &str,
+    doc: &SignedDocument,
+    now: UnixTime,
+) -> Result<(), Error> {
+    for (i, a) in doc.request.requester.attachments.iter().enumerate() {
+        let done = sqlx::query(&format!(
+            "UPDATE uploads SET request_number = $6 WHERE id =
+               (SELECT id FROM uploads WHERE {UNCLAIMED} ORDER BY created_at, id LIMIT 1)"
+        ))
+        .bind(&doc.site.id)
+        .bind(a.sha256.to_hex())
+        .bind(a.size as i64)
+        .bind(a.media_type.mime())
+        .bind(now)
+        .bind(request_number)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if done != 1 {
+            return Err(Error::InvalidRequest(vec![not_uploaded(i)]));
+        }
+    }
+    Ok(())
+}
+
+/// A file stored with a signed request, as the console lists it.
+#[derive(Clone, Debug)]
+pub struct StoredFile {
+    /// Upload id.
+    pub id: String,
+    /// File name (opened).
+    pub name: String,
+    /// Detected type.
+    pub media_type: MediaType,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 recorded at upload.
+    pub sha256: String,
+    /// True when the stored bytes hash to the digest an attachment of the
+    /// signed document names, with the same size and type.
+    pub matches_signed: bool,
+}
+
+impl StoredFile {
+    /// The size for people.
+    pub fn size_text(&self) -> String {
+        recordpass_request::upload::size_text(self.size)
+    }
+}
+
+/// The files claimed by `request_number`, each re-hashed and compared with `doc`.
+pub async fn of_request(
+    state: &AppState,
+    request_number: &str,
+    doc: &SignedDocument,
+) -> Result<Vec<StoredFile>, Error> {
+    let rows = sqlx::query(
+        "SELECT id, sha256, media_type, size, name, content FROM uploads
+         WHERE request_number = $1 ORDER BY created_at, id",
+    )
+    .bind(request_number)
+    .fetch_all(state.store.pool())
+    .await?;
+    let vault = state.store.vault();
+    let mut files = Vec::new();
+    for r in rows {
+        let id: String = r.get("id");
+        let content = vault.open_bytes(Field::UploadContent, &id, r.get("content"))?;
+        let media_type = MediaType::from_mime(r.get("media_type"))
+            .ok_or_else(|| Error::Internal(format!("upload {id}: stored type")))?;
+        let size = content.len() as u64;
+        let actual = Digest(Sha256::digest(&content).into());
+        let matches_signed = doc
+            .request
+            .requester
+            .attachments
+            .iter()
+            .any(|a| a.sha256 == actual && a.size == size && a.media_type == media_type);
+        files.push(StoredFile {
+            name: vault.open(Field::UploadName, &id, r.get("name"))?,
+            id,
+            media_type,
+            size,
+            sha256: r.get("sha256"),
+            matches_signed,
+        });
+    }
+    Ok(files)
+}
+
+/// One file of `request_number`: its name, type and bytes.
+pub async fn content(
+    state: &AppState,
+    request_number: &str,
+    id: &str,
+) -> Result<(String, MediaType, Vec<u8>), Error> {
+    let row = sqlx::query(
+        "SELECT media_type, name, content FROM uploads WHERE id = $1 AND request_number = $2",
+    )
+    .bind(id)
+    .bind(request_number)
+    .fetch_optional(state.store.pool())
+    .await?
+    .ok_or(Error::NotFound)?;
+    let vault = state.store.vault();
+    let media_type = MediaType::from_mime(row.get("media_type"))
+        .ok_or_else(|| Error::Internal(format!("upload {id}: stored type")))?;
+    Ok((
+        vault.open(Field::UploadName, id, row.get("name"))?,
+        media_type,
+        vault.open_bytes(Field::UploadContent, id, row.get("content"))?,
+    ))
+}

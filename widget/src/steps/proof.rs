@@ -1,0 +1,135 @@
+//! Proof of authority for representatives and executors: a file input that
+//! checks the file with the shared rules ([`recordpass_request::upload`]) before
+//! uploading it, and lists what was uploaded. Only the reference (name, type,
+//! size, SHA-256) joins the request, and so the saved progress; never the bytes.
+
+use recordpass_request::upload::{ACCEPT, Attachment, FileProblem, check_file};
+use recordpass_request::{Field, Lang};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{File, HtmlInputElement};
+use yew::prelude::*;
+
+use super::fields::{error_for, field_id, tr};
+use crate::api::Client;
+use crate::app::{App, Msg};
+use crate::error::Failure;
+use crate::i18n;
+
+/// Why a file was not added.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProofError {
+    /// The file itself is refused (here or by the verifier).
+    File(FileProblem),
+    /// The upload failed (network, rate limit, …).
+    Failed(Failure),
+}
+
+impl ProofError {
+    fn message(&self, lang: Lang) -> &'static str {
+        match self {
+            ProofError::File(problem) => problem.message(lang),
+            ProofError::Failed(failure) => i18n::failure(failure, lang),
+        }
+    }
+}
+
+/// The file input's state.
+#[derive(Default)]
+pub struct Proof {
+    /// A file is being read or uploaded.
+    pub busy: bool,
+    /// Why the last file was not added.
+    pub error: Option<ProofError>,
+}
+
+/// Reads `file`, checks it exactly as the verifier will, and uploads it.
+pub async fn upload(client: Client, site: String, file: File) -> Msg {
+    Msg::FileUploaded(read_and_upload(&client, &site, &file).await)
+}
+
+async fn read_and_upload(
+    client: &Client,
+    site: &str,
+    file: &File,
+) -> Result<Attachment, ProofError> {
+    let name = file.name();
+    let buffer = JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|_| ProofError::File(FileProblem::Damaged))?;
+    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+    let kind = check_file(&name, &file.type_(), &bytes).map_err(ProofError::File)?;
+    match client.upload(site, &name, kind.mime(), &bytes).await {
+        Ok(uploaded) => Ok(uploaded.attachment),
+        Err(Failure::Api(e)) if e.code.file_problem().is_some() => Err(ProofError::File(
+            e.code.file_problem().unwrap_or(FileProblem::Damaged),
+        )),
+        Err(failure) => Err(ProofError::Failed(failure)),
+    }
+}
+
+/// The proof-of-authority field.
+pub fn view(app: &App, ctx: &Context<App>) -> Html {
+    let l = app.lang;
+    let files = &app.input.requester.attachments;
+    let (id, hint_id, error_id) = ("rp-proof", "rp-proof-hint", "rp-proof-error");
+    let error = app.proof.error.as_ref();
+    let described_by = if error.is_some() {
+        format!("{hint_id} {error_id}")
+    } else {
+        hint_id.to_owned()
+    };
+    let onchange = ctx.link().batch_callback(|e: Event| {
+        let input: HtmlInputElement = e.target_unchecked_into();
+        let file = input.files().and_then(|list| list.get(0));
+        // The same file may be chosen again after removing it.
+        input.set_value("");
+        file.map(Msg::FileChosen)
+    });
+    let items = files.iter().enumerate().map(|(i, file)| {
+        let item_id = field_id(Field::RequesterAttachment(i));
+        let item_error = error_for(app, Field::RequesterAttachment(i));
+        let remove_label = match l {
+            Lang::En => format!("Remove {}", file.name),
+            Lang::Es => format!("Quitar {}", file.name),
+        };
+        html! {
+            <li id={item_id} tabindex="-1" data-testid={format!("proof-item-{i}")}>
+                <span class="rp-file-name">{ &file.name }</span>
+                { format!(" ({}, {})", file.media_type.label(), file.size_text()) }
+                if let Some(e) = item_error {
+                    <p class="rp-error">{ e.message(l) }</p>
+                }
+                <button type="button" class="rp-secondary" part="button-secondary"
+                    aria-label={remove_label} data-testid={format!("remove-proof-{i}")}
+                    onclick={ctx.link().callback(move |_| Msg::RemoveFile(i))}>
+                    { tr(l, "Remove", "Quitar") }
+                </button>
+            </li>
+        }
+    });
+    html! {
+        <div class={classes!("rp-field", error.is_some().then_some("rp-invalid"))}>
+            <label for={id}>{ tr(l, "Proof of your authority (a file)", "Prueba de su autoridad (un archivo)") }</label>
+            <p class="rp-hint" id={hint_id}>{ tr(l,
+                "A scan or photo of the power of attorney, letters testamentary or guardianship order. PDF, JPEG or PNG, up to 10 MB. If you do not have it now, the hospital may ask you for a copy.",
+                "Un escaneo o una foto del poder notarial, las cartas testamentarias o la orden de tutela. PDF, JPEG o PNG, de hasta 10 MB. Si no lo tiene ahora, el hospital puede pedirle una copia.") }</p>
+            if let Some(e) = error {
+                <p class="rp-error" id={error_id} data-testid="proof-error">{ e.message(l) }</p>
+            }
+            if !files.is_empty() {
+                <ul class="rp-files" data-testid="proof-files">{ for items }</ul>
+            }
+            <p role="status" class="rp-hint" data-testid="proof-status">
+                { if app.proof.busy { tr(l, "Uploading the file…", "Subiendo el archivo…") } else { "" } }
+            </p>
+            if files.len() < recordpass_request::upload::MAX_ATTACHMENTS {
+                <input id={id} part="input" type="file" accept={ACCEPT}
+                    disabled={app.proof.busy}
+                    aria-invalid={error.map(|_| "true")}
+                    aria-describedby={described_by}
+                    data-testid="proof-file"
+                    {onchange} />
+            }
+        </div>
+    }
+}
