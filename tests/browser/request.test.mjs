@@ -238,6 +238,41 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
       r.assertClean();
     });
 
+    await t.test('at 200 % zoom the form reflows without sideways scrolling (WCAG 1.4.4, 1.4.10)', async () => {
+      // A 1280×720 window at 200 % zoom lays out in 640×360 CSS pixels at twice the density.
+      const page = await browser.newPage();
+      try {
+        await page.setViewportSize({ width: 640, height: 360 });
+        const cdp = await browser.newCDPSession(page);
+        await cdp.send('Emulation.setDeviceMetricsOverride', { width: 640, height: 360, deviceScaleFactor: 2, mobile: false });
+        await page.goto(`${site.origin}/`);
+        const w = (id) => page.locator(`recordpass-request [data-testid="${id}"]`);
+        await w('next').waitFor();
+        const overflow = () => page.evaluate(() => {
+          const width = document.documentElement.clientWidth;
+          const root = document.querySelector('recordpass-request').shadowRoot;
+          const cut = [...root.querySelectorAll('h2, p, li, label, legend, input, select, textarea, button, summary')]
+            .filter((el) => el.getClientRects().length && el.getBoundingClientRect().right > width + 1)
+            .map((el) => el.dataset.testid ?? `${el.tagName.toLowerCase()}: ${el.textContent.trim().slice(0, 40)}`);
+          return { scroll: document.documentElement.scrollWidth - width, cut };
+        });
+        const zoomed = await page.evaluate(() => window.devicePixelRatio);
+        assert.equal(zoomed, 2);
+        for (const [step, fill] of [
+          ['intro', null],
+          ['who', () => w('requester.email').fill('zoe.zoom@example.org')],
+          ['patient', null],
+        ]) {
+          assert.deepEqual(await overflow(), { scroll: 0, cut: [] }, `nothing is cut off or scrolls sideways on ${step}`);
+          if (fill) await fill();
+          if (step !== 'patient') await w('next').click();
+        }
+        await w('patient.legal_name').waitFor();
+      } finally {
+        await page.close();
+      }
+    });
+
     await t.test('the whole flow works with the keyboard alone', async () => {
       const r = await requester(env);
       const k = r.keys;
