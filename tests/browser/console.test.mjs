@@ -12,50 +12,15 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { test } from 'node:test';
-import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
-import { WIDGET_DIST, encryptionSection, signRequest, startDemoSite } from './support.mjs';
-
-const repo = path.resolve(import.meta.dirname, '..', '..');
-const VERIFIER_BIN =
-  process.env.RECORDPASS_VERIFIER_BIN ?? path.join(repo, 'target/debug/recordpass-verifier');
-const CHROMIUM = process.env.RECORDPASS_CHROMIUM ?? '/usr/bin/chromium';
-const AXE_SOURCE = await fs.readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const childEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([key]) => !key.startsWith('RECORDPASS_')),
-);
-
-async function freePort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function config({ database, port, siteOrigin }) {
-  return `listen = "127.0.0.1:${port}"
-database_url = "sqlite://${database}"
-public_url = "http://localhost:${port}"
-widget_dir = ${JSON.stringify(WIDGET_DIST)}
-[relying_party]
-id = "localhost"
-name = "Riverside General Hospital"
-[[sites]]
-id = "demo"
-name = "Riverside General Hospital"
-him_phone = "+1 (555) 010-0100"
-origins = ["${siteOrigin}"]
-[email]
-mode = "demo-outbox"
-`;
-}
+import {
+  AXE_SOURCE, childEnv, CHROMIUM, demoConfig, encryptionSection, freePort, signRequest, startDemoSite, VERIFIER_BIN,
+} from './support.mjs';
 
 /** Runs axe-core on the whole console page; fails on any WCAG 2.x A/AA violation. */
 async function axe(page, name) {
@@ -84,7 +49,7 @@ test('HIM staff enrol, sign in, work a signed request, and the audit chain verif
     const site = await startDemoSite();
     cleanups.push(site.close);
     const database = path.join(tmp, 'r.db');
-    await fs.writeFile(configPath, config({ database, port, siteOrigin: site.origin }) + await encryptionSection(database));
+    await fs.writeFile(configPath, demoConfig({ database, port, siteOrigin: site.origin }) + await encryptionSection(database));
 
     const link = (await cli(configPath, 'staff', 'invite', '--email', 'lead@example.org', '--role', 'admin')).trim();
     assert.match(link, new RegExp(`^http://localhost:${port}/console/enrol#[A-Za-z0-9_-]{43}$`));

@@ -11,50 +11,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { test } from 'node:test';
-import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
-import { WIDGET_DIST, encryptionSection, startDemoSite } from './support.mjs';
-
-const repo = path.resolve(import.meta.dirname, '..', '..');
-const VERIFIER_BIN =
-  process.env.RECORDPASS_VERIFIER_BIN ?? path.join(repo, 'target/debug/recordpass-verifier');
-const CHROMIUM = process.env.RECORDPASS_CHROMIUM ?? '/usr/bin/chromium';
-const AXE_SOURCE = await fs.readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const childEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([key]) => !key.startsWith('RECORDPASS_')),
-);
-
-async function freePort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function config({ database, port, siteOrigin }) {
-  return `listen = "127.0.0.1:${port}"
-database_url = "sqlite://${database}"
-public_url = "http://localhost:${port}"
-widget_dir = ${JSON.stringify(WIDGET_DIST)}
-[relying_party]
-id = "localhost"
-name = "Riverside General Hospital"
-[[sites]]
-id = "demo"
-name = "Riverside General Hospital"
-him_phone = "+1 (555) 010-0100"
-origins = ["${siteOrigin}"]
-status_url = "${siteOrigin}/"
-[email]
-mode = "demo-outbox"
-`;
-}
+import {
+  AXE_SOURCE, childEnv, CHROMIUM, demoConfig, encryptionSection, freePort, startDemoSite, VERIFIER_BIN,
+} from './support.mjs';
 
 /** Every 6-digit code in the demo outbox for `email`. */
 async function outboxCodes(page, verifierUrl, email) {
@@ -76,7 +40,7 @@ test('a returning guardian signs in, sees the status and signs for a second chil
     const site = await startDemoSite();
     cleanups.push(site.close);
     const database = path.join(tmp, 'r.db');
-    await fs.writeFile(configPath, config({ database, port, siteOrigin: site.origin }) + await encryptionSection(database));
+    await fs.writeFile(configPath, demoConfig({ database, port, siteOrigin: site.origin }) + await encryptionSection(database));
     const verifier = spawn(VERIFIER_BIN, ['--config', configPath, 'serve'], { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] });
     cleanups.push(() => verifier.kill());
     for await (const line of readline.createInterface({ input: verifier.stdout })) {

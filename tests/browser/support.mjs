@@ -7,11 +7,51 @@ import crypto from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import http from 'node:http';
+import { createRequire } from 'node:module';
+import net from 'node:net';
 import path from 'node:path';
 
 const repo = path.resolve(import.meta.dirname, '..', '..');
 export const WIDGET_DIST = process.env.RECORDPASS_WIDGET_DIST ?? path.join(repo, 'target/widget/dist');
 const SITE_DIR = path.join(repo, 'demo-site');
+
+export const VERIFIER_BIN =
+  process.env.RECORDPASS_VERIFIER_BIN ?? path.join(repo, 'target/debug/recordpass-verifier');
+export const CHROMIUM = process.env.RECORDPASS_CHROMIUM ?? '/usr/bin/chromium';
+export const AXE_SOURCE = await fs.readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+/** The environment minus RECORDPASS_* (the verifier reads those as config overrides). */
+export const childEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([key]) => !key.startsWith('RECORDPASS_')),
+);
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort() {
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A demo-outbox verifier's configuration for the demo site at `siteOrigin` (add [`encryptionSection`]). */
+export function demoConfig({ database, port, siteOrigin }) {
+  return `listen = "127.0.0.1:${port}"
+database_url = "sqlite://${database}"
+public_url = "http://localhost:${port}"
+widget_dir = ${JSON.stringify(WIDGET_DIST)}
+[relying_party]
+id = "localhost"
+name = "Riverside General Hospital"
+[[sites]]
+id = "demo"
+name = "Riverside General Hospital"
+him_phone = "+1 (555) 010-0100"
+origins = ["${siteOrigin}"]
+status_url = "${siteOrigin}/"
+[email]
+mode = "demo-outbox"
+`;
+}
 const SNIPPET_MARKER = '<!-- RECORDPASS SNIPPET -->';
 
 /**
