@@ -680,3 +680,49 @@ async fn sign_in_does_not_reveal_whether_an_address_is_staff() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn the_audit_trail_exports_as_lines_anyone_can_recheck() {
+    use sha2::{Digest as _, Sha256};
+    let verifier = TestVerifier::start().await;
+    let mut hana = StaffClient::enrolled(&verifier, "hana@example.org", Role::Admin).await;
+    assert_eq!(hana.sign_in().await, StatusCode::OK);
+    let resp = hana
+        .http
+        .get(verifier.url("/console/audit.jsonl"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["content-disposition"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("attachment"),
+    );
+    let text = resp.text().await.expect("body");
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert!(lines.len() >= 4, "{text}");
+    // Every link recomputes with plain SHA-256: hash = SHA-256(prev_hash ‖ event).
+    let mut prev = audit::GENESIS.to_owned();
+    for (i, line) in lines.iter().enumerate() {
+        assert_eq!(line["seq"], json!(i + 1));
+        assert_eq!(line["prev_hash"], json!(prev));
+        let event = line["event"].as_str().expect("event string");
+        let mut h = Sha256::new();
+        h.update(prev.as_bytes());
+        h.update(event.as_bytes());
+        let hash = hex::encode(h.finalize());
+        assert_eq!(line["hash"], json!(hash), "row {}", i + 1);
+        prev = hash;
+    }
+    // The export itself is the last entry.
+    let last: Value =
+        serde_json::from_str(lines[lines.len() - 1]["event"].as_str().expect("event"))
+            .expect("event JSON");
+    assert_eq!(last["action"], "export_audit");
+    assert_eq!(last["actor"], "hana@example.org");
+}

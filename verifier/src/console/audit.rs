@@ -4,7 +4,12 @@
 //! name requests by number and never carry patient details.
 
 use askama::Template;
-use axum::{Extension, extract::State, response::Response};
+use axum::{
+    Extension,
+    extract::State,
+    http::{HeaderValue, header},
+    response::{IntoResponse, Response},
+};
 use recordpass_request::to_canonical_json;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
@@ -222,6 +227,42 @@ pub async fn page(
         verdict: verdict.to_string(),
         rows,
     })
+}
+
+/// `GET /console/audit.jsonl`: the whole chain as JSON Lines, one
+/// `{seq, prev_hash, event, hash}` per row with `event` as the exact stored
+/// string, so an auditor can recompute every link with any SHA-256 tool
+/// (docs/him-guide.md). The export is recorded first, so the file ends with
+/// its own entry.
+pub async fn export(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+) -> Result<Response, PageError> {
+    let event = Event {
+        actor: &staff.email,
+        action: "export_audit",
+        target: "",
+        detail: json!({}),
+    };
+    record(&state, event).await?;
+    let mut out = String::new();
+    for r in rows(&state).await? {
+        let line =
+            json!({"seq": r.seq, "prev_hash": r.prev_hash, "event": r.event, "hash": r.hash});
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    let mut response = out.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/jsonl; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"recordpass-audit.jsonl\""),
+    );
+    Ok(response)
 }
 
 #[cfg(test)]

@@ -212,6 +212,7 @@ pub fn routes() -> Vec<ConsoleRoute> {
             staff_access::change,
         ),
         route(M::GET, "/console/audit", AUDIT, audit::page),
+        route(M::GET, "/console/audit.jsonl", AUDIT, audit::export),
         route(M::GET, "/console/disclosures", AUDIT, disclosures::page),
         route(M::GET, "/console/disclosures.csv", AUDIT, disclosures::csv),
         route(M::GET, "/console/webhooks", ADMIN, webhooks::page),
