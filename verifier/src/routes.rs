@@ -653,6 +653,12 @@ pub struct UploadQuery {
     name: String,
 }
 
+/// A file's raw bytes as a request body (for the OpenAPI document only).
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+struct FileBody(Vec<u8>);
+
 /// Stores a proof-of-authority file (PDF, JPEG or PNG, at most 10 MiB) until a signed request names it.
 ///
 /// The body is the file's bytes, `Content-Type` its type. The content decides the type:
@@ -664,7 +670,14 @@ pub struct UploadQuery {
     path = "/sites/{site}/uploads",
     tag = "requester",
     params(("site" = String, Path, description = "Site id, from the embed snippet."), UploadQuery),
-    request_body(content = Vec<u8>, content_type = "application/pdf", description = "The file (also `image/jpeg` or `image/png`)."),
+    request_body(
+        description = "The file's bytes, declared with its type. The type is read from the content; a declared type that disagrees is refused.",
+        content(
+            (FileBody = "application/pdf"),
+            (FileBody = "image/jpeg"),
+            (FileBody = "image/png"),
+        )
+    ),
     responses(
         (status = 201, description = "Stored; put `attachment` in `request.requester.attachments`.", body = Uploaded),
         (status = 400, description = "`file_empty`.", body = ApiError),

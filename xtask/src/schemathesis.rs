@@ -20,6 +20,8 @@ const VENV: &str = ".tools/venv";
 const ST: &str = ".tools/venv/bin/st";
 /// The pinned version, one `name==version` line.
 const REQUIREMENTS: &str = "tests/schemathesis/requirements.txt";
+/// Custom serializers (raw `application/pdf` bodies for uploads).
+const HOOKS: &str = "tests/schemathesis/hooks.py";
 /// Checks, case budget, seed and test data.
 const CONFIG: &str = "tests/schemathesis/schemathesis.toml";
 
@@ -79,7 +81,8 @@ pub fn run(built: &Built) -> Result<()> {
     let verifier = Verifier::start_command(command, &config)?;
 
     let mut st = Command::new(ST);
-    st.arg("--config-file")
+    st.env("SCHEMATHESIS_HOOKS", HOOKS)
+        .arg("--config-file")
         .arg(CONFIG)
         .args(["--no-color", "run"])
         .arg(format!("{}/openapi.json", verifier.url));
