@@ -387,6 +387,22 @@ pub struct MyRequest {
     pub due_date: String,
     /// Whether the signed receipt can be downloaded (`…/receipt`).
     pub receipt_available: bool,
+    /// What the hospital has told the requester about this request, oldest
+    /// first: each status change with its message (what information is
+    /// needed, a denial's reasons and review rights) and any extension notice.
+    /// Staff notes are never included.
+    #[serde(default)]
+    pub messages: Vec<HospitalMessage>,
+}
+
+/// One notice from the hospital on the requester's status page.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HospitalMessage {
+    /// When it was written (RFC 3339, UTC).
+    pub at: String,
+    /// The notice, as staff wrote it (line breaks kept).
+    pub text: String,
 }
 
 /// Stable, machine-readable error codes.

@@ -496,4 +496,32 @@ async fn a_staff_status_change_emails_the_link_and_no_health_information() {
     let session = sign_in(&mut ana, &account).await;
     let list = my_requests(&verifier, &session.session_token).await;
     assert_eq!(list.requests[0].status, RequestStatus::InReview);
+
+    // What the hospital asks for reaches the status page (the email only
+    // links to it); a staff-only note never does.
+    let needed = "Please send a copy of your photo ID.";
+    for (path, fields) in [
+        (
+            "status",
+            vec![("to", "needs_information"), ("text", needed)],
+        ),
+        ("notes", vec![("text", "Internal: called the clinic.")]),
+    ] {
+        let (status, body) = hana
+            .form(&format!("/console/requests/{number}/{path}"), &fields)
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    }
+    let list = my_requests(&verifier, &session.session_token).await;
+    let messages: Vec<&str> = list.requests[0]
+        .messages
+        .iter()
+        .map(|m| m.text.as_str())
+        .collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(messages[1].ends_with(needed), "{messages:?}");
+    assert!(
+        !messages.iter().any(|m| m.contains("Internal")),
+        "{messages:?}"
+    );
 }

@@ -4,15 +4,17 @@
 
 use recordpass_request::{
     RequestStatus, SignedDocument,
-    api::{LocalizedText, MyRequest, MyRequests},
+    api::{HospitalMessage, LocalizedText, MyRequest, MyRequests},
 };
 use serde_json::json;
+use sqlx::Row;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use super::session::RequesterSession;
 use crate::{
     AppState, Error,
     console::{audit, detail, queue, workflow},
+    db,
     evidence::{Bundle, to_pretty_json},
     store::Submission,
 };
@@ -28,7 +30,9 @@ pub async fn list(state: &AppState, who: &RequesterSession) -> Result<MyRequests
     let mut requests = Vec::with_capacity(submissions.len());
     for s in &submissions {
         let st = workflow::load(&mut conn, &s.request_number).await?;
-        requests.push(item(state, s, &st)?);
+        let mut request = item(state, s, &st)?;
+        request.messages = messages(state, &mut conn, &s.request_number).await?;
+        requests.push(request);
     }
     drop(conn);
     let event = audit::Event {
@@ -66,7 +70,38 @@ fn item(state: &AppState, s: &Submission, st: &workflow::RequestState) -> Result
         },
         due_date: due.date().to_string(),
         receipt_available: true,
+        messages: Vec::new(),
     })
+}
+
+/// The status changes and extension notices of `number` (never staff notes
+/// or identity matching), unsealed, oldest first.
+async fn messages(
+    state: &AppState,
+    conn: &mut db::Connection,
+    number: &str,
+) -> Result<Vec<HospitalMessage>, Error> {
+    let rows = sqlx::query(
+        "SELECT at, text FROM request_events
+         WHERE request_number = $1 AND kind IN ('status', 'extension') ORDER BY id",
+    )
+    .bind(number)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let at = OffsetDateTime::from_unix_timestamp(r.get("at"))
+                .ok()
+                .and_then(|t| t.format(&Rfc3339).ok())
+                .ok_or_else(|| Error::Internal("stored event time out of range".into()))?;
+            let text =
+                state
+                    .store
+                    .vault()
+                    .open(crate::vault::Field::EventText, number, r.get("text"))?;
+            Ok(HospitalMessage { at, text })
+        })
+        .collect()
 }
 
 /// The sealed evidence bundle of `number`, if `who` signed it; audited.

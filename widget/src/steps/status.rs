@@ -172,6 +172,17 @@ fn item(app: &App, ctx: &Context<App>, r: &MyRequest) -> Html {
                 <dt>{ tr(l, "The hospital must act by", "El hospital debe responder a más tardar el") }</dt>
                 <dd data-testid="due-date">{ clock::long_date(&r.due_date, l) }</dd>
             </dl>
+            if !r.messages.is_empty() {
+                <h4 class="rp-messages-title">{ tr(l, "Messages from the hospital", "Mensajes del hospital") }</h4>
+                <ol class="rp-messages" data-testid="messages">
+                    { for r.messages.iter().map(|m| html! {
+                        <li>
+                            <span class="rp-message-time">{ clock::local_date_time(&m.at, l) }</span>
+                            <p class="rp-message">{ &m.text }</p>
+                        </li>
+                    }) }
+                </ol>
+            }
             if r.receipt_available {
                 <button type="button" class="rp-secondary" part="button-secondary" data-testid="download-receipt"
                     aria-label={download_label} onclick={download}>
