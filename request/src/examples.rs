@@ -86,9 +86,10 @@ pub fn parent_directive() -> RecordsRequest {
     req
 }
 
-/// Maya, holding a health care power of attorney for her mother, has paper
-/// copies including Part 2 records and psychotherapy notes mailed to a law
-/// office: an authorization plus the separate psychotherapy authorization.
+/// Maya, holding a health care power of attorney for her mother (attached:
+/// [`PROOF_PDF`] as `power-of-attorney.pdf`), has paper copies including Part 2
+/// records and psychotherapy notes mailed to a law office: an authorization plus
+/// the separate psychotherapy authorization.
 pub fn representative_authorization() -> RecordsRequest {
     let mut req = RecordsRequest {
         requester: Requester {
@@ -96,6 +97,11 @@ pub fn representative_authorization() -> RecordsRequest {
             name: "Maya Chen".into(),
             authority: "health care power of attorney signed 2024-05-01".into(),
             email: "maya@example.org".into(),
+            attachments: vec![crate::upload::Attachment::describe(
+                "power-of-attorney.pdf",
+                crate::upload::MediaType::Pdf,
+                PROOF_PDF,
+            )],
             ..Requester::default()
         },
         patient: Patient {
@@ -150,14 +156,3 @@ pub const PROOF_PDF: &[u8] = include_bytes!("../fixtures/proof.pdf");
 pub const PROOF_JPEG: &[u8] = include_bytes!("../fixtures/proof.jpg");
 /// A small, valid 1×1 PNG.
 pub const PROOF_PNG: &[u8] = include_bytes!("../fixtures/proof.png");
-
-/// [`representative_authorization`] with [`PROOF_PDF`] attached as `power-of-attorney.pdf`.
-pub fn representative_with_proof() -> RecordsRequest {
-    let mut req = representative_authorization();
-    req.requester.attachments = vec![crate::upload::Attachment::describe(
-        "power-of-attorney.pdf",
-        crate::upload::MediaType::Pdf,
-        PROOF_PDF,
-    )];
-    req
-}

@@ -30,8 +30,8 @@ pub use canonical::to_canonical_json;
 pub use document::{DOCUMENT_FORMAT, Digest, DocumentSummary, SignedDocument, SiteIdentity};
 pub use model::{
     Address, Authorization, Consent, DateRange, Delivery, DeliveryMethod, Instrument, Lang,
-    Patient, Recipient, RecordKind, RecordsRequest, Requester, Role, Scope, SensitiveCategory,
-    SiteOffer,
+    Patient, Recipient, RecordKind, RecordsRequest, Relationship, Requester, Role, Scope,
+    SensitiveCategory, SiteOffer,
 };
 pub use signing::{Nonce, SIGNING_LABEL, signing_challenge, signing_challenge_b64, signing_input};
 pub use statement::{esign_disclosure, render_statement};

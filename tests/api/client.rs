@@ -1,7 +1,7 @@
 //! A requester: an HTTP client plus a software passkey.
 
 use recordpass_request::{
-    Lang, RecordsRequest,
+    Digest, Lang, RecordsRequest,
     api::{EmailCodeSent, EmailVerified, Registered, RegistrationStarted, SigningStarted},
     examples,
 };
@@ -26,6 +26,26 @@ pub fn ana_request() -> RecordsRequest {
 /// `request`, signed today (UTC, as the test verifier's clock).
 pub fn dated(request: RecordsRequest) -> RecordsRequest {
     examples::dated(request, time::OffsetDateTime::now_utc().date())
+}
+
+/// POSTs `bytes` to the upload endpoint as the widget does; returns status and body.
+pub async fn upload_file(
+    verifier: &TestVerifier,
+    origin: &str,
+    name: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> (StatusCode, Value) {
+    let resp = reqwest::Client::new()
+        .post(verifier.url(&format!("/api/v1/sites/{SITE_ID}/uploads")))
+        .query(&[("name", name)])
+        .header("Origin", origin)
+        .header("Content-Type", content_type)
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .expect("sent");
+    (resp.status(), resp.json().await.unwrap_or(Value::Null))
 }
 
 pub fn site_origin() -> Url {
@@ -56,6 +76,30 @@ impl<'a> Requester<'a> {
         let status = resp.status();
         let body = resp.json().await.unwrap_or(Value::Null);
         (status, body)
+    }
+
+    /// Uploads the example file (`examples::PROOF_*`) that each attachment of
+    /// `request` names, as the widget does before signing.
+    pub async fn upload_attachments(&self, request: &RecordsRequest) {
+        for a in &request.requester.attachments {
+            let bytes = [
+                examples::PROOF_PDF,
+                examples::PROOF_JPEG,
+                examples::PROOF_PNG,
+            ]
+            .into_iter()
+            .find(|b| Digest::of(b) == a.sha256)
+            .expect("the attachment names an example file");
+            let (status, body) = upload_file(
+                self.verifier,
+                SITE_ORIGIN,
+                &a.name,
+                a.media_type.mime(),
+                bytes,
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
     }
 
     /// POSTs JSON from the site's origin.

@@ -19,6 +19,7 @@ async fn signed(
 ) -> String {
     let mut who = Requester::new(verifier);
     let credential_id = who.register(email).await;
+    who.upload_attachments(request).await;
     let (status, body) = who.start_signing_in(request, &credential_id, lang).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let started = serde_json::from_value(body).expect("SigningStarted");

@@ -16,6 +16,7 @@ async fn start(
 ) -> (u16, Value) {
     let mut requester = Requester::new(verifier);
     let credential_id = requester.register(&request.requester.email).await;
+    requester.upload_attachments(request).await;
     let (status, body) = requester.start_signing(request, &credential_id).await;
     (status.as_u16(), body)
 }
@@ -90,6 +91,16 @@ async fn invalid_requests_are_refused_with_the_field_path() {
             json!([{"field": "requester.authority", "problem": "required"}]),
         ),
         (
+            "executor without a copy of their letters",
+            {
+                let mut r = dated(examples::representative_authorization());
+                r.requester.role = recordpass_request::Role::Executor;
+                r.requester.attachments.clear();
+                r
+            },
+            json!([{"field": "requester.attachments", "problem": "required"}]),
+        ),
+        (
             "authorization without expiry",
             {
                 let mut r = dated(examples::representative_authorization());
@@ -161,6 +172,7 @@ async fn the_request_email_must_match_the_passkey() {
     let credential_id = maya.register("maya@example.org").await;
     let mut request = dated(examples::representative_authorization());
     request.requester.email = "someone-else@example.org".into();
+    maya.upload_attachments(&request).await;
     let (status, body) = maya.start_signing(&request, &credential_id).await;
     assert_eq!(status.as_u16(), 422, "{body}");
     assert_eq!(body["code"], "email_mismatch");

@@ -19,7 +19,7 @@ use sqlx::Row as _;
 
 use crate::{
     at_rest::raw_database,
-    client::{Requester, dated, site_origin},
+    client::{Requester, dated, site_origin, upload_file},
     console::StaffClient,
     evidence::run,
 };
@@ -27,33 +27,13 @@ use crate::{
 const ELF: &[u8] = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0>\0\x01\0\0\0padding";
 const HTML: &[u8] = b"<!doctype html><title>x</title><script>alert(document.cookie)</script>";
 
-/// POSTs `bytes` as the widget does; returns status and body.
-async fn upload_from(
-    verifier: &TestVerifier,
-    origin: &str,
-    name: &str,
-    content_type: &str,
-    bytes: Vec<u8>,
-) -> (StatusCode, Value) {
-    let resp = reqwest::Client::new()
-        .post(verifier.url(&format!("/api/v1/sites/{SITE_ID}/uploads")))
-        .query(&[("name", name)])
-        .header("Origin", origin)
-        .header("Content-Type", content_type)
-        .body(bytes)
-        .send()
-        .await
-        .expect("sent");
-    (resp.status(), resp.json().await.unwrap_or(Value::Null))
-}
-
 async fn upload(
     verifier: &TestVerifier,
     name: &str,
     content_type: &str,
     bytes: &[u8],
 ) -> (StatusCode, Value) {
-    upload_from(verifier, SITE_ORIGIN, name, content_type, bytes.to_vec()).await
+    upload_file(verifier, SITE_ORIGIN, name, content_type, bytes).await
 }
 
 /// Uploads `bytes` and expects `201`; returns the attachment to sign.
@@ -169,12 +149,12 @@ async fn files_that_lie_are_empty_or_too_large_get_a_specific_4xx_and_nothing_is
         assert!(!body["message"].as_str().unwrap_or("").is_empty());
     }
     // From a page that is not the site's, even a good file is refused.
-    let (got, body) = upload_from(
+    let (got, body) = upload_file(
         &verifier,
         "https://evil.example",
         "poa.pdf",
         "application/pdf",
-        examples::PROOF_PDF.to_vec(),
+        examples::PROOF_PDF,
     )
     .await;
     assert_eq!(got, StatusCode::FORBIDDEN, "{body}");

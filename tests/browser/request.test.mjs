@@ -136,14 +136,21 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
       r.assertClean({ wrongCodes: 1 });
     });
 
-    await t.test('a parent directs records to a school nurse (Spanish, directive)', async () => {
-      const r = await requester(env, { lang: 'es' });
+    await t.test('a parent directs records to a school nurse (Spanish, directive, axe)', async () => {
+      const r = await requester(env, { lang: 'es', axe: true });
       await r.next();
       await r.w('role-parent_or_guardian').check();
       await r.w('requester.name').fill('Luis Gómez');
-      await r.w('requester.relationship').fill('padre');
+      // The relationship is a choice; "Otra" asks for it in words.
+      await r.w('relationship-other').check();
+      await r.w('requester.relationship.other').waitFor();
       await r.w('requester.email').fill('luis.gomez@example.org');
       assert.match(await r.w('adolescent-note').innerText(), /12 años/);
+      await r.next();
+      await r.w('error-summary').waitFor();
+      assert.match(await r.w('error-summary').innerText(), /Diga qué relación tiene con el menor/);
+      await r.w('relationship-father').check();
+      assert.equal(await r.w('requester.relationship.other').count(), 0, 'the words field goes with "Otra"');
       await r.next();
       await r.w('patient.legal_name').fill('Sofía Gómez Ruiz');
       await r.w('patient.date_of_birth').fill('2015-06-01');
@@ -163,6 +170,8 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
       assert.match(statement, /Envíenlos a: Enfermería de la Escuela Lincoln, en enfermeria@lincoln\.example\.org/);
       assert.equal(stored.document.lang, 'es');
       assert.equal(stored.document.request.requester.role, 'parent_or_guardian');
+      assert.equal(stored.document.request.requester.relationship, 'padre');
+      assert.match(statement, /Yo, Luis Gómez, soy padre del \(de la\) paciente/);
       r.assertClean();
     });
 
@@ -173,6 +182,10 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
       await r.w('requester.name').fill('Maya Chen');
       await r.w('requester.authority').fill('health care power of attorney signed 2024-05-01');
       await r.w('requester.email').fill('maya.chen@example.org');
+      // Naming the document is not enough: a copy must be attached.
+      await r.next();
+      await r.w('proof-error').waitFor();
+      assert.match(await r.w('proof-error').innerText(), /Attach a copy of the document that gives you authority/);
       // Proof of authority through the real file input: a PNG calling itself a
       // PDF is refused next to the field; the real PDF is uploaded and listed.
       const pdf = await fs.readFile(path.join(repo, 'request/fixtures/proof.pdf'));
@@ -235,6 +248,40 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
       // The sealed evidence bundle carries the file's digest in the signed document.
       const bundle = await exportBundle(config, stored.request_number);
       assert.ok(JSON.stringify(bundle).includes(pdfSha256), 'the bundle names the file digest');
+      r.assertClean();
+    });
+
+    await t.test('an executor attaches letters testamentary and asks for the records (Spanish, right of access)', async () => {
+      const r = await requester(env, { lang: 'es' });
+      await r.next();
+      await r.w('role-executor').check();
+      await r.w('requester.name').fill('Rosa Díaz');
+      await r.w('requester.authority').fill('cartas testamentarias del 2026-03-02');
+      await r.w('requester.email').fill('rosa.diaz@example.org');
+      await r.next();
+      await r.w('proof-error').waitFor();
+      assert.match(await r.w('proof-error').innerText(), /Adjunte una copia del documento que le da autoridad/);
+      assert.match(await r.w('error-summary').innerText(), /Adjunte una copia/);
+      const jpeg = await fs.readFile(path.join(repo, 'request/fixtures/proof.jpg'));
+      await r.w('proof-file').setInputFiles({ name: 'cartas.jpg', mimeType: 'image/jpeg', buffer: jpeg });
+      await r.w('proof-item-0').waitFor();
+      assert.equal(await r.w('proof-error').count(), 0, 'attaching the file clears the error');
+      await r.next();
+      await r.w('patient.legal_name').fill('Tomás Díaz');
+      await r.w('patient.date_of_birth').fill('1941-09-09');
+      await r.next();
+      await r.w('record-discharge_summaries').check();
+      await r.next();
+      await r.next(); // to me, by secure download
+      await r.w('consent-electronic').check();
+      await r.next();
+      await r.w('signature').fill('Rosa Díaz');
+      const { statement, stored } = await r.finish('rosa.diaz@example.org');
+      assert.match(statement, /Solicitud de acceso a registros médicos \(45 CFR 164\.524\)/);
+      assert.match(statement, /Yo, Rosa Díaz, soy el \(la\) albacea o administrador\(a\) del patrimonio del \(de la\) paciente, Tomás Díaz/);
+      assert.match(statement, /Prueba de autoridad adjunta: cartas\.jpg \(JPEG/);
+      assert.equal(stored.document.request.requester.role, 'executor');
+      assert.equal(stored.document.lang, 'es');
       r.assertClean();
     });
 

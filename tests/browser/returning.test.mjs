@@ -88,7 +88,7 @@ test('a returning guardian signs in, sees the status and signs for a second chil
     const childRequest = async ({ child, dateOfBirth, emailPrefilled }) => {
       await w('role-parent_or_guardian').check();
       await w('requester.name').fill('Luis Gómez');
-      await w('requester.relationship').fill('father');
+      await w('relationship-father').check();
       if (emailPrefilled) {
         assert.equal(await w('requester.email').inputValue(), 'luis@example.org', 'the passkey\'s address is filled in');
       } else {

@@ -20,7 +20,7 @@ use recordpass_request::api::{
 };
 use recordpass_request::upload::{Attachment, check_size};
 use recordpass_request::{
-    Digest, Field, FieldError, Lang, RecordsRequest, SignedDocument, SiteIdentity,
+    Digest, Field, FieldError, Lang, RecordsRequest, Relationship, SignedDocument, SiteIdentity,
 };
 use web_sys::HtmlElement;
 use yew::prelude::*;
@@ -322,6 +322,8 @@ pub enum Msg {
     FileUploaded(Result<Attachment, ProofError>),
     /// "Remove" next to an uploaded file.
     RemoveFile(usize),
+    /// A parent's relationship was chosen (`None`: "Other", to be typed).
+    Relationship(Option<Relationship>),
 }
 
 /// Runs `future` and delivers its message to [`App`]. Every call shares one
@@ -342,6 +344,8 @@ pub struct App {
     pub(crate) refs: Refs,
     /// The proof-of-authority file input.
     pub(crate) proof: Proof,
+    /// "Other" is chosen as the parent's relationship (typed, maybe still empty).
+    pub(crate) relationship_other: bool,
     /// Incremented whenever in-flight results become stale.
     pub(crate) epoch: u32,
     credential: Option<Credential>,
@@ -371,6 +375,7 @@ impl Component for App {
             alert: None,
             refs: Refs::default(),
             proof: Proof::default(),
+            relationship_other: false,
             epoch: 0,
             credential: None,
             email_proof: None,
@@ -466,6 +471,16 @@ impl Component for App {
                     Err(e) => self.proof.error = Some(e),
                 }
             }
+            Msg::Relationship(chosen) => {
+                self.relationship_other = chosen.is_none();
+                let typed = &mut self.input.requester.relationship;
+                match chosen {
+                    Some(rel) => *typed = rel.words(self.lang).to_owned(),
+                    None if Relationship::recognise(typed).is_some() => typed.clear(),
+                    None => {}
+                }
+                self.save_progress(ctx);
+            }
             Msg::RemoveFile(i) => {
                 if i < self.input.requester.attachments.len() {
                     self.input.requester.attachments.remove(i);
@@ -557,12 +572,16 @@ impl App {
             return;
         }
         self.lang = lang;
+        // A chosen relationship is written in the statement's language.
+        self.input.requester.relationship_in(lang);
         // The statement is signed in the language it is shown in: re-render it
         // and, if a signing ceremony was prepared for the old text, prepare anew.
         let (Step::Review(review), SiteState::Ready(site)) = (&mut self.step, &self.site) else {
             return;
         };
-        *review = Review::new(site, review.document.request.clone(), lang);
+        let mut request = review.document.request.clone();
+        request.requester.relationship_in(lang);
+        *review = Review::new(site, request, lang);
         if matches!(
             self.passkey,
             Passkey::PreparingSignature | Passkey::ReadyToSign(_) | Passkey::Stuck(Retry::Signing)
@@ -598,8 +617,12 @@ impl App {
     /// After a file is added or removed: old per-file errors no longer apply.
     fn file_list_changed(&mut self, ctx: &Context<Self>) {
         self.proof.error = None;
-        self.field_errors
-            .retain(|e| !matches!(e.field, Field::RequesterAttachment(_)));
+        self.field_errors.retain(|e| {
+            !matches!(
+                e.field,
+                Field::RequesterAttachment(_) | Field::RequesterAttachments
+            )
+        });
         self.save_progress(ctx);
     }
 

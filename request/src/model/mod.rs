@@ -19,7 +19,7 @@ pub use instrument::Instrument;
 pub use kinds::{RecordKind, SensitiveCategory};
 pub use lang::Lang;
 pub use patient::{Address, Patient};
-pub use requester::{Requester, Role};
+pub use requester::{Relationship, Requester, Role};
 pub use scope::{DateRange, Scope};
 
 use serde::{Deserialize, Serialize};

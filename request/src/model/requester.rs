@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{collapse_whitespace, normalize_email};
+use super::{Lang, collapse_whitespace, normalize_email};
 use crate::upload::{Attachment, sanitize_file_name};
 
 /// The requester's relationship to the patient.
@@ -48,6 +48,74 @@ impl Role {
     }
 }
 
+/// The relationships a parent or guardian chooses from; any other is typed.
+///
+/// The signed document keeps the words in the statement's language (for
+/// example "mother" or "madre"), not an id: the statement reads naturally,
+/// requests from API clients may name any relationship, and documents signed
+/// before the choice list existed are unchanged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relationship {
+    /// The child's mother.
+    Mother,
+    /// The child's father.
+    Father,
+    /// A guardian appointed by a court.
+    LegalGuardian,
+}
+
+impl Relationship {
+    /// Every choice, in menu order.
+    pub const ALL: [Relationship; 3] = [
+        Relationship::Mother,
+        Relationship::Father,
+        Relationship::LegalGuardian,
+    ];
+
+    /// A stable id for element names and tests.
+    pub fn id(self) -> &'static str {
+        match self {
+            Relationship::Mother => "mother",
+            Relationship::Father => "father",
+            Relationship::LegalGuardian => "legal_guardian",
+        }
+    }
+
+    /// The words in the request, and so in the signed statement
+    /// ("I, …, am the patient's mother", "Yo, …, soy madre del (de la) paciente").
+    pub fn words(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Relationship::Mother, Lang::En) => "mother",
+            (Relationship::Mother, Lang::Es) => "madre",
+            (Relationship::Father, Lang::En) => "father",
+            (Relationship::Father, Lang::Es) => "padre",
+            (Relationship::LegalGuardian, Lang::En) => "legal guardian",
+            (Relationship::LegalGuardian, Lang::Es) => "tutor(a) legal",
+        }
+    }
+
+    /// The choice's label in a form.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Relationship::Mother, Lang::En) => "Mother",
+            (Relationship::Mother, Lang::Es) => "Madre",
+            (Relationship::Father, Lang::En) => "Father",
+            (Relationship::Father, Lang::Es) => "Padre",
+            (Relationship::LegalGuardian, Lang::En) => "Legal guardian",
+            (Relationship::LegalGuardian, Lang::Es) => "Tutor(a) legal",
+        }
+    }
+
+    /// The choice whose words, in any language, `text` is (ignoring case and
+    /// spacing); `None` for anything typed.
+    pub fn recognise(text: &str) -> Option<Relationship> {
+        let text = collapse_whitespace(text).to_lowercase();
+        Relationship::ALL
+            .into_iter()
+            .find(|r| Lang::ALL.iter().any(|&lang| r.words(lang) == text))
+    }
+}
+
 /// The person filling in and signing the request.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,7 +125,8 @@ pub struct Requester {
     pub role: Role,
     /// Their full legal name (the patient's own for [`Role::Patient`]).
     pub name: String,
-    /// For [`Role::ParentOrGuardian`]: "mother", "legal guardian", …
+    /// For [`Role::ParentOrGuardian`]: the relationship in the statement's
+    /// language, e.g. "mother" or "madre" (a [`Relationship`]'s words), or as typed.
     pub relationship: String,
     /// For representatives and executors: what gives them authority,
     /// e.g. "health care power of attorney signed 2024-05-01".
@@ -74,6 +143,14 @@ pub struct Requester {
 }
 
 impl Requester {
+    /// Puts a chosen [`Relationship`] in `lang`'s words, for a statement shown
+    /// in `lang`; a typed relationship is kept as typed.
+    pub fn relationship_in(&mut self, lang: Lang) {
+        if let Some(chosen) = Relationship::recognise(&self.relationship) {
+            self.relationship = chosen.words(lang).to_owned();
+        }
+    }
+
     pub(crate) fn normalized(&self) -> Requester {
         let role = self.role;
         let keep = |yes: bool, s: &str| {
@@ -102,5 +179,35 @@ impl Requester {
                 Vec::new()
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{examples, render_statement};
+
+    #[test]
+    fn chosen_relationships_follow_the_statement_language_and_typed_ones_stay() {
+        assert_eq!(
+            Relationship::recognise("  Legal   GUARDIAN "),
+            Some(Relationship::LegalGuardian)
+        );
+        assert_eq!(Relationship::recognise("madre"), Some(Relationship::Mother));
+        assert_eq!(Relationship::recognise("stepmother"), None);
+
+        let mut req = examples::parent_directive();
+        req.requester.relationship = Relationship::Father.words(Lang::En).into();
+        req.requester.relationship_in(Lang::Es);
+        assert_eq!(req.requester.relationship, "padre");
+        let es = render_statement(&examples::site(), &req, Lang::Es);
+        assert!(
+            es.contains("Yo, Luis Gómez, soy padre del (de la) paciente"),
+            "{es}"
+        );
+
+        req.requester.relationship = "abuela con custodia".into();
+        req.requester.relationship_in(Lang::En);
+        assert_eq!(req.requester.relationship, "abuela con custodia");
     }
 }

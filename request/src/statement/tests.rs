@@ -160,7 +160,7 @@ fn psychotherapy_notes_to_oneself_add_an_authorization_to_the_access_request() {
 #[test]
 fn the_statement_names_each_proof_of_authority_file_and_its_digest() {
     let site = examples::site();
-    let req = examples::representative_with_proof();
+    let req = examples::representative_authorization();
     let digest = crate::Digest::of(examples::PROOF_PDF).to_hex();
     let size = examples::PROOF_PDF.len();
     let en = render_statement(&site, &req, Lang::En);
@@ -173,7 +173,9 @@ fn the_statement_names_each_proof_of_authority_file_and_its_digest() {
     let es = render_statement(&site, &req, Lang::Es);
     assert!(es.contains(&format!("Prueba de autoridad adjunta: power-of-attorney.pdf (PDF, {size} bytes, SHA-256 {digest}).")), "{es}");
     // Without files the statement is exactly what it was.
-    let plain = render_statement(&site, &examples::representative_authorization(), Lang::En);
+    let mut without = examples::representative_authorization();
+    without.requester.attachments.clear();
+    let plain = render_statement(&site, &without, Lang::En);
     assert!(!plain.contains("Proof of authority"));
 }
 
@@ -181,7 +183,7 @@ fn the_statement_names_each_proof_of_authority_file_and_its_digest() {
 fn changing_the_file_changes_the_signed_digest() {
     let doc = crate::SignedDocument::new(
         examples::site(),
-        examples::representative_with_proof(),
+        examples::representative_authorization(),
         Lang::En,
     );
     assert!(doc.is_well_formed());

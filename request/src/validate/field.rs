@@ -50,6 +50,8 @@ pub enum Field {
     RequesterAuthority,
     RequesterEmail,
     RequesterPhone,
+    /// `requester.attachments`: the list as a whole (a representative's proof is missing).
+    RequesterAttachments,
     RequesterAttachment(usize),
     PatientLegalName,
     PatientFormerName(usize),
@@ -88,6 +90,7 @@ impl Field {
             RequesterAuthority => "requester.authority",
             RequesterEmail => "requester.email",
             RequesterPhone => "requester.phone",
+            RequesterAttachments => "requester.attachments",
             RequesterAttachment(i) => return format!("requester.attachments[{i}]"),
             PatientLegalName => "patient.legal_name",
             PatientFormerName(i) => return format!("patient.former_names[{i}]"),
@@ -148,7 +151,7 @@ impl Field {
     }
 
     /// Fields without an index or a part.
-    const FIXED: [Field; 25] = [
+    const FIXED: [Field; 26] = [
         Field::Email,
         Field::DisplayName,
         Field::RequesterRole,
@@ -157,6 +160,7 @@ impl Field {
         Field::RequesterAuthority,
         Field::RequesterEmail,
         Field::RequesterPhone,
+        Field::RequesterAttachments,
         Field::PatientLegalName,
         Field::PatientDateOfBirth,
         Field::PatientPhone,

@@ -113,6 +113,9 @@ fn required(field: Field, lang: Lang) -> &'static str {
         (Lang::En, RequesterAuthority) => {
             "Describe the document that gives you authority, for example a power of attorney."
         }
+        (Lang::En, RequesterAttachments) => {
+            "Attach a copy of the document that gives you authority (PDF, JPEG or PNG)."
+        }
         (Lang::En, ScopeRecordKinds) => "Choose at least one kind of record.",
         (Lang::En, ScopeDateRanges) => "Add at least one date range, or choose all dates.",
         (Lang::En, ScopeDateRangeStart(_)) => "Enter the first date.",
@@ -135,6 +138,9 @@ fn required(field: Field, lang: Lang) -> &'static str {
         }
         (Lang::Es, RequesterAuthority) => {
             "Describa el documento que le da autoridad, por ejemplo un poder notarial."
+        }
+        (Lang::Es, RequesterAttachments) => {
+            "Adjunte una copia del documento que le da autoridad (PDF, JPEG o PNG)."
         }
         (Lang::Es, ScopeRecordKinds) => "Elija al menos un tipo de registro.",
         (Lang::Es, ScopeDateRanges) => {

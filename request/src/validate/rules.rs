@@ -46,6 +46,10 @@ fn requester(e: &mut Errors, req: &RecordsRequest) {
             Field::RequesterAuthority,
             check_text(&r.authority, MAX_TEXT_CHARS),
         );
+        // Representatives and executors show their authority, not just name it.
+        if r.attachments.is_empty() {
+            e.add(Field::RequesterAttachments, Err(Problem::Required));
+        }
     }
     e.add(Field::RequesterEmail, check_email(&r.email));
     e.add(Field::RequesterPhone, optional(&r.phone, check_phone));

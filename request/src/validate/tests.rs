@@ -189,6 +189,17 @@ fn roles_need_their_own_details() {
     let mut executor = examples::representative_authorization();
     executor.requester.role = Role::Executor;
     assert!(problems(&executor).is_empty());
+    // Naming the document is not enough: a copy of it must be attached.
+    for role in [Role::LegalRepresentative, Role::Executor] {
+        let mut unproven = examples::representative_authorization();
+        unproven.requester.role = role;
+        unproven.requester.attachments.clear();
+        assert_eq!(
+            problems(&unproven),
+            vec![("requester.attachments".to_owned(), Problem::Required)],
+            "{role:?}"
+        );
+    }
 }
 
 #[test]
@@ -423,7 +434,7 @@ fn ages_count_whole_years() {
 
 #[test]
 fn proof_of_authority_files_are_checked_and_kept_only_for_representatives() {
-    let rep = examples::representative_with_proof();
+    let rep = examples::representative_authorization();
     assert!(problems(&rep).is_empty());
     assert_eq!(rep.normalized().requester.attachments.len(), 1);
 

@@ -55,6 +55,9 @@ pub struct Text {
     pub autocomplete: &'static str,
     /// The current value.
     pub value: String,
+    /// Set for the "other" input inside a group of choices for the same field:
+    /// its id gets this suffix and the group shows the error.
+    pub in_group: Option<&'static str>,
 }
 
 impl Text {
@@ -67,7 +70,15 @@ impl Text {
             kind: "text",
             autocomplete: "off",
             value: value.to_owned(),
+            in_group: None,
         }
+    }
+
+    /// As the "other" answer of the [`group`] for the same field: the id is the
+    /// group's plus `-{suffix}`, and the group's error describes it.
+    pub fn in_group(mut self, suffix: &'static str) -> Text {
+        self.in_group = Some(suffix);
+        self
     }
 
     /// With a hint.
@@ -90,10 +101,18 @@ impl Text {
 
     /// Renders it; typing calls `set`.
     pub fn view(self, app: &App, ctx: &Context<App>, set: Setter) -> Html {
-        let id = field_id(self.field);
+        let base = field_id(self.field);
+        let (id, testid) = match self.in_group {
+            Some(suffix) => (
+                format!("{base}-{suffix}"),
+                format!("{}.{suffix}", self.field.path()),
+            ),
+            None => (base.clone(), self.field.path()),
+        };
         let hint_id = format!("{id}-hint");
-        let error_id = format!("{id}-error");
+        let error_id = format!("{base}-error");
         let error = error_for(app, self.field);
+        let own_error = error.filter(|_| self.in_group.is_none());
         let described_by: Vec<&str> = [
             self.hint.map(|_| hint_id.as_str()),
             error.map(|_| error_id.as_str()),
@@ -112,7 +131,7 @@ impl Text {
                 if let Some(hint) = self.hint {
                     <p class="rp-hint" id={hint_id.clone()}>{ hint }</p>
                 }
-                if let Some(error) = error {
+                if let Some(error) = own_error {
                     <p class="rp-error" id={error_id.clone()}>{ error.message(app.lang) }</p>
                 }
                 <input
@@ -125,7 +144,7 @@ impl Text {
                     spellcheck={(!is_date).then_some("false")}
                     aria-invalid={error.map(|_| "true")}
                     aria-describedby={(!described_by.is_empty()).then(|| described_by.join(" "))}
-                    data-testid={self.field.path()}
+                    data-testid={testid}
                     {oninput}
                 />
             </div>
@@ -133,7 +152,8 @@ impl Text {
     }
 }
 
-/// A checkbox or radio with its label; `testid` names it for tests.
+/// A checkbox or radio with its label that changes the request; `testid`
+/// names it for tests.
 pub fn choice(
     ctx: &Context<App>,
     radio: bool,
@@ -143,8 +163,21 @@ pub fn choice(
     checked: bool,
     change: impl Fn(&mut RecordsRequest) + 'static,
 ) -> Html {
-    let id = format!("rp-{testid}");
     let change: Rc<dyn Fn(&mut RecordsRequest)> = Rc::new(change);
+    let onchange = ctx.link().callback(move |_| Msg::Change(change.clone()));
+    choice_with(radio, name, testid, label, checked, onchange)
+}
+
+/// A checkbox or radio with its label that sends its own message.
+pub fn choice_with(
+    radio: bool,
+    name: &str,
+    testid: String,
+    label: &str,
+    checked: bool,
+    onchange: Callback<Event>,
+) -> Html {
+    let id = format!("rp-{testid}");
     html! {
         <li class="rp-check">
             <input
@@ -154,7 +187,7 @@ pub fn choice(
                 name={radio.then(|| name.to_owned())}
                 {checked}
                 data-testid={testid}
-                onchange={ctx.link().callback(move |_| Msg::Change(change.clone()))}
+                {onchange}
             />
             <label for={id}>{ label }</label>
         </li>

@@ -71,12 +71,19 @@ async fn read_and_upload(
 pub fn view(app: &App, ctx: &Context<App>) -> Html {
     let l = app.lang;
     let files = &app.input.requester.attachments;
-    let (id, hint_id, error_id) = ("rp-proof", "rp-proof-hint", "rp-proof-error");
-    let error = app.proof.error.as_ref();
+    let id = field_id(Field::RequesterAttachments);
+    let (hint_id, error_id) = (format!("{id}-hint"), format!("{id}-error"));
+    // A refused file, else "attach a copy" from the shared rules.
+    let error = app
+        .proof
+        .error
+        .as_ref()
+        .map(|e| e.message(l))
+        .or_else(|| error_for(app, Field::RequesterAttachments).map(|e| e.message(l)));
     let described_by = if error.is_some() {
         format!("{hint_id} {error_id}")
     } else {
-        hint_id.to_owned()
+        hint_id.clone()
     };
     let onchange = ctx.link().batch_callback(|e: Event| {
         let input: HtmlInputElement = e.target_unchecked_into();
@@ -109,12 +116,12 @@ pub fn view(app: &App, ctx: &Context<App>) -> Html {
     });
     html! {
         <div class={classes!("rp-field", error.is_some().then_some("rp-invalid"))}>
-            <label for={id}>{ tr(l, "Proof of your authority (a file)", "Prueba de su autoridad (un archivo)") }</label>
+            <label for={id.clone()}>{ tr(l, "Proof of your authority (a file)", "Prueba de su autoridad (un archivo)") }</label>
             <p class="rp-hint" id={hint_id}>{ tr(l,
-                "A scan or photo of the power of attorney, letters testamentary or guardianship order. PDF, JPEG or PNG, up to 10 MB. If you do not have it now, the hospital may ask you for a copy.",
-                "Un escaneo o una foto del poder notarial, las cartas testamentarias o la orden de tutela. PDF, JPEG o PNG, de hasta 10 MB. Si no lo tiene ahora, el hospital puede pedirle una copia.") }</p>
-            if let Some(e) = error {
-                <p class="rp-error" id={error_id} data-testid="proof-error">{ e.message(l) }</p>
+                "A scan or photo of the power of attorney, letters testamentary or guardianship order. PDF, JPEG or PNG, up to 10 MB. If you cannot attach it, you can ask on paper or in person instead.",
+                "Un escaneo o una foto del poder notarial, las cartas testamentarias o la orden de tutela. PDF, JPEG o PNG, de hasta 10 MB. Si no puede adjuntarlo, puede hacer la solicitud en papel o en persona.") }</p>
+            if let Some(message) = error {
+                <p class="rp-error" id={error_id} data-testid="proof-error">{ message }</p>
             }
             if !files.is_empty() {
                 <ul class="rp-files" data-testid="proof-files">{ for items }</ul>

@@ -1,12 +1,12 @@
 //! Who is asking: the role, and the details that role needs.
 
 use recordpass_request::api::SiteInfo;
-use recordpass_request::{Field, Role};
+use recordpass_request::{Field, Lang, Relationship, Role};
 use yew::prelude::*;
 
-use super::fields::{Text, choice, group, set, tr};
+use super::fields::{Text, choice, choice_with, group, set, tr};
 use super::wizard::{FormStep, frame};
-use crate::app::App;
+use crate::app::{App, Msg};
 
 /// Renders the requester step.
 pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
@@ -46,11 +46,11 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
         )
     });
     let adolescent = match l {
-        recordpass_request::Lang::En => format!(
+        Lang::En => format!(
             "From age {}, some of a child's records (for example care the child could agree to alone) may need the child's own permission.",
             site.adolescent_age
         ),
-        recordpass_request::Lang::Es => format!(
+        Lang::Es => format!(
             "Desde los {} años, algunos registros del menor (por ejemplo, la atención que el menor podía aceptar por sí mismo) pueden requerir su propio permiso.",
             site.adolescent_age
         ),
@@ -63,16 +63,14 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
                     .auto("name").view(app, ctx, set(|q, v| q.requester.name = v)) }
             }
             if r.role == Role::ParentOrGuardian {
-                { Text::new(Field::RequesterRelationship, tr(l, "Your relationship to the child", "Su relación con el menor"), &r.relationship)
-                    .hint(tr(l, "For example: mother, father, legal guardian.", "Por ejemplo: madre, padre, tutor legal."))
-                    .view(app, ctx, set(|q, v| q.requester.relationship = v)) }
+                { relationship(app, ctx) }
                 <p class="rp-hint" data-testid="adolescent-note">{ adolescent }</p>
             }
             if r.role.needs_authority() {
                 { Text::new(Field::RequesterAuthority, tr(l, "What gives you authority", "Qué le da autoridad"), &r.authority)
                     .hint(tr(l,
-                        "Name the document and its date, for example: health care power of attorney signed 2024-05-01. The hospital may ask you for a copy.",
-                        "Nombre el documento y su fecha, por ejemplo: poder notarial para asuntos de salud firmado el 2024-05-01. El hospital puede pedirle una copia."))
+                        "Name the document and its date, for example: health care power of attorney signed 2024-05-01. Attach a copy below.",
+                        "Nombre el documento y su fecha, por ejemplo: poder notarial para asuntos de salud firmado el 2024-05-01. Adjunte una copia abajo."))
                     .view(app, ctx, set(|q, v| q.requester.authority = v)) }
                 { super::proof::view(app, ctx) }
             }
@@ -91,4 +89,41 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
         tr(l, "Who is asking?", "¿Quién hace la solicitud?"),
         body,
     )
+}
+
+/// A parent's relationship to the child: mother, father, legal guardian, or
+/// typed after "Other".
+fn relationship(app: &App, ctx: &Context<App>) -> Html {
+    let l = app.lang;
+    let typed = &app.input.requester.relationship;
+    let known = Relationship::recognise(typed);
+    let other = app.relationship_other || (known.is_none() && !typed.trim().is_empty());
+    let choices = Relationship::ALL.map(|rel| {
+        choice_with(
+            true,
+            "rp-relationship",
+            format!("relationship-{}", rel.id()),
+            rel.label(l),
+            !other && known == Some(rel),
+            ctx.link().callback(move |_| Msg::Relationship(Some(rel))),
+        )
+    });
+    let items = html! {
+        <>
+            { for choices }
+            { choice_with(true, "rp-relationship", "relationship-other".into(), tr(l, "Other", "Otra"),
+                other, ctx.link().callback(|_| Msg::Relationship(None))) }
+        </>
+    };
+    html! {
+        <>
+            { group(app, Field::RequesterRelationship, tr(l, "Your relationship to the child", "Su relación con el menor"), None, items) }
+            if other {
+                { Text::new(Field::RequesterRelationship, tr(l, "Your relationship to the child, in your words", "Su relación con el menor, en sus palabras"), typed)
+                    .hint(tr(l, "For example: stepmother with custody.", "Por ejemplo: madrastra con la custodia."))
+                    .in_group("other")
+                    .view(app, ctx, set(|q, v| q.requester.relationship = v)) }
+            }
+        </>
+    }
 }
