@@ -417,6 +417,14 @@ async function requester({ browser, site, smtp, verifier, config }, { lang = 'en
     const step = await page.locator('recordpass-request section[data-testid], recordpass-request h2').first().getAttribute('data-testid');
     const found = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
     assert.deepEqual(found, [], `axe violations on ${step}`);
+    // Every text box and button is a 44 px target (radios and checkboxes: their row is).
+    const small = await page.evaluate(() => {
+      const root = document.querySelector('recordpass-request').shadowRoot;
+      return [...root.querySelectorAll('input:not([type=radio]):not([type=checkbox]), button')]
+        .filter((el) => el.getClientRects().length && el.getBoundingClientRect().height < 44)
+        .map((el) => `${el.dataset.testid ?? el.id}: ${el.getBoundingClientRect().height}px`);
+    });
+    assert.deepEqual(small, [], `targets under 44 px on ${step}`);
     if (width) {
       // Usable at 320 px: nothing in the widget scrolls sideways.
       const overflow = await page.evaluate(() => {
