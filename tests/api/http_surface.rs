@@ -145,6 +145,24 @@ async fn health_and_readiness_probes() {
         );
     }
 
+    // A migration this binary carries is not recorded as applied: not ready.
+    sqlx::query(
+        "DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)",
+    )
+    .execute(verifier.store.pool())
+    .await
+    .expect("one migration forgotten");
+    let resp = http
+        .get(verifier.url("/readyz"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        resp.json::<Value>().await.expect("json")["code"],
+        "unavailable"
+    );
+
     // The database goes away: the process is alive but not ready.
     verifier.store.pool().close().await;
     let resp = http

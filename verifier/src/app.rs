@@ -79,6 +79,7 @@ pub async fn serve(
     let (stop_webhooks, stopped) = tokio::sync::watch::channel(false);
     let webhooks = tokio::spawn(crate::webhooks::worker::run(state.clone(), stopped));
     let grace = std::time::Duration::from_secs(state.webhooks.settings.timeout_secs + 5);
+    let email = state.email.clone();
     let app = routes::router(state);
     // The peer address is recorded with each signature (and used by rate limits).
     let served = axum::serve(
@@ -89,6 +90,8 @@ pub async fn serve(
     .await
     .map_err(|e| Error::Internal(format!("server: {e}")));
     purge.abort();
+    // Emails the drained requests started (codes, status notices) still go out.
+    email.drain().await;
     let _ = stop_webhooks.send(true);
     let abort = webhooks.abort_handle();
     if tokio::time::timeout(grace, webhooks).await.is_err() {

@@ -140,7 +140,10 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("no-store"),
         ));
 
+    // The console's JSON sign-in and enrolment bodies have the API's limit
+    // (its signed-in forms are read up to the same size by its guard).
     let console = crate::console::router(&state)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(
             flood.clone(),
             limits::flood_guard,
