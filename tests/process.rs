@@ -58,9 +58,21 @@ impl VerifierProcess {
         config: &Path,
         log: &Path,
     ) -> Result<(VerifierProcess, Duration), String> {
+        VerifierProcess::start_with(bin, &[], config, log)
+    }
+
+    /// As [`VerifierProcess::start`], with `args` (e.g. `--log-format json`)
+    /// before `serve`.
+    pub fn start_with(
+        bin: &Path,
+        args: &[&str],
+        config: &Path,
+        log: &Path,
+    ) -> Result<(VerifierProcess, Duration), String> {
         let log = std::fs::File::create(log).map_err(|e| e.to_string())?;
         let began = Instant::now();
         let mut child = verifier_command(bin)
+            .args(args)
             .arg("serve")
             .arg("--config")
             .arg(config)
@@ -93,6 +105,30 @@ impl VerifierProcess {
     /// The process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Sends `SIGTERM` (the service manager's stop), without waiting.
+    pub fn terminate(&self) {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIGTERM sent");
+    }
+
+    /// Waits up to `limit` (blocking; `Duration::ZERO` only looks) for the
+    /// process to exit; its status, or `None` if it is still running.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let began = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if began.elapsed() >= limit {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// `kill -9`: no shutdown, no flush, nothing finishes.

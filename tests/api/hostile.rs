@@ -147,3 +147,43 @@ async fn ten_thousand_date_ranges_are_cut_off_and_two_hundred_refused() {
     assert_eq!(reply["fields"][0]["problem"], "too_long", "{reply}");
     assert_eq!(verifier.count(Table::Ceremonies).await, 0);
 }
+
+#[tokio::test]
+async fn every_json_operation_refuses_a_body_over_64_kib_before_reading_it() {
+    let verifier = TestVerifier::start().await;
+    let document: Value =
+        serde_json::from_str(include_str!("../../docs/api/openapi.json")).expect("document");
+    let mut body = br#"{"site_id":""#.to_vec();
+    body.extend(std::iter::repeat_n(b'a', 70 * 1024));
+    body.extend(br#""}"#);
+    let console = verifier.config.console_origin();
+    let mut checked = Vec::new();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        let json_body = &item["post"]["requestBody"]["content"]["application/json"];
+        if json_body.is_null() {
+            continue;
+        }
+        let path = path.replace("{id}", "x").replace("{site}", SITE_ID);
+        let origin = if path.starts_with("/console") {
+            console.as_str()
+        } else {
+            SITE_ORIGIN
+        };
+        let resp = reqwest::Client::new()
+            .post(verifier.url(&path))
+            .header("Origin", origin)
+            .header("Content-Type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .expect("sent");
+        let status = resp.status();
+        let reply: Value = resp.json().await.expect("a JSON error body");
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}: {reply}");
+        assert_eq!(reply["code"], "payload_too_large", "{path}");
+        checked.push(path);
+    }
+    // The requester API's eight and the console's four sign-in and enrolment operations.
+    assert_eq!(checked.len(), 12, "{checked:?}");
+    nothing_stored(&verifier).await;
+}

@@ -145,6 +145,24 @@ async fn health_and_readiness_probes() {
         );
     }
 
+    // A migration this binary carries is not recorded as applied: not ready.
+    sqlx::query(
+        "DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)",
+    )
+    .execute(verifier.store.pool())
+    .await
+    .expect("one migration forgotten");
+    let resp = http
+        .get(verifier.url("/readyz"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        resp.json::<Value>().await.expect("json")["code"],
+        "unavailable"
+    );
+
     // The database goes away: the process is alive but not ready.
     verifier.store.pool().close().await;
     let resp = http
@@ -299,6 +317,52 @@ async fn slow_requests_time_out_with_a_json_error() {
     assert!(read.is_ok() || !text.is_empty(), "no answer within 10 s");
     assert!(text.starts_with("HTTP/1.1 503"), "{text}");
     assert!(text.contains("\"code\":\"unavailable\""), "{text}");
+}
+
+#[tokio::test]
+async fn a_client_trickling_its_headers_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let verifier = TestVerifier::start().await;
+    let mut config = verifier.config.clone();
+    config.request_timeout_secs = 1;
+    let base = serve_with(config).await;
+    let addr = base.trim_start_matches("http://");
+    // Slowloris: a header line now and then, never the blank line that ends them.
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let began = std::time::Instant::now();
+    stream
+        .write_all(format!("POST /api/v1/email-codes HTTP/1.1\r\nHost: {addr}\r\n").as_bytes())
+        .await
+        .expect("write");
+    let trickle = async {
+        for i in 0.. {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            if stream
+                .write_all(format!("X-Slow-{i}: 1\r\n").as_bytes())
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+    };
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(10), trickle).await;
+    assert!(
+        closed.is_ok(),
+        "still connected after 10 s of trickled headers"
+    );
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest).await;
+    let took = began.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(5),
+        "cut off after {took:?}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&rest).starts_with("HTTP/1.1 2"),
+        "answered: {}",
+        String::from_utf8_lossy(&rest)
+    );
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ mod flow;
 mod hostile;
 mod http_surface;
 mod idempotency;
+mod lifecycle;
 mod metrics;
 mod openapi;
 mod operations;

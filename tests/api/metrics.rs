@@ -133,6 +133,16 @@ async fn a_submission_moves_the_counters_and_labels_hold_no_identifiers() {
     ] {
         assert!(!text.contains(identifier), "{identifier} in\n{text}");
     }
+
+    // Past its legal due date (30 days, or 60 with the one extension) the
+    // open request counts as overdue.
+    verifier.clock.advance(61 * 86_400);
+    let (text, later) = scrape(&verifier).await;
+    assert_eq!(
+        value(&later, "recordpass_overdue_requests"),
+        1.0,
+        "overdue in\n{text}"
+    );
 }
 
 #[tokio::test]

@@ -165,6 +165,95 @@ async fn purge_removes_only_closed_requests_past_retention_and_audits_it() {
 }
 
 #[tokio::test]
+async fn purge_removes_requesters_whose_requests_are_all_purged_with_their_passkeys() {
+    let verifier = TestVerifier::start().await;
+    let store = &verifier.store;
+    // Ana signed once, Luis twice (each registers their own passkey); Ana's
+    // request and Luis's first are closed, Luis's second is still open.
+    let ana = sign(&verifier, 1).await;
+    let luis = sign(&verifier, 2).await;
+    for number in [&ana[0], &luis[0]] {
+        sqlx::query(
+            "INSERT INTO request_state (request_number, status, updated_at) VALUES ($1, 'fulfilled', $2)",
+        )
+        .bind(number)
+        .bind(verifier.clock.unix())
+        .execute(store.pool())
+        .await
+        .expect("closed");
+    }
+    let owner = |number: String| async move {
+        sqlx::query_scalar::<_, String>(
+            "SELECT requester_id FROM submissions WHERE request_number = $1",
+        )
+        .bind(number)
+        .fetch_one(store.pool())
+        .await
+        .expect("owner")
+    };
+    let (ana_id, luis_id) = (owner(ana[0].clone()).await, owner(luis[0].clone()).await);
+    // Ana is signed in on her status page.
+    sqlx::query(
+        "INSERT INTO requester_sessions (token_hash, requester_id, site_id, credential_id, created_at, last_seen_at)
+         SELECT 'h', requester_id, 'riverside', credential_id, $1, $1 FROM passkeys WHERE requester_id = $2",
+    )
+    .bind(verifier.clock.unix())
+    .bind(&ana_id)
+    .execute(store.pool())
+    .await
+    .expect("session");
+    let rows = |table: &'static str, column: &'static str, id: String| async move {
+        count(
+            store,
+            &format!("SELECT COUNT(*) FROM {table} WHERE {column} = '{id}'"),
+        )
+        .await
+    };
+    let purge = |dry_run: bool| {
+        let mut cmd = cli(&verifier, &["purge"]);
+        if dry_run {
+            cmd.arg("--dry-run");
+        }
+        cmd.env("RECORDPASS_RETENTION_SIGNED_REQUEST_DAYS", "0");
+        run(&mut cmd)
+    };
+
+    let (ok, out) = purge(true);
+    assert!(ok, "{out}");
+    for line in [
+        "submissions: 2",
+        "requester_sessions: 1",
+        "passkeys: 1",
+        "requesters: 1",
+    ] {
+        assert!(out.lines().any(|l| l == line), "{line} in {out}");
+    }
+    assert_eq!(rows("requesters", "id", ana_id.clone()).await, 1, "dry run");
+
+    let (ok, out) = purge(false);
+    assert!(ok && out.lines().any(|l| l == "requesters: 1"), "{out}");
+    for (table, column) in [
+        ("requesters", "id"),
+        ("passkeys", "requester_id"),
+        ("requester_sessions", "requester_id"),
+    ] {
+        assert_eq!(
+            rows(table, column, ana_id.clone()).await,
+            0,
+            "Ana's {table}"
+        );
+    }
+    // Luis still has an open request: he, his passkey and it stay.
+    assert_eq!(rows("requesters", "id", luis_id.clone()).await, 1);
+    assert_eq!(rows("passkeys", "requester_id", luis_id.clone()).await, 1);
+    assert_eq!(rows("submissions", "requester_id", luis_id).await, 1);
+    assert!(matches!(
+        audit::verify(store).await.expect("verify"),
+        audit::Verdict::Intact { .. }
+    ));
+}
+
+#[tokio::test]
 async fn expired_ceremonies_codes_and_sessions_are_purged() {
     let verifier = TestVerifier::start().await;
     let mut ana = Requester::new(&verifier);

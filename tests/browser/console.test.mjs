@@ -10,17 +10,12 @@
 // Run by `cargo xtask test`.
 
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
-import {
-  AXE_SOURCE, childEnv, CHROMIUM, demoConfig, encryptionSection, freePort, signRequest, startDemoSite, VERIFIER_BIN,
-} from './support.mjs';
+import { AXE_SOURCE, childEnv, signRequest, startDemoVerifier, VERIFIER_BIN } from './support.mjs';
 
 /** Runs axe-core on the whole console page; fails on any WCAG 2.x A/AA violation. */
 async function axe(page, name) {
@@ -40,35 +35,17 @@ async function cli(configPath, ...args) {
 }
 
 test('HIM staff enrol, sign in, work a signed request, and the audit chain verifies', { timeout: 120_000 }, async () => {
-  const cleanups = [];
+  let link;
+  let specialistLink;
+  const { url: base, tmp, configPath, site, browser, stop } = await startDemoVerifier({
+    name: 'console',
+    beforeServe: async ({ configPath, port }) => {
+      link = (await cli(configPath, 'staff', 'invite', '--email', 'lead@example.org', '--role', 'admin')).trim();
+      assert.match(link, new RegExp(`^http://localhost:${port}/console/enrol#[A-Za-z0-9_-]{43}$`));
+      specialistLink = (await cli(configPath, 'staff', 'invite', '--email', 'him@example.org', '--role', 'specialist')).trim();
+    },
+  });
   try {
-    const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'recordpass-console-'));
-    cleanups.push(() => fs.rm(tmp, { recursive: true, force: true }));
-    const port = await freePort();
-    const configPath = path.join(tmp, 'recordpass.toml');
-    const site = await startDemoSite();
-    cleanups.push(site.close);
-    const database = path.join(tmp, 'r.db');
-    await fs.writeFile(configPath, demoConfig({ database, port, siteOrigin: site.origin }) + await encryptionSection(database));
-
-    const link = (await cli(configPath, 'staff', 'invite', '--email', 'lead@example.org', '--role', 'admin')).trim();
-    assert.match(link, new RegExp(`^http://localhost:${port}/console/enrol#[A-Za-z0-9_-]{43}$`));
-    const specialistLink = (await cli(configPath, 'staff', 'invite', '--email', 'him@example.org', '--role', 'specialist')).trim();
-
-    const verifier = spawn(VERIFIER_BIN, ['--config', configPath, 'serve'], { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] });
-    cleanups.push(() => verifier.kill());
-    for await (const line of readline.createInterface({ input: verifier.stdout })) {
-      if (line.startsWith('listening on')) break;
-    }
-
-    const profile = await fs.mkdtemp(path.join(os.tmpdir(), 'recordpass-chromium-'));
-    cleanups.push(() => fs.rm(profile, { recursive: true, force: true }));
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
-    cleanups.push(() => browser.close());
     const page = browser.pages()[0] ?? (await browser.newPage());
     page.setDefaultTimeout(20_000);
     const problems = [];
@@ -91,8 +68,6 @@ test('HIM staff enrol, sign in, work a signed request, and the audit chain verif
     await page.getByRole('heading', { name: 'Requests' }).waitFor();
 
     // A patient signs a request on the hospital page.
-    const base = `http://localhost:${port}`;
-    site.snippet = (await (await fetch(`${base}/embed.json`)).json()).snippet;
     const signed = await signRequest(browser, {
       site, verifierUrl: base, email: 'ana.quinones@example.org', name: 'Ana María Quiñones',
     });
@@ -186,12 +161,12 @@ test('HIM staff enrol, sign in, work a signed request, and the audit chain verif
       'export_certificate', 'staff_disabled', 'staff_enabled', 'view_disclosures']) {
       assert.ok(actions.includes(action), `${action} in ${actions}`);
     }
-    const res = await page.request.get(`http://localhost:${port}/console/audit`);
+    const res = await page.request.get(`${base}/console/audit`);
     assert.match(res.headers()['content-security-policy'], /^default-src 'self'/);
 
     assert.match(await cli(configPath, 'audit', 'verify'), /audit chain intact/);
     assert.deepEqual(problems, []);
   } finally {
-    for (const cleanup of cleanups.reverse()) await cleanup();
+    await stop();
   }
 });

@@ -23,26 +23,16 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
-import { createRequire } from 'node:module';
 import { decodeQuotedPrintable, startSmtp } from './smtp.mjs';
-import { encryptionSection } from './support.mjs';
+import {
+  AXE_SOURCE, childEnv, CHROMIUM, encryptionSection, launchChromium, VERIFIER_BIN, WIDGET_DIST,
+} from './support.mjs';
 
 const repo = path.resolve(import.meta.dirname, '..', '..');
-const VERIFIER_BIN =
-  process.env.RECORDPASS_VERIFIER_BIN ?? path.join(repo, 'target/debug/recordpass-verifier');
-const WIDGET_DIST = process.env.RECORDPASS_WIDGET_DIST ?? path.join(repo, 'target/widget/dist');
-const CHROMIUM = process.env.RECORDPASS_CHROMIUM ?? '/usr/bin/chromium';
 const SITE_DIR = path.join(repo, 'demo-site');
 const SNIPPET_MARKER = '<!-- RECORDPASS SNIPPET -->';
 
 const HOSPITAL = 'Riverside General Hospital';
-const AXE_SOURCE = await fs.readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** The environment minus RECORDPASS_* (the verifier reads those as config overrides). */
-const childEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([key]) => !key.startsWith('RECORDPASS_')),
-);
 /** Every one-time code read from SMTP: none may reach the verifier's log. */
 const codesSeen = [];
 
@@ -79,14 +69,7 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
 
     const profile = await fs.mkdtemp(path.join(os.tmpdir(), 'recordpass-chromium-'));
     cleanups.push(() => fs.rm(profile, { recursive: true, force: true }));
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium(profile);
     cleanups.push(() => browser.close());
     const env = { browser, site, smtp, verifier, config };
 

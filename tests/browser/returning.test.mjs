@@ -9,16 +9,9 @@
 // Run by `cargo xtask test` (or see tests/browser/request.test.mjs for the env).
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import readline from 'node:readline';
 import { test } from 'node:test';
-import { chromium } from 'playwright-core';
-import {
-  AXE_SOURCE, childEnv, CHROMIUM, demoConfig, encryptionSection, freePort, startDemoSite, VERIFIER_BIN,
-} from './support.mjs';
+import { AXE_SOURCE, startDemoVerifier } from './support.mjs';
 
 /** Every 6-digit code in the demo outbox for `email`. */
 async function outboxCodes(page, verifierUrl, email) {
@@ -31,35 +24,11 @@ async function outboxCodes(page, verifierUrl, email) {
 }
 
 test('a returning guardian signs in, sees the status and signs for a second child without an email code', { timeout: 180_000 }, async () => {
-  const cleanups = [];
+  const { url: verifierUrl, site, browser, stop } = await startDemoVerifier({
+    name: 'returning',
+    browserOptions: { acceptDownloads: true },
+  });
   try {
-    const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'recordpass-returning-'));
-    cleanups.push(() => fs.rm(tmp, { recursive: true, force: true }));
-    const port = await freePort();
-    const configPath = path.join(tmp, 'recordpass.toml');
-    const site = await startDemoSite();
-    cleanups.push(site.close);
-    const database = path.join(tmp, 'r.db');
-    await fs.writeFile(configPath, demoConfig({ database, port, siteOrigin: site.origin }) + await encryptionSection(database));
-    const verifier = spawn(VERIFIER_BIN, ['--config', configPath, 'serve'], { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] });
-    cleanups.push(() => verifier.kill());
-    for await (const line of readline.createInterface({ input: verifier.stdout })) {
-      if (line.startsWith('listening on')) break;
-    }
-    const verifierUrl = `http://localhost:${port}`;
-    const embed = await (await fetch(`${verifierUrl}/embed.json`)).json();
-    site.snippet = embed.snippet;
-
-    const profile = await fs.mkdtemp(path.join(os.tmpdir(), 'recordpass-chromium-'));
-    cleanups.push(() => fs.rm(profile, { recursive: true, force: true }));
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      acceptDownloads: true,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
-    cleanups.push(() => browser.close());
-
     const page = browser.pages()[0] ?? (await browser.newPage());
     page.setDefaultTimeout(20_000);
     const problems = [];
@@ -199,6 +168,6 @@ test('a returning guardian signs in, sees the status and signs for a second chil
 
     assert.deepEqual(problems, []);
   } finally {
-    for (const cleanup of cleanups.reverse()) await cleanup();
+    await stop();
   }
 });

@@ -1,15 +1,20 @@
-// Helpers shared by the browser tests: the demo hospital page, and one
+// Helpers shared by the browser tests: a demo-outbox verifier for the demo
+// hospital page with headless Chromium (`startDemoVerifier`), and one
 // requester signing a request through the widget on it (the verifier in
 // `[email] mode = "demo-outbox"`, so the email code is read from /demo/outbox).
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
+import { chromium } from 'playwright-core';
 
 const repo = path.resolve(import.meta.dirname, '..', '..');
 export const WIDGET_DIST = process.env.RECORDPASS_WIDGET_DIST ?? path.join(repo, 'target/widget/dist');
@@ -54,10 +59,6 @@ mode = "demo-outbox"
 }
 const SNIPPET_MARKER = '<!-- RECORDPASS SNIPPET -->';
 
-/**
- * Serves demo-site/ at http://localhost:PORT (`site.origin`), pasting
- * `site.snippet` into index.html once it is set. Close with `site.close()`.
- */
 /** Writes a fresh one-key keyring next to `database`; returns the `[encryption]`
  * section that points the verifier at it (personal data is sealed with it). */
 export async function encryptionSection(database) {
@@ -66,6 +67,78 @@ export async function encryptionSection(database) {
   return `\n[encryption]\nkey_file = ${JSON.stringify(file)}\n`;
 }
 
+/** Headless Chromium (as root: no sandbox) with a fresh profile directory. */
+export async function launchChromium(profile, options = {}) {
+  return chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+    ...options,
+  });
+}
+
+/**
+ * The set-up the console and returning-requester tests share: a temp dir, the
+ * demo site, a demo-outbox verifier on a free port (SQLite, sealed with a fresh
+ * keyring) and headless Chromium. `beforeServe({ configPath, port })` runs
+ * once the configuration is written and before the verifier starts (CLI
+ * commands); `browserOptions` go to Chromium. Returns `{ url, port, tmp,
+ * configPath, site, verifier, browser, stop }`; `stop()` undoes everything
+ * (also done here if the set-up fails half way).
+ */
+export async function startDemoVerifier({ name = 'demo', beforeServe, browserOptions } = {}) {
+  const cleanups = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  };
+  try {
+    const tmp = await fs.mkdtemp(path.join(os.tmpdir(), `recordpass-${name}-`));
+    cleanups.push(() => fs.rm(tmp, { recursive: true, force: true }));
+    const port = await freePort();
+    const configPath = path.join(tmp, 'recordpass.toml');
+    const site = await startDemoSite();
+    cleanups.push(site.close);
+    const database = path.join(tmp, 'r.db');
+    await fs.writeFile(configPath, demoConfig({ database, port, siteOrigin: site.origin }) + await encryptionSection(database));
+    await beforeServe?.({ configPath, port });
+
+    const verifier = spawn(VERIFIER_BIN, ['--config', configPath, 'serve'], { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = once(verifier, 'exit');
+    cleanups.push(async () => {
+      if (verifier.exitCode !== null || verifier.signalCode !== null) return;
+      verifier.kill();
+      await exited;
+    });
+    let listening = false;
+    for await (const line of readline.createInterface({ input: verifier.stdout })) {
+      if (line.startsWith('listening on')) {
+        listening = true;
+        break;
+      }
+    }
+    assert.ok(listening, 'the verifier exited before listening');
+    // WebAuthn's RP ID is `localhost`: the widget must reach the verifier by that name.
+    const url = `http://localhost:${port}`;
+    site.snippet = (await (await fetch(`${url}/embed.json`)).json()).snippet;
+
+    const profile = await fs.mkdtemp(path.join(os.tmpdir(), 'recordpass-chromium-'));
+    cleanups.push(() => fs.rm(profile, { recursive: true, force: true }));
+    const browser = await launchChromium(profile, browserOptions);
+    cleanups.push(() => browser.close());
+    return { url, port, tmp, configPath, site, verifier, browser, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/**
+ * Serves demo-site/ at http://localhost:PORT (`site.origin`), pasting
+ * `site.snippet` into index.html once it is set. Close with `site.close()`.
+ */
 export async function startDemoSite() {
   const types = { '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
   const index = await fs.readFile(path.join(SITE_DIR, 'index.html'), 'utf8');

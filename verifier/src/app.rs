@@ -1,6 +1,6 @@
 //! Shared state and the server's lifecycle.
 
-use std::{future::Future, net::SocketAddr, sync::Arc};
+use std::{future::Future, sync::Arc};
 use tokio::net::TcpListener;
 
 use crate::{
@@ -79,22 +79,74 @@ pub async fn serve(
     let (stop_webhooks, stopped) = tokio::sync::watch::channel(false);
     let webhooks = tokio::spawn(crate::webhooks::worker::run(state.clone(), stopped));
     let grace = std::time::Duration::from_secs(state.webhooks.settings.timeout_secs + 5);
+    let email = state.email.clone();
+    let head_timeout = state.config.request_timeout();
     let app = routes::router(state);
-    // The peer address is recorded with each signature (and used by rate limits).
-    let served = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .map_err(|e| Error::Internal(format!("server: {e}")));
+    serve_http(listener, app, head_timeout, shutdown).await;
     purge.abort();
+    // Emails the drained requests started (codes, status notices) still go out.
+    email.drain().await;
     let _ = stop_webhooks.send(true);
     let abort = webhooks.abort_handle();
     if tokio::time::timeout(grace, webhooks).await.is_err() {
         abort.abort();
     }
-    served
+    Ok(())
+}
+
+/// Serves `app` over HTTP/1.1 on `listener` until `shutdown` completes, then
+/// stops accepting and lets every open connection finish its request.
+///
+/// What `axum::serve` does, plus a deadline for the request head: a client
+/// must send its request line and headers within `head_timeout` (the
+/// `request_timeout_secs` that then bounds the rest of the request), or the
+/// connection is closed, so a client trickling its headers cannot hold it.
+/// Each request carries the peer address (`ConnectInfo`), recorded with each
+/// signature and used by rate limits.
+async fn serve_http(
+    listener: TcpListener,
+    app: axum::Router,
+    head_timeout: std::time::Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt as _;
+
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(head_timeout);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(connection) => connection,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, then go on.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let app = app.clone();
+        let service =
+            hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                let mut req = req.map(axum::body::Body::new);
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                app.clone().oneshot(req)
+            });
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 /// Serves `GET /metrics` on its own `listener` (see [`crate::metrics`]).

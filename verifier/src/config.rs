@@ -38,7 +38,8 @@ pub struct Config {
     #[serde(default = "default_ceremony_ttl")]
     pub ceremony_ttl_secs: u64,
     /// A request still unanswered after this many seconds gets a 503
-    /// `unavailable` JSON error (its handler is cancelled).
+    /// `unavailable` JSON error (its handler is cancelled); a connection that
+    /// has not sent its request headers by then is closed.
     #[serde(default = "default_request_timeout")]
     pub request_timeout_secs: u64,
     /// WebAuthn relying party.

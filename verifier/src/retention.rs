@@ -9,7 +9,8 @@
 //!   years) after receipt, and only then removed, with their evidence, timeline and
 //!   index entries and uploaded files, by `recordpass-verifier purge` (`--dry-run` shows what would go):
 //!   destroying records is an operator's decision (legal holds), never automatic.
-//!   Requests still open are never purged.
+//!   Requests still open are never purged. A requester all of whose signed requests
+//!   are purged goes too, with their passkeys and sessions (data minimisation).
 //! - **Delivered webhooks** (with their attempt logs) go with the transient state
 //!   `[webhook_delivery] keep_delivered_days` after delivery; failed ones stay for
 //!   an admin to see and retry, until their request is purged.
@@ -187,6 +188,7 @@ pub async fn purge_signed(
         .bind(before)
         .fetch_all(&mut *tx)
         .await?;
+    let requesters = left_without_requests(&mut tx, &numbers).await?;
     let mut report = Report::default();
     for table in SIGNED_REQUEST_TABLES {
         let verb = if dry_run { "SELECT COUNT(*)" } else { "DELETE" };
@@ -209,6 +211,7 @@ pub async fn purge_signed(
         }
         report.tables.push((table, rows));
     }
+    purge_requesters(&mut tx, &requesters, dry_run, &mut report).await?;
     if dry_run {
         return Ok(report);
     }
@@ -218,12 +221,89 @@ pub async fn purge_signed(
             actor: "cli",
             action: "purge",
             target: "submissions",
-            detail: json!({"submissions": purged, "received_before": before, "retention_days": days}),
+            detail: json!({
+                "submissions": purged,
+                "requesters": requesters.len(),
+                "received_before": before,
+                "retention_days": days,
+            }),
         };
         audit::append(&mut tx, now, event).await?;
     }
     tx.commit().await?;
     Ok(report)
+}
+
+/// What identifies a requester, children first: their sessions, passkeys and
+/// the requester row itself (with the sealed email address).
+const REQUESTER_TABLES: [(&str, &str); 3] = [
+    ("requester_sessions", "requester_id"),
+    ("passkeys", "requester_id"),
+    ("requesters", "id"),
+];
+
+/// The requesters every one of whose signed requests is among `numbers`
+/// (about to be purged): nothing of theirs will be left to show them or to
+/// sign in for. Requesters who never signed (still mid-way through their first
+/// request) are not among them.
+async fn left_without_requests(
+    tx: &mut crate::db::Transaction,
+    numbers: &[String],
+) -> Result<Vec<String>, Error> {
+    let purged: std::collections::BTreeSet<&str> = numbers.iter().map(String::as_str).collect();
+    let mut candidates = std::collections::BTreeSet::new();
+    for number in numbers {
+        let owner: Option<String> =
+            sqlx::query_scalar("SELECT requester_id FROM submissions WHERE request_number = $1")
+                .bind(number)
+                .fetch_optional(&mut **tx)
+                .await?;
+        candidates.extend(owner);
+    }
+    let mut gone = Vec::new();
+    for requester in candidates {
+        let theirs: Vec<String> =
+            sqlx::query_scalar("SELECT request_number FROM submissions WHERE requester_id = $1")
+                .bind(&requester)
+                .fetch_all(&mut **tx)
+                .await?;
+        if theirs.iter().all(|n| purged.contains(n.as_str())) {
+            gone.push(requester);
+        }
+    }
+    Ok(gone)
+}
+
+/// Deletes (or counts, if `dry_run`) the sessions, passkeys and rows of the
+/// requesters `gone` ([`left_without_requests`]) into `report`.
+async fn purge_requesters(
+    tx: &mut crate::db::Transaction,
+    gone: &[String],
+    dry_run: bool,
+    report: &mut Report,
+) -> Result<(), Error> {
+    for (table, column) in REQUESTER_TABLES {
+        let verb = if dry_run { "SELECT COUNT(*)" } else { "DELETE" };
+        let sql = format!("{verb} FROM {table} WHERE {column} = $1");
+        let mut rows = 0;
+        for requester in gone {
+            rows += if dry_run {
+                let n: i64 = sqlx::query_scalar(&sql)
+                    .bind(requester)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                u64::try_from(n).unwrap_or(0)
+            } else {
+                sqlx::query(&sql)
+                    .bind(requester)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected()
+            };
+        }
+        report.tables.push((table, rows));
+    }
+    Ok(())
 }
 
 /// Runs [`purge_transient`] every `[retention] purge_interval_secs` until the

@@ -140,7 +140,10 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("no-store"),
         ));
 
+    // The console's JSON sign-in and enrolment bodies have the API's limit
+    // (its signed-in forms are read up to the same size by its guard).
     let console = crate::console::router(&state)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(
             flood.clone(),
             limits::flood_guard,
@@ -497,6 +500,7 @@ async fn start_signing(
         (status = 200, description = "Already stored by an earlier call.", body = Submitted),
         (status = 400, description = "`passkey_rejected`, or `malformed_json`.", body = ApiError),
         (status = 403, description = "`origin_not_allowed`: the passkey's client data names another origin.", body = ApiError),
+        (status = 409, description = "`passkey_counter_regressed`: the passkey's signature counter did not advance (a copy of it may be in use elsewhere; the ceremony is used up), or `idempotency_key_reused` for a different document.", body = ApiError),
         (status = 410, description = "`ceremony_expired`: expired, used or unknown.", body = ApiError),
     ),
 )]
@@ -558,6 +562,7 @@ async fn start_sign_in(
         (status = 200, description = "Signed in: send `Authorization: Bearer <session_token>`.", body = SignedIn),
         (status = 400, description = "`passkey_rejected`, or `malformed_json`.", body = ApiError),
         (status = 403, description = "`origin_not_allowed`: the page's or the passkey's origin.", body = ApiError),
+        (status = 409, description = "`passkey_counter_regressed`: the passkey's signature counter did not advance (a copy of it may be in use elsewhere; the ceremony is used up).", body = ApiError),
         (status = 410, description = "`ceremony_expired`: expired, used or unknown.", body = ApiError),
     ),
 )]

@@ -109,6 +109,12 @@ fn file_names_are_sanitised() {
     assert_eq!(short.chars().count(), MAX_FILE_NAME_CHARS);
     assert!(short.ends_with(".pdf"));
     assert_eq!(sanitize_file_name(&short), short);
+    // Found by the proptest twin of the `upload_sniff` fuzz target: a long
+    // name without an extension, cut just after a space, kept the space.
+    let long = format!("{} {}", "x".repeat(MAX_FILE_NAME_CHARS - 1), "y".repeat(50));
+    let short = sanitize_file_name(&long);
+    assert_eq!(short, "x".repeat(MAX_FILE_NAME_CHARS - 1));
+    assert_eq!(sanitize_file_name(&short), short);
 }
 
 #[test]

@@ -11,9 +11,10 @@ pub mod outbox;
 pub mod smtp;
 pub mod verification;
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use lettre::{AsyncTransport as _, message::Mailbox};
+use tokio_util::task::TaskTracker;
 
 use crate::{
     Clock, Config, Error,
@@ -32,6 +33,10 @@ pub struct Email {
     pub key: CodeKey,
     /// Deliveries by outcome, exported by [`crate::metrics`].
     pub deliveries: Deliveries,
+    /// Sends under way ([`Email::send_in_background`]), for [`Email::drain`].
+    sending: TaskTracker,
+    /// How long [`Email::drain`] waits: one relay timeout and a margin.
+    drain_limit: Duration,
 }
 
 enum Mailer {
@@ -65,11 +70,14 @@ impl Email {
                 (Mailer::Outbox(Outbox::new(clock)), from)
             }
         };
+        let relay_timeout = config.smtp.as_ref().map_or(0, |smtp| smtp.timeout_secs);
         Ok(Email {
             mailer,
             from,
             key,
             deliveries: Deliveries::default(),
+            sending: TaskTracker::new(),
+            drain_limit: Duration::from_secs(relay_timeout + 5),
         })
     }
 
@@ -88,7 +96,7 @@ impl Email {
     /// `recordpass_email_deliveries_total{outcome="failed"}`.
     pub fn send_in_background(self: &Arc<Self>, letter: Letter) {
         let email = Arc::clone(self);
-        tokio::spawn(async move {
+        self.sending.spawn(async move {
             let outcome = match email.send(letter).await {
                 Ok(()) => "sent",
                 Err(e) => {
@@ -101,6 +109,22 @@ impl Email {
                 .get_or_create(&DeliveryLabels { outcome })
                 .inc();
         });
+    }
+
+    /// On shutdown, once no request can start another send: waits for the sends
+    /// under way (a code or status notice the client was told about) to finish,
+    /// for at most one relay timeout and a margin.
+    pub async fn drain(&self) {
+        self.sending.close();
+        if tokio::time::timeout(self.drain_limit, self.sending.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                pending = self.sending.len(),
+                "emails still being sent at shutdown were abandoned"
+            );
+        }
     }
 
     async fn send(&self, letter: Letter) -> Result<(), Error> {

@@ -8,6 +8,7 @@ use recordpass_request::{
 };
 use serde_json::json;
 use sqlx::Row;
+use std::collections::HashMap;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use super::session::RequesterSession;
@@ -27,11 +28,12 @@ pub async fn list(state: &AppState, who: &RequesterSession) -> Result<MyRequests
         .submissions_of(&who.requester_id, &who.site_id)
         .await?;
     let mut conn = state.store.pool().acquire().await?;
+    let mut messages = messages(state, &mut conn, who).await?;
     let mut requests = Vec::with_capacity(submissions.len());
     for s in &submissions {
         let st = workflow::load(&mut conn, &s.request_number).await?;
         let mut request = item(state, s, &st)?;
-        request.messages = messages(state, &mut conn, &s.request_number).await?;
+        request.messages = messages.remove(&s.request_number).unwrap_or_default();
         requests.push(request);
     }
     drop(conn);
@@ -74,34 +76,42 @@ fn item(state: &AppState, s: &Submission, st: &workflow::RequestState) -> Result
     })
 }
 
-/// The status changes and extension notices of `number` (never staff notes
-/// or identity matching), unsealed, oldest first.
+/// The status changes and extension notices (never staff notes or identity
+/// matching) of every request `who` signed on their site, unsealed, oldest
+/// first, by request number: one query however many requests there are.
 async fn messages(
     state: &AppState,
     conn: &mut db::Connection,
-    number: &str,
-) -> Result<Vec<HospitalMessage>, Error> {
+    who: &RequesterSession,
+) -> Result<HashMap<String, Vec<HospitalMessage>>, Error> {
     let rows = sqlx::query(
-        "SELECT at, text FROM request_events
-         WHERE request_number = $1 AND kind IN ('status', 'extension') ORDER BY id",
+        "SELECT e.request_number, e.at, e.text FROM request_events e
+         JOIN submissions s ON s.request_number = e.request_number
+         WHERE s.requester_id = $1 AND s.site_id = $2 AND e.kind IN ('status', 'extension')
+         ORDER BY e.id",
     )
-    .bind(number)
+    .bind(&who.requester_id)
+    .bind(&who.site_id)
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter()
-        .map(|r| {
-            let at = OffsetDateTime::from_unix_timestamp(r.get("at"))
-                .ok()
-                .and_then(|t| t.format(&Rfc3339).ok())
-                .ok_or_else(|| Error::Internal("stored event time out of range".into()))?;
-            let text =
-                state
-                    .store
-                    .vault()
-                    .open(crate::vault::Field::EventText, number, r.get("text"))?;
-            Ok(HospitalMessage { at, text })
-        })
-        .collect()
+    let mut by_request: HashMap<String, Vec<HospitalMessage>> = HashMap::new();
+    for r in &rows {
+        let number: String = r.get("request_number");
+        let at = OffsetDateTime::from_unix_timestamp(r.get("at"))
+            .ok()
+            .and_then(|t| t.format(&Rfc3339).ok())
+            .ok_or_else(|| Error::Internal("stored event time out of range".into()))?;
+        let text =
+            state
+                .store
+                .vault()
+                .open(crate::vault::Field::EventText, &number, r.get("text"))?;
+        by_request
+            .entry(number)
+            .or_default()
+            .push(HospitalMessage { at, text });
+    }
+    Ok(by_request)
 }
 
 /// The sealed evidence bundle of `number`, if `who` signed it; audited.

@@ -13,7 +13,7 @@ use crate::{
     AppState, Error,
     config::Site,
     console::audit,
-    passkeys::{from_json, to_json},
+    passkeys::{from_json, record_use, to_json},
     routes::check_origin,
     store::{CeremonyKind, Store},
 };
@@ -38,8 +38,9 @@ fn refused() -> Error {
 
 /// Consumes the ceremony, verifies the assertion against the passkey its
 /// credential id names (user handle, origin, challenge, user verification,
-/// signature, counter), saves the new counter and opens a session, in one
-/// transaction. A failed verification still uses the ceremony up.
+/// signature, counter), applies it to the stored passkey with
+/// [`record_use`] (which refuses a counter that did not advance) and opens a
+/// session, in one transaction. A failed verification still uses the ceremony up.
 pub async fn finish(
     state: &AppState,
     ceremony_id: &str,
@@ -69,40 +70,52 @@ pub async fn finish(
             .ok_or_else(refused)?;
         // The authenticator's user handle must name the passkey's owner.
         let owner = Uuid::parse_str(&key.requester_id).map_err(|_| refused())?;
-        let handle = credential.response.user_handle.as_ref().ok_or_else(refused)?;
+        let handle = credential
+            .response
+            .user_handle
+            .as_ref()
+            .ok_or_else(refused)?;
         if handle.as_slice() != owner.as_bytes() {
             return Err(refused());
         }
-        let mut passkey: Passkey = from_json(&key.passkey)?;
+        let passkey: Passkey = from_json(&key.passkey)?;
+        // A counter behind the stored one (webauthn-rs checks it against the
+        // passkey as loaded here) is `passkey_counter_regressed`, as for
+        // signing: only the holder of the key can get that far, so it tells
+        // nobody else which credentials exist.
         let result = state
             .passkeys
             .finish_sign_in(credential, &ceremony.state, &passkey)
             .map_err(|e| match e {
-                Error::PasskeyRejected(WebauthnError::CredentialPossibleCompromise) => {
-                    tracing::warn!(
-                        site = %ceremony.site_id,
-                        "sign-in refused: the passkey's signature counter went backwards (cloned authenticator?)"
-                    );
-                    refused()
-                }
-                Error::PasskeyRejected(WebauthnError::InvalidRPOrigin) => e,
+                Error::PasskeyRejected(
+                    WebauthnError::InvalidRPOrigin | WebauthnError::CredentialPossibleCompromise,
+                ) => e,
                 Error::PasskeyRejected(_) => refused(),
                 other => other,
             })?;
         if !result.user_verified() {
             return Err(refused());
         }
-        passkey.update_credential(&result);
-        Ok::<_, Error>((key, passkey))
+        Ok::<_, Error>((key, result))
     }
     .await;
-    let (key, passkey) = match verified {
+    let (key, result) = match verified {
         Ok(v) => v,
         Err(e) => {
             tx.commit().await?;
             return Err(e);
         }
     };
+    // The counter and backup flags, applied to the passkey as it is now, by
+    // the one rule signing uses too (two sign-ins finished out of order).
+    let current = Store::passkey_json(&mut tx, &credential_id)
+        .await?
+        .ok_or_else(refused)?;
+    let mut passkey: Passkey = from_json(&current.passkey)?;
+    if let Err(e) = record_use(&mut passkey, &result) {
+        tx.commit().await?; // the ceremony stays used up
+        return Err(e);
+    }
     Store::touch_passkey(&mut tx, &credential_id, &to_json(&passkey)?, now).await?;
     let who = RequesterSession {
         requester_id: key.requester_id.clone(),
