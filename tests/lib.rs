@@ -66,6 +66,7 @@ pub fn config_toml(
     format!(
         r#"
         listen = "127.0.0.1:0"
+        metrics_listen = "off"
         database_url = "{database_url}"
         widget_dir = "{widget}"
         ceremony_ttl_secs = 300

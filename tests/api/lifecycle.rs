@@ -215,3 +215,39 @@ async fn memory_stays_bounded_under_many_huge_bodies_at_once() {
         grew / (1024 * 1024)
     );
 }
+
+#[tokio::test]
+async fn metrics_are_served_on_their_own_loopback_port_by_default() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database_url = TestDatabase::from_env().create(dir.path()).await;
+    let keyring = write_keyring(dir.path());
+    let config = dir.path().join("metrics.toml");
+    // The test kit turns metrics off; this configuration leaves the default.
+    let text = config_toml(
+        &database_url,
+        &keyring,
+        &dir.path().join("no-widget"),
+        "smtp",
+        9,
+        "",
+    )
+    .replace("metrics_listen = \"off\"\n", "");
+    assert!(!text.contains("metrics_listen"));
+    std::fs::write(&config, text).expect("config");
+    let (bin, log) = (verifier_bin(), dir.path().join("verifier.log"));
+    let verifier = tokio::task::spawn_blocking(move || VerifierProcess::start(&bin, &config, &log))
+        .await
+        .expect("join")
+        .expect("verifier starts")
+        .0;
+    let scraped = reqwest::get("http://127.0.0.1:9464/metrics")
+        .await
+        .expect("the default metrics address answers");
+    assert_eq!(scraped.status(), reqwest::StatusCode::OK);
+    let text = scraped.text().await.expect("body");
+    assert!(text.contains("recordpass_submissions_total"), "{text}");
+    let public = reqwest::get(format!("{}/metrics", verifier.base_url))
+        .await
+        .expect("sent");
+    assert_eq!(public.status(), reqwest::StatusCode::NOT_FOUND);
+}

@@ -524,6 +524,7 @@ async function requester({ browser, site, smtp, verifier, config }, { lang = 'en
 function verifierConfig({ database, siteOrigin, smtpPort }) {
   const str = JSON.stringify; // TOML basic strings accept JSON's escapes.
   return `listen = "127.0.0.1:0"
+metrics_listen = "off"
 database_url = ${str(`sqlite://${database}`)}
 widget_dir = ${str(WIDGET_DIST)}
 ceremony_ttl_secs = 300

@@ -41,6 +41,7 @@ export async function freePort() {
 /** A demo-outbox verifier's configuration for the demo site at `siteOrigin` (add [`encryptionSection`]). */
 export function demoConfig({ database, port, siteOrigin }) {
   return `listen = "127.0.0.1:${port}"
+metrics_listen = "off"
 database_url = "sqlite://${database}"
 public_url = "http://localhost:${port}"
 widget_dir = ${JSON.stringify(WIDGET_DIST)}

@@ -1,7 +1,12 @@
 //! Verifier configuration: a TOML file, overridden by `RECORDPASS_*` variables.
 
 use serde::Deserialize;
-use std::{collections::HashSet, net::SocketAddr, path::PathBuf, time::Duration};
+use std::{
+    collections::HashSet,
+    net::{AddrParseError, Ipv4Addr, SocketAddr},
+    path::PathBuf,
+    time::Duration,
+};
 use webauthn_rs::prelude::Url;
 
 use recordpass_request::{DeliveryMethod, Lang, RecordKind, api::LocalizedText};
@@ -15,8 +20,11 @@ pub struct Config {
     /// Address to bind; port 0 picks a free one.
     pub listen: SocketAddr,
     /// Address of the Prometheus `GET /metrics` listener, kept apart from the
-    /// public one; unset (the default) serves no metrics. E.g. `127.0.0.1:9464`.
-    #[serde(default)]
+    /// public one: [`DEFAULT_METRICS_LISTEN`] unless set; `"off"` (`None`) serves none.
+    #[serde(
+        default = "default_metrics_listen",
+        deserialize_with = "deserialize_metrics_listen"
+    )]
     pub metrics_listen: Option<SocketAddr>,
     /// `sqlite://path` (created if missing) or `postgres://user@host/db` (see `db`).
     pub database_url: String,
@@ -339,6 +347,31 @@ pub struct Site {
     pub deadline_days: Option<u16>,
 }
 
+/// Where metrics are served unless configured: loopback only, on the port
+/// Prometheus exporters commonly use.
+pub const DEFAULT_METRICS_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 9464);
+
+fn default_metrics_listen() -> Option<SocketAddr> {
+    Some(DEFAULT_METRICS_LISTEN)
+}
+
+/// `"off"`, or a socket address.
+fn parse_metrics_listen(value: &str) -> Result<Option<SocketAddr>, AddrParseError> {
+    if value == "off" {
+        Ok(None)
+    } else {
+        value.parse().map(Some)
+    }
+}
+
+fn deserialize_metrics_listen<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<SocketAddr>, D::Error> {
+    let value = String::deserialize(d)?;
+    parse_metrics_listen(&value).map_err(serde::de::Error::custom)
+}
+
 fn default_widget_dir() -> PathBuf {
     PathBuf::from("target/widget/dist")
 }
@@ -382,10 +415,8 @@ impl Config {
             self.listen = v.parse().map_err(|e| bad("RECORDPASS_LISTEN", &e))?;
         }
         if let Some(v) = var("RECORDPASS_METRICS_LISTEN") {
-            self.metrics_listen = Some(
-                v.parse()
-                    .map_err(|e| bad("RECORDPASS_METRICS_LISTEN", &e))?,
-            );
+            self.metrics_listen =
+                parse_metrics_listen(&v).map_err(|e| bad("RECORDPASS_METRICS_LISTEN", &e))?;
         }
         if let Some(v) = var("RECORDPASS_DATABASE_URL") {
             self.database_url = v;
@@ -715,8 +746,17 @@ mod tests {
     }
 
     #[test]
-    fn metrics_are_off_unless_a_listen_address_is_given() {
+    fn metrics_are_on_a_loopback_listener_unless_turned_off() {
         let mut config = parse("").expect("valid");
+        assert_eq!(config.metrics_listen, Some(DEFAULT_METRICS_LISTEN));
+        assert_eq!(DEFAULT_METRICS_LISTEN.to_string(), "127.0.0.1:9464");
+        let off: Config =
+            toml::from_str(&format!("metrics_listen = \"off\"\n{BASE}")).expect("valid");
+        assert_eq!(off.metrics_listen, None);
+        assert!(toml::from_str::<Config>(&format!("metrics_listen = \"9464\"\n{BASE}")).is_err());
+        config
+            .apply_env(|k| (k == "RECORDPASS_METRICS_LISTEN").then(|| "off".into()))
+            .expect("applies");
         assert_eq!(config.metrics_listen, None);
         config
             .apply_env(|k| (k == "RECORDPASS_METRICS_LISTEN").then(|| "127.0.0.1:9464".into()))

@@ -219,6 +219,13 @@ fn documented_defaults_are_the_applied_ones() {
             "keep_delivered_days",
             hooks.keep_delivered_days.to_string(),
         ),
+        (
+            "Top level",
+            "metrics_listen",
+            config
+                .metrics_listen
+                .map_or("off".to_owned(), |at| at.to_string()),
+        ),
     ];
     for (heading, key, applied) in cases {
         assert_eq!(
@@ -228,7 +235,6 @@ fn documented_defaults_are_the_applied_ones() {
         );
     }
     for (heading, key) in [
-        ("Top level", "metrics_listen"),
         ("Top level", "public_url"),
         ("Top level", "seal_key_file"),
         ("`[smtp]`", "port"),
@@ -240,7 +246,7 @@ fn documented_defaults_are_the_applied_ones() {
             "{heading}: `{key}` defaults to unset"
         );
     }
-    assert!(config.metrics_listen.is_none() && config.public_url.is_none());
+    assert!(config.public_url.is_none());
     assert!(config.seal_key_file.is_none() && smtp.port.is_none() && console.origin.is_none());
     assert!(config.webhooks.is_empty(), "no webhooks unless configured");
 }

@@ -1,5 +1,5 @@
 //! Prometheus metrics, served by [`router`] on their own listen address
-//! (`metrics_listen`; off unless configured, see `docs/operations.md`).
+//! (`metrics_listen`; `127.0.0.1:9464` unless configured or `"off"`, see `docs/operations.md`).
 //!
 //! Labels are route templates, methods, statuses, ceremony kinds, stable
 //! error codes, request statuses and delivery outcomes: never a path

@@ -94,6 +94,8 @@ fn write_config(widget_dir: &Path) -> Result<PathBuf> {
     let config = format!(
         r#"# Written by `cargo xtask demo` on every run; edits are overwritten.
 listen = "{VERIFIER_LISTEN}"
+# Prometheus metrics on a free loopback port (printed at start); by default 127.0.0.1:9464.
+metrics_listen = "127.0.0.1:0"
 database_url = "sqlite://{DATA_DIR}/recordpass.db"
 widget_dir = {widget_dir}
 ceremony_ttl_secs = 300

@@ -114,6 +114,7 @@ fn verifier_config(dir: &Path, widget_dir: &Path) -> Result<String> {
     Ok(format!(
         r#"# Written by `cargo xtask test` for the schemathesis step.
 listen = "127.0.0.1:0"
+metrics_listen = "off"
 database_url = "sqlite://{db}"
 widget_dir = {widget_dir}
 
