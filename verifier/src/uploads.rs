@@ -145,7 +145,7 @@ fn not_uploaded(i: usize) -> FieldError {
 /// Links one stored upload to `request_number` for each attachment of `doc`;
 /// `Err(InvalidRequest)` if one is missing (the caller rolls back).
 pub async fn claim(
-    tx: &mut db::Transaction,
+    conn: &mut db::Connection,
     request_number: &str,
     doc: &SignedDocument,
     now: UnixTime,
@@ -161,7 +161,7 @@ pub async fn claim(
         .bind(a.media_type.mime())
         .bind(now)
         .bind(request_number)
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
         if done != 1 {
