@@ -10,7 +10,8 @@
 //! commits (`synchronous = FULL`), so a `201` still means durable; if the
 //! commit fails, every finish in the batch gets an error and none is stored.
 //! The batch runs on a task of its own, so a client that goes away cannot
-//! cut it short. On PostgreSQL each finish has its own transaction (row locks
+//! cut it short; a finish whose client went away while it was queued is
+//! stored by the next batch all the same (a retry then gets its answer). On PostgreSQL each finish has its own transaction (row locks
 //! let them overlap, and its WAL writer already flushes concurrent commits
 //! together).
 

@@ -202,7 +202,7 @@ pub struct Finish {
 /// What storing a [`Finish`] did.
 pub enum Stored {
     /// Stored now.
-    New(Submission),
+    New(Box<Submission>),
     /// Signed again after a lost answer: the submission stored first stands.
     Earlier(Submitted),
     /// Another finish consumed the ceremony first.
@@ -276,7 +276,7 @@ pub(crate) async fn store(
         None,
     )
     .await?;
-    Ok(Ok(Stored::New(submission)))
+    Ok(Ok(Stored::New(Box::new(submission))))
 }
 
 /// A retry of an assertion that already succeeded gets the same answer;
