@@ -108,3 +108,24 @@ async fn queued_finishes_share_one_commit_and_a_bad_one_fails_alone() {
         TestDatabase::Postgres => assert_eq!(commits, 7.0),
     }
 }
+
+/// The pool that stores submissions commits durably (`synchronous = FULL`,
+/// 2); only ceremony starts go through the light connection.
+#[tokio::test]
+async fn submissions_are_written_by_connections_that_fsync_every_commit() {
+    let verifier = TestVerifier::start().await;
+    if TestDatabase::from_env() != TestDatabase::Sqlite {
+        return;
+    }
+    // Three connections held at once: three different ones.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut conn = verifier.store.pool().acquire().await.expect("connection");
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("pragma");
+        assert_eq!(synchronous, 2, "synchronous = FULL");
+        held.push(conn);
+    }
+}
