@@ -11,6 +11,7 @@ mod email;
 mod errors;
 mod evidence;
 mod flow;
+mod group_commit;
 mod hostile;
 mod http_surface;
 mod idempotency;

@@ -7,7 +7,7 @@ use std::{collections::HashMap, time::Duration};
 use crate::client::{Requester, ana_request, site_origin};
 
 /// Samples by series (`name{labels}`), from one scrape.
-async fn scrape(verifier: &TestVerifier) -> (String, HashMap<String, f64>) {
+pub(crate) async fn scrape(verifier: &TestVerifier) -> (String, HashMap<String, f64>) {
     let resp = reqwest::get(&verifier.metrics_url).await.expect("scraped");
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(
@@ -28,7 +28,7 @@ async fn scrape(verifier: &TestVerifier) -> (String, HashMap<String, f64>) {
     (text, samples)
 }
 
-fn value(samples: &HashMap<String, f64>, series: &str) -> f64 {
+pub(crate) fn value(samples: &HashMap<String, f64>, series: &str) -> f64 {
     samples.get(series).copied().unwrap_or(0.0)
 }
 

@@ -37,7 +37,12 @@ async fn upload(
 }
 
 /// Uploads `bytes` and expects `201`; returns the attachment to sign.
-async fn uploaded(verifier: &TestVerifier, name: &str, ct: &str, bytes: &[u8]) -> Attachment {
+pub(crate) async fn uploaded(
+    verifier: &TestVerifier,
+    name: &str,
+    ct: &str,
+    bytes: &[u8],
+) -> Attachment {
     let (status, body) = upload(verifier, name, ct, bytes).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     serde_json::from_value(body["attachment"].clone()).expect("attachment")
@@ -190,7 +195,7 @@ fn futures_stream(
 }
 
 /// Maya's representative request, dated today, naming `attachments`.
-fn maya_request(attachments: Vec<Attachment>) -> recordpass_request::RecordsRequest {
+pub(crate) fn maya_request(attachments: Vec<Attachment>) -> recordpass_request::RecordsRequest {
     let mut req = dated(examples::representative_authorization());
     req.requester.attachments = attachments;
     req

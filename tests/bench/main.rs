@@ -7,10 +7,13 @@
 //!
 //! ```text
 //! cargo bench -p recordpass-tests --bench verifier -- --out FILE [--verifier-bin PATH] [--smoke]
+//!     [--levels 16,64] [--backend sqlite|postgres]
 //! ```
 //! `--smoke` runs every part with two users and no timing (the test suite
 //! runs it so the bench keeps working); without `--verifier-bin` the binary's
-//! footprint is not measured.
+//! footprint is not measured. `--levels` and `--backend` narrow a run (for
+//! profiling one level, or comparing commits quickly); `cargo xtask bench`
+//! passes neither.
 
 // The integration tests' requester, for its sample request (`ana_request`):
 // the bench signs what the tests sign, without a copy to keep in step.
@@ -86,6 +89,10 @@ struct Args {
     smoke: bool,
     out: Option<PathBuf>,
     verifier_bin: Option<PathBuf>,
+    /// Only these concurrencies (default: the settings' levels).
+    levels: Option<Vec<usize>>,
+    /// Only this backend (default: both).
+    backend: Option<TestDatabase>,
 }
 
 impl Args {
@@ -94,6 +101,8 @@ impl Args {
             smoke: false,
             out: None,
             verifier_bin: None,
+            levels: None,
+            backend: None,
         };
         let mut it = std::env::args().skip(1);
         while let Some(arg) = it.next() {
@@ -101,6 +110,24 @@ impl Args {
                 "--smoke" => args.smoke = true,
                 "--out" => args.out = it.next().map(PathBuf::from),
                 "--verifier-bin" => args.verifier_bin = it.next().map(PathBuf::from),
+                "--levels" => {
+                    let list = it.next().unwrap_or_default();
+                    let levels = list
+                        .split(',')
+                        .map(|n| n.trim().parse::<usize>().ok().filter(|&n| n > 0))
+                        .collect::<Option<Vec<_>>>()
+                        .ok_or_else(|| format!("--levels: expected e.g. 16,64, got `{list}`"))?;
+                    args.levels = Some(levels);
+                }
+                "--backend" => {
+                    args.backend = Some(match it.next().as_deref() {
+                        Some("sqlite") => TestDatabase::Sqlite,
+                        Some("postgres") => TestDatabase::Postgres,
+                        other => {
+                            return Err(format!("--backend: sqlite or postgres, got {other:?}"));
+                        }
+                    })
+                }
                 "--bench" => {}
                 other => return Err(format!("unknown argument `{other}`")),
             }
@@ -144,8 +171,17 @@ async fn measure(args: &Args) -> Result<Value, Error> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let commits = limits::sqlite_commits_per_second(dir.path(), runs, each).await?;
 
-    let levels = levels_on(TestDatabase::Sqlite, settings).await?;
-    let postgres_levels = levels_on(TestDatabase::Postgres, settings).await?;
+    let levels_of = settings.levels.to_vec();
+    let levels_of = args.levels.as_deref().unwrap_or(&levels_of);
+    let wanted = |database| args.backend.is_none_or(|b| b == database);
+    let levels = match wanted(TestDatabase::Sqlite) {
+        true => levels_on(TestDatabase::Sqlite, levels_of, settings.load).await?,
+        false => Vec::new(),
+    };
+    let postgres_levels = match wanted(TestDatabase::Postgres) {
+        true => levels_on(TestDatabase::Postgres, levels_of, settings.load).await?,
+        false => Vec::new(),
+    };
 
     let footprint = match &args.verifier_bin {
         Some(bin) => {
@@ -160,17 +196,23 @@ async fn measure(args: &Args) -> Result<Value, Error> {
         "cores": cores,
         "p256_verifications_per_second_per_core": verifies,
         "sqlite_commits_per_second": commits,
-        "commits_per_submission": 2,
+        // One durable commit per submission at most: starting a ceremony commits
+        // lightly, and on SQLite concurrent finishes share one (group commit).
+        "commits_per_submission": 1,
         "levels": levels,
         "postgres_levels": postgres_levels,
         "footprint": footprint,
     }))
 }
 
-/// Signed submissions per second at each of `settings.levels`, against an
-/// in-process verifier on `database`.
-async fn levels_on(database: TestDatabase, settings: &Settings) -> Result<Vec<Value>, Error> {
-    let users = settings.levels.iter().copied().max().unwrap_or(1);
+/// Signed submissions per second at each of `levels`, against an in-process
+/// verifier on `database`.
+async fn levels_on(
+    database: TestDatabase,
+    levels: &[usize],
+    plan: Plan,
+) -> Result<Vec<Value>, Error> {
+    let users = levels.iter().copied().max().unwrap_or(1);
     progress(format_args!(
         "in-process verifier on {database:?}: registering {users} users"
     ));
@@ -178,14 +220,14 @@ async fn levels_on(database: TestDatabase, settings: &Settings) -> Result<Vec<Va
         TestVerifier::start_on(database, LIMITS).await,
     ));
     let mut virtual_users = load::register_users(&target, users).await?;
-    let mut levels = Vec::new();
-    for &concurrency in settings.levels {
+    let mut measured = Vec::new();
+    for &concurrency in levels {
         progress(format_args!(
             "{database:?}: signed submissions at concurrency {concurrency}"
         ));
-        levels.push(load::level(&mut virtual_users, concurrency, settings.load).await?);
+        measured.push(load::level(&mut virtual_users, concurrency, plan).await?);
     }
-    Ok(levels)
+    Ok(measured)
 }
 
 /// A progress line on stderr.

@@ -8,6 +8,7 @@ use crate::{
     assets::Assets,
     console,
     email::Email,
+    group_commit::GroupCommit,
     metrics::{self, Metrics},
     routes,
     seal::SealKey,
@@ -37,6 +38,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Outgoing webhooks ([`crate::webhooks`]).
     pub webhooks: Arc<Webhooks>,
+    /// Signature finishes waiting to be stored ([`crate::group_commit`]).
+    pub finishes: Arc<GroupCommit>,
 }
 
 impl AppState {
@@ -62,6 +65,7 @@ impl AppState {
             console,
             metrics,
             webhooks,
+            finishes: Arc::default(),
         })
     }
 }

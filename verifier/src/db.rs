@@ -46,6 +46,12 @@ static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("../migrations/postgres");
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
 
+/// The same for the one connection that writes ceremony state
+/// ([`connect_light`]): its commits reach the WAL without an fsync of their
+/// own (`synchronous = NORMAL`); the next durable commit's fsync covers them.
+const SQLITE_LIGHT_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+    PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
+
 impl Backend {
     /// The backend `url` names, from its scheme.
     pub fn of_url(url: &str) -> Result<Backend, Error> {
@@ -90,6 +96,42 @@ impl Backend {
 pub async fn connect(url: &str) -> Result<(Pool, Backend), Error> {
     sqlx::any::install_default_drivers();
     let backend = Backend::of_url(url)?;
+    let pool = open_pool(url, backend, backend.max_connections(), SQLITE_PRAGMAS).await?;
+    backend.migrator().run(&pool).await?;
+    Ok((pool, backend))
+}
+
+/// On SQLite, a second pool of one connection on the same database whose
+/// commits skip their own fsync, for state that may be lost in a power cut
+/// (ceremonies in flight: the requester starts again). `None` on PostgreSQL,
+/// where [`light_commit`] makes a transaction's commit asynchronous instead,
+/// and for an in-memory SQLite database (a second pool would not share it).
+pub async fn connect_light(url: &str, backend: Backend) -> Result<Option<Pool>, Error> {
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    match backend {
+        Backend::Sqlite if !in_memory => Ok(Some(
+            open_pool(url, backend, 1, SQLITE_LIGHT_PRAGMAS).await?,
+        )),
+        _ => Ok(None),
+    }
+}
+
+/// Makes the rest of the caller's PostgreSQL transaction commit without
+/// waiting for its WAL flush (`synchronous_commit = off`, this transaction
+/// only): a server crash may lose it, never corrupt anything. No-op on SQLite.
+pub async fn light_commit(conn: &mut Connection) -> Result<(), Error> {
+    if Backend::of(conn) == Backend::Postgres {
+        conn.execute("SET LOCAL synchronous_commit = off").await?;
+    }
+    Ok(())
+}
+
+async fn open_pool(
+    url: &str,
+    backend: Backend,
+    max_connections: u32,
+    pragmas: &'static str,
+) -> Result<Pool, Error> {
     let options = match backend {
         // Only the URL reaches the SQLite driver through `Any`: let it say
         // "create if missing"; the pragmas run on every new connection.
@@ -99,21 +141,19 @@ pub async fn connect(url: &str) -> Result<(Pool, Backend), Error> {
         }
         Backend::Postgres => AnyConnectOptions::from_str(url)?,
     };
-    let pool = AnyPoolOptions::new()
-        .max_connections(backend.max_connections())
+    Ok(AnyPoolOptions::new()
+        .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {
-                    conn.execute(SQLITE_PRAGMAS).await?;
+                    conn.execute(pragmas).await?;
                 }
                 Ok(())
             })
         })
         .connect_with(options)
-        .await?;
-    backend.migrator().run(&pool).await?;
-    Ok((pool, backend))
+        .await?)
 }
 
 /// Begins a transaction that writes. SQLite takes the write lock up front

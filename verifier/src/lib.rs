@@ -15,6 +15,7 @@ pub mod db;
 pub mod email;
 pub mod error;
 pub mod evidence;
+mod group_commit;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;

@@ -97,6 +97,7 @@ pub struct Metrics {
     http_duration: Latency,
     ceremonies: Family<CeremonyLabels, Counter>,
     submissions: Counter,
+    submission_commits: Counter,
     queue: Family<StatusLabels, Gauge>,
     overdue: Gauge,
     webhook_backlog: Gauge,
@@ -119,6 +120,7 @@ impl Metrics {
             http_duration: Family::new_with_constructor(latency_histogram),
             ceremonies: Family::default(),
             submissions: Counter::default(),
+            submission_commits: Counter::default(),
             queue: Family::default(),
             overdue: Gauge::default(),
             webhook_backlog: Gauge::default(),
@@ -152,6 +154,12 @@ impl Metrics {
             "submissions",
             "Signed requests stored",
             self.submissions.clone(),
+        );
+        registry.register(
+            "submission_commits",
+            "Durable transactions that stored signature finishes (on SQLite several share one: \
+             group commit)",
+            self.submission_commits.clone(),
         );
         registry.register(
             "email_deliveries",
@@ -203,6 +211,11 @@ impl Metrics {
     /// Counts a newly stored signed request.
     pub fn submission(&self) {
         self.submissions.inc();
+    }
+
+    /// Counts a committed transaction of signature finishes ([`crate::group_commit`]).
+    pub fn submission_commit(&self) {
+        self.submission_commits.inc();
     }
 
     /// The OpenMetrics text, with the queue gauges read now.

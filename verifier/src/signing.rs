@@ -132,14 +132,15 @@ pub async fn start(
 }
 
 /// Verifies the assertion against the ceremony, then consumes the ceremony and
-/// stores the submission in one transaction. Returns `(submission, true)` when
+/// stores the submission in one transaction (shared with other finishes
+/// waiting at the same time: [`crate::group_commit`]). Returns `(submission, true)` when
 /// newly stored, and `(submission, false)` when the same assertion is retried
 /// after success (or the document was already stored under its idempotency key).
 ///
 /// The signature is checked before the write transaction begins, so
 /// verifications run in parallel and the database's single writer (SQLite) is
-/// held only for the few statements that consume and store; a failed
-/// verification still uses the ceremony up.
+/// held only for the few statements that consume and store ([`store`]); a
+/// failed verification still uses the ceremony up.
 pub async fn finish(
     state: &AppState,
     ceremony_id: &str,
@@ -172,54 +173,94 @@ pub async fn finish(
         Ok((submission, result, evidence))
     });
 
-    let _writer = state.store.writer_turn().await;
-    let mut tx = state.store.begin().await?;
+    let finish = Finish {
+        ceremony_id: ceremony_id.to_owned(),
+        now,
+        verified,
+    };
+    match state.finishes.store(state, finish).await? {
+        Stored::New(submission) => {
+            state.webhooks.wake();
+            tracing::info!(site = %submission.site_id, number = %submission.request_number, "request signed and stored");
+            Ok((submitted(&submission)?, true))
+        }
+        Stored::Earlier(original) => Ok((original, false)),
+        // A concurrent finish of the same ceremony consumed it first.
+        Stored::Consumed => retried(state, ceremony_id, body).await.map(|s| (s, false)),
+    }
+}
+
+/// A verified (or refused) finish, waiting to be stored ([`crate::group_commit`]).
+pub struct Finish {
+    ceremony_id: String,
+    now: i64,
+    /// The submission, the verification result and the evidence; or why the
+    /// assertion was refused (the ceremony is used up all the same).
+    verified: Result<(Submission, AuthenticationResult, SigningEvidence), Error>,
+}
+
+/// What storing a [`Finish`] did.
+pub enum Stored {
+    /// Stored now.
+    New(Box<Submission>),
+    /// Signed again after a lost answer: the submission stored first stands.
+    Earlier(Submitted),
+    /// Another finish consumed the ceremony first.
+    Consumed,
+}
+
+/// Consumes the ceremony and stores the submission on `conn`, inside the
+/// caller's transaction (or savepoint). `Err` means roll this finish back;
+/// `Ok(Err(_))` keeps its writes (the ceremony is used up) and refuses it.
+pub(crate) async fn store(
+    state: &AppState,
+    conn: &mut crate::db::Connection,
+    finish: Finish,
+) -> Result<Result<Stored, Error>, Error> {
+    let Finish {
+        ceremony_id,
+        now,
+        verified,
+    } = finish;
     if state
         .store
-        .take_ceremony(&mut tx, ceremony_id, CeremonyKind::Signing, now)
+        .take_ceremony(conn, &ceremony_id, CeremonyKind::Signing, now)
         .await?
         .is_none()
     {
-        // A concurrent finish of the same ceremony consumed it first.
-        drop(tx);
-        return retried(state, ceremony_id, body).await.map(|s| (s, false));
+        return Ok(Ok(Stored::Consumed));
     }
     let (mut submission, result, evidence) = match verified {
         Ok(v) => v,
-        Err(e) => {
-            tx.commit().await?;
-            return Err(e);
-        }
+        Err(e) => return Ok(Err(e)),
     };
     // The counter and backup flags, applied to the passkey as it is now.
-    let current = Store::passkey_json(&mut tx, &submission.credential_id)
+    let current = Store::passkey_json(conn, &submission.credential_id)
         .await?
         .ok_or(Error::CredentialUnknown)?;
     let mut passkey: Passkey = from_json(&current.passkey)?;
     if let Err(e) = record_use(&mut passkey, &result) {
-        tx.commit().await?; // the ceremony stays used up
-        return Err(e);
+        return Ok(Err(e)); // the ceremony stays used up
     }
-    Store::touch_passkey(&mut tx, &submission.credential_id, &to_json(&passkey)?, now).await?;
-    if let Some(original) = state.store.idempotent_match(&mut tx, &submission).await? {
+    Store::touch_passkey(conn, &submission.credential_id, &to_json(&passkey)?, now).await?;
+    if let Some(original) = state.store.idempotent_match(conn, &submission).await? {
         // Signed again after a lost answer: the first submission stands.
-        tx.commit().await?;
         if original.digest != submission.digest {
-            return Err(Error::IdempotencyKeyReused);
+            return Ok(Err(Error::IdempotencyKeyReused));
         }
-        return Ok((submitted(&original)?, false));
+        return Ok(Ok(Stored::Earlier(submitted(&original)?)));
     }
-    while !state.store.insert_submission(&mut tx, &submission).await? {
+    while !state.store.insert_submission(conn, &submission).await? {
         submission.request_number = request_number();
     }
     let document: SignedDocument = serde_json::from_str(&submission.document)
         .map_err(|e| Error::Internal(format!("ceremony document: {e}")))?;
-    // Each file the document names is linked now, or nothing is stored (the
-    // transaction rolls back when `tx` is dropped).
-    uploads::claim(&mut tx, &submission.request_number, &document, now).await?;
+    // Each file the document names is linked now, or nothing of this finish
+    // is stored (the caller rolls it back).
+    uploads::claim(conn, &submission.request_number, &document, now).await?;
     state
         .store
-        .insert_evidence(&mut tx, &submission.request_number, &evidence)
+        .insert_evidence(conn, &submission.request_number, &evidence)
         .await?;
     let received = RequestState {
         status: Status::Received,
@@ -228,17 +269,14 @@ pub async fn finish(
     };
     webhooks::request_event(
         state,
-        &mut tx,
+        conn,
         EventType::SubmissionReceived,
         &submission,
         &received,
         None,
     )
     .await?;
-    tx.commit().await?;
-    state.webhooks.wake();
-    tracing::info!(site = %submission.site_id, number = %submission.request_number, "request signed and stored");
-    Ok((submitted(&submission)?, true))
+    Ok(Ok(Stored::New(Box::new(submission))))
 }
 
 /// A retry of an assertion that already succeeded gets the same answer;

@@ -25,6 +25,8 @@ pub type UnixTime = i64;
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: db::Pool,
+    /// Where ceremony state is written ([`db::connect_light`]); `None`: `pool`.
+    light: Option<db::Pool>,
     backend: Backend,
     vault: Arc<Vault>,
     /// See [`Store::writer_turn`].
@@ -134,8 +136,10 @@ impl Store {
     /// `postgres://…`) and runs migrations; personal data is sealed with `vault`.
     pub async fn open(url: &str, vault: Arc<Vault>) -> Result<Store, Error> {
         let (pool, backend) = db::connect(url).await?;
+        let light = db::connect_light(url, backend).await?;
         Ok(Store {
             pool,
+            light,
             backend,
             vault,
             writer: Arc::default(),
@@ -187,14 +191,19 @@ impl Store {
         db::begin_write(&self.pool, self.backend).await
     }
 
-    /// Stores a new ceremony and drops expired ones.
+    /// Stores a new ceremony (expired ones are ignored by every read and
+    /// purged by [`crate::retention`]).
+    ///
+    /// The commit is light ([`db::connect_light`], [`db::light_commit`]): a
+    /// power cut or database crash may lose a ceremony in flight (its finish
+    /// then answers `410 ceremony_expired` and the requester starts again),
+    /// which spares each submission an fsync. The finish that consumes the
+    /// ceremony commits durably, and that flush covers this write too.
     pub async fn put_ceremony(&self, c: &Ceremony) -> Result<(), Error> {
         let _turn = self.writer_turn().await;
-        let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM ceremonies WHERE expires_at <= $1")
-            .bind(c.created_at)
-            .execute(&mut *tx)
-            .await?;
+        let mut tx =
+            db::begin_write(self.light.as_ref().unwrap_or(&self.pool), self.backend).await?;
+        db::light_commit(&mut tx).await?;
         sqlx::query(
             "INSERT INTO ceremonies (id, kind, site_id, state, context, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -274,6 +283,15 @@ impl Store {
     pub async fn writer_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         match self.backend {
             Backend::Sqlite => Some(self.writer.lock().await),
+            Backend::Postgres => None,
+        }
+    }
+
+    /// The lock behind [`Store::writer_turn`], to hold past the caller's
+    /// borrow ([`crate::group_commit`]); `None` on PostgreSQL.
+    pub fn writer(&self) -> Option<Arc<tokio::sync::Mutex<()>>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.writer.clone()),
             Backend::Postgres => None,
         }
     }
@@ -409,7 +427,7 @@ impl Store {
         let doc: SignedDocument = serde_json::from_str(&s.document)
             .map_err(|e| Error::Internal(format!("document to store: {e}")))?;
         let tokens = self.vault.name_tokens(&doc.summary().patient_name);
-        self.index_name(conn, &s.request_number, &tokens).await?;
+        insert_name_tokens(conn, &s.request_number, &tokens).await?;
         Ok(true)
     }
 
@@ -424,14 +442,7 @@ impl Store {
             .bind(number)
             .execute(&mut *conn)
             .await?;
-        for token in tokens {
-            sqlx::query("INSERT INTO patient_name_tokens (request_number, token) VALUES ($1, $2)")
-                .bind(number)
-                .bind(token)
-                .execute(&mut *conn)
-                .await?;
-        }
-        Ok(())
+        insert_name_tokens(conn, number, tokens).await
     }
 
     /// Request numbers whose patient name contains every word of `query` (whole
@@ -548,6 +559,30 @@ impl Store {
         let sql = format!("SELECT COUNT(*) FROM {}", table.name());
         Ok(sqlx::query_scalar(&sql).fetch_one(&self.pool).await?)
     }
+}
+
+/// Adds the patient-name index entries of submission `number`, in one statement.
+async fn insert_name_tokens(
+    conn: &mut db::Connection,
+    number: &str,
+    tokens: &[String],
+) -> Result<(), Error> {
+    if tokens.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<String> = (2..tokens.len() + 2)
+        .map(|i| format!("($1, ${i})"))
+        .collect();
+    let sql = format!(
+        "INSERT INTO patient_name_tokens (request_number, token) VALUES {}",
+        rows.join(", ")
+    );
+    let mut insert = sqlx::query(&sql).bind(number);
+    for token in tokens {
+        insert = insert.bind(token);
+    }
+    insert.execute(&mut *conn).await?;
+    Ok(())
 }
 
 /// Tables whose size can be asked for with [`Store::count`].

@@ -144,15 +144,20 @@ fn not_uploaded(i: usize) -> FieldError {
 
 /// Links one stored upload to `request_number` for each attachment of `doc`;
 /// `Err(InvalidRequest)` if one is missing (the caller rolls back).
+///
+/// `request_number IS NULL` is repeated outside the subquery: on PostgreSQL
+/// (READ COMMITTED) a finish that waited for another's row lock re-checks only
+/// the outer condition on the row as committed, so without it both would
+/// claim the same file.
 pub async fn claim(
-    tx: &mut db::Transaction,
+    conn: &mut db::Connection,
     request_number: &str,
     doc: &SignedDocument,
     now: UnixTime,
 ) -> Result<(), Error> {
     for (i, a) in doc.request.requester.attachments.iter().enumerate() {
         let done = sqlx::query(&format!(
-            "UPDATE uploads SET request_number = $6 WHERE id =
+            "UPDATE uploads SET request_number = $6 WHERE request_number IS NULL AND id =
                (SELECT id FROM uploads WHERE {UNCLAIMED} ORDER BY created_at, id LIMIT 1)"
         ))
         .bind(&doc.site.id)
@@ -161,7 +166,7 @@ pub async fn claim(
         .bind(a.media_type.mime())
         .bind(now)
         .bind(request_number)
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
         if done != 1 {
