@@ -287,16 +287,25 @@ fn csp_of(h: &reqwest::header::HeaderMap) -> &str {
     h["content-security-policy"].to_str().expect("ascii")
 }
 
-#[tokio::test]
-async fn slow_requests_time_out_with_a_json_error() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+/// A raw connection to a verifier whose `request_timeout_secs` is 1; the
+/// [`TestVerifier`] keeps its database alive.
+async fn connect_with_a_one_second_timeout() -> (TestVerifier, tokio::net::TcpStream, String) {
     let verifier = TestVerifier::start().await;
     let mut config = verifier.config.clone();
     config.request_timeout_secs = 1;
     let base = serve_with(config).await;
-    let addr = base.trim_start_matches("http://");
+    let addr = base.trim_start_matches("http://").to_owned();
+    let stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    (verifier, stream, addr)
+}
+
+#[tokio::test]
+async fn slow_requests_time_out_with_a_json_error() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_verifier, mut stream, addr) = connect_with_a_one_second_timeout().await;
     // A body that never arrives.
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     stream
         .write_all(
             format!(
@@ -322,13 +331,8 @@ async fn slow_requests_time_out_with_a_json_error() {
 #[tokio::test]
 async fn a_client_trickling_its_headers_is_cut_off() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let verifier = TestVerifier::start().await;
-    let mut config = verifier.config.clone();
-    config.request_timeout_secs = 1;
-    let base = serve_with(config).await;
-    let addr = base.trim_start_matches("http://");
+    let (_verifier, mut stream, addr) = connect_with_a_one_second_timeout().await;
     // Slowloris: a header line now and then, never the blank line that ends them.
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let began = std::time::Instant::now();
     stream
         .write_all(format!("POST /api/v1/email-codes HTTP/1.1\r\nHost: {addr}\r\n").as_bytes())

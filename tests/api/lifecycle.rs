@@ -19,31 +19,44 @@ use tokio::{
 
 const REQUEST_ID: &str = "drain-probe-1";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_finishes_the_request_in_flight_and_json_logs_carry_its_id_but_no_phi() {
+/// The real binary with `args` before `serve`, on a fresh database, with the
+/// test kit's configuration passed through `edit`; its log is `verifier.log`
+/// in the returned directory.
+async fn start_binary(
+    smtp_port: u16,
+    limits: &str,
+    args: &'static [&'static str],
+    edit: impl FnOnce(String) -> String,
+) -> (tempfile::TempDir, VerifierProcess) {
     let dir = tempfile::tempdir().expect("dir");
     let database_url = TestDatabase::from_env().create(dir.path()).await;
     let keyring = write_keyring(dir.path());
-    let smtp = SmtpServer::start().await;
-    let config = dir.path().join("lifecycle.toml");
+    let config = dir.path().join("verifier.toml");
     let text = config_toml(
         &database_url,
         &keyring,
         &dir.path().join("no-widget"),
         "smtp",
-        smtp.addr.port(),
-        "",
+        smtp_port,
+        limits,
     );
-    std::fs::write(&config, text).expect("config");
+    std::fs::write(&config, edit(text)).expect("config");
+    let (bin, log) = (verifier_bin(), dir.path().join("verifier.log"));
+    let verifier =
+        tokio::task::spawn_blocking(move || VerifierProcess::start_with(&bin, args, &config, &log))
+            .await
+            .expect("join")
+            .expect("verifier starts")
+            .0;
+    (dir, verifier)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_the_request_in_flight_and_json_logs_carry_its_id_but_no_phi() {
+    let smtp = SmtpServer::start().await;
+    let (dir, mut verifier) =
+        start_binary(smtp.addr.port(), "", &["--log-format", "json"], |c| c).await;
     let log = dir.path().join("verifier.log");
-    let (bin, log_path) = (verifier_bin(), log.clone());
-    let mut verifier = tokio::task::spawn_blocking(move || {
-        VerifierProcess::start_with(&bin, &["--log-format", "json"], &config, &log_path)
-    })
-    .await
-    .expect("join")
-    .expect("verifier starts")
-    .0;
     let addr = verifier.base_url.trim_start_matches("http://").to_owned();
 
     // A request whose body is still arriving when SIGTERM comes.
@@ -147,25 +160,7 @@ fn peak_memory(pid: u32) -> u64 {
 async fn memory_stays_bounded_under_many_huge_bodies_at_once() {
     const CLIENTS: usize = 16;
     const BODY: usize = 10 * 1024 * 1024;
-    let dir = tempfile::tempdir().expect("dir");
-    let database_url = TestDatabase::from_env().create(dir.path()).await;
-    let keyring = write_keyring(dir.path());
-    let config = dir.path().join("memory.toml");
-    let text = config_toml(
-        &database_url,
-        &keyring,
-        &dir.path().join("no-widget"),
-        "smtp",
-        9,
-        recordpass_tests::LOAD_LIMITS,
-    );
-    std::fs::write(&config, text).expect("config");
-    let (bin, log) = (verifier_bin(), dir.path().join("verifier.log"));
-    let verifier = tokio::task::spawn_blocking(move || VerifierProcess::start(&bin, &config, &log))
-        .await
-        .expect("join")
-        .expect("verifier starts")
-        .0;
+    let (_dir, verifier) = start_binary(9, recordpass_tests::LOAD_LIMITS, &[], |c| c).await;
     let http = reqwest::Client::new();
     let warm = http
         .get(format!("{}/readyz", verifier.base_url))
@@ -218,28 +213,13 @@ async fn memory_stays_bounded_under_many_huge_bodies_at_once() {
 
 #[tokio::test]
 async fn metrics_are_served_on_their_own_loopback_port_by_default() {
-    let dir = tempfile::tempdir().expect("dir");
-    let database_url = TestDatabase::from_env().create(dir.path()).await;
-    let keyring = write_keyring(dir.path());
-    let config = dir.path().join("metrics.toml");
     // The test kit turns metrics off; this configuration leaves the default.
-    let text = config_toml(
-        &database_url,
-        &keyring,
-        &dir.path().join("no-widget"),
-        "smtp",
-        9,
-        "",
-    )
-    .replace("metrics_listen = \"off\"\n", "");
-    assert!(!text.contains("metrics_listen"));
-    std::fs::write(&config, text).expect("config");
-    let (bin, log) = (verifier_bin(), dir.path().join("verifier.log"));
-    let verifier = tokio::task::spawn_blocking(move || VerifierProcess::start(&bin, &config, &log))
-        .await
-        .expect("join")
-        .expect("verifier starts")
-        .0;
+    let (_dir, verifier) = start_binary(9, "", &[], |config| {
+        let config = config.replace("metrics_listen = \"off\"\n", "");
+        assert!(!config.contains("metrics_listen"));
+        config
+    })
+    .await;
     let scraped = reqwest::get("http://127.0.0.1:9464/metrics")
         .await
         .expect("the default metrics address answers");

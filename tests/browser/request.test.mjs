@@ -539,6 +539,12 @@ name = ${str(HOSPITAL)}
 him_phone = "+1 (555) 010-0100"
 origins = [${str(siteOrigin)}]
 
+# Every requester here comes from 127.0.0.1: the per-client POST limit (1/s,
+# bursts of 20) is for real clients, not for five flows in a row from one address.
+[limits]
+posts_per_second = 100
+posts_burst = 1000
+
 [email]
 mode = "smtp"
 
