@@ -574,6 +574,7 @@ impl App {
         self.lang = lang;
         // A chosen relationship is written in the statement's language.
         self.input.requester.relationship_in(lang);
+        self.save_progress(ctx);
         // The statement is signed in the language it is shown in: re-render it
         // and, if a signing ceremony was prepared for the old text, prepare anew.
         let (Step::Review(review), SiteState::Ready(site)) = (&mut self.step, &self.site) else {
