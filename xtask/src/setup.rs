@@ -33,6 +33,9 @@ pub const WASM_BINDGEN: &str = ".tools/bin/wasm-bindgen";
 /// wasm-opt from the `binaryen` npm package (Debian's is too old for current rustc output).
 pub const WASM_OPT: &str = "node_modules/.bin/wasm-opt";
 
+/// terser (npm), which minifies the widget's loader and wasm-bindgen glue.
+pub const TERSER: &str = "node_modules/.bin/terser";
+
 /// Where the browser test finds Chromium.
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -175,8 +178,9 @@ fn npm_packages() -> Result<()> {
     let lock = util::read("package-lock.json")?;
     let wanted = util::sha256_hex(&lock);
     let current = std::fs::read_to_string(NPM_STAMP).unwrap_or_default();
-    let complete =
-        Path::new(WASM_OPT).exists() && Path::new("node_modules/playwright-core").is_dir();
+    let complete = Path::new(WASM_OPT).exists()
+        && Path::new(TERSER).exists()
+        && Path::new("node_modules/playwright-core").is_dir();
     if current.trim() == wanted && complete {
         return Ok(());
     }

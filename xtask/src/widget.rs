@@ -10,7 +10,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use crate::setup::{WASM_BINDGEN, WASM_OPT, WASM_TARGET};
+use crate::setup::{TERSER, WASM_BINDGEN, WASM_OPT, WASM_TARGET};
 use crate::util::{self, announce, gzip_len, run, sha256_hex, sri_sha384};
 
 const WIDGET_PACKAGE: &str = "recordpass-widget";
@@ -73,12 +73,24 @@ pub fn build_widget() -> Result<PathBuf> {
         ])
         .args(["--out-name", "recordpass_widget", "--no-typescript"])
         .args(["--remove-name-section", "--remove-producers-section"]))?;
-    let glue = util::read(bindgen.join("recordpass_widget.js"))?;
+    let glue = minify(&bindgen.join("recordpass_widget.js"))?;
     let wasm = smallest_wasm(&bindgen.join("recordpass_widget_bg.wasm"))?;
 
     let dist = target.join("widget/dist");
     publish(&dist, &glue, &wasm)?;
     Ok(dist)
+}
+
+/// The JavaScript file at `path`, minified with terser (its `/*!` banner
+/// comments kept). Top-level names are not mangled, so the glue's global
+/// (`recordpassWidget`) keeps its name.
+fn minify(path: &Path) -> Result<Vec<u8>> {
+    let minified = path.with_extension("min.js");
+    run(Command::new(TERSER)
+        .arg(path)
+        .args(["--compress", "--mangle", "--output"])
+        .arg(&minified))?;
+    util::read(&minified)
 }
 
 /// wasm-opt's passes. Measured on the widget (docs/benchmarks.md): `-Oz` and
@@ -165,7 +177,9 @@ fn publish(dist: &Path, glue: &[u8], wasm: &[u8]) -> Result<()> {
         ],
     )
     .with_context(|| format!("in {LOADER_SOURCE}"))?;
-    let loader = Asset::named("widget.js".into(), loader.into_bytes());
+    let filled = dist.with_file_name("widget.filled.js");
+    util::write(&filled, loader)?;
+    let loader = Asset::named("widget.js".into(), minify(&filled)?);
 
     recreate_dir(dist)?;
     util::write(dist.join("manifest.json"), {
