@@ -26,6 +26,12 @@ use web_sys::{CssStyleSheet, HtmlElement, ShadowRoot, ShadowRootInit, ShadowRoot
 
 pub use app::{App, Msg, Props};
 
+/// The allocator: talc instead of std's dlmalloc, for a smaller module
+/// (docs/benchmarks.md, "Widget weight"). The widget is single-threaded.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// The page-URL fragment that opens the status view (see [`mount`]).
 pub const STATUS_FRAGMENT: &str = "#recordpass-status";
 
