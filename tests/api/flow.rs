@@ -4,7 +4,7 @@ use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use recordpass_request::{
     Digest, Lang, Nonce, SignedDocument, SiteIdentity, api::Submitted, signing_challenge_b64,
 };
-use recordpass_tests::{SITE_ID, TestVerifier};
+use recordpass_tests::{LOAD_LIMITS, SITE_ID, TestVerifier};
 use recordpass_verifier::store::Table;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -168,6 +168,73 @@ async fn a_signature_counter_that_goes_backwards_is_refused() {
     let next = ana.assert_from(site_origin(), &third);
     let (status, body) = ana.finish_signing(&third.ceremony_id, &next).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+#[tokio::test]
+async fn two_uses_of_one_passkey_finished_together_leave_the_newest_counter_stored() {
+    // Both finishes read the passkey before verifying; whichever is stored
+    // second finds it changed since and must apply its counter to the state
+    // as it is then. Stored older-then-newer both are accepted; newer-then-
+    // older the older is refused. Either way the newest counter is kept.
+    let verifier = TestVerifier::start_with_limits(LOAD_LIMITS).await;
+    let mut ana = Requester::new(&verifier);
+    let credential_id = ana.register("ana@example.org").await;
+    let mut accepted = 0;
+    for round in 0..6 {
+        let first = ana.signing(&ana_request(), &credential_id).await;
+        let second = ana.signing(&ana_request(), &credential_id).await;
+        let older = ana.assert_from(site_origin(), &first);
+        let newer = ana.assert_from(site_origin(), &second);
+        let ((s_old, b_old), (s_new, b_new)) = tokio::join!(
+            ana.finish_signing(&first.ceremony_id, &older),
+            ana.finish_signing(&second.ceremony_id, &newer),
+        );
+        assert!(
+            s_old == StatusCode::CREATED
+                || (s_old == StatusCode::CONFLICT && b_old["code"] == "passkey_counter_regressed"),
+            "round {round}: {s_old} {b_old}"
+        );
+        assert!(
+            s_new == StatusCode::CREATED
+                || (s_new == StatusCode::CONFLICT && b_new["code"] == "passkey_counter_regressed"),
+            "round {round}: {s_new} {b_new}"
+        );
+        accepted +=
+            usize::from(s_old == StatusCode::CREATED) + usize::from(s_new == StatusCode::CREATED);
+        assert_eq!(
+            stored_counter(&verifier, &credential_id).await,
+            assertion_counter(&newer),
+            "round {round}: the newest use's counter is stored ({s_old} then {s_new})"
+        );
+    }
+    assert!(accepted >= 6, "at least one use per round is stored");
+    assert_eq!(verifier.count(Table::Submissions).await, accepted as i64);
+}
+
+/// The signature counter in an assertion's authenticator data (bytes 33..37).
+fn assertion_counter(body: &Value) -> u64 {
+    let data = body["credential"]["response"]["authenticatorData"]
+        .as_str()
+        .expect("authenticatorData");
+    let bytes = URL_SAFE_NO_PAD.decode(data).expect("base64url");
+    u64::from(u32::from_be_bytes(
+        bytes[33..37].try_into().expect("4 bytes"),
+    ))
+}
+
+/// The signature counter webauthn-rs keeps for `credential_id`.
+async fn stored_counter(verifier: &TestVerifier, credential_id: &str) -> u64 {
+    let stored: String =
+        sqlx::query_scalar("SELECT passkey FROM passkeys WHERE credential_id = $1")
+            .bind(credential_id)
+            .fetch_one(verifier.store.pool())
+            .await
+            .expect("passkey");
+    let passkey: Value = serde_json::from_str(&stored).expect("json");
+    passkey
+        .pointer("/cred/counter")
+        .and_then(Value::as_u64)
+        .expect("webauthn-rs keeps the counter at /cred/counter")
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {

@@ -1,6 +1,9 @@
 //! The real verifier binary: time from process start to "listening"
 //! (configuration read, database created, migrations applied, port bound),
-//! resident memory idle and at peak under load (`/proc/PID/status`).
+//! resident memory idle and at peak under load (`/proc/PID/status`), and the
+//! CPU time the verifier process itself spends per signed submission under
+//! that load (`/proc/PID/stat`), which separates its cost from the load
+//! generator's on the same cores.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -59,7 +62,9 @@ pub async fn measure(
     let idle_kb = status_kb(pid, "VmRSS")?;
     let target = Arc::new(Target::external(verifier.base_url.clone(), smtp));
     let mut virtual_users = load::register_users(&target, users).await?;
+    let cpu_before = cpu_seconds(pid)?;
     let loaded = load::level(&mut virtual_users, users, plan).await?;
+    let cpu = cpu_seconds(pid)? - cpu_before;
     let peak_kb = status_kb(pid, "VmHWM")?;
     let after_kb = status_kb(pid, "VmRSS")?;
     drop(verifier);
@@ -69,6 +74,7 @@ pub async fn measure(
         "rss_idle_kb": idle_kb,
         "rss_peak_kb": peak_kb,
         "rss_after_load_kb": after_kb,
+        "cpu_seconds_under_load": cpu,
         "load": loaded,
     }))
 }
@@ -82,4 +88,35 @@ fn status_kb(pid: u32, field: &str) -> Result<u64, Error> {
         .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
         .ok_or_else(|| format!("no {field} in /proc/{pid}/status"))
+}
+
+/// User plus system CPU time of every thread of process `pid` so far, in
+/// seconds (`/proc/PID/stat` fields 14 and 15, in clock ticks).
+fn cpu_seconds(pid: u32) -> Result<f64, Error> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| e.to_string())?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok());
+    // Field 3 (state) is fields[0]: utime (14) and stime (15) are [11] and [12].
+    let (user, system) = ticks(11)
+        .zip(ticks(12))
+        .ok_or_else(|| format!("no utime/stime in /proc/{pid}/stat"))?;
+    Ok((user + system) as f64 / clock_ticks_per_second()?)
+}
+
+/// `getconf CLK_TCK`: the unit of `/proc/PID/stat`'s CPU times.
+fn clock_ticks_per_second() -> Result<f64, Error> {
+    let out = std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .map_err(|e| format!("getconf CLK_TCK: {e}"))?;
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|&hz| hz > 0.0)
+        .ok_or_else(|| "getconf CLK_TCK printed no positive number".to_owned())
 }

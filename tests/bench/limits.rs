@@ -1,7 +1,9 @@
 //! The machine's limits, measured in the same run as the load: P-256 ECDSA
 //! verifications per second on one core (RustCrypto `p256`, what webauthn-rs
-//! verifies assertions with) and durable SQLite commits per second (one-row
-//! inserts, WAL, `synchronous = FULL`, as the verifier's store opens it).
+//! verifies assertions with) and durable SQLite commits per second (WAL,
+//! `synchronous = FULL`, as the verifier's store opens it): one row per
+//! commit, and rows per second when rows are grouped into commits as the
+//! verifier's group commit does.
 
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -44,14 +46,17 @@ pub fn p256_verifications_per_second(runs: usize, each: Duration) -> Result<f64,
     Ok(median(&rates?))
 }
 
-/// Median over `runs` of sequential durable commits per second: one-row
-/// `INSERT`s in autocommit mode into a fresh database in `dir`.
-pub async fn sqlite_commits_per_second(
+/// Median over `runs` of rows made durable per second by sequential commits of
+/// `rows_per_commit` one-row `INSERT`s each (1: autocommit) into a fresh
+/// database in `dir`.
+pub async fn sqlite_rows_per_second(
     dir: &std::path::Path,
+    rows_per_commit: u32,
     runs: usize,
     each: Duration,
 ) -> Result<f64, Error> {
-    let url = format!("sqlite://{}", dir.join("commits.db").display());
+    let name = format!("commits-{rows_per_commit}.db");
+    let url = format!("sqlite://{}", dir.join(name).display());
     let mut conn = SqliteConnectOptions::from_str(&url)
         .map_err(|e| e.to_string())?
         .create_if_missing(true)
@@ -68,16 +73,20 @@ pub async fn sqlite_commits_per_second(
     let mut rates = Vec::with_capacity(runs);
     for _ in 0..runs {
         let start = Instant::now();
-        let mut commits = 0_u32;
-        while commits == 0 || start.elapsed() < each {
-            sqlx::query("INSERT INTO rows (payload) VALUES (?)")
-                .bind(&payload)
-                .execute(&mut conn)
-                .await
-                .map_err(|e| e.to_string())?;
-            commits += 1;
+        let mut rows = 0_u32;
+        while rows == 0 || start.elapsed() < each {
+            let mut tx = conn.begin().await.map_err(|e| e.to_string())?;
+            for _ in 0..rows_per_commit {
+                sqlx::query("INSERT INTO rows (payload) VALUES (?)")
+                    .bind(&payload)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            tx.commit().await.map_err(|e| e.to_string())?;
+            rows += rows_per_commit;
         }
-        rates.push(f64::from(commits) / start.elapsed().as_secs_f64());
+        rates.push(f64::from(rows) / start.elapsed().as_secs_f64());
     }
     conn.close().await.map_err(|e| e.to_string())?;
     Ok(median(&rates))

@@ -37,6 +37,10 @@ use serde_json::{Value, json};
 /// The bench measures the verifier's work, not its flood guard.
 const LIMITS: &str = recordpass_tests::LOAD_LIMITS;
 
+/// Rows per durable commit for the commit limit "with group commit": the
+/// largest batch the verifier can form at the highest concurrency measured.
+const GROUP: u32 = 64;
+
 /// How much of everything to measure.
 struct Settings {
     levels: &'static [usize],
@@ -162,14 +166,17 @@ fn main() -> std::process::ExitCode {
 async fn measure(args: &Args) -> Result<Value, Error> {
     let settings = if args.smoke { &SMOKE } else { &FULL };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    progress("limits: P-256 verifications/s on one core, durable SQLite commits/s");
+    progress(
+        "limits: P-256 verifications/s on one core, durable SQLite commits/s and grouped rows/s",
+    );
     let (runs, each) = (settings.limit_runs, settings.limit_each);
     let verifies =
         tokio::task::spawn_blocking(move || limits::p256_verifications_per_second(runs, each))
             .await
             .map_err(|e| e.to_string())??;
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let commits = limits::sqlite_commits_per_second(dir.path(), runs, each).await?;
+    let commits = limits::sqlite_rows_per_second(dir.path(), 1, runs, each).await?;
+    let grouped = limits::sqlite_rows_per_second(dir.path(), GROUP, runs, each).await?;
 
     let levels_of = settings.levels.to_vec();
     let levels_of = args.levels.as_deref().unwrap_or(&levels_of);
@@ -196,6 +203,8 @@ async fn measure(args: &Args) -> Result<Value, Error> {
         "cores": cores,
         "p256_verifications_per_second_per_core": verifies,
         "sqlite_commits_per_second": commits,
+        "sqlite_grouped_rows_per_commit": GROUP,
+        "sqlite_grouped_rows_per_second": grouped,
         // One durable commit per submission at most: starting a ceremony commits
         // lightly, and on SQLite concurrent finishes share one (group commit).
         "commits_per_submission": 1,

@@ -170,7 +170,15 @@ pub async fn finish(
             stored.aaguid,
             &submission.authenticator_data,
         )?;
-        Ok((submission, result, evidence))
+        let document = serde_json::from_str(&submission.document)
+            .map_err(|e| Error::Internal(format!("ceremony document: {e}")))?;
+        Ok(Verified {
+            submission,
+            document,
+            result,
+            evidence,
+            passkey_as_read: stored.passkey,
+        })
     });
 
     let finish = Finish {
@@ -194,9 +202,20 @@ pub async fn finish(
 pub struct Finish {
     ceremony_id: String,
     now: i64,
-    /// The submission, the verification result and the evidence; or why the
-    /// assertion was refused (the ceremony is used up all the same).
-    verified: Result<(Submission, AuthenticationResult, SigningEvidence), Error>,
+    /// What to store; or why the assertion was refused (the ceremony is used
+    /// up all the same).
+    verified: Result<Verified, Error>,
+}
+
+/// A verified assertion: the submission and its document, the verification
+/// result (counter, flags), the evidence, and the passkey's stored state it
+/// was verified with. Prepared before the writer's turn, which is serial.
+struct Verified {
+    submission: Submission,
+    document: SignedDocument,
+    result: AuthenticationResult,
+    evidence: SigningEvidence,
+    passkey_as_read: String,
 }
 
 /// What storing a [`Finish`] did.
@@ -209,58 +228,86 @@ pub enum Stored {
     Consumed,
 }
 
+/// How storing a [`Finish`] ended; [`Finish::answer`] turns it into the reply
+/// once the transaction has committed.
+pub enum Outcome {
+    /// Stored (or found stored before).
+    Stored(Stored),
+    /// Refused; the ceremony is used up all the same.
+    Refused(Error),
+    /// Refused for the reason the finish already carries (verification
+    /// failed); the ceremony is used up all the same.
+    RefusedAtVerification,
+}
+
+impl Finish {
+    /// The reply to this finish, given how storing it ended.
+    pub fn answer(self, outcome: Outcome) -> Result<Stored, Error> {
+        match (outcome, self.verified) {
+            (Outcome::Stored(stored), _) => Ok(stored),
+            (Outcome::Refused(e), _) | (Outcome::RefusedAtVerification, Err(e)) => Err(e),
+            (Outcome::RefusedAtVerification, Ok(_)) => Err(Error::Internal(
+                "a verified finish was refused at verification".into(),
+            )),
+        }
+    }
+}
+
 /// Consumes the ceremony and stores the submission on `conn`, inside the
 /// caller's transaction (or savepoint). `Err` means roll this finish back;
-/// `Ok(Err(_))` keeps its writes (the ceremony is used up) and refuses it.
+/// an [`Outcome`] keeps its writes (a refusal still uses the ceremony up).
+/// Takes the finish by reference: a batch that has to be rolled back is
+/// stored again ([`crate::group_commit`]).
 pub(crate) async fn store(
     state: &AppState,
     conn: &mut crate::db::Connection,
-    finish: Finish,
-) -> Result<Result<Stored, Error>, Error> {
-    let Finish {
-        ceremony_id,
-        now,
-        verified,
-    } = finish;
+    finish: &Finish,
+) -> Result<Outcome, Error> {
+    let now = finish.now;
     if state
         .store
-        .take_ceremony(conn, &ceremony_id, CeremonyKind::Signing, now)
+        .take_ceremony(conn, &finish.ceremony_id, CeremonyKind::Signing, now)
         .await?
         .is_none()
     {
-        return Ok(Ok(Stored::Consumed));
+        return Ok(Outcome::Stored(Stored::Consumed));
     }
-    let (mut submission, result, evidence) = match verified {
-        Ok(v) => v,
-        Err(e) => return Ok(Err(e)),
+    let Ok(verified) = &finish.verified else {
+        return Ok(Outcome::RefusedAtVerification);
     };
-    // The counter and backup flags, applied to the passkey as it is now.
-    let current = Store::passkey_json(conn, &submission.credential_id)
-        .await?
-        .ok_or(Error::CredentialUnknown)?;
-    let mut passkey: Passkey = from_json(&current.passkey)?;
-    if let Err(e) = record_use(&mut passkey, &result) {
-        return Ok(Err(e)); // the ceremony stays used up
+    let mut submission = verified.submission.clone();
+    let credential_id = &submission.credential_id;
+    let counted = count_use(
+        conn,
+        credential_id,
+        &verified.passkey_as_read,
+        &verified.result,
+        now,
+    );
+    if let Err(e) = counted.await? {
+        return Ok(Outcome::Refused(e)); // the ceremony stays used up
     }
-    Store::touch_passkey(conn, &submission.credential_id, &to_json(&passkey)?, now).await?;
     if let Some(original) = state.store.idempotent_match(conn, &submission).await? {
         // Signed again after a lost answer: the first submission stands.
         if original.digest != submission.digest {
-            return Ok(Err(Error::IdempotencyKeyReused));
+            return Ok(Outcome::Refused(Error::IdempotencyKeyReused));
         }
-        return Ok(Ok(Stored::Earlier(submitted(&original)?)));
+        return Ok(Outcome::Stored(Stored::Earlier(submitted(&original)?)));
     }
-    while !state.store.insert_submission(conn, &submission).await? {
+    let document = &verified.document;
+    while !state
+        .store
+        .insert_submission(conn, &submission, document)
+        .await?
+    {
         submission.request_number = request_number();
     }
-    let document: SignedDocument = serde_json::from_str(&submission.document)
-        .map_err(|e| Error::Internal(format!("ceremony document: {e}")))?;
     // Each file the document names is linked now, or nothing of this finish
     // is stored (the caller rolls it back).
-    uploads::claim(conn, &submission.request_number, &document, now).await?;
+    uploads::claim(conn, &submission.request_number, document, now).await?;
     state
         .store
-        .insert_evidence(conn, &submission.request_number, &evidence)
+        .insert_evidence(conn, &submission.request_number, &verified.evidence)
         .await?;
     let received = RequestState {
         status: Status::Received,
@@ -276,7 +323,35 @@ pub(crate) async fn store(
         None,
     )
     .await?;
-    Ok(Ok(Stored::New(Box::new(submission))))
+    Ok(Outcome::Stored(Stored::New(Box::new(submission))))
+}
+
+/// Applies the use's counter and backup flags to the passkey as it is now:
+/// usually the state read before verifying, saved in one statement that checks
+/// it is still unchanged; if another use of the passkey was stored in between,
+/// the state is read again. `Ok(Err(_))`: the counter did not advance.
+async fn count_use(
+    conn: &mut crate::db::Connection,
+    credential_id: &str,
+    as_read: &str,
+    result: &AuthenticationResult,
+    now: i64,
+) -> Result<Result<(), Error>, Error> {
+    let mut passkey: Passkey = from_json(as_read)?;
+    if record_use(&mut passkey, result).is_ok()
+        && Store::touch_passkey_if(conn, credential_id, as_read, &to_json(&passkey)?, now).await?
+    {
+        return Ok(Ok(()));
+    }
+    let current = Store::passkey_json(conn, credential_id)
+        .await?
+        .ok_or(Error::CredentialUnknown)?;
+    let mut passkey: Passkey = from_json(&current.passkey)?;
+    if let Err(e) = record_use(&mut passkey, result) {
+        return Ok(Err(e));
+    }
+    Store::touch_passkey(conn, credential_id, &to_json(&passkey)?, now).await?;
+    Ok(Ok(()))
 }
 
 /// A retry of an assertion that already succeeded gets the same answer;

@@ -388,12 +388,36 @@ impl Store {
         Ok(())
     }
 
-    /// Inserts a submission (and its patient-name index entries); `Ok(false)` when
-    /// the request number is already taken.
+    /// Saves a passkey's updated state after use if its stored state is still
+    /// `as_read`; `Ok(false)` (nothing written) if it has changed since.
+    pub async fn touch_passkey_if(
+        conn: &mut db::Connection,
+        credential_id: &str,
+        as_read: &str,
+        passkey: &str,
+        now: UnixTime,
+    ) -> Result<bool, Error> {
+        let done = sqlx::query(
+            "UPDATE passkeys SET passkey = $1, last_used_at = $2
+             WHERE credential_id = $3 AND passkey = $4",
+        )
+        .bind(passkey)
+        .bind(now)
+        .bind(credential_id)
+        .bind(as_read)
+        .execute(&mut *conn)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Inserts a submission (and the patient-name index entries of its
+    /// `document`, the parsed `s.document`); `Ok(false)` when the request
+    /// number is already taken.
     pub async fn insert_submission(
         &self,
         conn: &mut db::Connection,
         s: &Submission,
+        doc: &SignedDocument,
     ) -> Result<bool, Error> {
         let done = sqlx::query(
             "INSERT INTO submissions (request_number, ceremony_id, site_id, requester_id,
@@ -424,8 +448,6 @@ impl Store {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        let doc: SignedDocument = serde_json::from_str(&s.document)
-            .map_err(|e| Error::Internal(format!("document to store: {e}")))?;
         let tokens = self.vault.name_tokens(&doc.summary().patient_name);
         insert_name_tokens(conn, &s.request_number, &tokens).await?;
         Ok(true)
