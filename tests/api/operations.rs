@@ -1,6 +1,6 @@
 //! Operator commands on a live database: `backup` (restored, every bundle
 //! verifies) and `purge` (retention: dry run, closed requests only, audited), and
-//! the background purge of expired transient state.
+//! the background purge of expired transient state and of requesters who never signed.
 
 use recordpass_tests::{TestDatabase, TestVerifier, verifier_cli};
 use recordpass_verifier::{
@@ -14,8 +14,9 @@ use recordpass_verifier::{
 use std::{process::Command, sync::Arc};
 
 use crate::{
-    client::{Requester, ana_request},
+    client::{Requester, ana_request, site_origin},
     evidence::run,
+    returning,
 };
 
 /// Signs Ana's request `times` times; returns the request numbers.
@@ -285,6 +286,127 @@ async fn expired_ceremonies_codes_and_sessions_are_purged() {
     );
     // Signed requests and passkeys are not transient.
     assert_eq!(store.count(Table::Passkeys).await.expect("count"), 1);
+}
+
+/// A request for the holder of `email`, signed on the verifier's (moved) today.
+fn request_for(verifier: &TestVerifier, email: &str) -> recordpass_request::RecordsRequest {
+    let mut request =
+        recordpass_request::examples::dated(ana_request(), verifier.clock.now().date());
+    request.requester.email = email.into();
+    request
+}
+
+#[tokio::test]
+async fn requesters_who_never_signed_are_purged_after_unsigned_requester_days() {
+    const DAY: i64 = 24 * 60 * 60;
+    let verifier = TestVerifier::start().await;
+    assert_eq!(verifier.config.retention.unsigned_requester_days, 30);
+    let store = &verifier.store;
+    // Day 0: Luis, Elena and Carmen create a passkey and sign nothing; Ana signs.
+    let mut luis = Requester::new(&verifier);
+    let luis_key = returning::register(&mut luis, "luis@example.org").await;
+    let mut elena = Requester::new(&verifier);
+    let elena_key = returning::register(&mut elena, "elena@example.org").await;
+    let mut carmen = Requester::new(&verifier);
+    let carmen_key = returning::register(&mut carmen, "carmen@example.org").await;
+    sign(&verifier, 1).await;
+    let requester_of = |credential_id: String| async move {
+        sqlx::query_scalar::<_, String>(
+            "SELECT requester_id FROM passkeys WHERE credential_id = $1",
+        )
+        .bind(credential_id)
+        .fetch_one(store.pool())
+        .await
+        .expect("requester")
+    };
+    let luis_id = requester_of(luis_key.credential_id.clone()).await;
+    let requesters = || count(store, "SELECT COUNT(*) FROM requesters");
+    let purge = || async {
+        retention::purge_transient(store, &verifier.config, verifier.clock.unix())
+            .await
+            .expect("purge")
+    };
+
+    // Day 29: Elena signs in to look (no request, but she used her passkey).
+    // Nobody has been idle 30 days yet.
+    verifier.clock.advance(29 * DAY);
+    returning::sign_in(&mut elena, &elena_key).await;
+    let report = purge().await;
+    assert!(report.tables.contains(&("requesters", 0)), "{report}");
+    assert_eq!(requesters().await, 4);
+
+    // Day 31: Diego registers; Carmen starts signing and has not finished.
+    verifier.clock.advance(2 * DAY);
+    let mut diego = Requester::new(&verifier);
+    returning::register(&mut diego, "diego@example.org").await;
+    let carmen_request = request_for(&verifier, "carmen@example.org");
+    let carmen_signing = carmen
+        .signing(&carmen_request, &carmen_key.credential_id)
+        .await;
+    let report = purge().await;
+    // Only Luis goes: idle 31 days with nothing signed. Ana signed, Elena
+    // signed in on day 29, Diego is new, Carmen is signing (Elena's session,
+    // idle since day 29, goes as usual).
+    for row in [("passkeys", 1), ("requesters", 1)] {
+        assert!(report.tables.contains(&row), "{row:?} in {report}");
+    }
+    assert_eq!(requesters().await, 4);
+    for (table, column) in [("requesters", "id"), ("passkeys", "requester_id")] {
+        let sql = format!("SELECT COUNT(*) FROM {table} WHERE {column} = '{luis_id}'");
+        assert_eq!(count(store, &sql).await, 0, "Luis's {table}");
+    }
+    // Audited once, with a count and nothing that identifies him.
+    let events: Vec<String> = sqlx::query_scalar(
+        "SELECT event FROM audit_log WHERE event LIKE '%unsigned_requesters%' ORDER BY seq",
+    )
+    .fetch_all(store.pool())
+    .await
+    .expect("audit");
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert!(
+        events[0].contains("\"unsigned_requesters\":1"),
+        "{}",
+        events[0]
+    );
+    assert!(
+        !events[0].contains("luis") && !events[0].contains(&luis_id),
+        "{}",
+        events[0]
+    );
+    assert!(matches!(
+        audit::verify(store).await.expect("verify"),
+        audit::Verdict::Intact { .. }
+    ));
+    // Nothing left to remove: the next run deletes and audits nothing.
+    assert!(purge().await.tables.contains(&("requesters", 0)));
+
+    // Carmen's identity was kept for the signature she was giving.
+    let body = carmen.assert_from(site_origin(), &carmen_signing);
+    let (status, reply) = carmen
+        .finish_signing(&carmen_signing.ceremony_id, &body)
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{reply}");
+
+    // Luis comes back: his old passkey is unknown; he registers again with
+    // the same address and signs.
+    let luis_request = request_for(&verifier, "luis@example.org");
+    let (status, reply) = luis
+        .start_signing(&luis_request, &luis_key.credential_id)
+        .await;
+    assert_eq!(status, reqwest::StatusCode::BAD_REQUEST, "{reply}");
+    assert_eq!(reply["code"], "credential_unknown");
+    let again = returning::register(&mut luis, "luis@example.org").await;
+    let number = returning::sign(&mut luis, &again, &luis_request, None).await;
+    assert!(!number.is_empty());
+    assert_eq!(requesters().await, 5);
+    // Signed now, Luis stays however long he is idle; so does Carmen.
+    verifier.clock.advance(365 * DAY);
+    let report = purge().await;
+    assert!(
+        report.tables.contains(&("requesters", 2)),
+        "Elena and Diego: {report}"
+    );
+    assert_eq!(requesters().await, 3, "Ana, Carmen and Luis");
 }
 
 #[tokio::test]

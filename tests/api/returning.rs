@@ -21,13 +21,13 @@ use crate::console::StaffClient;
 
 /// A passkey created on the site: its credential id and the user handle a
 /// resident key returns with every assertion.
-struct Account {
-    credential_id: String,
+pub(crate) struct Account {
+    pub credential_id: String,
     user_handle: Vec<u8>,
 }
 
 /// Verifies `email` and creates a passkey for it.
-async fn register(requester: &mut Requester<'_>, email: &str) -> Account {
+pub(crate) async fn register(requester: &mut Requester<'_>, email: &str) -> Account {
     let started = requester.start_registration(email).await;
     let user_handle = started.options.public_key.user.id.clone();
     let credential_id = requester.finish_registration(&started).await;
@@ -39,7 +39,7 @@ async fn register(requester: &mut Requester<'_>, email: &str) -> Account {
 
 /// Signs `request` with the account's passkey (optionally with a session);
 /// returns the request number.
-async fn sign(
+pub(crate) async fn sign(
     requester: &mut Requester<'_>,
     account: &Account,
     request: &RecordsRequest,
@@ -106,7 +106,7 @@ fn discoverable_assertion(
 }
 
 /// Signs in with the account's passkey; returns the session.
-async fn sign_in(requester: &mut Requester<'_>, account: &Account) -> SignedIn {
+pub(crate) async fn sign_in(requester: &mut Requester<'_>, account: &Account) -> SignedIn {
     let started = start_sign_in(requester).await;
     let body = discoverable_assertion(&mut requester.passkey, account, &started);
     let path = format!("/api/v1/sign-ins/{}/finish", started.ceremony_id);
@@ -563,5 +563,89 @@ async fn a_staff_status_change_emails_the_link_and_no_health_information() {
     assert!(
         !messages.iter().any(|m| m.contains("Internal")),
         "{messages:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_status_list_shows_each_request_in_its_own_state() {
+    let verifier = TestVerifier::start().await;
+    let mut ana = Requester::new(&verifier);
+    let account = register(&mut ana, "ana@example.org").await;
+    let mut numbers = Vec::new();
+    for _ in 0..4 {
+        numbers.push(sign(&mut ana, &account, &ana_request(), None).await);
+    }
+    // Staff move three of them on: in review with a 10-day extension,
+    // fulfilled, withdrawn; the first stays as received.
+    let hana =
+        StaffClient::enrolled(&verifier, "hana@example.org", console::Role::Specialist).await;
+    let steps = [
+        (1, "status", vec![("to", "in_review")]),
+        (
+            1,
+            "extension",
+            vec![("days", "10"), ("reason", "records at another site")],
+        ),
+        (2, "status", vec![("to", "in_review")]),
+        (2, "status", vec![("to", "fulfilled")]),
+        (3, "status", vec![("to", "withdrawn")]),
+    ];
+    for (i, path, fields) in steps {
+        let number = &numbers[i];
+        let (status, body) = hana
+            .form(&format!("/console/requests/{number}/{path}"), &fields)
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{path}: {body}");
+    }
+
+    let session = sign_in(&mut ana, &account).await;
+    let list = my_requests(&verifier, &session.session_token).await;
+    assert_eq!(list.requests.len(), 4);
+    let mine = |number: &str| {
+        list.requests
+            .iter()
+            .find(|r| r.request_number == number)
+            .unwrap_or_else(|| panic!("{number} listed"))
+    };
+    let expected = [
+        (RequestStatus::Received, "Received: ", "Recibida: "),
+        (RequestStatus::InReview, "In progress: ", "En proceso: "),
+        (RequestStatus::Fulfilled, "Completed: ", "Completada: "),
+        (RequestStatus::Withdrawn, "Withdrawn", "Retirada"),
+    ];
+    for (number, (status, en, es)) in numbers.iter().zip(expected) {
+        let r = mine(number);
+        assert_eq!(r.status, status, "{number}");
+        assert!(
+            r.status_label.en.starts_with(en),
+            "{number}: {:?}",
+            r.status_label
+        );
+        assert!(
+            r.status_label.es.starts_with(es),
+            "{number}: {:?}",
+            r.status_label
+        );
+    }
+    // The extension moves only its own request's due date, by its 10 days.
+    let due = |number: &str| {
+        let parts: Vec<i32> = mine(number)
+            .due_date
+            .split('-')
+            .map(|p| p.parse().expect("number"))
+            .collect();
+        let month = time::Month::try_from(u8::try_from(parts[1]).expect("month")).expect("month");
+        time::Date::from_calendar_date(parts[0], month, u8::try_from(parts[2]).expect("day"))
+            .expect("date")
+    };
+    assert_eq!(
+        due(&numbers[1]) - due(&numbers[0]),
+        time::Duration::days(10)
+    );
+    assert_eq!(due(&numbers[2]), due(&numbers[0]));
+    assert_eq!(
+        mine(&numbers[1]).messages.len(),
+        2,
+        "status change and notice"
     );
 }

@@ -135,6 +135,9 @@ pub struct Retention {
     pub signed_request_days: u32,
     /// Seconds between purges of expired ceremonies, codes, sessions and links.
     pub purge_interval_secs: u64,
+    /// Days of inactivity after which a requester who never signed a request
+    /// is removed with their passkeys by that purge (at least 1).
+    pub unsigned_requester_days: u32,
 }
 
 impl Default for Retention {
@@ -142,6 +145,7 @@ impl Default for Retention {
         Retention {
             signed_request_days: 6 * 365 + 2,
             purge_interval_secs: 10 * 60,
+            unsigned_requester_days: 30,
         }
     }
 }
@@ -526,6 +530,11 @@ impl Config {
         if self.console.idle_timeout_secs == 0 || self.console.invite_ttl_secs == 0 {
             return Err(Error::Config("[console] timeouts must be positive".into()));
         }
+        if self.retention.unsigned_requester_days == 0 {
+            return Err(Error::Config(
+                "[retention] unsigned_requester_days must be at least 1".into(),
+            ));
+        }
         self.check_email()?;
         crate::webhooks::check_config(&self.webhooks, &self.webhook_delivery)?;
         self.limits.check()
@@ -815,6 +824,18 @@ mod tests {
         assert!(plain("smtp.example-hospital.org").is_err());
         let no_smtp = "[email]\nmode = \"smtp\"\n";
         assert!(local(no_smtp, "localhost", "http://localhost:8081").is_err());
+    }
+
+    #[test]
+    fn unsigned_requesters_are_kept_30_days_by_default_and_at_least_a_day() {
+        assert_eq!(
+            parse("").expect("valid").retention.unsigned_requester_days,
+            30
+        );
+        let days = |n: u32| parse(&format!("[retention]\nunsigned_requester_days = {n}\n"));
+        assert_eq!(days(1).expect("valid").retention.unsigned_requester_days, 1);
+        let err = days(0).expect_err("refused").to_string();
+        assert!(err.contains("unsigned_requester_days"), "{err}");
     }
 
     #[test]

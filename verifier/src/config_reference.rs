@@ -190,6 +190,11 @@ fn documented_defaults_are_the_applied_ones() {
             config.retention.purge_interval_secs.to_string(),
         ),
         (
+            "`[retention]`",
+            "unsigned_requester_days",
+            config.retention.unsigned_requester_days.to_string(),
+        ),
+        (
             "`[webhook_delivery]`",
             "timeout_secs",
             hooks.timeout_secs.to_string(),

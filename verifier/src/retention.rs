@@ -11,6 +11,15 @@
 //!   destroying records is an operator's decision (legal holds), never automatic.
 //!   Requests still open are never purged. A requester all of whose signed requests
 //!   are purged goes too, with their passkeys and sessions (data minimisation).
+//! - **Requesters who never signed** go with the transient state, with their
+//!   passkeys, once `[retention] unsigned_requester_days` have passed since their
+//!   latest activity (requester row, email confirmation, passkey created or last
+//!   used): an identity held for no request (data minimisation). One with a
+//!   session or a signing ceremony still in flight stays (the expired ones are
+//!   purged first, in the same transaction); uploads and email codes name no
+//!   requester. Each run that removes some appends a `purge` event with the
+//!   count to the audit trail. Someone removed this way who comes back simply
+//!   registers again.
 //! - **Delivered webhooks** (with their attempt logs) go with the transient state
 //!   `[webhook_delivery] keep_delivered_days` after delivery; failed ones stay for
 //!   an admin to see and retry, until their request is purged.
@@ -18,7 +27,7 @@
 
 use serde_json::json;
 
-use crate::{Error, Store, config::Config, console::audit};
+use crate::{Error, Store, config::Config, console::audit, vault::Field};
 
 /// Rows that a purge deletes (or would delete), per table.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -168,8 +177,96 @@ pub async fn purge_transient(store: &Store, config: &Config, now: i64) -> Result
     let keep = i64::from(config.webhook_delivery.keep_delivered_days) * 24 * 60 * 60;
     let delivered = crate::webhooks::outbox::purge_delivered(&mut tx, now - keep).await?;
     report.tables.push(("webhook_deliveries", delivered));
+    purge_unsigned_requesters(store, &mut tx, config, now, &mut report).await?;
     tx.commit().await?;
     Ok(report)
+}
+
+/// Requesters who never signed a request, hold no session, and whose
+/// requester row, email verification and every passkey (created, last used)
+/// date from `$1` or before.
+const UNSIGNED_REQUESTERS: &str = "SELECT r.id FROM requesters r
+     WHERE r.created_at <= $1 AND COALESCE(r.email_verified_at, 0) <= $1
+       AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.requester_id = r.id)
+       AND NOT EXISTS (SELECT 1 FROM requester_sessions x WHERE x.requester_id = r.id)
+       AND NOT EXISTS (SELECT 1 FROM passkeys p WHERE p.requester_id = r.id
+                       AND (p.created_at > $1 OR COALESCE(p.last_used_at, 0) > $1))
+     ORDER BY r.id";
+
+/// Deletes, with their passkeys, the requesters idle for
+/// `[retention] unsigned_requester_days` who never signed
+/// ([`UNSIGNED_REQUESTERS`]) and have no signing ceremony in flight; audits
+/// how many (a count, nothing that identifies them). Runs after the expired
+/// sessions and ceremonies are gone, in the same transaction.
+async fn purge_unsigned_requesters(
+    store: &Store,
+    tx: &mut crate::db::Transaction,
+    config: &Config,
+    now: i64,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let days = i64::from(config.retention.unsigned_requester_days);
+    let before = now - days * 24 * 60 * 60;
+    let mut idle: Vec<String> = sqlx::query_scalar(UNSIGNED_REQUESTERS)
+        .bind(before)
+        .fetch_all(&mut **tx)
+        .await?;
+    if !idle.is_empty() {
+        match signing_now(store, tx).await? {
+            Some(signing) => idle.retain(|id| !signing.contains(id)),
+            None => idle.clear(),
+        }
+    }
+    let purged = purge_requesters(tx, &idle, false, report).await?;
+    if purged > 0 {
+        let event = audit::Event {
+            actor: "retention",
+            action: "purge",
+            target: "requesters",
+            detail: json!({
+                "unsigned_requesters": purged,
+                "inactive_before": before,
+                "unsigned_requester_days": days,
+            }),
+        };
+        audit::append(tx, now, event).await?;
+    }
+    Ok(())
+}
+
+/// Who a signing ceremony is for (the one field of its sealed context this
+/// module needs; the rest is `crate::signing`'s).
+#[derive(serde::Deserialize)]
+struct Signer {
+    requester_id: String,
+}
+
+/// The requesters with a signing ceremony still in flight (expired ones are
+/// already purged), or `None` if a ceremony's context cannot be read: the
+/// requester purge then waits for the next run rather than guess.
+async fn signing_now(
+    store: &Store,
+    tx: &mut crate::db::Transaction,
+) -> Result<Option<std::collections::BTreeSet<String>>, Error> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, context FROM ceremonies WHERE kind = 'signing'")
+            .fetch_all(&mut **tx)
+            .await?;
+    let mut signing = std::collections::BTreeSet::new();
+    for (id, sealed) in rows {
+        let signer = store
+            .vault()
+            .open(Field::CeremonyContext, &id, &sealed)
+            .and_then(|context| crate::passkeys::from_json::<Signer>(&context));
+        match signer {
+            Ok(signer) => signing.insert(signer.requester_id),
+            Err(e) => {
+                tracing::warn!(error = %e, "signing ceremony unreadable: requester purge skipped");
+                return Ok(None);
+            }
+        };
+    }
+    Ok(Some(signing))
 }
 
 /// Signed requests received before `now - signed_request_days` and closed:
@@ -275,13 +372,14 @@ async fn left_without_requests(
 }
 
 /// Deletes (or counts, if `dry_run`) the sessions, passkeys and rows of the
-/// requesters `gone` ([`left_without_requests`]) into `report`.
+/// requesters `gone` into `report`; returns the requester rows.
 async fn purge_requesters(
     tx: &mut crate::db::Transaction,
     gone: &[String],
     dry_run: bool,
     report: &mut Report,
-) -> Result<(), Error> {
+) -> Result<u64, Error> {
+    let mut requesters = 0;
     for (table, column) in REQUESTER_TABLES {
         let verb = if dry_run { "SELECT COUNT(*)" } else { "DELETE" };
         let sql = format!("{verb} FROM {table} WHERE {column} = $1");
@@ -302,8 +400,9 @@ async fn purge_requesters(
             };
         }
         report.tables.push((table, rows));
+        requesters = rows; // `requesters` comes last
     }
-    Ok(())
+    Ok(requesters)
 }
 
 /// Runs [`purge_transient`] every `[retention] purge_interval_secs` until the

@@ -26,7 +26,7 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 
 /// What happened, for [`append`].
 pub struct Event<'a> {
-    /// Who: a staff email, or `cli`.
+    /// Who: a staff email, `requester`, `cli`, or `retention` (the background purge).
     pub actor: &'a str,
     /// What, e.g. `sign_in`, `view`, `export`, `status_change`, `staff_invite`.
     pub action: &'a str,

@@ -14,6 +14,7 @@ use recordpass_request::{Lang, SignedDocument};
 use serde::Deserialize;
 use serde_json::json;
 use sqlx::Row;
+use std::collections::HashMap;
 
 use super::{audit, pages::PageError, session::Staff};
 use crate::{
@@ -38,60 +39,75 @@ pub struct RequestState {
     pub chart_match: Option<(String, i64)>,
 }
 
-/// Reads the state of `number` (`Received` when nothing was recorded).
-pub async fn load(conn: &mut db::Connection, number: &str) -> Result<RequestState, Error> {
-    let row = sqlx::query(
-        "SELECT status, extension_days, identity_matched_by, identity_matched_at
-         FROM request_state WHERE request_number = $1",
-    )
-    .bind(number)
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(match row {
-        None => RequestState {
+impl RequestState {
+    /// A request nothing has been recorded for yet.
+    pub fn received() -> RequestState {
+        RequestState {
             status: Status::Received,
             extension_days: None,
             chart_match: None,
-        },
-        Some(r) => {
-            let at: Option<i64> = r.get("identity_matched_at");
-            let by: Option<String> = r.get("identity_matched_by");
-            RequestState {
-                status: Status::parse(r.get("status"))
-                    .ok_or_else(|| Error::Internal("stored status".into()))?,
-                extension_days: r.get("extension_days"),
-                chart_match: by.zip(at),
-            }
         }
-    })
+    }
+
+    /// Reads a `request_state` row ([`COLUMNS`]).
+    fn from_row(r: &sqlx::any::AnyRow) -> Result<RequestState, Error> {
+        let at: Option<i64> = r.get("identity_matched_at");
+        let by: Option<String> = r.get("identity_matched_by");
+        Ok(RequestState {
+            status: Status::parse(r.get("status"))
+                .ok_or_else(|| Error::Internal("stored status".into()))?,
+            extension_days: r.get("extension_days"),
+            chart_match: by.zip(at),
+        })
+    }
+}
+
+/// The `request_state` columns [`RequestState::from_row`] reads.
+const COLUMNS: &str = "st.request_number, st.status, st.extension_days, \
+                       st.identity_matched_by, st.identity_matched_at";
+
+/// Reads the state of `number` (`Received` when nothing was recorded).
+pub async fn load(conn: &mut db::Connection, number: &str) -> Result<RequestState, Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM request_state st WHERE st.request_number = $1"
+    ))
+    .bind(number)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map_or(Ok(RequestState::received()), |r| RequestState::from_row(&r))
 }
 
 /// Every recorded state, by request number (for the queue).
-pub async fn load_all(
-    state: &AppState,
-) -> Result<std::collections::HashMap<String, RequestState>, Error> {
-    let rows = sqlx::query(
-        "SELECT request_number, status, extension_days, identity_matched_by, identity_matched_at
-         FROM request_state",
-    )
-    .fetch_all(state.store.pool())
+pub async fn load_all(state: &AppState) -> Result<HashMap<String, RequestState>, Error> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM request_state st"))
+        .fetch_all(state.store.pool())
+        .await?;
+    by_number(&rows)
+}
+
+/// The recorded state of every request `requester_id` signed on `site_id`,
+/// by request number, in one query (absent: nothing recorded yet, `Received`).
+pub async fn load_for_requester(
+    conn: &mut db::Connection,
+    requester_id: &str,
+    site_id: &str,
+) -> Result<HashMap<String, RequestState>, Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM request_state st
+         JOIN submissions s ON s.request_number = st.request_number
+         WHERE s.requester_id = $1 AND s.site_id = $2"
+    ))
+    .bind(requester_id)
+    .bind(site_id)
+    .fetch_all(&mut *conn)
     .await?;
-    let mut map = std::collections::HashMap::new();
-    for r in rows {
-        let at: Option<i64> = r.get("identity_matched_at");
-        let by: Option<String> = r.get("identity_matched_by");
-        let status = Status::parse(r.get("status"))
-            .ok_or_else(|| Error::Internal("stored status".into()))?;
-        map.insert(
-            r.get("request_number"),
-            RequestState {
-                status,
-                extension_days: r.get("extension_days"),
-                chart_match: by.zip(at),
-            },
-        );
-    }
-    Ok(map)
+    by_number(&rows)
+}
+
+fn by_number(rows: &[sqlx::any::AnyRow]) -> Result<HashMap<String, RequestState>, Error> {
+    rows.iter()
+        .map(|r| Ok((r.get("request_number"), RequestState::from_row(r)?)))
+        .collect()
 }
 
 async fn save(

@@ -29,9 +29,13 @@ pub async fn list(state: &AppState, who: &RequesterSession) -> Result<MyRequests
         .await?;
     let mut conn = state.store.pool().acquire().await?;
     let mut messages = messages(state, &mut conn, who).await?;
+    let mut states =
+        workflow::load_for_requester(&mut conn, &who.requester_id, &who.site_id).await?;
     let mut requests = Vec::with_capacity(submissions.len());
     for s in &submissions {
-        let st = workflow::load(&mut conn, &s.request_number).await?;
+        let st = states
+            .remove(&s.request_number)
+            .unwrap_or_else(workflow::RequestState::received);
         let mut request = item(state, s, &st)?;
         request.messages = messages.remove(&s.request_number).unwrap_or_default();
         requests.push(request);
