@@ -338,8 +338,9 @@ fn throughput(table: &mut Table, f: &Value, full: bool) {
         let c = num(f, "/footprint/load/concurrency");
         let cpu_ms = 1e3 * cpu / done;
         let alone = cores * 1e3 / cpu_ms;
+        let profile = if full { "release" } else { "dev" };
         table.row(
-            format!("release verifier, own process, concurrency {c:.0}: rate; its CPU per submission"),
+            format!("{profile} verifier, own process, concurrency {c:.0}: rate; its CPU per submission"),
             format!(
                 "{separate:.0}/s; {cpu_ms:.2} ms → {alone:.0}/s on {cores:.0} cores without the load generator ({:.0} % of limit)",
                 100.0 * alone / limit
