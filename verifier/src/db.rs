@@ -83,15 +83,16 @@ impl Backend {
 
     /// Connections each instance keeps at most. SQLite has one writer at a
     /// time anyway, and its reads are CPU work in this process (each
-    /// connection a thread of its own): one per core plus the writer's, as
-    /// more only adds thread switches (8 on 2 cores: 0.8× the submissions/s
-    /// of 3, docs/benchmarks.md). On PostgreSQL, instances × this must stay
-    /// below the server's `max_connections`.
+    /// connection a thread of its own): one per core plus the writer's, at
+    /// least 3, as more only adds thread switches (8 on 2 cores: 0.8× the
+    /// submissions/s of 3, docs/benchmarks.md). On PostgreSQL, instances ×
+    /// this must stay below the server's `max_connections`.
     fn max_connections(self) -> u32 {
         match self {
             Backend::Sqlite => std::thread::available_parallelism()
                 .map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX))
-                .saturating_add(1),
+                .saturating_add(1)
+                .max(3),
             Backend::Postgres => 16,
         }
     }

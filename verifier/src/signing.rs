@@ -338,9 +338,12 @@ async fn count_use(
     now: i64,
 ) -> Result<Result<(), Error>, Error> {
     let mut passkey: Passkey = from_json(as_read)?;
-    if record_use(&mut passkey, result).is_ok()
-        && Store::touch_passkey_if(conn, credential_id, as_read, &to_json(&passkey)?, now).await?
-    {
+    // A stored counter only moves forward: a use refused against the state
+    // read before is refused against any later one.
+    if let Err(e) = record_use(&mut passkey, result) {
+        return Ok(Err(e));
+    }
+    if Store::touch_passkey_if(conn, credential_id, as_read, &to_json(&passkey)?, now).await? {
         return Ok(Ok(()));
     }
     let current = Store::passkey_json(conn, credential_id)
