@@ -47,8 +47,8 @@ pub fn p256_verifications_per_second(runs: usize, each: Duration) -> Result<f64,
 }
 
 /// Median over `runs` of rows made durable per second by sequential commits of
-/// `rows_per_commit` one-row `INSERT`s each (1: autocommit) into a fresh
-/// database in `dir`.
+/// `rows_per_commit` one-row `INSERT`s each (a transaction of one row for 1)
+/// into a fresh database in `dir`.
 pub async fn sqlite_rows_per_second(
     dir: &std::path::Path,
     rows_per_commit: u32,
