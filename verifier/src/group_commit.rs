@@ -175,7 +175,7 @@ async fn try_store_batch(
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum Savepoints {
     /// None: the first failure rolls everything back.
     No,
@@ -193,28 +193,26 @@ async fn store_all(
     let mut tx = state.store.begin().await?;
     let mut outcomes = Vec::with_capacity(finishes.len());
     for finish in finishes {
-        if savepoints == Savepoints::No {
-            match signing::store(state, &mut tx, finish).await {
-                Ok(outcome) => outcomes.push(Ok(outcome)),
+        let outcome = match savepoints {
+            Savepoints::No => match signing::store(state, &mut tx, finish).await {
+                Ok(outcome) => Ok(outcome),
                 Err(e) => {
                     tracing::debug!(error = %e, "group commit: a finish failed; storing the batch again with savepoints");
                     tx.rollback().await?;
                     return Ok(None);
                 }
+            },
+            Savepoints::Each => {
+                let mut savepoint = tx.begin().await?;
+                let outcome = signing::store(state, &mut savepoint, finish).await;
+                match outcome {
+                    Ok(_) => savepoint.commit().await?,
+                    Err(_) => savepoint.rollback().await?,
+                }
+                outcome
             }
-            continue;
-        }
-        let mut savepoint = tx.begin().await?;
-        match signing::store(state, &mut savepoint, finish).await {
-            Ok(outcome) => {
-                savepoint.commit().await?;
-                outcomes.push(Ok(outcome));
-            }
-            Err(e) => {
-                savepoint.rollback().await?;
-                outcomes.push(Err(e));
-            }
-        }
+        };
+        outcomes.push(outcome);
     }
     tx.commit().await?;
     state.metrics.submission_commit();

@@ -15,7 +15,7 @@ use webauthn_rs::prelude::{AuthenticationResult, Passkey};
 use crate::{
     AppState, Error,
     config::Site,
-    console::workflow::{RequestState, Status},
+    console::workflow::RequestState,
     evidence::{ClientInfo, SigningEvidence},
     passkeys::{from_json, record_use, to_json},
     returning::session::RequesterSession,
@@ -309,17 +309,12 @@ pub(crate) async fn store(
         .store
         .insert_evidence(conn, &submission.request_number, &verified.evidence)
         .await?;
-    let received = RequestState {
-        status: Status::Received,
-        extension_days: None,
-        chart_match: None,
-    };
     webhooks::request_event(
         state,
         conn,
         EventType::SubmissionReceived,
         &submission,
-        &received,
+        &RequestState::received(),
         None,
     )
     .await?;

@@ -117,11 +117,7 @@ impl Filter {
 pub async fn items(state: &AppState) -> Result<Vec<Item>, Error> {
     let states = load_all(state).await?;
     let now = state.clock.unix();
-    let fresh = RequestState {
-        status: Status::Received,
-        extension_days: None,
-        chart_match: None,
-    };
+    let fresh = RequestState::received();
     let mut items = Vec::new();
     for s in state.store.submissions().await? {
         let doc: SignedDocument = serde_json::from_str(&s.document)
