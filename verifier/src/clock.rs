@@ -34,3 +34,24 @@ impl Clock {
         self.skew.fetch_add(seconds, Ordering::Relaxed);
     }
 }
+
+/// Unix seconds as RFC 3339 text in UTC (`2026-05-01T14:03:00Z`); `None` when
+/// out of the representable range. Callers decide what an impossible time means.
+pub fn rfc3339(unix: i64) -> Option<String> {
+    OffsetDateTime::from_unix_timestamp(unix)
+        .ok()?
+        .format(&time::format_description::well_known::Rfc3339)
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rfc3339_is_utc_with_seconds_and_refuses_out_of_range() {
+        assert_eq!(
+            super::rfc3339(1_777_644_180).as_deref(),
+            Some("2026-05-01T14:03:00Z")
+        );
+        assert_eq!(super::rfc3339(i64::MAX), None);
+    }
+}

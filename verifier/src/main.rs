@@ -4,7 +4,7 @@
 use clap::{Parser, Subcommand};
 use recordpass_request::SignedDocument;
 use recordpass_verifier::{
-    AppState, Clock, Config, Error, Store,
+    AppState, Clock, Config, Error, Store, clock,
     console::{self, Role},
     evidence::{Exporter, to_pretty_json, verify_bundle},
     rekey, retention,
@@ -428,13 +428,7 @@ async fn list_submissions(store: &Store, json: bool) -> Result<(), Error> {
 }
 
 fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| unix.to_string())
+    clock::rfc3339(unix).unwrap_or_else(|| unix.to_string())
 }
 
 async fn shutdown_signal() {

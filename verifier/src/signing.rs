@@ -9,7 +9,6 @@ use recordpass_request::{
     signing_challenge, signing_challenge_b64,
 };
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
 use webauthn_rs::prelude::{AuthenticationResult, Passkey};
 
 use crate::{
@@ -420,9 +419,7 @@ fn verify(
 }
 
 fn submitted(s: &Submission) -> Result<Submitted, Error> {
-    let received = time::OffsetDateTime::from_unix_timestamp(s.received_at)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
+    let received = crate::clock::rfc3339(s.received_at)
         .ok_or_else(|| Error::Internal("stored receipt time out of range".into()))?;
     let digest =
         Digest::from_hex(&s.digest).ok_or_else(|| Error::Internal("stored digest".into()))?;

@@ -6,7 +6,6 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
-use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::Error;
 
@@ -112,9 +111,7 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
 
 /// Unix seconds as `2026-05-01 14:03 UTC`.
 pub fn time_text(unix: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
+    crate::clock::rfc3339(unix)
         .map(|s| format!("{} {} UTC", &s[..10], &s[11..16]))
         .unwrap_or_else(|| unix.to_string())
 }

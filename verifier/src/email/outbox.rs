@@ -53,13 +53,7 @@ pub async fn page(State(state): State<AppState>) -> Result<Response, Error> {
         .letters()
         .iter()
         .map(|(at, letter)| {
-            let at = time::OffsetDateTime::from_unix_timestamp(*at)
-                .ok()
-                .and_then(|t| {
-                    t.format(&time::format_description::well_known::Rfc3339)
-                        .ok()
-                })
-                .unwrap_or_default();
+            let at = crate::clock::rfc3339(*at).unwrap_or_default();
             format!(
                 "<article data-testid=\"message\"><h2>{subject}</h2>\n<p>To: {to} · {at}</p>\n\
                  <pre lang=\"{lang}\">{text}</pre></article>\n",

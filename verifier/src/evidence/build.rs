@@ -5,7 +5,6 @@ use recordpass_request::{
     Digest, Nonce, SIGNING_LABEL, SignedDocument, signing_challenge_b64, to_canonical_json,
 };
 use serde_json::Value;
-use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use webauthn_rs::prelude::Passkey;
 
 use super::{
@@ -232,10 +231,7 @@ pub fn with_chart_match(summary: String, chart_match: Option<&str>) -> String {
 }
 
 pub(crate) fn rfc3339(unix: i64) -> Result<String, Error> {
-    OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .ok_or_else(|| Error::Evidence(format!("time {unix} out of range")))
+    crate::clock::rfc3339(unix).ok_or_else(|| Error::Evidence(format!("time {unix} out of range")))
 }
 
 #[cfg(test)]

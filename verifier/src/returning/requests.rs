@@ -9,7 +9,7 @@ use recordpass_request::{
 use serde_json::json;
 use sqlx::Row;
 use std::collections::HashMap;
-use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+use time::OffsetDateTime;
 
 use super::session::RequesterSession;
 use crate::{
@@ -59,9 +59,7 @@ fn item(state: &AppState, s: &Submission, st: &workflow::RequestState) -> Result
     let status: RequestStatus = st.status;
     let due = OffsetDateTime::from_unix_timestamp(queue::due_at(state, s, st))
         .map_err(|_| Error::Internal("due date out of range".into()))?;
-    let received = OffsetDateTime::from_unix_timestamp(s.received_at)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
+    let received = crate::clock::rfc3339(s.received_at)
         .ok_or_else(|| Error::Internal("stored receipt time out of range".into()))?;
     Ok(MyRequest {
         request_number: s.request_number.clone(),
@@ -101,9 +99,7 @@ async fn messages(
     let mut by_request: HashMap<String, Vec<HospitalMessage>> = HashMap::new();
     for r in &rows {
         let number: String = r.get("request_number");
-        let at = OffsetDateTime::from_unix_timestamp(r.get("at"))
-            .ok()
-            .and_then(|t| t.format(&Rfc3339).ok())
+        let at = crate::clock::rfc3339(r.get("at"))
             .ok_or_else(|| Error::Internal("stored event time out of range".into()))?;
         let text =
             state

@@ -25,7 +25,6 @@ use prometheus_client::{
 };
 use serde::{Deserialize, Serialize};
 use std::{path::Path, time::Duration};
-use time::format_description::well_known::Rfc3339;
 use webauthn_rs::prelude::Url;
 
 use recordpass_request::SignedDocument;
@@ -159,10 +158,7 @@ pub async fn request_event(
 }
 
 fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
+    crate::clock::rfc3339(unix).unwrap_or_default()
 }
 
 /// A configured endpoint with its secret loaded.
