@@ -77,6 +77,17 @@ pub async fn load(conn: &mut db::Connection, number: &str) -> Result<RequestStat
     row.map_or(Ok(RequestState::received()), |r| RequestState::from_row(&r))
 }
 
+/// Reads the state of `number` in a transaction that is about to change it.
+/// Every change appends to the audit log, so the transaction takes the log's
+/// lock first ([`db::lock_audit_log`]): on PostgreSQL two staff acting on a
+/// request at once are then serialised, and the second checks its change
+/// against the first's result (SQLite's `BEGIN IMMEDIATE` already serialises
+/// writers).
+async fn load_to_change(tx: &mut db::Connection, number: &str) -> Result<RequestState, Error> {
+    db::lock_audit_log(tx).await?;
+    load(tx, number).await
+}
+
 /// Every recorded state, by request number (for the queue).
 pub async fn load_all(state: &AppState) -> Result<HashMap<String, RequestState>, Error> {
     let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM request_state st"))
@@ -235,7 +246,7 @@ pub async fn change_status(
     let text = form.text.trim();
     let now = state.clock.unix();
     let mut tx = state.store.begin().await?;
-    let mut current = load(&mut tx, &number).await?;
+    let mut current = load_to_change(&mut tx, &number).await?;
     let from = current.status;
     if !from.next().contains(&to) {
         return Err(Error::InvalidTransition(format!(
@@ -307,7 +318,7 @@ pub async fn extend(
     }
     let now = state.clock.unix();
     let mut tx = state.store.begin().await?;
-    let mut current = load(&mut tx, &number).await?;
+    let mut current = load_to_change(&mut tx, &number).await?;
     if current.extension_days.is_some() || current.status.is_final() {
         return Err(Error::InvalidTransition(
             "only one extension, and only while the request is open".into(),
@@ -364,7 +375,7 @@ pub async fn identity(
     let matched = form.matched == "yes";
     let now = state.clock.unix();
     let mut tx = state.store.begin().await?;
-    let mut current = load(&mut tx, &number).await?;
+    let mut current = load_to_change(&mut tx, &number).await?;
     current.chart_match = matched.then(|| (staff.email.clone(), now));
     save(&mut tx, &number, &current, now).await?;
     let text = if matched {
