@@ -17,6 +17,7 @@ pub mod api;
 mod canonical;
 mod document;
 pub mod examples;
+mod hidden;
 mod model;
 #[cfg(feature = "openapi")]
 pub mod openapi;

@@ -14,7 +14,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-use crate::{Digest, Lang, model::collapse_whitespace};
+use crate::{Digest, Lang, hidden::is_hidden_or_reordering, model::collapse_whitespace};
 
 /// Largest accepted file, in bytes (10 MiB).
 pub const MAX_UPLOAD_BYTES: u64 = 10 * 1024 * 1024;
@@ -214,14 +214,14 @@ fn extension(name: &str) -> Option<&str> {
 }
 
 /// A file name safe to show and store: the last path component, without
-/// control characters or `\ / : * ? " < > |`, whitespace collapsed, no leading
+/// control characters, characters that hide or reorder text, or `\ / : * ? " < > |`, whitespace collapsed, no leading
 /// dots, at most [`MAX_FILE_NAME_CHARS`] characters (the extension is kept).
 pub fn sanitize_file_name(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = last
         .chars()
         .map(|c| {
-            if c.is_control() || "\\/:*?\"<>|".contains(c) {
+            if c.is_control() || is_hidden_or_reordering(c) || "\\/:*?\"<>|".contains(c) {
                 ' '
             } else {
                 c

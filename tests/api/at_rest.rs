@@ -181,6 +181,7 @@ async fn rotate_key_reseals_everything_and_resumes_after_an_interruption() {
         rp_id: &verifier.config.relying_party.id,
         public_url: &verifier.base_url,
         seal: &verifier.seal,
+        reader: recordpass_verifier::evidence::Reader::Him,
     };
     for number in &numbers {
         let bundle = exporter

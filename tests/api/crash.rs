@@ -137,6 +137,7 @@ async fn every_acknowledged_submission_survives_kill_9() {
         rp_id: &config.relying_party.id,
         public_url: "http://localhost",
         seal: &seal,
+        reader: recordpass_verifier::evidence::Reader::Him,
     };
     for s in &stored {
         let tokens: i64 = sqlx::query_scalar(

@@ -30,6 +30,7 @@ async fn export(verifier: &TestVerifier, number: &str) -> Bundle {
         rp_id: &verifier.config.relying_party.id,
         public_url: &verifier.base_url,
         seal: &verifier.seal,
+        reader: recordpass_verifier::evidence::Reader::Him,
     };
     exporter
         .export(&verifier.store, number, verifier.clock.unix())

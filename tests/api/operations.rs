@@ -72,6 +72,7 @@ async fn a_backup_of_the_live_database_restores_and_every_bundle_verifies() {
         rp_id: &verifier.config.relying_party.id,
         public_url: &verifier.base_url,
         seal: &seal,
+        reader: recordpass_verifier::evidence::Reader::Him,
     };
     for number in &numbers {
         let bundle = exporter

@@ -200,6 +200,28 @@ async fn a_returning_requester_signs_in_sees_their_request_and_downloads_a_recei
     let json: Value = serde_json::from_slice(&bundle).expect("bundle json");
     assert_eq!(json["request_number"], number.as_str(), "{json}");
 
+    // Once HIM matches Ana to her chart, her receipt says so without naming
+    // the staff member (HIM's own copy and the audit trail do).
+    let hana =
+        StaffClient::enrolled(&verifier, "hana@example.org", console::Role::Specialist).await;
+    let matched = format!("/console/requests/{number}/identity");
+    let (status, _) = hana.form(&matched, &[("matched", "yes")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let receipt = format!("/api/v1/me/requests/{number}/receipt");
+    let (status, bundle) = get(&verifier, &receipt, Some(token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(verify_bundle(&bundle, Some(verifier.seal.public())).ok());
+    let json: Value = serde_json::from_slice(&bundle).expect("bundle json");
+    let assurance = json["identity_assurance"].as_str().expect("assurance");
+    assert!(
+        assurance.contains("identity matched to chart by HIM staff"),
+        "{assurance}"
+    );
+    let text = String::from_utf8_lossy(&bundle);
+    assert!(!text.contains("hana@"), "{text}");
+    let (_, detail) = hana.get(&format!("/console/requests/{number}")).await;
+    assert!(detail.contains("identity matched to chart by hana@example.org"));
+
     // Luis's number is not Ana's: 404, like a number that does not exist.
     for number in [other.as_str(), "RP-0000-0000"] {
         let (status, body) = get(

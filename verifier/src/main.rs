@@ -6,7 +6,7 @@ use recordpass_request::SignedDocument;
 use recordpass_verifier::{
     AppState, Clock, Config, Error, Store, clock,
     console::{self, Role},
-    evidence::{Exporter, to_pretty_json, verify_bundle},
+    evidence::{Exporter, Reader, to_pretty_json, verify_bundle},
     rekey, retention,
     seal::{PublishedSealKey, SealKey, SealPublicKey},
     serve, serve_metrics, store,
@@ -243,13 +243,15 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let public_url = config.public_base_url();
             if config.public_url.is_none() {
                 eprintln!(
-                    "note: public_url is not configured; the bundle tells auditors to fetch                      the seal key from {public_url}"
+                    "note: public_url is not configured; the bundle tells auditors to fetch \
+                     the seal key from {public_url}"
                 );
             }
             let exporter = Exporter {
                 rp_id: &config.relying_party.id,
                 public_url: &public_url,
                 seal: &seal,
+                reader: Reader::Him,
             };
             let bundle = exporter
                 .export(&store, &number, Clock::system().unix())

@@ -104,6 +104,10 @@ fn file_names_are_sanitised() {
     assert_eq!(sanitize_file_name("../../etc/passwd.pdf"), "passwd.pdf");
     assert_eq!(sanitize_file_name("..hidden.pdf"), "hidden.pdf");
     assert_eq!(sanitize_file_name("a\u{0}b\r\n<c>.pdf"), "a b c .pdf");
+    // Bidirectional overrides and invisible characters would make the name
+    // (and the type, size and digest after it) read differently.
+    assert_eq!(sanitize_file_name("poa\u{202E}fdp.exe"), "poa fdp.exe");
+    assert_eq!(sanitize_file_name("p\u{200B}oa\u{2066}.pdf"), "p oa .pdf");
     let long = format!("{}.pdf", "x".repeat(300));
     let short = sanitize_file_name(&long);
     assert_eq!(short.chars().count(), MAX_FILE_NAME_CHARS);

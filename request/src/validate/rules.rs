@@ -6,7 +6,10 @@ use super::{
     AddressPart, Field, FieldError, MAX_EMAIL_BYTES, MAX_ITEMS, MAX_NAME_CHARS, MAX_TEXT_CHARS,
     Problem, age_on, parse_date,
 };
-use crate::{Address, DeliveryMethod, RecordsRequest, Role, SiteOffer, upload::MAX_ATTACHMENTS};
+use crate::{
+    Address, DeliveryMethod, RecordsRequest, Role, SiteOffer, hidden::is_hidden_or_reordering,
+    upload::MAX_ATTACHMENTS,
+};
 
 /// Collects field errors in form order.
 struct Errors(Vec<FieldError>);
@@ -228,18 +231,11 @@ fn optional(s: &str, check: impl Fn(&str) -> Result<(), Problem>) -> Result<(), 
 }
 
 /// Control characters, markup and template punctuation, and invisible
-/// characters that change how text is displayed without showing themselves:
-/// bidirectional overrides, embeddings, isolates and marks (a right-to-left
-/// override would make the statement read differently from what is signed),
-/// zero-width space, byte-order mark, line and paragraph separators.
+/// characters that change how text is displayed without showing themselves
+/// ([`is_hidden_or_reordering`]).
 fn has_bad_chars(s: &str) -> bool {
     s.chars().any(|c| {
-        c.is_control()
-            || matches!(c, '<' | '>' | '{' | '}' | '\\')
-            || matches!(
-                c,
-                '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
-            )
+        c.is_control() || matches!(c, '<' | '>' | '{' | '}' | '\\') || is_hidden_or_reordering(c)
     })
 }
 
@@ -314,7 +310,12 @@ pub(super) fn check_email(email: &str) -> Result<(), Problem> {
     let Some((local, domain)) = email.rsplit_once('@') else {
         return Err(Problem::InvalidEmail);
     };
-    let bad_char = |c: char| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',');
+    let bad_char = |c: char| {
+        c.is_whitespace()
+            || c.is_control()
+            || is_hidden_or_reordering(c)
+            || matches!(c, '<' | '>' | ',')
+    };
     let label_ok = |l: &str| {
         !l.is_empty() && !l.starts_with('-') && !l.ends_with('-') && !l.contains(['@', '_'])
     };

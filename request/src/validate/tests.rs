@@ -324,6 +324,10 @@ fn phones_emails_and_names_reject_bad_input() {
         "ana@example",
         "a b@example.org",
         "ana@-x.org",
+        // A right-to-left override or a zero-width space would make the
+        // address read differently in the statement from what it is.
+        "ana@exa\u{202E}gro.elpm",
+        "an\u{200B}a@example.org",
     ] {
         let mut req = examples::self_access();
         req.requester.email = bad.into();

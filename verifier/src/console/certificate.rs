@@ -24,7 +24,7 @@ use super::{
 };
 use crate::{
     AppState,
-    evidence::{Bundle, Report, to_pretty_json, verify_bundle},
+    evidence::{Bundle, Reader, Report, to_pretty_json, verify_bundle},
 };
 
 use super::pdf::Document;
@@ -192,7 +192,7 @@ pub async fn download(
         .map_err(crate::Error::from)?;
     let st = workflow::load(&mut conn, &number).await?;
     drop(conn);
-    let bundle = export(&state, &number).await?;
+    let bundle = export(&state, &number, Reader::Him).await?;
     let report = verify_bundle(
         to_pretty_json(&bundle)?.as_bytes(),
         Some(state.seal.public()),

@@ -22,7 +22,7 @@ use super::{
 };
 use crate::{
     AppState, Error,
-    evidence::{Bundle, Check, Exporter, to_pretty_json, verify_bundle},
+    evidence::{Bundle, Check, Exporter, Reader, to_pretty_json, verify_bundle},
     store::Submission,
     uploads::{self, StoredFile},
     vault::Field,
@@ -105,13 +105,14 @@ pub async fn history(
     Ok((timeline, notes))
 }
 
-/// Builds and seals the evidence bundle of `number` now.
-pub async fn export(state: &AppState, number: &str) -> Result<Bundle, Error> {
+/// Builds and seals the evidence bundle of `number` now, for `reader`.
+pub async fn export(state: &AppState, number: &str, reader: Reader) -> Result<Bundle, Error> {
     let public_url = state.config.public_base_url();
     let exporter = Exporter {
         rp_id: &state.config.relying_party.id,
         public_url: &public_url,
         seal: &state.seal,
+        reader,
     };
     exporter
         .export(&state.store, number, state.clock.unix())
@@ -130,7 +131,7 @@ pub async fn page(
     drop(conn);
     // Re-verify on every view: build the sealed bundle from what is stored and
     // check it exactly as an auditor would, pinned to this verifier's seal key.
-    let bundle = export(&state, &number).await?;
+    let bundle = export(&state, &number, Reader::Him).await?;
     let report = verify_bundle(
         to_pretty_json(&bundle)?.as_bytes(),
         Some(state.seal.public()),
@@ -176,7 +177,7 @@ pub async fn bundle(
     Path(number): Path<String>,
 ) -> Result<Response, PageError> {
     workflow::submission(&state, &number).await?;
-    let bundle = export(&state, &number).await?;
+    let bundle = export(&state, &number, Reader::Him).await?;
     let event = audit::Event {
         actor: &staff.email,
         action: "export_bundle",

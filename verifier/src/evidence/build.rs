@@ -27,6 +27,19 @@ pub struct Exporter<'a> {
     pub public_url: &'a str,
     /// The key that seals bundles.
     pub seal: &'a SealKey,
+    /// Who the bundle is for.
+    pub reader: Reader,
+}
+
+/// Who a bundle is for. HIM's copies name the staff member who matched the
+/// requester to a chart (the audit trail does too); the requester's own
+/// receipt says only that HIM staff did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reader {
+    /// HIM staff, auditors, the command line.
+    Him,
+    /// The requester, downloading their receipt.
+    Requester,
 }
 
 /// What the verifier knows about the requester when exporting.
@@ -36,7 +49,8 @@ pub struct RequesterFacts {
     /// When that address was confirmed (unix seconds), if it was.
     pub email_verified_at: Option<i64>,
     /// HIM's record that the requester was matched to a chart, e.g.
-    /// `identity matched to chart by hana@… 2026-…`; `None` while not matched.
+    /// `identity matched to chart by hana@… 2026-…` (`by HIM staff` in the
+    /// requester's receipt); `None` while not matched.
     pub chart_match: Option<String>,
 }
 
@@ -64,6 +78,10 @@ impl Exporter<'_> {
                 .chart_match(number)
                 .await?
                 .map(|(by, at)| {
+                    let by = match self.reader {
+                        Reader::Him => by,
+                        Reader::Requester => "HIM staff".to_owned(),
+                    };
                     Ok::<_, Error>(format!(
                         "identity matched to chart by {by} {}",
                         rfc3339(at)?

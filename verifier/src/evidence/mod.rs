@@ -11,7 +11,7 @@ mod verify;
 
 pub use authdata::{AuthenticatorData, registered_aaguid};
 pub use build::{
-    Exporter, RequesterFacts, identity_assurance, mask_email, sealed_bytes, to_pretty_json,
+    Exporter, Reader, RequesterFacts, identity_assurance, mask_email, sealed_bytes, to_pretty_json,
     with_chart_match,
 };
 pub use bundle::*;

@@ -16,7 +16,7 @@ use crate::{
     AppState, Error,
     console::{audit, detail, queue, workflow},
     db,
-    evidence::{Bundle, to_pretty_json},
+    evidence::{Bundle, Reader, to_pretty_json},
     store::Submission,
 };
 
@@ -128,7 +128,7 @@ pub async fn receipt(
     if !owned {
         return Err(Error::NotFound);
     }
-    let bundle: Bundle = detail::export(state, number).await?;
+    let bundle: Bundle = detail::export(state, number, Reader::Requester).await?;
     let event = audit::Event {
         actor: "requester",
         action: "requester_receipt_download",
