@@ -541,7 +541,9 @@ impl Config {
     }
 
     /// SMTP must be complete and encrypted off this machine; the demo outbox
-    /// (which shows codes to anyone) only runs with a local relying party.
+    /// (which shows codes to anyone) only runs with a local relying party,
+    /// listening on a loopback address (a non-browser client can send any
+    /// `Origin`, so local origins alone do not keep the page off the network).
     fn check_email(&self) -> Result<(), Error> {
         match (self.email.mode, &self.smtp) {
             (EmailMode::Smtp, None) => Err(Error::Config(
@@ -551,12 +553,14 @@ impl Config {
             (EmailMode::DemoOutbox, _) => {
                 let local_url = |url: &Url| url.host_str().is_some_and(is_local_host);
                 let production = !is_local_host(&self.relying_party.id)
+                    || !self.listen.ip().is_loopback()
                     || !self.all_origins().iter().all(local_url)
                     || self.public_url.as_ref().is_some_and(|u| !local_url(u));
                 if production {
                     return Err(Error::Config(
                         "email.mode = \"demo-outbox\" shows every code on a public page: it is only \
-                         allowed with relying_party.id = \"localhost\" and localhost origins; \
+                         allowed with relying_party.id = \"localhost\", localhost origins and a \
+                         loopback listen address; \
                          configure [smtp] and email.mode = \"smtp\""
                             .into(),
                     ));
@@ -807,6 +811,10 @@ mod tests {
             config.check().is_err(),
             "a public verifier URL is production too"
         );
+        let mut config = local(demo, "localhost", "http://localhost:8081").expect("valid");
+        config.listen = "0.0.0.0:8080".parse().expect("address");
+        let err = config.check().expect_err("listening on every interface is refused");
+        assert!(err.to_string().contains("loopback"), "{err}");
     }
 
     #[test]
