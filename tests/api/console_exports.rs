@@ -107,7 +107,7 @@ async fn the_certificate_pdf_shows_the_signed_statement_and_its_evidence() {
         // The Spanish statement, accents intact (WinAnsi round trip).
         "Yo, Ana María Pérez, soy el (la) paciente",
         "Solicito a Riverside General Hospital",
-        "(language: es)",
+        "Statement, exactly as signed (language: es)",
         &stored.digest,
         "recordpass-sign-v1",
         "UP (user present) yes, UV (user verified) yes",
@@ -141,6 +141,25 @@ async fn the_certificate_pdf_shows_the_signed_statement_and_its_evidence() {
     assert!(text.contains("<script>alert(1)</script>"), "{text}");
     assert!(text.contains(&squeeze("Evidence re-verified at export: NOT VERIFIED")));
     assert!(text.contains(&format!("page{pages}of{pages}")));
+
+    // Letters the PDF's font lacks print as `?`, and the heading says so
+    // instead of claiming the text is exact.
+    plant(
+        &verifier,
+        "RP-EVIL-0002",
+        "RP-VIET-0003",
+        "Ana María Pérez",
+        "Trần Thị Ngọc",
+    )
+    .await;
+    let (_, bytes) = certificate(&hana, "RP-VIET-0003").await;
+    let (_, text) = pdf_text(&bytes);
+    assert!(text.contains(&squeeze("Tr?n Th? Ng?c")), "{text}");
+    assert!(!text.contains(&squeeze("exactly as signed")), "{text}");
+    assert!(
+        text.contains(&squeeze("the evidence bundle holds the exact text")),
+        "{text}"
+    );
 
     // No session, no certificate; the exports are in the audit chain.
     let status = jar()

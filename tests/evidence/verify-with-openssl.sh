@@ -91,7 +91,13 @@ field .webauthn.signature_b64 | base64 -d >"$work/signature.der"
   cat "$work/authenticator-data.bin"
   openssl dgst -sha256 -binary "$work/client-data.json"
 } >"$work/signed-data.bin"
-out=$(openssl dgst -sha256 -verify "$work/passkey.pem" -signature "$work/signature.der" \
+# The passkey's algorithm picks the hash: ES384 signs with SHA-384 (the client
+# data hash inside the signed bytes is SHA-256 whatever the algorithm).
+case $(field .webauthn.alg) in
+  ES384) hash=-sha384 ;;
+  *) hash=-sha256 ;;
+esac
+out=$(openssl dgst "$hash" -verify "$work/passkey.pem" -signature "$work/signature.der" \
   "$work/signed-data.bin" 2>&1)
 if [[ $out == "Verified OK" ]]; then
   pass passkey_signature "openssl dgst: Verified OK"

@@ -813,7 +813,9 @@ mod tests {
         );
         let mut config = local(demo, "localhost", "http://localhost:8081").expect("valid");
         config.listen = "0.0.0.0:8080".parse().expect("address");
-        let err = config.check().expect_err("listening on every interface is refused");
+        let err = config
+            .check()
+            .expect_err("listening on every interface is refused");
         assert!(err.to_string().contains("loopback"), "{err}");
     }
 

@@ -67,10 +67,15 @@ impl Certificate<'_> {
         pdf.fact("Received", &b.received_at, false);
         pdf.fact("Status", self.status, false);
 
-        pdf.heading(&format!(
-            "Statement, exactly as signed (language: {})",
-            b.lang.tag()
-        ));
+        let lang = b.lang.tag();
+        pdf.heading(&if super::pdf::prints_exactly(&b.statement) {
+            format!("Statement, exactly as signed (language: {lang})")
+        } else {
+            format!(
+                "Statement as signed (language: {lang}); characters this PDF's font lacks \
+                 print as ?: the evidence bundle holds the exact text"
+            )
+        });
         pdf.mono(&b.statement);
 
         pdf.heading("Signature");

@@ -65,24 +65,35 @@ impl Face {
 /// control characters and anything WinAnsi lacks become `?`.
 pub fn win_ansi(text: &str) -> Vec<u8> {
     text.chars()
-        .map(|c| match c {
-            '\t' => b' ',
-            ' '..='~' => c as u8,
-            '\u{a0}'..='\u{ff}' => c as u32 as u8,
-            '€' => 0x80,
-            '‚' => 0x82,
-            '…' => 0x85,
-            '‘' => 0x91,
-            '’' => 0x92,
-            '“' => 0x93,
-            '”' => 0x94,
-            '•' => 0x95,
-            '–' => 0x96,
-            '—' => 0x97,
-            '‖' => b'|',
-            _ => b'?',
-        })
+        .map(|c| win_ansi_byte(c).unwrap_or(b'?'))
         .collect()
+}
+
+/// True when every character of `text` prints as itself (see [`win_ansi`]).
+pub fn prints_exactly(text: &str) -> bool {
+    // Lines are split before they are encoded: line breaks print as breaks.
+    text.chars()
+        .all(|c| matches!(c, '\n' | '\r') || win_ansi_byte(c).is_some())
+}
+
+fn win_ansi_byte(c: char) -> Option<u8> {
+    Some(match c {
+        '\t' => b' ',
+        ' '..='~' => c as u8,
+        '\u{a0}'..='\u{ff}' => c as u32 as u8,
+        '€' => 0x80,
+        '‚' => 0x82,
+        '…' => 0x85,
+        '‘' => 0x91,
+        '’' => 0x92,
+        '“' => 0x93,
+        '”' => 0x94,
+        '•' => 0x95,
+        '–' => 0x96,
+        '—' => 0x97,
+        '‖' => b'|',
+        _ => return None,
+    })
 }
 
 /// One laid-out line.
@@ -293,6 +304,8 @@ mod tests {
             b"\xbfS\xed? \xa1A\xf1o \xf1\xfa! \xe9 \xed \xf3 \xe1".to_vec()
         );
         assert_eq!(win_ansi("a‖b ☃"), b"a|b ?".to_vec());
+        assert!(prints_exactly("¿Sí? ¡Año ñú!\nJosé"));
+        assert!(!prints_exactly("Trần Thị Ngọc"));
     }
 
     #[test]
