@@ -8,7 +8,7 @@ use recordpass_tests::{
     SITE_ID, SITE_ORIGIN, TestDatabase, config_toml,
     process::{VerifierProcess, verifier_bin},
     smtp::SmtpServer,
-    write_keyring,
+    verifier_cli, write_keyring,
 };
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -230,4 +230,60 @@ async fn metrics_are_served_on_their_own_loopback_port_by_default() {
         .await
         .expect("sent");
     assert_eq!(public.status(), reqwest::StatusCode::NOT_FOUND);
+}
+
+/// Every purge interval the running verifier logs the audit chain's head
+/// when it moved: the log, kept apart from the database, holds anchors that
+/// `audit verify --anchor` checks the chain against.
+#[tokio::test]
+async fn the_audit_chain_head_is_logged_as_an_anchor() {
+    let retention = "[retention]\npurge_interval_secs = 1\n";
+    let (dir, _verifier) = start_binary(9, "", &["--log-format", "json"], |config| {
+        assert!(!config.contains("[retention]"));
+        format!("{config}\n{retention}")
+    })
+    .await;
+    let config = dir.path().join("verifier.toml");
+    let cli = |args: &[&str]| {
+        let out = verifier_cli()
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .output()
+            .expect("cli runs");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    cli(&[
+        "staff",
+        "invite",
+        "--email",
+        "a@example.org",
+        "--role",
+        "auditor",
+    ]);
+    let verified = cli(&["audit", "verify"]);
+    let head = verified
+        .lines()
+        .find_map(|l| l.strip_prefix("head anchor: "))
+        .expect("head anchor")
+        .to_owned();
+
+    let log = dir.path().join("verifier.log");
+    let mut logged = None;
+    for _ in 0..50 {
+        let text = std::fs::read_to_string(&log).expect("log");
+        logged = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|l| l["fields"]["message"] == "audit chain head")
+            .last();
+        if logged.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let logged = logged.expect("an \"audit chain head\" line within 5 s");
+    assert_eq!(logged["fields"]["anchor"], head.as_str(), "{logged}");
+    assert_eq!(logged["level"], "INFO");
 }

@@ -5,6 +5,7 @@
 mod at_rest;
 mod client;
 mod console;
+mod console_audit;
 mod console_exports;
 mod console_races;
 mod crash;

@@ -6,11 +6,13 @@ use recordpass_tests::{TestDatabase, TestVerifier, verifier_cli};
 use recordpass_verifier::{
     Store,
     console::audit,
+    db::Backend,
     evidence::{Exporter, to_pretty_json, verify_bundle},
     retention,
     seal::SealKey,
     store::Table,
 };
+use sha2::{Digest as _, Sha256};
 use std::{process::Command, sync::Arc};
 
 use crate::{
@@ -436,4 +438,94 @@ async fn serve_refuses_to_start_without_its_keyring_but_snippet_needs_none() {
     // because the test has no widget build).
     let (_, out) = run(verifier_cli().arg("--config").arg(&missing).arg("snippet"));
     assert!(!out.contains("key_file"), "{out}");
+}
+
+/// The audit chain has no key: someone who drops the triggers can rewrite it
+/// so that it still adds up, or cut rows off its end. The head anchor that
+/// `audit verify` prints (the verifier also logs it), kept elsewhere, catches
+/// both.
+#[tokio::test]
+async fn audit_verify_checks_the_chain_against_an_anchor_kept_elsewhere() {
+    let verifier = TestVerifier::start().await;
+    for who in ["a@example.org", "b@example.org", "c@example.org"] {
+        let invite = ["staff", "invite", "--email", who, "--role", "auditor"];
+        let (ok, out) = run(&mut cli(&verifier, &invite));
+        assert!(ok, "{out}");
+    }
+    let (ok, out) = run(&mut cli(&verifier, &["audit", "verify"]));
+    assert!(ok && out.contains("audit chain intact: 3 events"), "{out}");
+    let anchor = out
+        .lines()
+        .find_map(|l| l.strip_prefix("head anchor: "))
+        .expect("head anchor printed")
+        .to_owned();
+    assert!(anchor.starts_with("3:"), "{anchor}");
+    let (ok, out) = run(&mut cli(
+        &verifier,
+        &["audit", "verify", "--anchor", &anchor],
+    ));
+    assert!(ok && out.contains("1 anchor(s) match"), "{out}");
+
+    // Row 2 rewritten and every later link recomputed.
+    let pool = verifier.store.pool();
+    for trigger in ["audit_log_no_update", "audit_log_no_delete"] {
+        let drop = match verifier.store.backend() {
+            Backend::Sqlite => format!("DROP TRIGGER {trigger}"),
+            Backend::Postgres => format!("DROP TRIGGER {trigger} ON audit_log"),
+        };
+        sqlx::query(&drop)
+            .execute(pool)
+            .await
+            .expect("drop trigger");
+    }
+    let rows: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT seq, event, hash FROM audit_log ORDER BY seq")
+            .fetch_all(pool)
+            .await
+            .expect("rows");
+    let mut prev = rows[0].2.clone();
+    for (seq, event, _) in &rows[1..] {
+        let event = event.replace("b@example.org", "z@example.org");
+        let hash = hex::encode(
+            Sha256::new()
+                .chain_update(&prev)
+                .chain_update(&event)
+                .finalize(),
+        );
+        sqlx::query("UPDATE audit_log SET prev_hash = $1, event = $2, hash = $3 WHERE seq = $4")
+            .bind(&prev)
+            .bind(&event)
+            .bind(&hash)
+            .bind(seq)
+            .execute(pool)
+            .await
+            .expect("rewritten");
+        prev = hash;
+    }
+    let (ok, out) = run(&mut cli(&verifier, &["audit", "verify"]));
+    assert!(ok, "without an anchor the rewritten chain adds up: {out}");
+    let (ok, out) = run(&mut cli(
+        &verifier,
+        &["audit", "verify", "--anchor", &anchor],
+    ));
+    assert!(
+        !ok && out.contains("seq 3") && out.contains("rewritten"),
+        "{out}"
+    );
+
+    // The last row cut off.
+    sqlx::query("DELETE FROM audit_log WHERE seq = 3")
+        .execute(pool)
+        .await
+        .expect("cut");
+    let (ok, out) = run(&mut cli(
+        &verifier,
+        &["audit", "verify", "--anchor", &anchor],
+    ));
+    assert!(!ok && out.contains("cut off"), "{out}");
+    let (ok, out) = run(&mut cli(
+        &verifier,
+        &["audit", "verify", "--anchor", "3:nothex"],
+    ));
+    assert!(!ok && out.contains("SEQ:HASH"), "{out}");
 }

@@ -126,8 +126,14 @@ enum StaffCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check the whole chain; fails and names the first broken link.
-    Verify,
+    /// Check the whole chain; fails and names the first broken link. Prints
+    /// the chain's head as an anchor (`SEQ:HASH`) to keep outside the database.
+    Verify {
+        /// An anchor kept elsewhere (this command's output, or the verifier's
+        /// "audit chain head" log line): fails if the chain no longer has it.
+        #[arg(long = "anchor", value_name = "SEQ:HASH")]
+        anchors: Vec<console::audit::Anchor>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -340,12 +346,18 @@ async fn run(cli: Cli) -> Result<(), Error> {
             println!("{link}");
             Ok(())
         }
-        Command::Audit(AuditCommand::Verify) => {
+        Command::Audit(AuditCommand::Verify { anchors }) => {
             let store = open_store(&config).await?;
-            let verdict = console::audit::verify(&store).await?;
+            let verdict = console::audit::verify_against(&store, &anchors).await?;
             match verdict {
                 console::audit::Verdict::Intact { .. } => {
                     println!("{verdict}");
+                    if !anchors.is_empty() {
+                        println!("{} anchor(s) match", anchors.len());
+                    }
+                    if let Some(head) = console::audit::head(&store).await? {
+                        println!("head anchor: {head}");
+                    }
                     Ok(())
                 }
                 console::audit::Verdict::Broken { .. } => Err(Error::Evidence(verdict.to_string())),

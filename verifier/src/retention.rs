@@ -406,12 +406,15 @@ async fn purge_requesters(
 }
 
 /// Runs [`purge_transient`] every `[retention] purge_interval_secs` until the
-/// process ends; failures are logged and retried at the next tick.
+/// process ends; failures are logged and retried at the next tick. Each tick
+/// also logs the audit chain's head when it moved ([`audit::log_head`]).
 pub async fn run_background(state: crate::AppState) {
     let every = std::time::Duration::from_secs(state.config.retention.purge_interval_secs.max(1));
     let mut ticks = tokio::time::interval(every);
+    let mut head = None;
     loop {
         ticks.tick().await;
+        head = audit::log_head(&state.store, head).await;
         match purge_transient(&state.store, &state.config, state.clock.unix()).await {
             Ok(report) if report.total() > 0 => {
                 tracing::info!(rows = report.total(), "purged expired transient state");

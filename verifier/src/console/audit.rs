@@ -2,11 +2,18 @@
 //! hash-chained, `hash = SHA-256(prev_hash ‖ event)` in hex, where `event` is
 //! the RFC 8785 JSON of `{seq, at, actor, action, target, detail}`. Events
 //! name requests by number and never carry patient details.
+//!
+//! The chain has no key: someone who can write the tables (and drops the
+//! triggers) can rewrite a row and every hash after it, or cut rows off the
+//! end, and the chain alone still adds up. What catches them is an
+//! [`Anchor`], a `seq:hash` kept outside the database: the verifier logs the
+//! chain's head every purge interval ([`log_head`]), `audit verify` prints it,
+//! and `audit verify --anchor` checks the chain against anchors kept elsewhere.
 
 use askama::Template;
 use axum::{
     Extension,
-    extract::State,
+    extract::{Query, State},
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
@@ -34,6 +41,44 @@ pub struct Event<'a> {
     pub target: &'a str,
     /// Extra facts (no patient details).
     pub detail: Value,
+}
+
+/// A row's position and hash, kept outside the database (`SEQ:HASH`): the
+/// chain is rewritten or cut if its row `seq` no longer has that hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Anchor {
+    /// The row's position.
+    pub seq: i64,
+    /// Its hash, lower-case hex.
+    pub hash: String,
+}
+
+impl std::fmt::Display for Anchor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
+}
+
+impl std::str::FromStr for Anchor {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Anchor, String> {
+        let bad = || {
+            format!("an anchor is SEQ:HASH (64 hex digits), as `audit verify` prints it; got {s:?}")
+        };
+        let (seq, hash) = s.trim().split_once(':').ok_or_else(bad)?;
+        let seq = seq
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(bad)?;
+        let hex = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
+        hex.then(|| Anchor {
+            seq,
+            hash: hash.to_ascii_lowercase(),
+        })
+        .ok_or_else(bad)
+    }
 }
 
 fn chain_hash(prev: &str, event: &[u8]) -> String {
@@ -142,7 +187,68 @@ async fn rows_in(pool: &db::Pool) -> Result<Vec<AuditRow>, Error> {
 
 /// Checks the whole chain and names the first broken link.
 pub async fn verify(store: &crate::Store) -> Result<Verdict, Error> {
-    Ok(check_chain(&rows_in(store.pool()).await?))
+    verify_against(store, &[]).await
+}
+
+/// Checks the whole chain, then each of `anchors` against it, and names the
+/// first broken link or anchor.
+pub async fn verify_against(store: &crate::Store, anchors: &[Anchor]) -> Result<Verdict, Error> {
+    let rows = rows_in(store.pool()).await?;
+    Ok(match check_chain(&rows) {
+        Verdict::Intact { .. } => check_anchors(&rows, anchors),
+        broken => broken,
+    })
+}
+
+/// The chain's last row, `None` while it is empty.
+pub async fn head(store: &crate::Store) -> Result<Option<Anchor>, Error> {
+    let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(row.map(|r| Anchor {
+        seq: r.get("seq"),
+        hash: r.get("hash"),
+    }))
+}
+
+/// Logs the chain's head if it moved since `last` (the background task calls
+/// this every purge interval): the log, kept apart from the database, then
+/// holds anchors for `audit verify --anchor`. Returns the head.
+pub async fn log_head(store: &crate::Store, last: Option<Anchor>) -> Option<Anchor> {
+    match head(store).await {
+        Ok(Some(head)) if Some(&head) != last.as_ref() => {
+            tracing::info!(anchor = %head, "audit chain head");
+            Some(head)
+        }
+        Ok(_) => last,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the audit chain's head");
+            last
+        }
+    }
+}
+
+/// Checks intact `rows` (oldest first) against `anchors`.
+pub fn check_anchors(rows: &[AuditRow], anchors: &[Anchor]) -> Verdict {
+    for anchor in anchors {
+        let at = usize::try_from(anchor.seq - 1)
+            .ok()
+            .and_then(|i| rows.get(i));
+        let reason = match at {
+            None => "the anchor's row is gone: rows were cut off the end of the chain",
+            Some(row) if row.hash != anchor.hash => {
+                "the anchor's hash differs: the chain was rewritten up to this row"
+            }
+            Some(_) => continue,
+        };
+        return Verdict::Broken {
+            seq: anchor.seq,
+            reason: format!("{reason} (anchor {anchor})"),
+        };
+    }
+    Verdict::Intact {
+        rows: rows.len() as i64,
+    }
 }
 
 /// Checks rows (oldest first): consecutive `seq`, each `prev_hash` the
@@ -194,19 +300,39 @@ struct AuditPage<'a> {
     staff: &'a Staff,
     verdict: String,
     intact: bool,
+    head: Option<Anchor>,
     rows: Vec<Shown>,
+    /// `seq` to ask for the next older page from, if there is one.
+    older: Option<i64>,
 }
 
-/// `GET /console/audit`: the chain's state and every event, newest first.
+/// Events the audit page shows at once.
+pub const PAGE_ROWS: usize = 200;
+
+/// `?before=SEQ`: the page of events older than `SEQ`.
+#[derive(serde::Deserialize)]
+pub struct PageQuery {
+    before: Option<i64>,
+}
+
+/// `GET /console/audit`: the state of the whole chain, its head anchor, and
+/// [`PAGE_ROWS`] events, newest first (`?before=SEQ` for older ones).
 pub async fn page(
     State(state): State<AppState>,
     Extension(staff): Extension<Staff>,
+    Query(query): Query<PageQuery>,
 ) -> Result<Response, PageError> {
     let all = rows(&state).await?;
     let verdict = check_chain(&all);
-    let rows = all
-        .iter()
-        .rev()
+    let before = query.before.unwrap_or(i64::MAX);
+    let mut newest_first = all.iter().rev().filter(|r| r.seq < before);
+    let shown: Vec<&AuditRow> = newest_first.by_ref().take(PAGE_ROWS).collect();
+    let older = match newest_first.next() {
+        Some(_) => shown.last().map(|r| r.seq),
+        None => None,
+    };
+    let rows = shown
+        .into_iter()
         .map(|r| {
             let v: Value = serde_json::from_str(&r.event).unwrap_or(Value::Null);
             let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
@@ -225,7 +351,12 @@ pub async fn page(
         staff: &staff,
         intact: matches!(verdict, Verdict::Intact { .. }),
         verdict: verdict.to_string(),
+        head: all.last().map(|r| Anchor {
+            seq: r.seq,
+            hash: r.hash.clone(),
+        }),
         rows,
+        older,
     })
 }
 
@@ -297,5 +428,47 @@ mod tests {
             check_chain(&dropped),
             Verdict::Broken { seq: 3, .. }
         ));
+    }
+
+    /// Rewritten from row 2 on, or cut after row 2: the chain alone still
+    /// adds up, an anchor kept elsewhere does not.
+    #[test]
+    fn anchors_catch_a_rewritten_or_shortened_chain() {
+        let a = row(1, GENESIS, r#"{"seq":1}"#);
+        let b = row(2, &a.hash, r#"{"seq":2}"#);
+        let c = row(3, &b.hash, r#"{"seq":3}"#);
+        let head: Anchor = format!("3:{}", c.hash.to_uppercase())
+            .parse()
+            .expect("anchor");
+        assert_eq!(head.hash, c.hash);
+        let good = vec![a.clone(), b, c];
+        assert_eq!(
+            check_anchors(&good, &[head.clone()]),
+            Verdict::Intact { rows: 3 }
+        );
+
+        let b2 = row(2, &a.hash, r#"{"seq":2,"x":1}"#);
+        let c2 = row(3, &b2.hash, r#"{"seq":3}"#);
+        let rewritten = vec![a.clone(), b2, c2];
+        assert_eq!(check_chain(&rewritten), Verdict::Intact { rows: 3 });
+        let verdict = check_anchors(&rewritten, &[head.clone()]);
+        assert!(verdict.to_string().contains("rewritten"), "{verdict}");
+
+        let cut = good[..2].to_vec();
+        assert_eq!(check_chain(&cut), Verdict::Intact { rows: 2 });
+        let verdict = check_anchors(&cut, &[head]);
+        assert!(
+            matches!(&verdict, Verdict::Broken { seq: 3, reason } if reason.contains("cut off")),
+            "{verdict}"
+        );
+
+        for bad in [
+            "3",
+            "0:ab",
+            &format!("x:{}", a.hash),
+            &format!("3:{}", &a.hash[1..]),
+        ] {
+            assert!(bad.parse::<Anchor>().is_err(), "{bad}");
+        }
     }
 }

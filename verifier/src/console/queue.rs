@@ -155,7 +155,12 @@ struct QueuePage<'a> {
     statuses: [Status; 6],
 }
 
-/// `GET /console`: the queue.
+/// Request numbers a name search's audit event lists at most.
+pub const AUDITED_HITS: usize = 100;
+
+/// `GET /console`: the queue. Audited as `view_queue` with the filter (a name
+/// search only as `searched`, never its words) and, for a search, the numbers
+/// of the requests it showed: looking someone up leaves a trace.
 pub async fn page(
     State(state): State<AppState>,
     Extension(staff): Extension<Staff>,
@@ -171,7 +176,30 @@ pub async fn page(
         .collect();
     let overdue = all.iter().filter(|i| i.overdue).count();
     let hits = filter.name_hits(&state).await?;
-    let items = all.into_iter().filter(|i| filter.keeps(i, &hits)).collect();
+    let items: Vec<Item> = all.into_iter().filter(|i| filter.keeps(i, &hits)).collect();
+    let searched = !filter.q.trim().is_empty();
+    let mut detail = json!({
+        "rows": items.len(),
+        "status": filter.status,
+        "due": filter.due,
+        "sensitive": filter.sensitive == "1",
+        "searched": searched,
+    });
+    if searched {
+        let shown: Vec<&str> = items
+            .iter()
+            .take(AUDITED_HITS)
+            .map(|i| i.number.as_str())
+            .collect();
+        detail["requests"] = json!(shown);
+    }
+    let event = audit::Event {
+        actor: &staff.email,
+        action: "view_queue",
+        target: "",
+        detail,
+    };
+    audit::record(&state, event).await?;
     render(&QueuePage {
         staff: &staff,
         filter,
