@@ -276,8 +276,7 @@ async fn the_audit_chain_head_is_logged_as_an_anchor() {
         logged = text
             .lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|l| l["fields"]["message"] == "audit chain head")
-            .last();
+            .rfind(|l| l["fields"]["message"] == "audit chain head");
         if logged.is_some() {
             break;
         }

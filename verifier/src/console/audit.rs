@@ -443,7 +443,7 @@ mod tests {
         assert_eq!(head.hash, c.hash);
         let good = vec![a.clone(), b, c];
         assert_eq!(
-            check_anchors(&good, &[head.clone()]),
+            check_anchors(&good, std::slice::from_ref(&head)),
             Verdict::Intact { rows: 3 }
         );
 
@@ -451,7 +451,7 @@ mod tests {
         let c2 = row(3, &b2.hash, r#"{"seq":3}"#);
         let rewritten = vec![a.clone(), b2, c2];
         assert_eq!(check_chain(&rewritten), Verdict::Intact { rows: 3 });
-        let verdict = check_anchors(&rewritten, &[head.clone()]);
+        let verdict = check_anchors(&rewritten, std::slice::from_ref(&head));
         assert!(verdict.to_string().contains("rewritten"), "{verdict}");
 
         let cut = good[..2].to_vec();
