@@ -168,6 +168,41 @@ async fn purge_removes_only_closed_requests_past_retention_and_audits_it() {
     ));
 }
 
+/// Retention counts from the closing (the disclosure), not from receipt: a
+/// request received seven years ago but answered this year stays.
+#[tokio::test]
+async fn retention_counts_from_when_a_request_was_closed() {
+    let verifier = TestVerifier::start().await;
+    let numbers = sign(&verifier, 2).await;
+    let store = &verifier.store;
+    let seven_years = 7 * 365 * 24 * 60 * 60;
+    let now = verifier.clock.unix();
+    for (number, closed_at) in [(&numbers[0], now - seven_years), (&numbers[1], now)] {
+        sqlx::query("UPDATE submissions SET received_at = $1 WHERE request_number = $2")
+            .bind(now - seven_years - 60 * 24 * 60 * 60)
+            .bind(number)
+            .execute(store.pool())
+            .await
+            .expect("received long ago");
+        sqlx::query(
+            "INSERT INTO request_state (request_number, status, updated_at) VALUES ($1, 'fulfilled', $2)",
+        )
+        .bind(number)
+        .bind(closed_at)
+        .execute(store.pool())
+        .await
+        .expect("closed");
+    }
+    let mut cmd = cli(&verifier, &["purge"]);
+    let (ok, out) = run(cmd.env("RECORDPASS_RETENTION_SIGNED_REQUEST_DAYS", "2192"));
+    assert!(ok && out.contains("submissions: 1"), "{out}");
+    let left: Vec<String> = sqlx::query_scalar("SELECT request_number FROM submissions")
+        .fetch_all(store.pool())
+        .await
+        .expect("left");
+    assert_eq!(left, [numbers[1].clone()], "answered this year: kept");
+}
+
 #[tokio::test]
 async fn purge_removes_requesters_whose_requests_are_all_purged_with_their_passkeys() {
     let verifier = TestVerifier::start().await;

@@ -6,7 +6,7 @@
 //! - **Unclaimed uploads** (proof-of-authority files no signed request named) go with
 //!   the transient state once they expire ([`crate::uploads::UPLOAD_TTL_SECS`]).
 //! - **Signed requests** are kept for `[retention] signed_request_days` (default six
-//!   years) after receipt, and only then removed, with their evidence, timeline and
+//!   years) after they were closed (fulfilled, denied or withdrawn), and only then removed, with their evidence, timeline and
 //!   index entries and uploaded files, by `recordpass-verifier purge` (`--dry-run` shows what would go):
 //!   destroying records is an operator's decision (legal holds), never automatic.
 //!   Requests still open are never purged. A requester all of whose signed requests
@@ -59,10 +59,13 @@ struct Rule {
     scope: &'static str,
 }
 
-/// Signed requests past retention and no longer open (`$1`: received before).
+/// Signed requests closed before `$1`. Retention counts from the closing
+/// (the disclosure or denial, the last change of `request_state`), not from
+/// receipt: a request answered months after it arrived keeps its accounting of
+/// disclosures for the full period after the answer.
 const EXPIRED_REQUESTS: &str = "SELECT s.request_number FROM submissions s
      JOIN request_state r ON r.request_number = s.request_number
-     WHERE s.received_at <= $1 AND r.status IN ('fulfilled', 'denied', 'withdrawn')
+     WHERE r.updated_at <= $1 AND r.status IN ('fulfilled', 'denied', 'withdrawn')
      ORDER BY s.request_number";
 
 /// What hangs off a signed request, children first so foreign keys hold
