@@ -130,8 +130,8 @@ impl Default for WebhookDelivery {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Retention {
-    /// Days a closed signed request (with its evidence and timeline) is kept after
-    /// receipt before `recordpass-verifier purge` removes it; default six years.
+    /// Days a signed request (with its evidence and timeline) is kept after it
+    /// was closed before `recordpass-verifier purge` removes it; default six years.
     pub signed_request_days: u32,
     /// Seconds between purges of expired ceremonies, codes, sessions and links.
     pub purge_interval_secs: u64,
