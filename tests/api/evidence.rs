@@ -26,8 +26,13 @@ async fn signed_request(verifier: &TestVerifier) -> String {
 }
 
 async fn export(verifier: &TestVerifier, number: &str) -> Bundle {
+    export_for(verifier, number, &verifier.config.relying_party.id).await
+}
+
+/// [`export`] by a verifier configured with relying-party ID `rp_id`.
+async fn export_for(verifier: &TestVerifier, number: &str, rp_id: &str) -> Bundle {
     let exporter = Exporter {
-        rp_id: &verifier.config.relying_party.id,
+        rp_id,
         public_url: &verifier.base_url,
         seal: &verifier.seal,
         reader: recordpass_verifier::evidence::Reader::Him,
@@ -270,4 +275,17 @@ async fn the_cli_and_openssl_verify_an_export_and_reject_each_tamper() {
         assert!(!ok, "openssl script accepted a tampered {what}: {out}");
         assert!(out.contains(&format!("✗ {expected}")), "{what}: {out}");
     }
+}
+
+/// A bundle names (and verifies against) the relying-party ID the passkey
+/// signed for, even when exported after the configured ID changed.
+#[tokio::test]
+async fn a_bundle_keeps_the_relying_party_id_it_was_signed_for() {
+    let verifier = TestVerifier::start().await;
+    let number = signed_request(&verifier).await;
+    let signed_for = verifier.config.relying_party.id.clone();
+    let bundle = export_for(&verifier, &number, "records.example-hospital.org").await;
+    assert_eq!(bundle.webauthn.rp_id, signed_for);
+    let report = verify_bundle(&json(&bundle), Some(verifier.seal.public()));
+    assert!(report.ok(), "{report}");
 }

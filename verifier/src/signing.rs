@@ -168,6 +168,7 @@ pub async fn finish(
             &passkey,
             stored.aaguid,
             &submission.authenticator_data,
+            Some(&state.config.relying_party.id),
         )?;
         let document = serde_json::from_str(&submission.document)
             .map_err(|e| Error::Internal(format!("ceremony document: {e}")))?;

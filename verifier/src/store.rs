@@ -678,8 +678,8 @@ impl Store {
     ) -> Result<(), Error> {
         sqlx::query(
             "INSERT INTO submission_evidence (request_number, client_ip, user_agent,
-                 public_key_cose, aaguid, flags, sign_count, verifier_version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                 public_key_cose, aaguid, flags, sign_count, verifier_version, rp_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(number)
         .bind(
@@ -695,6 +695,7 @@ impl Store {
         .bind(i64::from(e.flags))
         .bind(i64::from(e.sign_count))
         .bind(&e.verifier_version)
+        .bind(&e.rp_id)
         .execute(&mut *conn)
         .await?;
         Ok(())
@@ -715,7 +716,7 @@ impl Store {
     pub async fn signing_evidence(&self, number: &str) -> Result<Option<SigningEvidence>, Error> {
         let row = sqlx::query(
             "SELECT client_ip, user_agent, public_key_cose, aaguid, flags, sign_count,
-                 verifier_version FROM submission_evidence WHERE request_number = $1",
+                 verifier_version, rp_id FROM submission_evidence WHERE request_number = $1",
         )
         .bind(number)
         .fetch_optional(&self.pool)
@@ -736,6 +737,7 @@ impl Store {
             flags: u8::try_from(flags).map_err(|_| corrupt("flags"))?,
             sign_count: u32::try_from(sign_count).map_err(|_| corrupt("sign_count"))?,
             verifier_version: r.get("verifier_version"),
+            rp_id: r.get("rp_id"),
         }))
     }
 

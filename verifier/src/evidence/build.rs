@@ -133,7 +133,7 @@ impl Exporter<'_> {
                 challenge_b64url: signing_challenge_b64(&digest, &nonce),
             },
             webauthn: WebauthnInfo {
-                rp_id: self.rp_id.to_owned(),
+                rp_id: captured.rp_id.as_deref().unwrap_or(self.rp_id).to_owned(),
                 credential_id: s.credential_id.clone(),
                 client_data_json_b64: STANDARD.encode(&s.client_data_json),
                 authenticator_data_b64: STANDARD.encode(&s.authenticator_data),
@@ -189,6 +189,7 @@ async fn uncaptured(store: &Store, s: &Submission) -> Result<SigningEvidence, Er
         &passkey,
         stored.aaguid,
         &s.authenticator_data,
+        None,
     )?;
     evidence.verifier_version = "unknown (stored before evidence capture)".into();
     Ok(evidence)

@@ -84,16 +84,20 @@ pub struct SigningEvidence {
     pub sign_count: u32,
     /// The verifier's version.
     pub verifier_version: String,
+    /// The relying-party ID the assertion was verified for; `None` when
+    /// stored before it was kept (the exporter then uses the configured one).
+    pub rp_id: Option<String>,
 }
 
 impl SigningEvidence {
     /// Captures the evidence for an assertion made with `passkey`, whose
-    /// registration reported `registered_aaguid`.
+    /// registration reported `registered_aaguid`, verified for `rp_id`.
     pub fn capture(
         client: &ClientInfo,
         passkey: &Passkey,
         registered_aaguid: Option<String>,
         authenticator_data: &[u8],
+        rp_id: Option<&str>,
     ) -> Result<SigningEvidence, Error> {
         let auth = super::AuthenticatorData::parse(authenticator_data)
             .ok_or_else(|| Error::Evidence("authenticatorData is short".into()))?;
@@ -106,6 +110,7 @@ impl SigningEvidence {
             flags: auth.flags,
             sign_count: auth.sign_count,
             verifier_version: env!("CARGO_PKG_VERSION").to_owned(),
+            rp_id: rp_id.map(str::to_owned),
         })
     }
 }
