@@ -195,3 +195,36 @@ async fn rotate_key_reseals_everything_and_resumes_after_an_interruption() {
     let hits = store.search_patient_name("Pérez").await.expect("search");
     assert_eq!(hits.len(), 3, "{hits:?}");
 }
+
+/// Key ids differ by case: a new key `TEST-1` next to `test-1` re-seals
+/// everything (SQLite's case-blind `LIKE` once took `test-1` values for
+/// current and reported the job done).
+#[tokio::test]
+async fn rotate_key_tells_key_ids_apart_by_case() {
+    let verifier = TestVerifier::start().await;
+    sign(&verifier, 1).await;
+    let keyring = verifier
+        .config
+        .encryption
+        .key_file
+        .clone()
+        .expect("the test keyring file");
+    let old = std::fs::read_to_string(&keyring).expect("keyring");
+    let before = sealed_values(&verifier).await;
+    let old_id = before[0].split(':').nth(1).expect("key id").to_owned();
+    let new_id = old_id.to_uppercase();
+    assert_ne!(old_id, new_id, "the test key id has lower-case letters");
+    let (ok, new_line) = run(verifier_cli().args(["new-key", "--id", &new_id]));
+    assert!(ok, "{new_line}");
+    std::fs::write(&keyring, format!("{old}{}\n", new_line.trim())).expect("add key");
+    let mut cmd = verifier_cli();
+    cmd.arg("--config")
+        .arg(&verifier.config_path)
+        .arg("rotate-key");
+    let (ok, out) = run(&mut cmd);
+    assert!(ok, "{out}");
+    assert!(out.contains("submissions.document: 1 re-sealed"), "{out}");
+    for value in sealed_values(&verifier).await {
+        assert!(value.starts_with(&format!("rp1:{new_id}:")), "{value}");
+    }
+}

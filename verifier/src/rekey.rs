@@ -123,14 +123,15 @@ async fn rotate_batch(store: &Store, vault: &Vault, c: &Column, batch: u32) -> R
     let mut tx = store.begin().await?;
     let select = format!(
         "SELECT {key} AS k, {row} AS r, {col} AS v FROM {table}
-         WHERE {col} IS NOT NULL AND {col} NOT LIKE $1 ORDER BY {key} LIMIT $2",
+         WHERE {col} IS NOT NULL AND substr({col}, 1, length($1)) <> $1
+         ORDER BY {key} LIMIT $2",
         key = c.key,
         row = c.row,
         col = c.column,
         table = c.table,
     );
     let rows = sqlx::query(&select)
-        .bind(vault.current_pattern())
+        .bind(vault.current_prefix())
         .bind(i64::from(batch))
         .fetch_all(&mut *tx)
         .await?;

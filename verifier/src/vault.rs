@@ -279,10 +279,11 @@ impl Vault {
         parse_sealed(stored).is_some_and(|(id, _)| id == self.active_id())
     }
 
-    /// A SQL `LIKE` pattern matching values sealed with the active key (key ids
-    /// have no `%` or `_`).
-    pub fn current_pattern(&self) -> String {
-        format!("{PREFIX}:{}:%", self.active_id())
+    /// The text every value sealed with the active key starts with. Compared
+    /// exactly: key ids differ by case (`k1` and `K1` are two keys), which
+    /// SQLite's `LIKE` would ignore.
+    pub fn current_prefix(&self) -> String {
+        format!("{PREFIX}:{}:", self.active_id())
     }
 
     /// Whether `stored` is a sealed value at all (values written before encryption
