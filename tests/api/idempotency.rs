@@ -64,6 +64,36 @@ async fn signing_again_with_the_same_key_returns_the_first_submission() {
     assert_eq!(count().await, 2);
 }
 
+/// The answer to the second signing is lost too: retrying that finish with
+/// the same assertion gets the first submission again, not "start again".
+#[tokio::test]
+async fn retrying_a_finish_answered_with_an_earlier_submission_gets_it_again() {
+    let verifier = TestVerifier::start().await;
+    let mut ana = Requester::new(&verifier);
+    let credential_id = ana.register("ana@example.org").await;
+    let request = ana_request();
+    let (status, first) = sign_with_key(&mut ana, &request, &credential_id, KEY).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+
+    let body = json!({"site_id": SITE_ID, "lang": Lang::En, "request": request,
+                      "credential_id": credential_id, "idempotency_key": KEY});
+    let (status, started) = ana.post("/api/v1/signatures", &body).await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    let started = serde_json::from_value(started).expect("SigningStarted");
+    let assertion = ana.assert_from(site_origin(), &started);
+    for attempt in ["answered", "retried after a lost answer"] {
+        let (status, reply) = ana.finish_signing(&started.ceremony_id, &assertion).await;
+        assert_eq!(status, StatusCode::OK, "{attempt}: {reply}");
+        assert_eq!(reply, first, "{attempt}");
+    }
+    assert_eq!(verifier.count(Table::Submissions).await, 1);
+
+    // Another assertion on that used ceremony is still refused.
+    let other = ana.assert_from(site_origin(), &started);
+    let (status, reply) = ana.finish_signing(&started.ceremony_id, &other).await;
+    assert_eq!(status, StatusCode::GONE, "{reply}");
+}
+
 #[tokio::test]
 async fn keys_are_per_requester_and_must_be_well_formed() {
     let verifier = TestVerifier::start().await;

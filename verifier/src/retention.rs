@@ -70,7 +70,8 @@ const EXPIRED_REQUESTS: &str = "SELECT s.request_number FROM submissions s
 
 /// What hangs off a signed request, children first so foreign keys hold
 /// (webhook attempts go with their deliveries, `ON DELETE CASCADE`).
-const SIGNED_REQUEST_TABLES: [&str; 7] = [
+const SIGNED_REQUEST_TABLES: [&str; 8] = [
+    "signing_answers",
     "webhook_deliveries",
     "uploads",
     "patient_name_tokens",
@@ -81,10 +82,17 @@ const SIGNED_REQUEST_TABLES: [&str; 7] = [
 ];
 
 /// Transient state, each with its own cut-off expression of `$1` (now).
-const TRANSIENT: [(Rule, Cutoff); 8] = [
+const TRANSIENT: [(Rule, Cutoff); 9] = [
     (
         Rule {
             table: "ceremonies",
+            scope: "expires_at <= $1",
+        },
+        Cutoff::Now,
+    ),
+    (
+        Rule {
+            table: "signing_answers",
             scope: "expires_at <= $1",
         },
         Cutoff::Now,

@@ -288,10 +288,14 @@ pub(crate) async fn store(
         return Ok(Outcome::Refused(e)); // the ceremony stays used up
     }
     if let Some(original) = state.store.idempotent_match(conn, &submission).await? {
-        // Signed again after a lost answer: the first submission stands.
+        // Signed again after a lost answer: the first submission stands, and
+        // stays this ceremony's answer should this answer be lost too.
         if original.digest != submission.digest {
             return Ok(Outcome::Refused(Error::IdempotencyKeyReused));
         }
+        let (ceremony, number) = (&finish.ceremony_id, &original.request_number);
+        let until = now + ANSWER_KEPT_SECS;
+        Store::remember_answer(conn, ceremony, number, &submission.signature, until).await?;
         return Ok(Outcome::Stored(Stored::Earlier(submitted(&original)?)));
     }
     let document = &verified.document;
@@ -352,21 +356,38 @@ async fn count_use(
     Ok(Ok(()))
 }
 
-/// A retry of an assertion that already succeeded gets the same answer;
-/// anything else on a used or expired ceremony is refused.
+/// How long a ceremony answered with an earlier submission (same
+/// idempotency key) keeps that answer for a retry of its finish.
+pub const ANSWER_KEPT_SECS: i64 = 60 * 60;
+
+/// A retry of an assertion that already succeeded gets the same answer,
+/// whether this ceremony stored the submission or was answered with one an
+/// earlier ceremony stored under the same idempotency key; anything else on a
+/// used or expired ceremony is refused.
 async fn retried(
     state: &AppState,
     ceremony_id: &str,
     body: &FinishSigning,
 ) -> Result<Submitted, Error> {
+    let response = &body.credential.response;
     match state.store.submission_by_ceremony(ceremony_id).await? {
         Some(s)
-            if s.signature == body.credential.response.signature
-                && s.client_data_json == body.credential.response.client_data_json =>
+            if s.signature == response.signature
+                && s.client_data_json == response.client_data_json =>
         {
             submitted(&s)
         }
-        _ => Err(Error::CeremonyExpired),
+        Some(_) => Err(Error::CeremonyExpired),
+        None => {
+            let now = state.clock.unix();
+            let answer = state
+                .store
+                .remembered_answer(ceremony_id, &response.signature, now);
+            answer
+                .await?
+                .as_ref()
+                .map_or(Err(Error::CeremonyExpired), submitted)
+        }
     }
 }
 

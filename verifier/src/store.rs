@@ -7,6 +7,7 @@
 //! out: the signed document, the requester's email, the client's address and user
 //! agent, and ceremony context never reach the database in clear.
 
+use sha2::{Digest as _, Sha256};
 use sqlx::{Row, any::AnyRow};
 
 use crate::{
@@ -514,6 +515,52 @@ impl Store {
         .bind(&s.requester_id)
         .bind(key)
         .fetch_optional(&mut *conn)
+        .await?;
+        row.as_ref()
+            .map(|r| self.submission_from_row(r))
+            .transpose()
+    }
+
+    /// Records that ceremony `ceremony_id`, finished with `signature`, was
+    /// answered with the earlier submission `number` (same idempotency key),
+    /// until `expires_at`, so a retry of that finish gets the same answer.
+    pub async fn remember_answer(
+        conn: &mut db::Connection,
+        ceremony_id: &str,
+        number: &str,
+        signature: &[u8],
+        expires_at: i64,
+    ) -> Result<(), Error> {
+        sqlx::query(
+            "INSERT INTO signing_answers (ceremony_id, request_number, signature_sha256, expires_at)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(ceremony_id)
+        .bind(number)
+        .bind(hex::encode(Sha256::digest(signature)))
+        .bind(expires_at)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    /// The submission ceremony `ceremony_id` was answered with by
+    /// [`Store::remember_answer`], if it was finished with `signature` and the
+    /// record has not expired.
+    pub async fn remembered_answer(
+        &self,
+        ceremony_id: &str,
+        signature: &[u8],
+        now: i64,
+    ) -> Result<Option<Submission>, Error> {
+        let row = sqlx::query(&format!(
+            "{SELECT_SUBMISSION} WHERE request_number = (SELECT request_number FROM signing_answers
+                 WHERE ceremony_id = $1 AND signature_sha256 = $2 AND expires_at > $3)"
+        ))
+        .bind(ceremony_id)
+        .bind(hex::encode(Sha256::digest(signature)))
+        .bind(now)
+        .fetch_optional(&self.pool)
         .await?;
         row.as_ref()
             .map(|r| self.submission_from_row(r))
