@@ -8,6 +8,9 @@ use std::{
     sync::Arc,
 };
 
+use crate::{
+    AppState, Error, config::Limits, db, evidence::ClientInfo, store::UnixTime, vault::Vault,
+};
 use axum::{
     extract::{ConnectInfo, FromRequestParts, Request, State},
     http::{Extensions, HeaderMap, Method, request::Parts},
@@ -18,9 +21,6 @@ use governor::{
     DefaultKeyedRateLimiter, Quota, RateLimiter,
     clock::{Clock as _, DefaultClock},
 };
-use sha2::{Digest as _, Sha256};
-
-use crate::{AppState, Error, config::Limits, db, evidence::ClientInfo, store::UnixTime};
 
 /// Keyed limiters forget idle clients once they track this many.
 const FORGET_ABOVE: usize = 10_000;
@@ -131,10 +131,12 @@ pub struct Window {
     pub secs: u64,
 }
 
-/// Bucket name for `what` (e.g. `"code-address"`) about `subject`: hashed, so
-/// the table never holds an address.
-pub fn bucket(what: &str, subject: &str) -> String {
-    let hash = Sha256::digest(format!("recordpass-limit-v1\0{what}\0{subject}"));
+/// Bucket name for `what` (e.g. `"code-address"`) about `subject`: a keyed
+/// hash ([`Vault::keyed_hash`]), so the table never holds an address, and a
+/// copy of the database cannot confirm a guessed one (nor enumerate IPv4
+/// clients) without the keyring.
+pub fn bucket(vault: &Vault, what: &str, subject: &str) -> String {
+    let hash = vault.keyed_hash("limit", &format!("{what}\0{subject}"));
     format!("{what}:{}", hex::encode(&hash[..16]))
 }
 
@@ -221,9 +223,18 @@ mod tests {
     }
 
     #[test]
-    fn buckets_do_not_contain_the_subject() {
-        let b = bucket("code-address", "ana@example.org");
+    fn buckets_are_keyed_and_do_not_contain_the_subject() {
+        let vault = |id| Vault::parse(&Vault::new_key_line(id), None).expect("keyring");
+        let (one, other) = (vault("k1"), vault("k2"));
+        let b = bucket(&one, "code-address", "ana@example.org");
         assert!(b.starts_with("code-address:") && !b.contains("ana"));
-        assert_ne!(b, bucket("code-address", "bob@example.org"));
+        assert_eq!(b, bucket(&one, "code-address", "ana@example.org"));
+        assert_ne!(b, bucket(&one, "code-address", "bob@example.org"));
+        assert_ne!(b, bucket(&one, "code-client", "ana@example.org"));
+        assert_ne!(
+            b,
+            bucket(&other, "code-address", "ana@example.org"),
+            "keyed"
+        );
     }
 }

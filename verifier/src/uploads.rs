@@ -65,7 +65,7 @@ pub async fn store(
 
     let _turn = state.store.writer_turn().await;
     let mut tx = state.store.begin().await?;
-    let bucket = limits::bucket("upload-client", &client.0.to_string());
+    let bucket = limits::bucket(state.store.vault(), "upload-client", &client.0.to_string());
     limits::take(&mut tx, &bucket, UPLOADS_PER_CLIENT, now).await?;
     // PostgreSQL sums BIGINT as NUMERIC: cast back so both backends answer an integer.
     let pending: i64 = sqlx::query_scalar(

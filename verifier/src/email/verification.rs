@@ -59,7 +59,7 @@ pub async fn send(
     };
     limits::take(
         &mut tx,
-        &limits::bucket("code-client", &client.0.to_string()),
+        &limits::bucket(state.store.vault(), "code-client", &client.0.to_string()),
         per_client,
         now,
     )
@@ -70,7 +70,7 @@ pub async fn send(
     };
     limits::take(
         &mut tx,
-        &limits::bucket("code-address", &email.to_lowercase()),
+        &limits::bucket(state.store.vault(), "code-address", &email.to_lowercase()),
         per_address,
         now,
     )
