@@ -442,3 +442,101 @@ async fn widget_files_are_served_precompressed_by_accept_encoding() {
     let resp = get(Some("gzip"), Some(br_etag)).await.expect("sent");
     assert_eq!(resp.status(), StatusCode::OK);
 }
+
+/// The snippet names the release's own loader (`assets/widget-<hash>.js`,
+/// pinned by its SRI value); files an earlier release left in `assets/` are
+/// still served, immutable, so pages that embed it keep working after an
+/// upgrade. Nothing else under `assets/` is read.
+#[tokio::test]
+async fn the_snippet_names_the_release_loader_and_earlier_releases_stay_served() {
+    let verifier = TestVerifier::start().await;
+    let dist = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dist.path().join("assets")).expect("assets dir");
+    let write =
+        |name: &str, text: &str| std::fs::write(dist.path().join(name), text).expect("written");
+    let current = "assets/widget-0123456789abcdef.js";
+    let earlier = "assets/widget-fedcba9876543210.js";
+    for name in [
+        "widget.js",
+        current,
+        "assets/glue-0123456789abcdef.js",
+        "assets/wasm-0123456789abcdef.wasm",
+        earlier,
+        "assets/recordpass_widget_bg-aaaaaaaaaaaaaaaa.wasm",
+        "assets/notes.js",
+    ] {
+        write(name, name);
+    }
+    write(&format!("{earlier}.br"), &format!("br:{earlier}"));
+    write(
+        "manifest.json",
+        &format!(
+            r#"{{"loader": "widget.js", "loader_integrity": "sha384-loader",
+                "release_loader": "{current}", "release_loader_integrity": "sha384-release",
+                "glue": "assets/glue-0123456789abcdef.js", "wasm": "assets/wasm-0123456789abcdef.wasm"}}"#
+        ),
+    );
+    let mut config = verifier.config.clone();
+    config.widget_dir = dist.path().to_owned();
+    let base = serve_with(config).await;
+    let http = reqwest::Client::new();
+
+    let embed: Value = http
+        .get(format!("{base}/embed.json"))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(embed["integrity"], "sha384-release", "{embed}");
+    let snippet = embed["snippet"].as_str().expect("snippet");
+    assert!(
+        snippet.contains(&format!("/{current}\" integrity=\"sha384-release\"")),
+        "{snippet}"
+    );
+
+    for (name, encoding, body) in [
+        (current, None, current.to_owned()),
+        (earlier, Some("br"), format!("br:{earlier}")),
+        (
+            "assets/recordpass_widget_bg-aaaaaaaaaaaaaaaa.wasm",
+            None,
+            "assets/recordpass_widget_bg-aaaaaaaaaaaaaaaa.wasm".to_owned(),
+        ),
+    ] {
+        let resp = http
+            .get(format!("{base}/{name}"))
+            .header("accept-encoding", "br")
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(resp.status(), StatusCode::OK, "{name}");
+        assert_eq!(
+            resp.headers()["cache-control"],
+            "public, max-age=31536000, immutable",
+            "{name}"
+        );
+        assert_eq!(
+            resp.headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().expect("ascii")),
+            encoding,
+            "{name}"
+        );
+        assert_eq!(resp.text().await.expect("body"), body, "{name}");
+    }
+    for name in [
+        "assets/notes.js",
+        "assets/manifest.json",
+        "assets/widget-0123456789abcdeg.js",
+        "assets/..%2Fmanifest.json",
+    ] {
+        let resp = http
+            .get(format!("{base}/{name}"))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{name}");
+    }
+}

@@ -123,7 +123,7 @@ async function load(browser, origin) {
     const metric = (name) => (metrics.find((m) => m.name === name)?.value ?? 0) * 1000;
     await page.waitForTimeout(SETTLE_MS);
     const seen = await page.evaluate(() => {
-      const loader = performance.getEntriesByType('resource').find((e) => /\/widget\.js$/.test(e.name));
+      const loader = performance.getEntriesByType('resource').find((e) => /\/widget(-[0-9a-f]{16})?\.js$/.test(e.name));
       const { interactive, cls, longTasks, longTaskMs } = window.__bench;
       const host = document.querySelector('recordpass-request').getBoundingClientRect().height;
       return { interactive, loaderStart: loader?.startTime ?? NaN, cls, longTasks, longTaskMs, host };

@@ -76,7 +76,7 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
     await t.test('a patient asks for their own records (English, right of access, axe on every step)', async () => {
       const r = await requester(env, { axe: true, width: 320 });
       assert.deepEqual(r.widgetEncodings, {
-        'widget.js': 'br',
+        'assets/widget.js': 'br', // the release's loader, named by the snippet
         'assets/recordpass_widget.js': 'br',
         'assets/recordpass_widget_bg.wasm': 'br',
       }, 'the widget arrives brotli-compressed');

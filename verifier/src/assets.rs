@@ -1,4 +1,11 @@
 //! The built widget: the loader, content-hashed glue and wasm, and the embed snippet.
+//!
+//! The snippet names the release's own loader, `assets/widget-<hash>.js`, whose
+//! bytes never change (the snippet pins them with Subresource Integrity). The
+//! current release is held in memory; files of earlier releases still in the
+//! widget directory's `assets/` are served from disk, so pages that embed an
+//! earlier release keep working after an upgrade until their snippet is
+//! updated (docs/operations.md, "Upgrading").
 
 use axum::{
     Json, Router,
@@ -9,7 +16,10 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
-use std::{collections::HashMap, path::Path as FsPath};
+use std::{
+    collections::HashMap,
+    path::{Path as FsPath, PathBuf},
+};
 
 use crate::{AppState, Error};
 
@@ -20,6 +30,13 @@ pub struct Manifest {
     pub loader: String,
     /// SRI value of the loader.
     pub loader_integrity: String,
+    /// The release's own loader (`assets/widget-<hash>.js`), which the snippet
+    /// names; absent in builds from before releases were kept.
+    #[serde(default)]
+    pub release_loader: Option<String>,
+    /// SRI value of the release's loader.
+    #[serde(default)]
+    pub release_loader_integrity: Option<String>,
     /// Glue path relative to the dist directory.
     pub glue: String,
     /// Wasm path relative to the dist directory.
@@ -72,6 +89,8 @@ fn accepts(headers: &HeaderMap, coding: &str) -> bool {
 pub struct Assets {
     manifest: Option<Manifest>,
     files: HashMap<String, Asset>,
+    /// The widget directory, where earlier releases' `assets/` files are read.
+    dir: PathBuf,
 }
 
 /// What a web team pastes, with the values it depends on.
@@ -100,46 +119,55 @@ impl Assets {
         }
     }
 
-    fn try_load(dir: &FsPath) -> Result<Assets, String> {
-        let read = |name: &str| {
-            std::fs::read(dir.join(name)).map_err(|e| format!("{}: {e}", dir.join(name).display()))
+    /// Reads `name` (and its pre-compressed copies) from the widget directory.
+    fn read(dir: &FsPath, name: &str, immutable: bool) -> Result<Asset, String> {
+        let path = dir.join(name);
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let encoded = CODINGS
+            .iter()
+            .filter_map(|(coding, ext)| {
+                let copy = std::fs::read(dir.join(format!("{name}.{ext}"))).ok()?;
+                Some((*coding, copy))
+            })
+            .collect();
+        let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&bytes))[..32]);
+        let content_type = if name.ends_with(".wasm") {
+            "application/wasm"
+        } else {
+            "text/javascript; charset=utf-8"
         };
-        let manifest: Manifest = serde_json::from_slice(&read("manifest.json")?)
-            .map_err(|e| format!("manifest.json: {e}"))?;
+        Ok(Asset {
+            bytes,
+            encoded,
+            content_type,
+            etag,
+            immutable,
+        })
+    }
+
+    fn try_load(dir: &FsPath) -> Result<Assets, String> {
+        let path = dir.join("manifest.json");
+        let manifest: Manifest = std::fs::read(&path)
+            .map_err(|e| format!("{}: {e}", path.display()))
+            .and_then(|bytes| {
+                serde_json::from_slice(&bytes).map_err(|e| format!("manifest.json: {e}"))
+            })?;
         let mut files = HashMap::new();
+        let release = manifest.release_loader.iter().map(|name| (name, true));
         for (name, immutable) in [
             (&manifest.loader, false),
             (&manifest.glue, true),
             (&manifest.wasm, true),
-        ] {
-            let bytes = read(name)?;
-            let encoded = CODINGS
-                .iter()
-                .filter_map(|(coding, ext)| {
-                    let copy = std::fs::read(dir.join(format!("{name}.{ext}"))).ok()?;
-                    Some((*coding, copy))
-                })
-                .collect();
-            let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&bytes))[..32]);
-            let content_type = if name.ends_with(".wasm") {
-                "application/wasm"
-            } else {
-                "text/javascript; charset=utf-8"
-            };
-            files.insert(
-                name.clone(),
-                Asset {
-                    bytes,
-                    encoded,
-                    content_type,
-                    etag,
-                    immutable,
-                },
-            );
+        ]
+        .into_iter()
+        .chain(release)
+        {
+            files.insert(name.clone(), Assets::read(dir, name, immutable)?);
         }
         Ok(Assets {
             manifest: Some(manifest),
             files,
+            dir: dir.to_owned(),
         })
     }
 
@@ -147,25 +175,49 @@ impl Assets {
     pub fn embed(&self, base_url: &str, site_id: &str) -> Option<Embed> {
         let manifest = self.manifest.as_ref()?;
         let base = base_url.trim_end_matches('/');
-        let script_url = format!("{base}/{}", manifest.loader);
+        let (loader, integrity) =
+            match (&manifest.release_loader, &manifest.release_loader_integrity) {
+                (Some(loader), Some(integrity)) => (loader, integrity),
+                _ => (&manifest.loader, &manifest.loader_integrity),
+            };
+        let script_url = format!("{base}/{loader}");
         let snippet = format!(
-            "<script async src=\"{script_url}\" integrity=\"{}\" crossorigin=\"anonymous\"></script>\n\
-             <recordpass-request site=\"{site_id}\"></recordpass-request>",
-            manifest.loader_integrity
+            "<script async src=\"{script_url}\" integrity=\"{integrity}\" crossorigin=\"anonymous\"></script>\n\
+             <recordpass-request site=\"{site_id}\"></recordpass-request>"
         );
         let csp = format!("script-src {base} 'wasm-unsafe-eval'; connect-src {base}");
         Some(Embed {
             script_url,
-            integrity: manifest.loader_integrity.clone(),
+            integrity: integrity.clone(),
             snippet,
             csp,
         })
     }
 
+    /// The current release's file `name`.
     fn response(&self, name: &str, headers: &HeaderMap) -> Response {
-        let Some(asset) = self.files.get(name) else {
-            return Error::NotFound.into_response();
-        };
+        match self.files.get(name) {
+            Some(asset) => Assets::respond(asset, headers),
+            None => Error::NotFound.into_response(),
+        }
+    }
+
+    /// `assets/{file}`: the current release's from memory, else an earlier
+    /// release's read from disk (content-hashed, so immutable too).
+    async fn asset_response(&self, file: &str, headers: &HeaderMap) -> Response {
+        let name = format!("assets/{file}");
+        if self.files.contains_key(&name) || self.manifest.is_none() || !is_release_file(file) {
+            return self.response(&name, headers);
+        }
+        let dir = self.dir.clone();
+        let read = tokio::task::spawn_blocking(move || Assets::read(&dir, &name, true)).await;
+        match read {
+            Ok(Ok(asset)) => Assets::respond(&asset, headers),
+            _ => Error::NotFound.into_response(),
+        }
+    }
+
+    fn respond(asset: &Asset, headers: &HeaderMap) -> Response {
         let encoded = asset
             .encoded
             .iter()
@@ -212,6 +264,22 @@ impl Assets {
     }
 }
 
+/// Whether `file` is named as `cargo xtask build` names a release's files,
+/// `<stem>-<16 hex digits>.<js|wasm>`: nothing else under `assets/` is read.
+fn is_release_file(file: &str) -> bool {
+    let Some((stem_hash, ext)) = file.rsplit_once('.') else {
+        return false;
+    };
+    let Some((stem, hash)) = stem_hash.rsplit_once('-') else {
+        return false;
+    };
+    matches!(ext, "js" | "wasm")
+        && !stem.is_empty()
+        && stem.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && hash.len() == 16
+        && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// Whether `path` is one of the files hospital pages load cross-origin
 /// (`/widget.js`, `/assets/…`): those carry no anti-framing headers.
 pub fn is_widget_file(path: &str) -> bool {
@@ -235,7 +303,7 @@ async fn asset(
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    state.assets.response(&format!("assets/{file}"), &headers)
+    state.assets.asset_response(&file, &headers).await
 }
 
 /// The embed snippet for the first site, with its SRI value and the CSP the page needs.

@@ -128,10 +128,15 @@ fn smallest_wasm(plain_path: &Path) -> Result<Vec<u8>> {
 }
 
 /// `manifest.json`: served paths (relative to the dist root) and their SRI values.
+/// `release_loader` is the loader the snippet names: content-hashed, so it never
+/// changes, and pages that embed it keep loading this release after an upgrade
+/// as long as `assets/` keeps its files (docs/operations.md, "Upgrading").
 #[derive(Serialize)]
 struct Manifest {
     loader: String,
     loader_integrity: String,
+    release_loader: String,
+    release_loader_integrity: String,
     glue: String,
     glue_integrity: String,
     wasm: String,
@@ -161,31 +166,41 @@ impl Asset {
     }
 }
 
-/// Writes the hashed assets, the filled-in loader and the manifest to `dist`.
+/// Writes the hashed assets, the two filled-in loaders (`widget.js` and the
+/// release's `assets/widget-<hash>.js`) and the manifest to `dist`.
 fn publish(dist: &Path, glue: &[u8], wasm: &[u8]) -> Result<()> {
     let glue = Asset::hashed("recordpass_widget", "js", glue.to_vec());
     let wasm = Asset::hashed("recordpass_widget_bg", "wasm", wasm.to_vec());
     let source = fs::read_to_string(LOADER_SOURCE)
         .with_context(|| format!("cannot read the loader source {LOADER_SOURCE}"))?;
-    let loader = fill_loader(
-        &source,
-        &[
-            ("__RECORDPASS_GLUE__", &glue.path),
-            ("__RECORDPASS_GLUE_INTEGRITY__", &glue.integrity),
-            ("__RECORDPASS_WASM__", &wasm.path),
-            ("__RECORDPASS_WASM_INTEGRITY__", &wasm.integrity),
-        ],
-    )
-    .with_context(|| format!("in {LOADER_SOURCE}"))?;
-    let filled = dist.with_file_name("widget.filled.js");
-    util::write(&filled, loader)?;
-    let loader = Asset::named("widget.js".into(), minify(&filled)?);
+    // Paths in a loader are relative to its own URL: `assets/…` from
+    // `/widget.js`, the bare file name from `/assets/widget-<hash>.js`.
+    let loader_in = |dir: &str, name: &str| -> Result<Vec<u8>> {
+        let relative = |a: &Asset| a.path.strip_prefix(dir).unwrap_or(&a.path).to_owned();
+        let filled = fill_loader(
+            &source,
+            &[
+                ("__RECORDPASS_GLUE__", &relative(&glue)),
+                ("__RECORDPASS_GLUE_INTEGRITY__", &glue.integrity),
+                ("__RECORDPASS_WASM__", &relative(&wasm)),
+                ("__RECORDPASS_WASM_INTEGRITY__", &wasm.integrity),
+            ],
+        )
+        .with_context(|| format!("in {LOADER_SOURCE}"))?;
+        let path = dist.with_file_name(name);
+        util::write(&path, filled)?;
+        minify(&path)
+    };
+    let loader = Asset::named("widget.js".into(), loader_in("", "widget.filled.js")?);
+    let release = Asset::hashed("widget", "js", loader_in("assets/", "release.filled.js")?);
 
     recreate_dir(dist)?;
     util::write(dist.join("manifest.json"), {
         let manifest = Manifest {
             loader: loader.path.clone(),
             loader_integrity: loader.integrity.clone(),
+            release_loader: release.path.clone(),
+            release_loader_integrity: release.integrity.clone(),
             glue: glue.path.clone(),
             glue_integrity: glue.integrity.clone(),
             wasm: wasm.path.clone(),
@@ -195,7 +210,7 @@ fn publish(dist: &Path, glue: &[u8], wasm: &[u8]) -> Result<()> {
     })?;
     fs::create_dir_all(dist.join("assets"))?;
     let served = [loader, glue, wasm];
-    for asset in &served {
+    for asset in served.iter().chain([&release]) {
         // Pre-compressed copies, which the verifier serves by Accept-Encoding.
         let path = &asset.path;
         util::write(dist.join(format!("{path}.br")), util::brotli(&asset.bytes))?;
