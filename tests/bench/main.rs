@@ -50,6 +50,7 @@ struct Settings {
     starts: usize,
     footprint_users: usize,
     footprint_load: Plan,
+    uploads: footprint::UploadLoad,
 }
 
 const FULL: Settings = Settings {
@@ -68,6 +69,12 @@ const FULL: Settings = Settings {
         runs: 1,
         duration: Duration::from_secs(5),
     },
+    // 16 requesters each send a 9 MiB scan at once, three times over.
+    uploads: footprint::UploadLoad {
+        clients: 16,
+        rounds: 3,
+        bytes: 9 * 1024 * 1024,
+    },
 };
 
 const SMOKE: Settings = Settings {
@@ -85,6 +92,11 @@ const SMOKE: Settings = Settings {
         warmup: Duration::ZERO,
         runs: 1,
         duration: Duration::ZERO,
+    },
+    uploads: footprint::UploadLoad {
+        clients: 2,
+        rounds: 1,
+        bytes: 256 * 1024,
     },
 };
 
@@ -190,13 +202,21 @@ async fn measure(args: &Args) -> Result<Value, Error> {
         false => Vec::new(),
     };
 
-    let footprint = match &args.verifier_bin {
+    let (footprint, uploads) = match &args.verifier_bin {
         Some(bin) => {
             progress(format_args!("footprint of {}", bin.display()));
             let (n, plan) = (settings.footprint_users, settings.footprint_load);
-            footprint::measure(bin, LIMITS, settings.starts, n, plan).await?
+            let footprint = footprint::measure(bin, LIMITS, settings.starts, n, plan).await?;
+            let load = settings.uploads;
+            progress(format_args!(
+                "footprint under uploads: {} clients × {} rounds of {} KiB files",
+                load.clients,
+                load.rounds,
+                load.bytes / 1024
+            ));
+            (footprint, footprint::uploads(bin, LIMITS, load).await?)
         }
-        None => Value::Null,
+        None => (Value::Null, Value::Null),
     };
     Ok(json!({
         "smoke": args.smoke,
@@ -211,6 +231,7 @@ async fn measure(args: &Args) -> Result<Value, Error> {
         "levels": levels,
         "postgres_levels": postgres_levels,
         "footprint": footprint,
+        "uploads": uploads,
     }))
 }
 
