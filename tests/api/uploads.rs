@@ -538,8 +538,12 @@ async fn an_upload_beyond_uploads_in_flight_is_refused_at_once_with_retry_after_
     drop(chunks);
     let (status, body) = first.await.expect("first upload");
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let stored: Attachment = serde_json::from_value(body["attachment"].clone()).expect("attachment");
-    assert_eq!((stored.sha256, stored.size), (Digest::of(pdf), pdf.len() as u64));
+    let stored: Attachment =
+        serde_json::from_value(body["attachment"].clone()).expect("attachment");
+    assert_eq!(
+        (stored.sha256, stored.size),
+        (Digest::of(pdf), pdf.len() as u64)
+    );
     assert_eq!(verifier.count(Table::Uploads).await, 1);
     uploaded(&verifier, "second.pdf", "application/pdf", pdf).await;
     assert_eq!(verifier.count(Table::Uploads).await, 2);

@@ -91,10 +91,12 @@ pub struct UploadLoad {
     pub rounds: usize,
     /// Size of each file (a PDF the verifier accepts).
     pub bytes: usize,
+    /// `[limits] uploads_in_flight` (`None`: the verifier's default).
+    pub in_flight: Option<usize>,
 }
 
-/// Starts `bin` on a fresh database with `limits` (the default
-/// `uploads_in_flight`), then sends `load`'s uploads, each round all at once:
+/// Starts `bin` on a fresh database with `limits` (and `load`'s
+/// `uploads_in_flight`, if any), then sends `load`'s uploads, each round all at once:
 /// peak resident memory (`VmHWM`), files stored, and uploads refused as busy
 /// (`503` `unavailable`, which answers before the body is read).
 pub async fn uploads(bin: &Path, limits: &str, load: UploadLoad) -> Result<Value, Error> {
@@ -111,7 +113,10 @@ pub async fn uploads(bin: &Path, limits: &str, load: UploadLoad) -> Result<Value
             &dir.path().join("no-widget"),
             "smtp",
             smtp.addr.port(),
-            limits,
+            &match load.in_flight {
+                Some(n) => format!("{limits}\nuploads_in_flight = {n}"),
+                None => limits.to_owned(),
+            },
         )
     );
     let config_path = dir.path().join("uploads.toml");
@@ -145,16 +150,19 @@ pub async fn uploads(bin: &Path, limits: &str, load: UploadLoad) -> Result<Value
             tokio::spawn(async move {
                 let resp = request.send().await.map_err(|e| e.to_string())?;
                 let status = resp.status();
+                let retry_after = resp.headers().contains_key("retry-after");
                 let body: Value = resp.json().await.unwrap_or(Value::Null);
-                Ok::<_, Error>((status.as_u16(), body))
+                Ok::<_, Error>((status.as_u16(), retry_after, body))
             })
         });
         let sends: Vec<_> = sends.collect();
         for send in sends {
             match send.await.map_err(|e| e.to_string())?? {
-                (201, _) => stored += 1,
-                (503, body) if body["code"] == "unavailable" => busy += 1,
-                (status, body) => return Err(format!("upload answered {status}: {body}")),
+                (201, _, _) => stored += 1,
+                // Refused for want of a permit (a timeout or a lost database
+                // race is `unavailable` too, without `Retry-After`: an error here).
+                (503, true, body) if body["code"] == "unavailable" => busy += 1,
+                (status, _, body) => return Err(format!("upload answered {status}: {body}")),
             }
         }
     }
@@ -165,6 +173,7 @@ pub async fn uploads(bin: &Path, limits: &str, load: UploadLoad) -> Result<Value
         "clients": load.clients,
         "rounds": load.rounds,
         "file_bytes": load.bytes,
+        "uploads_in_flight": load.in_flight,
         "stored": stored,
         "busy": busy,
         "seconds": seconds,
@@ -177,10 +186,7 @@ pub async fn uploads(bin: &Path, limits: &str, load: UploadLoad) -> Result<Value
 /// sample proof with a comment of filler after its header line.
 fn large_pdf(bytes: usize) -> Vec<u8> {
     let sample = recordpass_request::examples::PROOF_PDF;
-    let header = sample
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
+    let header = sample.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
     let filler = bytes.saturating_sub(sample.len() + 2);
     let mut pdf = Vec::with_capacity(bytes.max(sample.len()));
     pdf.extend_from_slice(&sample[..header]);

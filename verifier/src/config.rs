@@ -284,8 +284,8 @@ pub struct Limits {
     /// Window of `codes_per_client`.
     pub codes_per_client_window_secs: u64,
     /// Proof-of-authority uploads the verifier reads and stores at once (each
-    /// holds up to about three times the file in memory); more are refused at
-    /// once with `503` `unavailable` and `Retry-After` (per instance).
+    /// holds about four times the file in memory while it is written); more
+    /// are refused at once with `503` `unavailable` and `Retry-After` (per instance).
     pub uploads_in_flight: u32,
 }
 
@@ -298,7 +298,7 @@ impl Default for Limits {
             codes_per_address_window_secs: 15 * 60,
             codes_per_client: 10,
             codes_per_client_window_secs: 60 * 60,
-            uploads_in_flight: 2,
+            uploads_in_flight: 1,
         }
     }
 }
@@ -850,12 +850,15 @@ mod tests {
     }
 
     #[test]
-    fn uploads_in_flight_default_to_two_and_zero_is_refused() {
-        assert_eq!(parse("").expect("valid").limits.uploads_in_flight, 2);
+    fn uploads_in_flight_default_to_one_and_zero_is_refused() {
+        assert_eq!(parse("").expect("valid").limits.uploads_in_flight, 1);
         let n = |n: u32| parse(&format!("[limits]\nuploads_in_flight = {n}\n"));
-        assert_eq!(n(1).expect("valid").limits.uploads_in_flight, 1);
+        assert_eq!(n(3).expect("valid").limits.uploads_in_flight, 3);
         let err = n(0).expect_err("refused").to_string();
-        assert!(err.contains("uploads_in_flight must be at least 1"), "{err}");
+        assert!(
+            err.contains("uploads_in_flight must be at least 1"),
+            "{err}"
+        );
     }
 
     #[test]

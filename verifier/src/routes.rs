@@ -692,7 +692,8 @@ struct FileBody(Vec<u8>);
         (status = 415, description = "`file_type_unsupported` (not a PDF, JPEG or PNG) or `file_type_mismatch` (the name or declared type disagrees with the content).", body = ApiError),
         (status = 422, description = "`file_damaged`: truncated or malformed.", body = ApiError),
         (status = 429, description = "`rate_limited`: too many files from this client, or too many waiting to be claimed.", body = ApiError),
-        (status = 503, description = "`unavailable`: the verifier is reading as many files as it is configured to at once (`[limits] uploads_in_flight`); nothing was read or stored. Retry after `Retry-After` seconds.", body = ApiError),
+        (status = 503, description = "`unavailable`: with `Retry-After`, the verifier is already handling as many files as it is configured to at once (`[limits] uploads_in_flight`), and nothing was kept or stored; retry after `Retry-After` seconds. Without it, the verifier took longer than `request_timeout_secs` or is not ready.", body = ApiError,
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying (when every upload permit is taken)."))),
     ),
 )]
 async fn upload(
@@ -715,11 +716,10 @@ async fn upload(
     }
     // Before the body is read, and held until the file is stored or refused;
     // none free: refused at once (no queue of waiting bodies).
-    let _permit = state
-        .uploads
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| Error::UploadsBusy)?;
+    let Ok(_permit) = state.uploads.clone().try_acquire_owned() else {
+        discard(body, state.config.request_timeout());
+        return Err(Error::UploadsBusy);
+    };
     let bytes = read_file(body, declared_len).await?;
     let name = query.map(|Query(q)| q.name).unwrap_or_default();
     let declared = headers
@@ -728,6 +728,25 @@ async fn upload(
         .unwrap_or("");
     let stored = uploads::store(&state, site, client, &name, declared, bytes).await?;
     Ok((StatusCode::CREATED, Json(stored)))
+}
+
+/// Reads a refused upload's body to its end in the background, keeping none
+/// of it, for at most `limit` and the file limit. The answer goes out at
+/// once; the client, still sending, then reads it on a connection that stays
+/// open (closed with its body unread, the connection would be reset and the
+/// client would see a network error instead of `Retry-After`).
+fn discard(mut body: Body, limit: Duration) {
+    use http_body_util::BodyExt as _;
+    tokio::spawn(tokio::time::timeout(limit, async move {
+        let mut left = MAX_UPLOAD_BYTES as usize;
+        while let Some(Ok(frame)) = body.frame().await {
+            let len = frame.data_ref().map_or(0, |data| data.len());
+            match left.checked_sub(len) {
+                Some(rest) => left = rest,
+                None => break,
+            }
+        }
+    }));
 }
 
 /// Reads an upload's body into one buffer: sized from `Content-Length` (with

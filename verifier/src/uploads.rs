@@ -14,10 +14,14 @@
 //! ([`AppState::uploads`]). The route takes one before it reads the body (none
 //! free: `503` `unavailable` with `Retry-After`, at once, nothing read or
 //! stored) and holds it until the file is stored or refused. One upload holds
-//! at most about 2.7 times its file: the body read into one buffer of its
-//! declared length, sealed in place ([`crate::vault::Vault::seal_owned`]: the
-//! plain bytes are overwritten, then freed once encoded), the sealed text
-//! (base64, 4/3 of the file) and the copy the database driver binds.
+//! about four times its file at its peak, while it is written: the body is read
+//! into one buffer of its declared length and sealed in place
+//! ([`crate::vault::Vault::seal_owned`]: the plain bytes are overwritten, and
+//! freed once encoded), then the sealed text (base64, 4/3 of the file) is
+//! handed to the database driver, which keeps its own copy, and SQLite makes
+//! two more (the bound value and the record). `uploads_in_flight` is 1 by
+//! default: 16 clients sending 9 MiB files at once stay within the 100 MB
+//! budget (`cargo xtask bench`, docs/benchmarks.md).
 
 use recordpass_request::{
     Digest, Field as RequestField, FieldError, Problem, SignedDocument,

@@ -385,6 +385,27 @@ fn footprint(
         peak < RSS_PEAK_TARGET_KIB,
         full,
     );
+    // A fresh process while many requesters upload large files at once: the
+    // uploads in flight are bounded (`[limits] uploads_in_flight`), the rest
+    // refused as busy before their body is kept.
+    let u = |p: &str| num(f, &format!("/uploads/{p}"));
+    table.judged(
+        &format!(
+            "verifier RSS peak (VmHWM), {:.0} clients each uploading a {:.1} MiB PDF at once, {:.0} rounds",
+            u("clients"),
+            u("file_bytes") / KIB / KIB,
+            u("rounds")
+        ),
+        format!(
+            "{:.1} MiB; {:.0} stored, {:.0} refused as busy",
+            u("rss_peak_kb") / KIB,
+            u("stored"),
+            u("busy")
+        ),
+        "< 100 MiB",
+        u("rss_peak_kb") < RSS_PEAK_TARGET_KIB,
+        full,
+    );
     table.judged(
         "verifier start → listening (fresh SQLite, migrations), median",
         format!("{start:.0} ms"),
