@@ -35,7 +35,7 @@ const NONCE_LEN: usize = 12;
 pub const TAG_LEN: usize = 16;
 // The nonce's base64 ends on a whole group, so the nonce and the ciphertext
 // may be encoded one after the other (`seal_with_nonce`).
-const _: () = assert!(NONCE_LEN % 3 == 0);
+const _: () = assert!(NONCE_LEN.is_multiple_of(3));
 const KEY_LEN: usize = 32;
 
 /// What a sealed value is, bound into its associated data.
