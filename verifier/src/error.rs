@@ -81,7 +81,7 @@ pub enum Error {
         retry_after_secs: u64,
     },
     /// Every upload permit is taken (`[limits] uploads_in_flight`): refused
-    /// before the body is read, nothing stored.
+    /// before the body is kept, nothing stored.
     #[error("The verifier is busy with other files; try again in a moment.")]
     UploadsBusy,
     /// No route.

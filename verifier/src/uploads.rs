@@ -12,16 +12,17 @@
 //!
 //! What bounds the memory: `[limits] uploads_in_flight` permits
 //! ([`AppState::uploads`]). The route takes one before it reads the body (none
-//! free: `503` `unavailable` with `Retry-After`, at once, nothing read or
-//! stored) and holds it until the file is stored or refused. One upload holds
+//! free: `503` `unavailable` with `Retry-After` at once, nothing kept or
+//! stored; the body still arriving is read and dropped so the client sees the
+//! answer) and holds it until the file is stored or refused. One upload holds
 //! about four times its file at its peak, while it is written: the body is read
 //! into one buffer of its declared length and sealed in place
 //! ([`crate::vault::Vault::seal_owned`]: the plain bytes are overwritten, and
 //! freed once encoded), then the sealed text (base64, 4/3 of the file) is
 //! handed to the database driver, which keeps its own copy, and SQLite makes
 //! two more (the bound value and the record). `uploads_in_flight` is 1 by
-//! default: 16 clients sending 9 MiB files at once stay within the 100 MB
-//! budget (`cargo xtask bench`, docs/benchmarks.md).
+//! default, for the 100 MB memory budget: `cargo xtask bench` measures 16
+//! clients each sending a 9 MiB file at once (docs/benchmarks.md).
 
 use recordpass_request::{
     Digest, Field as RequestField, FieldError, Problem, SignedDocument,
