@@ -495,6 +495,27 @@ mod tests {
     }
 
     #[test]
+    fn the_upload_figure_is_judged_against_the_peak_memory_target() {
+        let figures = serde_json::json!({
+            "footprint": {"rss_idle_kb": 17000.0, "rss_peak_kb": 30000.0, "start_ms": 50.0,
+                          "load": {"concurrency": 64}},
+            "uploads": {"clients": 16, "rounds": 3, "file_bytes": 9437184,
+                        "stored": 3, "busy": 45, "rss_peak_kb": 90.0 * KIB},
+        });
+        let mut table = Table::default();
+        let binary = std::env::current_exe().expect("test binary");
+        footprint(&mut table, &figures, &binary, None, true).expect("row");
+        let md = table.markdown();
+        assert!(
+            md.contains(
+                "| verifier RSS peak (VmHWM), 16 clients each uploading a 9.0 MiB PDF at once, \
+                 3 rounds | 90.0 MiB; 3 stored, 45 refused as busy | < 100 MiB | PASS |"
+            ),
+            "{md}"
+        );
+    }
+
+    #[test]
     fn table_judges_only_full_runs() {
         let mut table = Table::default();
         table.judged("a", "1".into(), "≤ 2", true, true);
