@@ -2,7 +2,7 @@
 //! the request in flight finish, then it exits cleanly; `--log-format json`
 //! writes one JSON object per line with the request id and route template, and
 //! none of what the requester typed or was sent; huge bodies sent at once do
-//! not grow its memory.
+//! not grow its memory, nor do many large uploads at once.
 
 use recordpass_tests::{
     SITE_ID, SITE_ORIGIN, TestDatabase, config_toml,
@@ -206,6 +206,85 @@ async fn memory_stays_bounded_under_many_huge_bodies_at_once() {
     // cap takes next to nothing.
     assert!(
         grew < 32 * 1024 * 1024,
+        "peak memory grew by {} MiB",
+        grew / (1024 * 1024)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn memory_stays_bounded_under_many_large_uploads_at_once() {
+    const CLIENTS: usize = 16;
+    let (_dir, verifier) = start_binary(9, recordpass_tests::LOAD_LIMITS, &[], |c| c).await;
+    // A PDF just under the 10 MiB limit: the sample with a comment of filler.
+    let sample = recordpass_request::examples::PROOF_PDF;
+    let header = sample.iter().position(|&b| b == b'\n').expect("header") + 1;
+    let mut pdf = sample[..header].to_vec();
+    pdf.push(b'%');
+    let filler = recordpass_request::upload::MAX_UPLOAD_BYTES as usize - 1024 - sample.len();
+    pdf.extend((0..filler).map(|i| b'a' + (i % 26) as u8));
+    pdf.push(b'\n');
+    pdf.extend_from_slice(&sample[header..]);
+    let pdf: &'static [u8] = Box::leak(pdf.into_boxed_slice());
+    let http = reqwest::Client::new();
+    let warm = http
+        .get(format!("{}/readyz", verifier.base_url))
+        .send()
+        .await
+        .expect("readyz");
+    assert!(warm.status().is_success());
+    let before = peak_memory(verifier.pid());
+
+    // 16 clients at once, each uploading a 10 MiB file; the default
+    // `uploads_in_flight` (1) is held, the others are refused as busy.
+    let sends: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let request = http
+                .post(format!(
+                    "{}/api/v1/sites/{SITE_ID}/uploads",
+                    verifier.base_url
+                ))
+                .query(&[("name", "power-of-attorney.pdf")])
+                .header("Origin", SITE_ORIGIN)
+                .header("Content-Type", "application/pdf")
+                .body(reqwest::Body::from(pdf));
+            tokio::spawn(async move {
+                let resp = request.send().await.expect("answered, not reset");
+                let status = resp.status().as_u16();
+                let retry_after = resp
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                let body: Value = resp.json().await.expect("json");
+                (status, retry_after, body)
+            })
+        })
+        .collect();
+    let (mut stored, mut busy) = (0, 0);
+    for send in sends {
+        match send.await.expect("join") {
+            (201, _, _) => stored += 1,
+            (503, Some(after), body) if after == "2" && body["code"] == "unavailable" => busy += 1,
+            other => panic!("stored or refused as busy, got {other:?}"),
+        }
+    }
+    let after = peak_memory(verifier.pid());
+    let grew = after.saturating_sub(before);
+    eprintln!(
+        "upload memory test: peak RSS {} MiB before, {} MiB after {CLIENTS} × 10 MiB uploads \
+         ({stored} stored, {busy} busy; +{} KiB)",
+        before / (1024 * 1024),
+        after / (1024 * 1024),
+        grew / 1024
+    );
+    assert!(
+        stored >= 1 && stored + busy == CLIENTS,
+        "{stored} stored, {busy} busy"
+    );
+    // Holding every file at once would take 160 MiB for the bodies alone (and
+    // about four times that to seal and store them); one at a time, about 40 MiB.
+    assert!(
+        grew < 100 * 1024 * 1024,
         "peak memory grew by {} MiB",
         grew / (1024 * 1024)
     );

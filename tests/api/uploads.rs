@@ -453,3 +453,112 @@ async fn uploaded_bytes_and_names_never_reach_the_database_in_clear() {
         );
     }
 }
+
+/// Starts uploading a file of `len` bytes whose body the test sends, chunk by
+/// chunk, through the returned sender (the body ends when it is dropped).
+fn upload_by_hand(
+    verifier: &TestVerifier,
+    len: usize,
+) -> (
+    tokio::sync::mpsc::Sender<Vec<u8>>,
+    tokio::task::JoinHandle<(StatusCode, Value)>,
+) {
+    let (chunks, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(1);
+    let body = futures_util::stream::unfold(rx, |mut rx| async move {
+        let chunk = rx.recv().await?;
+        Some((Ok::<_, std::io::Error>(chunk), rx))
+    });
+    let request = reqwest::Client::new()
+        .post(verifier.url(&format!("/api/v1/sites/{SITE_ID}/uploads")))
+        .query(&[("name", "held.pdf")])
+        .header("Origin", SITE_ORIGIN)
+        .header("Content-Type", "application/pdf")
+        .header("Content-Length", len)
+        .body(reqwest::Body::wrap_stream(body));
+    let sent = tokio::spawn(async move {
+        let resp = request.send().await.expect("sent");
+        (resp.status(), resp.json().await.unwrap_or(Value::Null))
+    });
+    (chunks, sent)
+}
+
+#[tokio::test]
+async fn an_upload_beyond_uploads_in_flight_is_refused_at_once_with_retry_after_and_stores_nothing()
+{
+    let verifier =
+        TestVerifier::start_with_limits("posts_burst = 1000\nuploads_in_flight = 1").await;
+    let pdf = examples::PROOF_PDF;
+    let (head, tail) = pdf.split_at(pdf.len() / 2);
+    // One upload in flight: half its body sent, the rest held back.
+    let (chunks, first) = upload_by_hand(&verifier, pdf.len());
+    chunks.send(head.to_vec()).await.expect("first half");
+    // Wait (through HTTP only) until the verifier holds its permit: until then an
+    // empty file is refused as `file_empty`, after it as busy.
+    let busy = |status: StatusCode, body: &Value| {
+        status == StatusCode::SERVICE_UNAVAILABLE && body["code"] == "unavailable"
+    };
+    let mut waited = 0;
+    loop {
+        let (status, body) = upload(&verifier, "probe.pdf", "application/pdf", b"").await;
+        if busy(status, &body) {
+            break;
+        }
+        assert_eq!(body["code"], "file_empty", "{status} {body}");
+        waited += 1;
+        assert!(waited < 200, "the first upload never held the only permit");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // A whole, valid file is refused too, at once, with when to retry.
+    let resp = reqwest::Client::new()
+        .post(verifier.url(&format!("/api/v1/sites/{SITE_ID}/uploads")))
+        .query(&[("name", "second.pdf")])
+        .header("Origin", SITE_ORIGIN)
+        .header("Content-Type", "application/pdf")
+        .body(pdf.to_vec())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        resp.headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("2")
+    );
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["code"], "unavailable", "{body}");
+    assert!(
+        body["message"].as_str().unwrap_or("").contains("busy"),
+        "{body}"
+    );
+    assert_eq!(verifier.count(Table::Uploads).await, 0);
+
+    // The first upload completes and is stored whole; its permit is free again.
+    chunks.send(tail.to_vec()).await.expect("second half");
+    drop(chunks);
+    let (status, body) = first.await.expect("first upload");
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let stored: Attachment =
+        serde_json::from_value(body["attachment"].clone()).expect("attachment");
+    assert_eq!(
+        (stored.sha256, stored.size),
+        (Digest::of(pdf), pdf.len() as u64)
+    );
+    assert_eq!(verifier.count(Table::Uploads).await, 1);
+    uploaded(&verifier, "second.pdf", "application/pdf", pdf).await;
+    assert_eq!(verifier.count(Table::Uploads).await, 2);
+
+    // A refused file frees its permit too: one over the limit (refused from
+    // its length, before a permit), one that lies (refused after reading), then a good one.
+    let mut oversize = pdf.to_vec();
+    oversize.resize(MAX_UPLOAD_BYTES as usize + 1, b' ');
+    let (status, body) = upload(&verifier, "big.pdf", "application/pdf", &oversize).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("file_too_large"))
+    );
+    let (status, body) = upload(&verifier, "liar.pdf", "application/pdf", ELF).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{body}");
+    uploaded(&verifier, "third.png", "image/png", examples::PROOF_PNG).await;
+    assert_eq!(verifier.count(Table::Uploads).await, 3);
+}

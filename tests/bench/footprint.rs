@@ -3,7 +3,9 @@
 //! resident memory idle and at peak under load (`/proc/PID/status`), and the
 //! CPU time the verifier process itself spends per signed submission under
 //! that load (`/proc/PID/stat`), which separates its cost from the load
-//! generator's on the same cores.
+//! generator's on the same cores. Then, in a fresh process, its peak memory
+//! while many clients upload large proof-of-authority files at once
+//! ([`uploads`]), with the default `[limits] uploads_in_flight`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -77,6 +79,123 @@ pub async fn measure(
         "cpu_seconds_under_load": cpu,
         "load": loaded,
     }))
+}
+
+/// The upload figure's load: `clients` upload a file of `bytes` at once,
+/// `rounds` times.
+#[derive(Clone, Copy)]
+pub struct UploadLoad {
+    /// Simultaneous uploads per round.
+    pub clients: usize,
+    /// Rounds, one after the other.
+    pub rounds: usize,
+    /// Size of each file (a PDF the verifier accepts).
+    pub bytes: usize,
+    /// `[limits] uploads_in_flight` (`None`: the verifier's default).
+    pub in_flight: Option<usize>,
+}
+
+/// Starts `bin` on a fresh database with `limits` (and `load`'s
+/// `uploads_in_flight`, if any), then sends `load`'s uploads, each round all at once:
+/// peak resident memory (`VmHWM`), files stored, and uploads refused as busy
+/// (`503` `unavailable`, which answers before the body is read).
+pub async fn uploads(bin: &Path, limits: &str, load: UploadLoad) -> Result<Value, Error> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let smtp = SmtpServer::start().await;
+    let keyring = write_keyring(dir.path());
+    // Each client its own address (the bench is the proxy), so the per-client
+    // hourly upload limit does not decide what is measured.
+    let config = format!(
+        "trust_forwarded_for = true\n{}",
+        config_toml(
+            &format!("sqlite://{}", dir.path().join("uploads.db").display()),
+            &keyring,
+            &dir.path().join("no-widget"),
+            "smtp",
+            smtp.addr.port(),
+            &match load.in_flight {
+                Some(n) => format!("{limits}\nuploads_in_flight = {n}"),
+                None => limits.to_owned(),
+            },
+        )
+    );
+    let config_path = dir.path().join("uploads.toml");
+    std::fs::write(&config_path, config).map_err(|e| e.to_string())?;
+    let log = dir.path().join("uploads.log");
+    let bin = bin.to_owned();
+    let (verifier, _) =
+        tokio::task::spawn_blocking(move || VerifierProcess::start(&bin, &config_path, &log))
+            .await
+            .map_err(|e| e.to_string())??;
+    let pid = verifier.pid();
+    tokio::time::sleep(SETTLE).await;
+    let idle_kb = status_kb(pid, "VmRSS")?;
+    let file: &'static [u8] = Box::leak(large_pdf(load.bytes).into_boxed_slice());
+    let url = format!(
+        "{}/api/v1/sites/{}/uploads?name=proof.pdf",
+        verifier.base_url,
+        recordpass_tests::SITE_ID
+    );
+    let http = reqwest::Client::new();
+    let (mut stored, mut busy) = (0u64, 0u64);
+    let started = std::time::Instant::now();
+    for round in 0..load.rounds {
+        let sends = (0..load.clients).map(|client| {
+            let request = http
+                .post(&url)
+                .header("Origin", recordpass_tests::SITE_ORIGIN)
+                .header("Content-Type", "application/pdf")
+                .header("X-Forwarded-For", format!("10.9.{round}.{client}"))
+                .body(reqwest::Body::from(file));
+            tokio::spawn(async move {
+                let resp = request.send().await.map_err(|e| e.to_string())?;
+                let status = resp.status();
+                let retry_after = resp.headers().contains_key("retry-after");
+                let body: Value = resp.json().await.unwrap_or(Value::Null);
+                Ok::<_, Error>((status.as_u16(), retry_after, body))
+            })
+        });
+        let sends: Vec<_> = sends.collect();
+        for send in sends {
+            match send.await.map_err(|e| e.to_string())?? {
+                (201, _, _) => stored += 1,
+                // Refused for want of a permit (a timeout or a lost database
+                // race is `unavailable` too, without `Retry-After`: an error here).
+                (503, true, body) if body["code"] == "unavailable" => busy += 1,
+                (status, _, body) => return Err(format!("upload answered {status}: {body}")),
+            }
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let peak_kb = status_kb(pid, "VmHWM")?;
+    drop(verifier);
+    Ok(json!({
+        "clients": load.clients,
+        "rounds": load.rounds,
+        "file_bytes": load.bytes,
+        "uploads_in_flight": load.in_flight,
+        "stored": stored,
+        "busy": busy,
+        "seconds": seconds,
+        "rss_idle_kb": idle_kb,
+        "rss_peak_kb": peak_kb,
+    }))
+}
+
+/// A PDF of `bytes` (at least the sample's size) the verifier accepts: the
+/// sample proof with a comment of filler after its header line.
+fn large_pdf(bytes: usize) -> Vec<u8> {
+    let sample = recordpass_request::examples::PROOF_PDF;
+    let header = sample.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let filler = bytes.saturating_sub(sample.len() + 2);
+    let mut pdf = Vec::with_capacity(bytes.max(sample.len()));
+    pdf.extend_from_slice(&sample[..header]);
+    pdf.push(b'%');
+    // Varied bytes, so nothing on the way can shrink the file.
+    pdf.extend((0..filler).map(|i| b'a' + (i.wrapping_mul(7919) % 26) as u8));
+    pdf.push(b'\n');
+    pdf.extend_from_slice(&sample[header..]);
+    pdf
 }
 
 /// A `kB` field of `/proc/PID/status`.

@@ -7,13 +7,15 @@
 //!
 //! ```text
 //! cargo bench -p recordpass-tests --bench verifier -- --out FILE [--verifier-bin PATH] [--smoke]
-//!     [--levels 16,64] [--backend sqlite|postgres]
+//!     [--levels 16,64] [--backend sqlite|postgres] [--uploads CLIENTS,ROUNDS,MIB[,IN_FLIGHT]]
 //! ```
 //! `--smoke` runs every part with two users and no timing (the test suite
 //! runs it so the bench keeps working); without `--verifier-bin` the binary's
 //! footprint is not measured. `--levels` and `--backend` narrow a run (for
-//! profiling one level, or comparing commits quickly); `cargo xtask bench`
-//! passes neither.
+//! profiling one level, or comparing commits quickly), `--uploads` sets the
+//! upload figure's load (e.g. a full-size upload figure in a smoke run) and
+//! optionally `uploads_in_flight` (default: the verifier's);
+//! `cargo xtask bench` passes none of them.
 
 // The integration tests' requester, for its sample request (`ana_request`):
 // the bench signs what the tests sign, without a copy to keep in step.
@@ -50,6 +52,7 @@ struct Settings {
     starts: usize,
     footprint_users: usize,
     footprint_load: Plan,
+    uploads: footprint::UploadLoad,
 }
 
 const FULL: Settings = Settings {
@@ -67,6 +70,13 @@ const FULL: Settings = Settings {
         warmup: Duration::ZERO,
         runs: 1,
         duration: Duration::from_secs(5),
+    },
+    // 16 requesters each send a 9 MiB scan at once, three times over.
+    uploads: footprint::UploadLoad {
+        clients: 16,
+        rounds: 3,
+        bytes: 9 * 1024 * 1024,
+        in_flight: None,
     },
 };
 
@@ -86,6 +96,12 @@ const SMOKE: Settings = Settings {
         runs: 1,
         duration: Duration::ZERO,
     },
+    uploads: footprint::UploadLoad {
+        clients: 2,
+        rounds: 1,
+        bytes: 256 * 1024,
+        in_flight: None,
+    },
 };
 
 /// Command-line arguments (`cargo bench` adds `--bench`, which is ignored).
@@ -97,6 +113,8 @@ struct Args {
     levels: Option<Vec<usize>>,
     /// Only this backend (default: both).
     backend: Option<TestDatabase>,
+    /// The upload figure's load (default: the settings').
+    uploads: Option<footprint::UploadLoad>,
 }
 
 impl Args {
@@ -107,6 +125,7 @@ impl Args {
             verifier_bin: None,
             levels: None,
             backend: None,
+            uploads: None,
         };
         let mut it = std::env::args().skip(1);
         while let Some(arg) = it.next() {
@@ -131,6 +150,24 @@ impl Args {
                             return Err(format!("--backend: sqlite or postgres, got {other:?}"));
                         }
                     })
+                }
+                "--uploads" => {
+                    let list = it.next().unwrap_or_default();
+                    let n: Vec<usize> = list
+                        .split(',')
+                        .filter_map(|n| n.trim().parse().ok().filter(|&n| n > 0))
+                        .collect();
+                    let (clients, rounds, mib, in_flight) = match n[..] {
+                        [c, r, m] => (c, r, m, None),
+                        [c, r, m, permits] => (c, r, m, Some(permits)),
+                        _ => return Err(format!("--uploads: expected e.g. 16,3,9, got `{list}`")),
+                    };
+                    args.uploads = Some(footprint::UploadLoad {
+                        clients,
+                        rounds,
+                        bytes: mib * 1024 * 1024,
+                        in_flight,
+                    });
                 }
                 "--bench" => {}
                 other => return Err(format!("unknown argument `{other}`")),
@@ -190,13 +227,21 @@ async fn measure(args: &Args) -> Result<Value, Error> {
         false => Vec::new(),
     };
 
-    let footprint = match &args.verifier_bin {
+    let (footprint, uploads) = match &args.verifier_bin {
         Some(bin) => {
             progress(format_args!("footprint of {}", bin.display()));
             let (n, plan) = (settings.footprint_users, settings.footprint_load);
-            footprint::measure(bin, LIMITS, settings.starts, n, plan).await?
+            let footprint = footprint::measure(bin, LIMITS, settings.starts, n, plan).await?;
+            let load = args.uploads.unwrap_or(settings.uploads);
+            progress(format_args!(
+                "footprint under uploads: {} clients × {} rounds of {} KiB files",
+                load.clients,
+                load.rounds,
+                load.bytes / 1024
+            ));
+            (footprint, footprint::uploads(bin, LIMITS, load).await?)
         }
-        None => Value::Null,
+        None => (Value::Null, Value::Null),
     };
     Ok(json!({
         "smoke": args.smoke,
@@ -211,6 +256,7 @@ async fn measure(args: &Args) -> Result<Value, Error> {
         "levels": levels,
         "postgres_levels": postgres_levels,
         "footprint": footprint,
+        "uploads": uploads,
     }))
 }
 

@@ -40,6 +40,10 @@ pub struct AppState {
     pub webhooks: Arc<Webhooks>,
     /// Signature finishes waiting to be stored ([`crate::group_commit`]).
     pub finishes: Arc<GroupCommit>,
+    /// Permits for uploads in flight (`[limits] uploads_in_flight`): each
+    /// upload holds one from before its body is read until it is stored or
+    /// refused, which bounds the memory files take ([`crate::uploads`]).
+    pub uploads: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -54,6 +58,9 @@ impl AppState {
         let console = Arc::new(console::Console::new(&config)?);
         let webhooks = Arc::new(Webhooks::new(&config)?);
         let metrics = Arc::new(Metrics::new(&email.deliveries, &webhooks.counters));
+        let uploads = Arc::new(tokio::sync::Semaphore::new(
+            config.limits.uploads_in_flight as usize,
+        ));
         Ok(AppState {
             config: Arc::new(config),
             store,
@@ -66,6 +73,7 @@ impl AppState {
             metrics,
             webhooks,
             finishes: Arc::default(),
+            uploads,
         })
     }
 }

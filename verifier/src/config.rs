@@ -283,6 +283,10 @@ pub struct Limits {
     pub codes_per_client: u32,
     /// Window of `codes_per_client`.
     pub codes_per_client_window_secs: u64,
+    /// Proof-of-authority uploads the verifier reads and stores at once (each
+    /// holds about four times the file in memory while it is written); more
+    /// are refused at once with `503` `unavailable` and `Retry-After` (per instance).
+    pub uploads_in_flight: u32,
 }
 
 impl Default for Limits {
@@ -294,6 +298,7 @@ impl Default for Limits {
             codes_per_address_window_secs: 15 * 60,
             codes_per_client: 10,
             codes_per_client_window_secs: 60 * 60,
+            uploads_in_flight: 1,
         }
     }
 }
@@ -674,6 +679,12 @@ impl Limits {
                 "every [limits] value must be positive".into(),
             ));
         }
+        if self.uploads_in_flight == 0 {
+            return Err(Error::Config(
+                "[limits] uploads_in_flight must be at least 1 (0 would refuse every upload)"
+                    .into(),
+            ));
+        }
         Ok(())
     }
 }
@@ -846,6 +857,18 @@ mod tests {
         assert_eq!(days(1).expect("valid").retention.unsigned_requester_days, 1);
         let err = days(0).expect_err("refused").to_string();
         assert!(err.contains("unsigned_requester_days"), "{err}");
+    }
+
+    #[test]
+    fn uploads_in_flight_default_to_one_and_zero_is_refused() {
+        assert_eq!(parse("").expect("valid").limits.uploads_in_flight, 1);
+        let n = |n: u32| parse(&format!("[limits]\nuploads_in_flight = {n}\n"));
+        assert_eq!(n(3).expect("valid").limits.uploads_in_flight, 3);
+        let err = n(0).expect_err("refused").to_string();
+        assert!(
+            err.contains("uploads_in_flight must be at least 1"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -165,6 +165,11 @@ fn documented_defaults_are_the_applied_ones() {
             limits.codes_per_client_window_secs.to_string(),
         ),
         (
+            "`[limits]`",
+            "uploads_in_flight",
+            limits.uploads_in_flight.to_string(),
+        ),
+        (
             "`[console]`",
             "idle_timeout_secs",
             console.idle_timeout_secs.to_string(),

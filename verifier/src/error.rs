@@ -80,6 +80,10 @@ pub enum Error {
         /// Seconds until a retry can succeed (the `Retry-After` header).
         retry_after_secs: u64,
     },
+    /// Every upload permit is taken (`[limits] uploads_in_flight`): refused
+    /// before the body is kept, nothing stored.
+    #[error("The verifier is busy with other files; try again in a moment.")]
+    UploadsBusy,
     /// No route.
     #[error("There is nothing at this address.")]
     NotFound,
@@ -171,7 +175,9 @@ impl Error {
             Forbidden => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
             InvalidTransition(_) => (StatusCode::CONFLICT, ErrorCode::InvalidTransition),
             IdempotencyKeyReused => (StatusCode::CONFLICT, ErrorCode::IdempotencyKeyReused),
-            Timeout | NotReady(_) => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
+            Timeout | NotReady(_) | UploadsBusy => {
+                (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable)
+            }
             // Lost a race with another transaction: nothing was stored; retrying works.
             Database(e) if crate::db::is_contention(e) => {
                 (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable)
@@ -186,7 +192,7 @@ impl Error {
     pub fn to_api_error(&self) -> ApiError {
         let (status, code) = self.status_and_code();
         let message = match self {
-            Error::Timeout => self.to_string(),
+            Error::Timeout | Error::UploadsBusy => self.to_string(),
             Error::NotReady(_) => "The verifier is not ready to serve requests.".to_owned(),
             _ if status.is_server_error() => "Something went wrong; nothing was stored.".to_owned(),
             Error::PasskeyRejected(WebauthnError::InvalidRPOrigin) => {
@@ -214,17 +220,24 @@ impl Error {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        if status.is_server_error() {
+        if matches!(self, Error::UploadsBusy) {
+            // Capacity, not a fault: visible to operators without an error line each.
+            tracing::warn!(code = ?code, "upload refused: every upload permit is taken");
+        } else if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         } else {
             tracing::info!(code = ?code, "request refused");
         }
         let mut response = (status, Json(self.to_api_error())).into_response();
-        if let Error::RateLimited { retry_after_secs } = self {
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(retry_after_secs.max(1)),
-            );
+        let retry_after = match self {
+            Error::RateLimited { retry_after_secs } => Some(retry_after_secs),
+            Error::UploadsBusy => Some(crate::uploads::BUSY_RETRY_AFTER_SECS),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         }
         response
     }
@@ -301,6 +314,7 @@ mod tests {
                 ErrorCode::Internal,
             ),
             (Error::Timeout, 503, ErrorCode::Unavailable),
+            (Error::UploadsBusy, 503, ErrorCode::Unavailable),
             (
                 Error::NotReady("database".into()),
                 503,

@@ -692,6 +692,8 @@ struct FileBody(Vec<u8>);
         (status = 415, description = "`file_type_unsupported` (not a PDF, JPEG or PNG) or `file_type_mismatch` (the name or declared type disagrees with the content).", body = ApiError),
         (status = 422, description = "`file_damaged`: truncated or malformed.", body = ApiError),
         (status = 429, description = "`rate_limited`: too many files from this client, or too many waiting to be claimed.", body = ApiError),
+        (status = 503, description = "`unavailable`: with `Retry-After`, the verifier is already handling as many files as it is configured to at once (`[limits] uploads_in_flight`), and nothing was kept or stored; retry after `Retry-After` seconds. Without it, the verifier took longer than `request_timeout_secs` or is not ready.", body = ApiError,
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying (when every upload permit is taken)."))),
     ),
 )]
 async fn upload(
@@ -712,15 +714,59 @@ async fn upload(
     if declared_len.is_some_and(|n| n > MAX_UPLOAD_BYTES) {
         return Err(too_large());
     }
-    // Reads at most the file limit: a longer body is refused without buffering it.
-    let bytes = axum::body::to_bytes(body, MAX_UPLOAD_BYTES as usize)
-        .await
-        .map_err(|_| too_large())?;
+    // Before the body is read, and held until the file is stored or refused;
+    // none free: refused at once (no queue of waiting bodies).
+    let Ok(_permit) = state.uploads.clone().try_acquire_owned() else {
+        discard(body, state.config.request_timeout());
+        return Err(Error::UploadsBusy);
+    };
+    let bytes = read_file(body, declared_len).await?;
     let name = query.map(|Query(q)| q.name).unwrap_or_default();
     let declared = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let stored = uploads::store(&state, site, client, &name, declared, &bytes).await?;
+    let stored = uploads::store(&state, site, client, &name, declared, bytes).await?;
     Ok((StatusCode::CREATED, Json(stored)))
+}
+
+/// Reads a refused upload's body to its end in the background, keeping none
+/// of it, for at most `limit` and the file limit. The answer goes out at
+/// once; the client, still sending, then reads it on a connection that stays
+/// open (closed with its body unread, the connection would be reset and the
+/// client would see a network error instead of `Retry-After`).
+fn discard(mut body: Body, limit: Duration) {
+    use http_body_util::BodyExt as _;
+    tokio::spawn(tokio::time::timeout(limit, async move {
+        let mut left = MAX_UPLOAD_BYTES as usize;
+        while let Some(Ok(frame)) = body.frame().await {
+            let len = frame.data_ref().map_or(0, |data| data.len());
+            match left.checked_sub(len) {
+                Some(rest) => left = rest,
+                None => break,
+            }
+        }
+    }));
+}
+
+/// Reads an upload's body into one buffer: sized from `Content-Length` (with
+/// room for the seal's tag) so it is not regrown and copied as it fills, and
+/// refused as soon as it passes [`MAX_UPLOAD_BYTES`].
+async fn read_file(mut body: Body, declared_len: Option<u64>) -> Result<Vec<u8>, Error> {
+    use http_body_util::BodyExt as _;
+    let too_large = || Error::File(FileProblem::TooLarge);
+    let max = MAX_UPLOAD_BYTES as usize;
+    let expected = declared_len.map_or(0, |n| n as usize).min(max);
+    let mut bytes = Vec::with_capacity(expected + crate::vault::TAG_LEN);
+    while let Some(frame) = body.frame().await {
+        // A body that breaks off is not a file: the client sees no answer anyway.
+        let frame = frame.map_err(|_| Error::File(FileProblem::Damaged))?;
+        if let Ok(data) = frame.into_data() {
+            if bytes.len() + data.len() > max {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&data);
+        }
+    }
+    Ok(bytes)
 }

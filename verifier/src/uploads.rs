@@ -9,6 +9,20 @@
 //! stored for a refused file), the flood guard, [`UPLOADS_PER_CLIENT`] stored
 //! files per client address and hour, [`MAX_PENDING_BYTES`] of unclaimed files
 //! in all, and the expiry of unclaimed files.
+//!
+//! What bounds the memory: `[limits] uploads_in_flight` permits
+//! ([`AppState::uploads`]). The route takes one before it reads the body (none
+//! free: `503` `unavailable` with `Retry-After` at once, nothing kept or
+//! stored; the body still arriving is read and dropped so the client sees the
+//! answer) and holds it until the file is stored or refused. One upload holds
+//! about four times its file at its peak, while it is written: the body is read
+//! into one buffer of its declared length and sealed in place
+//! ([`crate::vault::Vault::seal_owned`]: the plain bytes are overwritten, and
+//! freed once encoded), then the sealed text (base64, 4/3 of the file) is
+//! handed to the database driver, which keeps its own copy, and SQLite makes
+//! two more (the bound value and the record). `uploads_in_flight` is 1 by
+//! default, for the 100 MB memory budget: `cargo xtask bench` measures 16
+//! clients each sending a 9 MiB file at once (docs/benchmarks.md).
 
 use recordpass_request::{
     Digest, Field as RequestField, FieldError, Problem, SignedDocument,
@@ -37,21 +51,29 @@ pub const UPLOADS_PER_CLIENT: Window = Window {
     secs: 60 * 60,
 };
 
+/// `Retry-After` of an upload refused because every permit is taken: an
+/// upload holds one for about a second (at most `request_timeout_secs`).
+pub const BUSY_RETRY_AFTER_SECS: u64 = 2;
+
 /// Unclaimed bytes the verifier holds at most, across all clients (2 GiB);
 /// beyond it uploads are refused with `429` until some expire or are claimed.
 pub const MAX_PENDING_BYTES: i64 = 2 * 1024 * 1024 * 1024;
 
 /// Checks the file and stores it sealed. A refused file leaves no trace.
+///
+/// Takes the bytes: they are sealed in place, so the plain file is gone
+/// before the database write (give `bytes` [`crate::vault::TAG_LEN`] spare
+/// capacity to seal without reallocating).
 pub async fn store(
     state: &AppState,
     site: &Site,
     client: ClientAddr,
     name: &str,
     declared: &str,
-    bytes: &[u8],
+    bytes: Vec<u8>,
 ) -> Result<Uploaded, Error> {
-    let media_type = check_file(name, declared, bytes).map_err(Error::File)?;
-    let attachment = Attachment::describe(name, media_type, bytes);
+    let media_type = check_file(name, declared, &bytes).map_err(Error::File)?;
+    let attachment = Attachment::describe(name, media_type, &bytes);
     if !attachment.is_plausible() {
         return Err(Error::File(
             recordpass_request::upload::FileProblem::Mismatch,
@@ -60,7 +82,7 @@ pub async fn store(
     let id = random_token();
     let vault = state.store.vault();
     let sealed_name = vault.seal(Field::UploadName, &id, &attachment.name)?;
-    let sealed_content = vault.seal_bytes(Field::UploadContent, &id, bytes)?;
+    let sealed_content = vault.seal_owned(Field::UploadContent, &id, bytes)?;
     let now = state.clock.unix();
 
     let _turn = state.store.writer_turn().await;
@@ -92,7 +114,8 @@ pub async fn store(
     .bind(media_type.mime())
     .bind(attachment.size as i64)
     .bind(&sealed_name)
-    .bind(&sealed_content)
+    // By value: the driver keeps its own copy, this one is freed at once.
+    .bind(sealed_content)
     .bind(now)
     .bind(now + UPLOAD_TTL_SECS)
     .execute(&mut *tx)

@@ -14,7 +14,7 @@
 
 use aes_gcm::{
     Aes256Gcm, Nonce,
-    aead::{Aead, KeyInit, Payload},
+    aead::{Aead, AeadInOut, KeyInit, Payload},
 };
 use base64::{
     Engine as _,
@@ -30,6 +30,12 @@ use crate::Error;
 
 const PREFIX: &str = "rp1";
 const NONCE_LEN: usize = 12;
+/// Bytes the AES-GCM tag adds to a sealed value: a buffer for
+/// [`Vault::seal_owned`] with this much spare capacity is never reallocated.
+pub const TAG_LEN: usize = 16;
+// The nonce's base64 ends on a whole group, so the nonce and the ciphertext
+// may be encoded one after the other (`seal_with_nonce`).
+const _: () = assert!(NONCE_LEN.is_multiple_of(3));
 const KEY_LEN: usize = 32;
 
 /// What a sealed value is, bound into its associated data.
@@ -189,30 +195,45 @@ impl Vault {
         self.seal_bytes(field, row, plaintext.as_bytes())
     }
 
-    /// [`Vault::seal`] for bytes (an uploaded file); the envelope is the same.
+    /// [`Vault::seal`] for bytes; the envelope is the same.
     pub fn seal_bytes(&self, field: Field, row: &str, plaintext: &[u8]) -> Result<String, Error> {
-        let key = &self.keys[self.active];
+        let mut buffer = Vec::with_capacity(plaintext.len() + TAG_LEN);
+        buffer.extend_from_slice(plaintext);
+        self.seal_owned(field, row, buffer)
+    }
+
+    /// [`Vault::seal_bytes`] for a buffer the caller gives up (an uploaded
+    /// file): encrypted in place, so the plaintext is overwritten and only the
+    /// sealed text is allocated beside it. Give it [`TAG_LEN`] spare capacity.
+    pub fn seal_owned(&self, field: Field, row: &str, buffer: Vec<u8>) -> Result<String, Error> {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rng().fill_bytes(&mut nonce);
+        self.seal_with_nonce(field, row, buffer, nonce)
+    }
+
+    /// `rp1:<key id>:<base64url(nonce ‖ ciphertext ‖ tag)>`.
+    fn seal_with_nonce(
+        &self,
+        field: Field,
+        row: &str,
+        mut buffer: Vec<u8>,
+        nonce: [u8; NONCE_LEN],
+    ) -> Result<String, Error> {
+        let key = &self.keys[self.active];
         let aad = field.aad(row);
-        let sealed = key
-            .cipher
-            .encrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: plaintext,
-                    aad: &aad,
-                },
-            )
+        key.cipher
+            .encrypt_in_place(&Nonce::from(nonce), &aad, &mut buffer)
             .map_err(|_| Error::Internal("encryption failed".into()))?;
-        let mut blob = Vec::with_capacity(NONCE_LEN + sealed.len());
-        blob.extend_from_slice(&nonce);
-        blob.extend_from_slice(&sealed);
-        Ok(format!(
-            "{PREFIX}:{}:{}",
-            key.id,
-            URL_SAFE_NO_PAD.encode(blob)
-        ))
+        let encoded = base64::encoded_len(NONCE_LEN + buffer.len(), false)
+            .ok_or_else(|| Error::Internal("sealed value too large".into()))?;
+        let mut sealed = String::with_capacity(PREFIX.len() + key.id.len() + 2 + encoded);
+        sealed.push_str(PREFIX);
+        sealed.push(':');
+        sealed.push_str(&key.id);
+        sealed.push(':');
+        URL_SAFE_NO_PAD.encode_string(nonce, &mut sealed);
+        URL_SAFE_NO_PAD.encode_string(&buffer, &mut sealed);
+        Ok(sealed)
     }
 
     /// [`Vault::seal`] for optional values.
@@ -413,6 +434,41 @@ mod tests {
         assert!(vault.open_bytes(Field::UploadName, "u1", &sealed).is_err());
         // Not UTF-8: the text API refuses it rather than mangling it.
         assert!(vault.open(Field::UploadContent, "u1", &sealed).is_err());
+    }
+
+    /// The envelope of the one-shot seal this vault used before sealing in
+    /// place: values sealed either way are the same text, so stored files open.
+    #[test]
+    fn sealing_in_place_writes_the_same_envelope_as_the_one_shot_seal() {
+        let vault = ring(None);
+        let key = &vault.keys[vault.active];
+        let nonce = [7u8; NONCE_LEN];
+        for plaintext in [&b""[..], b"a", b"ab", b"abc", &[0xAB; 100_001][..]] {
+            let aad = Field::UploadContent.aad("u1");
+            let mut blob = nonce.to_vec();
+            blob.extend(
+                key.cipher
+                    .encrypt(
+                        &Nonce::from(nonce),
+                        Payload {
+                            msg: plaintext,
+                            aad: &aad,
+                        },
+                    )
+                    .unwrap(),
+            );
+            let one_shot = format!("{PREFIX}:{}:{}", key.id, URL_SAFE_NO_PAD.encode(blob));
+            let in_place = vault
+                .seal_with_nonce(Field::UploadContent, "u1", plaintext.to_vec(), nonce)
+                .unwrap();
+            assert_eq!(in_place, one_shot, "{} bytes", plaintext.len());
+            assert_eq!(
+                vault
+                    .open_bytes(Field::UploadContent, "u1", &in_place)
+                    .unwrap(),
+                plaintext
+            );
+        }
     }
 
     #[test]

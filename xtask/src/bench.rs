@@ -385,6 +385,27 @@ fn footprint(
         peak < RSS_PEAK_TARGET_KIB,
         full,
     );
+    // A fresh process while many requesters upload large files at once: the
+    // uploads in flight are bounded (`[limits] uploads_in_flight`), the rest
+    // refused as busy before their body is kept.
+    let u = |p: &str| num(f, &format!("/uploads/{p}"));
+    table.judged(
+        &format!(
+            "verifier RSS peak (VmHWM), {:.0} clients each uploading a {:.1} MiB PDF at once, {:.0} rounds",
+            u("clients"),
+            u("file_bytes") / KIB / KIB,
+            u("rounds")
+        ),
+        format!(
+            "{:.1} MiB; {:.0} stored, {:.0} refused as busy",
+            u("rss_peak_kb") / KIB,
+            u("stored"),
+            u("busy")
+        ),
+        "< 100 MiB",
+        u("rss_peak_kb") < RSS_PEAK_TARGET_KIB,
+        full,
+    );
     table.judged(
         "verifier start → listening (fresh SQLite, migrations), median",
         format!("{start:.0} ms"),
@@ -471,6 +492,27 @@ mod tests {
         let w = Weight::of(&[b'a'; 10_000]);
         assert_eq!(w.raw, 10_000);
         assert!(w.gzip < 100 && w.brotli < 100, "{} {}", w.gzip, w.brotli);
+    }
+
+    #[test]
+    fn the_upload_figure_is_judged_against_the_peak_memory_target() {
+        let figures = serde_json::json!({
+            "footprint": {"rss_idle_kb": 17000.0, "rss_peak_kb": 30000.0, "start_ms": 50.0,
+                          "load": {"concurrency": 64}},
+            "uploads": {"clients": 16, "rounds": 3, "file_bytes": 9437184,
+                        "stored": 3, "busy": 45, "rss_peak_kb": 90.0 * KIB},
+        });
+        let mut table = Table::default();
+        let binary = std::env::current_exe().expect("test binary");
+        footprint(&mut table, &figures, &binary, None, true).expect("row");
+        let md = table.markdown();
+        assert!(
+            md.contains(
+                "| verifier RSS peak (VmHWM), 16 clients each uploading a 9.0 MiB PDF at once, \
+                 3 rounds | 90.0 MiB; 3 stored, 45 refused as busy | < 100 MiB | PASS |"
+            ),
+            "{md}"
+        );
     }
 
     #[test]

@@ -140,3 +140,30 @@ pub fn view(app: &App, ctx: &Context<App>) -> Html {
         </div>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use recordpass_request::api::{ApiError, ErrorCode};
+
+    /// An upload refused because the verifier is handling as many files as it
+    /// may at once (`503 unavailable`) is explained next to the field in plain
+    /// words, not as a broken file.
+    #[test]
+    fn a_busy_verifier_is_explained_next_to_the_upload_field() {
+        let busy = ProofError::Failed(Failure::Api(ApiError {
+            code: ErrorCode::Unavailable,
+            message: "The verifier is busy with other files; try again in a moment.".into(),
+            fields: Vec::new(),
+            attempts_left: None,
+        }));
+        assert_eq!(
+            busy.message(Lang::En),
+            "The records service is busy right now. Wait a moment and try again."
+        );
+        assert_eq!(
+            busy.message(Lang::Es),
+            "El servicio de registros está ocupado en este momento. Espere un momento e inténtelo de nuevo."
+        );
+    }
+}
