@@ -6,6 +6,7 @@ mod at_rest;
 mod client;
 mod console;
 mod console_exports;
+mod console_staff;
 mod crash;
 mod email;
 mod errors;

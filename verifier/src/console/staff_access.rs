@@ -1,6 +1,8 @@
-//! Disabling and re-enabling staff members (admins only). A disabled member
-//! cannot sign in, and their sessions end at once. An admin cannot disable
-//! themselves, and the last active admin cannot be disabled.
+//! Disabling and re-enabling staff members, and revoking a passkey (admins
+//! only). A disabled member cannot sign in, and their sessions end at once. An
+//! admin cannot disable themselves, and the last active admin cannot be
+//! disabled. A revoked passkey is deleted and its owner's sessions end; the
+//! last active admin keeps at least one passkey.
 
 use axum::{
     Extension, Form,
@@ -95,6 +97,89 @@ pub async fn change(
     Ok((
         StatusCode::SEE_OTHER,
         [(header::LOCATION, HeaderValue::from_static("/console/staff"))],
+    )
+        .into_response())
+}
+
+/// The revoke form.
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    /// The passkey's credential id (base64url), as the Staff page lists it.
+    pub credential_id: String,
+}
+
+/// `POST /console/staff/passkeys/revoke`: deletes one passkey (a lost or
+/// stolen device) and ends its owner's sessions; audited
+/// `staff_passkey_revoked`. Any member's passkey may be revoked, an admin's own
+/// too (then they sign in again with another one), except the last passkey of
+/// the last active admin who has one: that would lock every admin out.
+pub async fn revoke_passkey(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    Form(form): Form<RevokeForm>,
+) -> Result<Response, PageError> {
+    let now = state.clock.unix();
+    let mut tx = state.store.begin().await?;
+    db::lock_audit_log(&mut tx).await?;
+    let row = sqlx::query(
+        "SELECT s.id, s.email, s.role, s.disabled_at FROM staff_passkeys p
+         JOIN staff s ON s.id = p.staff_id WHERE p.credential_id = $1",
+    )
+    .bind(&form.credential_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound)?;
+    let id: String = row.get("id");
+    let email: String = row.get("email");
+    let role: String = row.get("role");
+    if role == "admin" && row.get::<Option<i64>, _>("disabled_at").is_none() {
+        let own_left: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM staff_passkeys WHERE staff_id = $1 AND credential_id <> $2",
+        )
+        .bind(&id)
+        .bind(&form.credential_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let other_admins: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM staff s WHERE s.role = 'admin' AND s.disabled_at IS NULL
+             AND s.id <> $1 AND EXISTS (SELECT 1 FROM staff_passkeys p WHERE p.staff_id = s.id)",
+        )
+        .bind(&id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if own_left == 0 && other_admins == 0 {
+            return Err(Error::InvalidTransition(
+                "this is the last passkey of the last active admin: add another passkey or admin first"
+                    .into(),
+            )
+            .into());
+        }
+    }
+    sqlx::query("DELETE FROM staff_passkeys WHERE credential_id = $1")
+        .bind(&form.credential_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM staff_sessions WHERE staff_id = $1")
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    let event = audit::Event {
+        actor: &staff.email,
+        action: "staff_passkey_revoked",
+        target: &email,
+        detail: json!({"credential_id": form.credential_id, "role": role}),
+    };
+    audit::append(&mut tx, now, event).await?;
+    tx.commit().await?;
+    // Revoking one's own passkey ends one's own session too.
+    let next = if id == staff.id {
+        "/console/sign-in"
+    } else {
+        "/console/staff"
+    };
+    Ok((
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, HeaderValue::from_static(next))],
     )
         .into_response())
 }
