@@ -388,3 +388,64 @@ async fn failed_sign_ins_name_a_disabled_member_but_only_a_hash_of_a_stranger() 
     // The same address gets the same pseudonym, so repeats can be told apart.
     assert_eq!(failed[1]["actor"], failed[2]["actor"]);
 }
+
+#[tokio::test]
+async fn roles_change_only_through_the_role_form_and_never_ones_own() {
+    let verifier = TestVerifier::start().await;
+    let lead = StaffClient::enrolled(&verifier, "lead@example.org", Role::Admin).await;
+    let hana = StaffClient::enrolled(&verifier, "hana@example.org", Role::Specialist).await;
+    let role_of = |email: &'static str| {
+        let pool = verifier.store.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT role FROM staff WHERE email = $1")
+                .bind(email)
+                .fetch_one(&pool)
+                .await
+                .expect("role")
+        }
+    };
+    // A specialist may not change roles, not even their own.
+    let (status, _) = hana
+        .form(
+            "/console/staff/role",
+            &[("email", "hana@example.org"), ("role", "admin")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The admin cannot demote themselves (the last admin stays one).
+    let (status, page) = lead
+        .form(
+            "/console/staff/role",
+            &[("email", "lead@example.org"), ("role", "auditor")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    assert_eq!(role_of("lead@example.org").await, "admin");
+    // Changing another member's role works at once and is audited.
+    let (status, _) = lead
+        .form(
+            "/console/staff/role",
+            &[("email", "hana@example.org"), ("role", "admin")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(role_of("hana@example.org").await, "admin");
+    assert_eq!(hana.get("/console/staff").await.0, StatusCode::OK);
+    let changed = audit_events(&verifier, "staff_role_changed").await;
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert_eq!(changed[0]["actor"], "lead@example.org");
+    assert_eq!(changed[0]["target"], "hana@example.org");
+    assert_eq!(
+        changed[0]["detail"],
+        json!({"from": "specialist", "to": "admin"})
+    );
+    // Now the lead may be demoted by the other admin.
+    let (status, _) = hana
+        .form(
+            "/console/staff/role",
+            &[("email", "lead@example.org"), ("role", "specialist")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(lead.get("/console/staff").await.0, StatusCode::FORBIDDEN);
+}

@@ -86,7 +86,7 @@ async fn member_for_invite(
     let current: String = row.get("role");
     if current != role.as_str() {
         return Err(Error::InvalidTransition(format!(
-            "{email} is already staff as {current}: an invite adds a passkey and keeps the role, so invite them as {current}"
+            "{email} is already staff as {current}: an invite only adds a passkey (invite them as {current}); change a role with Change role on the Staff page"
         )));
     }
     Ok(Some(row.get("id")))

@@ -213,6 +213,12 @@ pub fn routes() -> Vec<ConsoleRoute> {
         ),
         route(
             M::POST,
+            "/console/staff/role",
+            ADMIN,
+            staff_access::change_role,
+        ),
+        route(
+            M::POST,
             "/console/staff/passkeys/revoke",
             ADMIN,
             staff_access::revoke_passkey,

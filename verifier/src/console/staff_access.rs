@@ -1,8 +1,9 @@
-//! Disabling and re-enabling staff members, and revoking a passkey (admins
-//! only). A disabled member cannot sign in, and their sessions end at once. An
-//! admin cannot disable themselves, and the last active admin cannot be
-//! disabled. A revoked passkey is deleted and its owner's sessions end; the
-//! last active admin keeps at least one passkey.
+//! Disabling and re-enabling staff members, changing a role, and revoking a
+//! passkey (admins only). A disabled member cannot sign in, and their sessions
+//! end at once; a revoked passkey is deleted and its owner's sessions end. An
+//! admin cannot disable themselves or change their own role, and the console
+//! always keeps an active admin with a passkey: the last one cannot be
+//! disabled, demoted, or lose their last passkey.
 
 use axum::{
     Extension, Form,
@@ -14,8 +15,14 @@ use serde::Deserialize;
 use serde_json::json;
 use sqlx::Row;
 
-use super::{audit, pages::PageError, session::Staff};
+use super::{Role, audit, pages::PageError, session::Staff};
 use crate::{AppState, Error, db};
+
+/// Active admins other than `$1` who have a passkey: while there is one, the
+/// console is not locked out by disabling, demoting or revoking `$1`.
+const OTHER_ADMINS_WHO_CAN_SIGN_IN: &str = "SELECT COUNT(*) FROM staff s
+    WHERE s.role = 'admin' AND s.disabled_at IS NULL AND s.id <> $1
+    AND EXISTS (SELECT 1 FROM staff_passkeys p WHERE p.staff_id = s.id)";
 
 /// The disable / enable form.
 #[derive(Deserialize)]
@@ -56,12 +63,10 @@ pub async fn change(
                 Error::InvalidTransition("you cannot disable your own access".into()).into(),
             );
         }
-        let other_admins: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM staff WHERE role = 'admin' AND disabled_at IS NULL AND id <> $1",
-        )
-        .bind(&id)
-        .fetch_one(&mut *tx)
-        .await?;
+        let other_admins: i64 = sqlx::query_scalar(OTHER_ADMINS_WHO_CAN_SIGN_IN)
+            .bind(&id)
+            .fetch_one(&mut *tx)
+            .await?;
         if role == "admin" && other_admins == 0 {
             return Err(
                 Error::InvalidTransition("the last admin cannot be disabled".into()).into(),
@@ -94,11 +99,80 @@ pub async fn change(
     };
     audit::append(&mut tx, now, event).await?;
     tx.commit().await?;
-    Ok((
+    Ok(back_to_staff_page())
+}
+
+/// The role form.
+#[derive(Deserialize)]
+pub struct RoleForm {
+    /// The member's email.
+    pub email: String,
+    /// The new role.
+    pub role: String,
+}
+
+/// `POST /console/staff/role`: gives another member a new role, effective on
+/// their next click; audited `staff_role_changed` (from, to). An admin cannot
+/// change their own role, and the last active admin stays an admin. Invites
+/// never change a role; this is the only way.
+pub async fn change_role(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    Form(form): Form<RoleForm>,
+) -> Result<Response, PageError> {
+    let role = Role::parse(&form.role).ok_or(Error::InvalidRequest(vec![]))?;
+    let email = form.email.trim().to_lowercase();
+    let now = state.clock.unix();
+    let mut tx = state.store.begin().await?;
+    db::lock_audit_log(&mut tx).await?;
+    let row = sqlx::query("SELECT id, role, disabled_at FROM staff WHERE email = $1")
+        .bind(&email)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let id: String = row.get("id");
+    let from: String = row.get("role");
+    if id == staff.id {
+        return Err(Error::InvalidTransition(
+            "you cannot change your own role: ask another admin".into(),
+        )
+        .into());
+    }
+    if from == role.as_str() {
+        return Ok(back_to_staff_page());
+    }
+    let other_admins: i64 = sqlx::query_scalar(OTHER_ADMINS_WHO_CAN_SIGN_IN)
+        .bind(&id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let active = row.get::<Option<i64>, _>("disabled_at").is_none();
+    if from == "admin" && active && other_admins == 0 {
+        return Err(
+            Error::InvalidTransition("the last active admin must stay an admin".into()).into(),
+        );
+    }
+    sqlx::query("UPDATE staff SET role = $1 WHERE id = $2")
+        .bind(role.as_str())
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    let event = audit::Event {
+        actor: &staff.email,
+        action: "staff_role_changed",
+        target: &email,
+        detail: json!({"from": from, "to": role.as_str()}),
+    };
+    audit::append(&mut tx, now, event).await?;
+    tx.commit().await?;
+    Ok(back_to_staff_page())
+}
+
+fn back_to_staff_page() -> Response {
+    (
         StatusCode::SEE_OTHER,
         [(header::LOCATION, HeaderValue::from_static("/console/staff"))],
     )
-        .into_response())
+        .into_response()
 }
 
 /// The revoke form.
@@ -140,13 +214,10 @@ pub async fn revoke_passkey(
         .bind(&form.credential_id)
         .fetch_one(&mut *tx)
         .await?;
-        let other_admins: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM staff s WHERE s.role = 'admin' AND s.disabled_at IS NULL
-             AND s.id <> $1 AND EXISTS (SELECT 1 FROM staff_passkeys p WHERE p.staff_id = s.id)",
-        )
-        .bind(&id)
-        .fetch_one(&mut *tx)
-        .await?;
+        let other_admins: i64 = sqlx::query_scalar(OTHER_ADMINS_WHO_CAN_SIGN_IN)
+            .bind(&id)
+            .fetch_one(&mut *tx)
+            .await?;
         if own_left == 0 && other_admins == 0 {
             return Err(Error::InvalidTransition(
                 "this is the last passkey of the last active admin: add another passkey or admin first"
