@@ -324,11 +324,12 @@ impl Vault {
             .collect()
     }
 
-    /// HMAC-SHA256 of `value` under the active key's index key, separated from
-    /// the name index and other uses by `purpose`: a stable pseudonym that only
-    /// holders of the keyring can compute.
+    /// HMAC-SHA256 of `value` under the index key of the keyring's *first* key,
+    /// separated from the name index and other uses by `purpose`: a pseudonym
+    /// that only holders of the keyring can compute. Making a new key active does
+    /// not change it (new keys are appended); only removing the first key does.
     pub fn keyed_hash(&self, purpose: &str, value: &str) -> [u8; 32] {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&*self.keys[self.active].index_key)
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&*self.keys[0].index_key)
             .expect("HMAC takes keys of any length");
         // A NUL never occurs in an indexed word, so no name token collides.
         mac.update(b"\0");
@@ -410,6 +411,14 @@ mod tests {
             "k2 ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="
         );
         Vault::parse(&text, active).unwrap()
+    }
+
+    #[test]
+    fn keyed_hash_survives_a_new_active_key() {
+        let before = ring(Some("k1")).keyed_hash("p", "a@example.org");
+        let after = ring(Some("k2"));
+        assert_eq!(after.keyed_hash("p", "a@example.org"), before);
+        assert_ne!(after.keyed_hash("q", "a@example.org"), before);
     }
 
     #[test]

@@ -28,7 +28,7 @@ use super::{
     pages::{PageError, render, time_text},
     session::{self, Staff, hash_token},
 };
-use recordpass_request::api::ApiError;
+use recordpass_request::{Field, FieldError, Problem, api::ApiError};
 
 use crate::{
     AppState, Config, Error, Store, db,
@@ -37,8 +37,64 @@ use crate::{
     tokens::random_token,
 };
 
+/// The longest staff email accepted (RFC 5321's path limit, as for requesters).
+pub const MAX_EMAIL_BYTES: usize = 254;
+
+/// A staff email as invites and sign-in accept it: trimmed and lower-cased, at
+/// most [`MAX_EMAIL_BYTES`] long, a valid address. Anything else is `422
+/// invalid_request` on field `email` (syntax alone says nothing about who is
+/// staff), so nothing longer or stranger reaches the database or the audit log.
+pub fn staff_email(raw: &str) -> Result<String, Error> {
+    let email = raw.trim().to_lowercase();
+    let problem = if email.is_empty() {
+        Problem::Required
+    } else if email.len() > MAX_EMAIL_BYTES {
+        Problem::TooLong
+    } else if email.parse::<lettre::Address>().is_err() {
+        Problem::InvalidEmail
+    } else {
+        return Ok(email);
+    };
+    Err(Error::InvalidRequest(vec![FieldError {
+        field: Field::Email,
+        problem,
+    }]))
+}
+
+/// Whether an invite for `email` with `role` may add a passkey: the address
+/// is new (`None`), or belongs to an enabled member who already has `role`
+/// (their id). An invite never re-enables a member or changes a role: a
+/// disabled member is re-enabled on the Staff page first, and an invite with
+/// another role is refused (`409 invalid_transition`).
+async fn member_for_invite(
+    conn: &mut db::Connection,
+    email: &str,
+    role: Role,
+) -> Result<Option<String>, Error> {
+    let Some(row) = sqlx::query("SELECT id, role, disabled_at FROM staff WHERE email = $1")
+        .bind(email)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if row.get::<Option<i64>, _>("disabled_at").is_some() {
+        return Err(Error::InvalidTransition(format!(
+            "{email}'s access is disabled: an admin must re-enable it on the Staff page before an invite can add a passkey"
+        )));
+    }
+    let current: String = row.get("role");
+    if current != role.as_str() {
+        return Err(Error::InvalidTransition(format!(
+            "{email} is already staff as {current}: an invite only adds a passkey (invite them as {current}); change a role with Change role on the Staff page"
+        )));
+    }
+    Ok(Some(row.get("id")))
+}
+
 /// Creates a one-time enrolment link for `email` with `role`, valid for
-/// `console.invite_ttl_secs`; only the token's hash is stored.
+/// `console.invite_ttl_secs`; only the token's hash is stored. For an existing
+/// member the link adds a passkey (see [`member_for_invite`] for what is refused).
 pub async fn invite(
     store: &Store,
     config: &Config,
@@ -47,13 +103,12 @@ pub async fn invite(
     email: &str,
     role: Role,
 ) -> Result<String, Error> {
-    let email = email.trim().to_lowercase();
-    if email.parse::<lettre::Address>().is_err() {
-        return Err(Error::InvalidRequest(vec![]));
-    }
+    let email = staff_email(email)?;
     let token = random_token();
     let ttl = i64::try_from(config.console.invite_ttl_secs).unwrap_or(i64::MAX);
     let mut tx = store.begin().await?;
+    db::lock_audit_log(&mut tx).await?;
+    member_for_invite(&mut tx, &email, role).await?;
     sqlx::query(
         "INSERT INTO staff_invites (token_hash, email, role, invited_by, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -92,6 +147,20 @@ struct EnrolContext {
 enum SignInContext {
     Staff { staff_id: String },
     Decoy { email: String },
+}
+
+/// Who a failed sign-in names in the audit trail: a staff member's own
+/// address, or for any other address only a keyed hash of it, so a mistyped
+/// or a patient's address is not kept in the permanent log.
+fn sign_in_failure_actor(state: &AppState, email: &str, staff: bool) -> String {
+    if staff {
+        return email.to_owned();
+    }
+    let hash = state
+        .store
+        .vault()
+        .keyed_hash("staff sign-in failure", email);
+    format!("not-staff:{}", URL_SAFE_NO_PAD.encode(&hash[..16]))
 }
 
 /// `POST /console/api/enrol/start` body.
@@ -205,6 +274,7 @@ async fn take_ceremony(
     responses(
         (status = 200, description = "Options for `navigator.credentials.create`.", body = EnrolStarted),
         (status = 403, description = "`forbidden`: `Origin` is not the console's.", body = ApiError),
+        (status = 409, description = "`invalid_transition`: the address belongs to a disabled member (re-enable first) or to a member with another role.", body = ApiError),
         (status = 410, description = "`ceremony_expired`: the link is unknown, used or expired.", body = ApiError),
     ),
 )]
@@ -225,10 +295,9 @@ pub async fn enrol_start(
     .ok_or(Error::CeremonyExpired)?;
     let email: String = row.get("email");
     let role = Role::parse(row.get("role")).ok_or(Error::Internal("stored role".into()))?;
-    let existing: Option<String> = sqlx::query_scalar("SELECT id FROM staff WHERE email = $1")
-        .bind(&email)
-        .fetch_optional(state.store.pool())
-        .await?;
+    let mut conn = state.store.pool().acquire().await?;
+    let existing = member_for_invite(&mut conn, &email, role).await?;
+    drop(conn);
     let staff_id = match existing {
         Some(id) => Uuid::parse_str(&id).map_err(|e| Error::Internal(e.to_string()))?,
         None => Uuid::new_v4(),
@@ -263,7 +332,7 @@ pub async fn enrol_start(
         (status = 200, description = "Signed in: the session cookie is set; go to `redirect`.", body = Object),
         (status = 400, description = "`passkey_rejected`, or `malformed_json`.", body = ApiError),
         (status = 403, description = "`forbidden`: `Origin` is not the console's; `origin_not_allowed`: the passkey's is not.", body = ApiError),
-        (status = 409, description = "`credential_already_registered`.", body = ApiError),
+        (status = 409, description = "`credential_already_registered`; `invalid_transition`: meanwhile the member was disabled or their role changed (the link stays usable).", body = ApiError),
         (status = 410, description = "`ceremony_expired`, or the link was used meanwhile.", body = ApiError),
     ),
 )]
@@ -287,6 +356,16 @@ pub async fn enrol_finish(
             return Err(Error::PasskeyRejected(e));
         }
     };
+    // Serialise with staff changes (disable, revoke) and check again: the
+    // member may have been disabled since the link was made.
+    db::lock_audit_log(&mut tx).await?;
+    let existing = match member_for_invite(&mut tx, &context.email, context.role).await {
+        Ok(existing) => existing,
+        Err(e) => {
+            tx.commit().await?;
+            return Err(e);
+        }
+    };
     let used = sqlx::query(
         "UPDATE staff_invites SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $3",
     )
@@ -299,23 +378,29 @@ pub async fn enrol_finish(
         tx.commit().await?;
         return Err(Error::CeremonyExpired);
     }
-    sqlx::query(
-        "INSERT INTO staff (id, email, role, created_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (email) DO UPDATE SET role = excluded.role, disabled_at = NULL",
-    )
-    .bind(&context.staff_id)
-    .bind(&context.email)
-    .bind(context.role.as_str())
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    // The member's stored id, not the one drawn at start: with two open links
+    // for one new address, the second adds its passkey to the member the
+    // first created.
+    let staff_id = match existing {
+        Some(id) => id,
+        None => {
+            sqlx::query("INSERT INTO staff (id, email, role, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(&context.staff_id)
+                .bind(&context.email)
+                .bind(context.role.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            context.staff_id.clone()
+        }
+    };
     let credential_id = URL_SAFE_NO_PAD.encode(passkey.cred_id());
     let inserted = sqlx::query(
         "INSERT INTO staff_passkeys (credential_id, staff_id, passkey, created_at)
          VALUES ($1, $2, $3, $4) ON CONFLICT (credential_id) DO NOTHING",
     )
     .bind(&credential_id)
-    .bind(&context.staff_id)
+    .bind(&staff_id)
     .bind(to_json(&passkey)?)
     .bind(now)
     .execute(&mut *tx)
@@ -330,7 +415,7 @@ pub async fn enrol_finish(
         detail: json!({"role": context.role.as_str(), "credential_id": credential_id}),
     };
     audit::append(&mut tx, now, event).await?;
-    let token = session::create(&mut tx, &context.staff_id, now).await?;
+    let token = session::create(&mut tx, &staff_id, now).await?;
     tx.commit().await?;
     Ok(signed_in(&state, &token))
 }
@@ -353,13 +438,14 @@ fn signed_in(state: &AppState, token: &str) -> Response {
         (status = 200, description = "Options for `navigator.credentials.get`.", body = SignInStarted),
         (status = 400, description = "`malformed_json`. An address with no enabled staff account gets options too (a decoy whose finish fails with `credential_unknown`), so this answer does not reveal who is staff.", body = ApiError),
         (status = 403, description = "`forbidden`: `Origin` is not the console's.", body = ApiError),
+        (status = 422, description = "`invalid_request`: `email` is empty, longer than 254 characters or not an address (nothing is stored or audited).", body = ApiError),
     ),
 )]
 pub async fn sign_in_start(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<SignInStart>,
 ) -> Result<Json<SignInStarted>, Error> {
-    let email = body.email.trim().to_lowercase();
+    let email = staff_email(&body.email)?;
     let rows = sqlx::query(
         "SELECT s.id, p.passkey FROM staff s JOIN staff_passkeys p ON p.staff_id = s.id
          WHERE s.email = $1 AND s.disabled_at IS NULL",
@@ -390,7 +476,8 @@ pub async fn sign_in_start(
 
 /// Answers an address with no enabled staff account as if it had one: options
 /// shaped like webauthn-rs's, with a fresh challenge and a made-up credential
-/// id that stays the same for the address (a keyed hash), and a ceremony that
+/// id that stays the same for the address (a keyed hash under a key that
+/// rotation does not replace, like a real credential id), and a ceremony that
 /// can only fail at finish. So the sign-in page does not reveal who is staff.
 async fn decoy_sign_in(state: &AppState, email: String) -> Result<Json<SignInStarted>, Error> {
     let mut challenge = [0u8; 32];
@@ -450,11 +537,22 @@ pub async fn sign_in_finish(
     let staff_id = match from_json(&context)? {
         SignInContext::Staff { staff_id } => staff_id,
         SignInContext::Decoy { email } => {
+            let member: Option<Option<i64>> =
+                sqlx::query_scalar("SELECT disabled_at FROM staff WHERE email = $1")
+                    .bind(&email)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let reason = match member {
+                None => "no staff account",
+                Some(Some(_)) => "access disabled",
+                Some(None) => "no passkey",
+            };
+            let who = sign_in_failure_actor(&state, &email, member.is_some());
             let event = audit::Event {
-                actor: &email,
+                actor: &who,
                 action: "sign_in_failed",
-                target: &email,
-                detail: json!({"reason": "no enabled staff account"}),
+                target: &who,
+                detail: json!({ "reason": reason }),
             };
             audit::append(&mut tx, now, event).await?;
             tx.commit().await?;
@@ -571,11 +669,22 @@ pub async fn enrol_page() -> Result<Response, PageError> {
 }
 
 struct Member {
+    id: String,
     email: String,
     role: String,
     since: String,
     disabled: Option<String>,
     me: bool,
+    passkeys: Vec<MemberPasskey>,
+}
+
+/// One of a member's passkeys as the Staff page lists it (no key material).
+struct MemberPasskey {
+    credential_id: String,
+    /// The credential id's first characters, to tell passkeys apart.
+    short_id: String,
+    added: String,
+    last_used: Option<String>,
 }
 
 #[derive(Template)]
@@ -596,16 +705,36 @@ async fn staff_page_with(
         sqlx::query("SELECT id, email, role, created_at, disabled_at FROM staff ORDER BY email")
             .fetch_all(state.store.pool())
             .await?;
-    let members = rows
+    let mut members: Vec<Member> = rows
         .iter()
         .map(|r| Member {
+            id: r.get("id"),
             email: r.get("email"),
             role: r.get("role"),
             since: time_text(r.get("created_at")),
             disabled: r.get::<Option<i64>, _>("disabled_at").map(time_text),
             me: r.get::<String, _>("id") == staff.id,
+            passkeys: Vec::new(),
         })
         .collect();
+    let passkeys = sqlx::query(
+        "SELECT credential_id, staff_id, created_at, last_used_at FROM staff_passkeys
+         ORDER BY created_at, credential_id",
+    )
+    .fetch_all(state.store.pool())
+    .await?;
+    for r in &passkeys {
+        let owner: String = r.get("staff_id");
+        let credential_id: String = r.get("credential_id");
+        if let Some(m) = members.iter_mut().find(|m| m.id == owner) {
+            m.passkeys.push(MemberPasskey {
+                short_id: credential_id.chars().take(8).collect(),
+                credential_id,
+                added: time_text(r.get("created_at")),
+                last_used: r.get::<Option<i64>, _>("last_used_at").map(time_text),
+            });
+        }
+    }
     render(&StaffPage {
         staff,
         members,

@@ -211,6 +211,18 @@ pub fn routes() -> Vec<ConsoleRoute> {
             ADMIN,
             staff_access::change,
         ),
+        route(
+            M::POST,
+            "/console/staff/role",
+            ADMIN,
+            staff_access::change_role,
+        ),
+        route(
+            M::POST,
+            "/console/staff/passkeys/revoke",
+            ADMIN,
+            staff_access::revoke_passkey,
+        ),
         route(M::GET, "/console/audit", AUDIT, audit::page),
         route(M::GET, "/console/audit.jsonl", AUDIT, audit::export),
         route(M::GET, "/console/disclosures", AUDIT, disclosures::page),
