@@ -282,6 +282,11 @@ pub struct FinishSigning<C = PublicKeyCredential> {
     pub credential: C,
 }
 
+/// The request header an upload names its file in (`X-Recordpass-File-Name`,
+/// lower case as HTTP/2 writes it): the name as the requester chose it,
+/// percent-encoded UTF-8. Not in the URL, where proxies log it.
+pub const FILE_NAME_HEADER: &str = "x-recordpass-file-name";
+
 /// A proof-of-authority file is stored (sealed) until a signed request claims it.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,7 +2,10 @@
 
 use recordpass_request::{
     Digest, Lang, RecordsRequest,
-    api::{EmailCodeSent, EmailVerified, Registered, RegistrationStarted, SigningStarted},
+    api::{
+        EmailCodeSent, EmailVerified, FILE_NAME_HEADER, Registered, RegistrationStarted,
+        SigningStarted,
+    },
     examples,
 };
 use recordpass_tests::{SITE_ID, SITE_ORIGIN, TestVerifier};
@@ -36,9 +39,10 @@ pub async fn upload_file(
     content_type: &str,
     bytes: &[u8],
 ) -> (StatusCode, Value) {
+    let encoded = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
     let resp = reqwest::Client::new()
         .post(verifier.url(&format!("/api/v1/sites/{SITE_ID}/uploads")))
-        .query(&[("name", name)])
+        .header(FILE_NAME_HEADER, encoded.to_string())
         .header("Origin", origin)
         .header("Content-Type", content_type)
         .body(bytes.to_vec())

@@ -4,7 +4,9 @@
 //! in the console (audited), purged when unclaimed.
 
 use recordpass_request::{
-    Digest, examples,
+    Digest,
+    api::FILE_NAME_HEADER,
+    examples,
     upload::{Attachment, MAX_UPLOAD_BYTES, MediaType},
 };
 use recordpass_tests::{SITE_ID, SITE_ORIGIN, TestVerifier, verifier_cli};
@@ -561,4 +563,70 @@ async fn an_upload_beyond_uploads_in_flight_is_refused_at_once_with_retry_after_
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{body}");
     uploaded(&verifier, "third.png", "image/png", examples::PROOF_PNG).await;
     assert_eq!(verifier.count(Table::Uploads).await, 3);
+}
+
+/// The widget names the file in a header (percent-encoded UTF-8), so the name
+/// never reaches a URL that proxies log; earlier widget releases' `?name=`
+/// still works, and the header wins when both are sent.
+#[tokio::test]
+async fn the_file_name_travels_in_a_header_and_the_query_is_a_fallback() {
+    let verifier = TestVerifier::start().await;
+    let pdf = examples::PROOF_PDF;
+    let poa = uploaded(
+        &verifier,
+        "Poder notarial de José Núñez.pdf",
+        "application/pdf",
+        pdf,
+    )
+    .await;
+    assert_eq!(poa.name, "Poder notarial de José Núñez.pdf");
+
+    let send = |query: Option<&'static str>, header: Option<&'static str>| {
+        let mut request = reqwest::Client::new()
+            .post(verifier.url(&format!("/api/v1/sites/{SITE_ID}/uploads")))
+            .header("Origin", SITE_ORIGIN)
+            .header("Content-Type", "application/pdf")
+            .body(pdf.to_vec());
+        if let Some(name) = query {
+            request = request.query(&[("name", name)]);
+        }
+        if let Some(name) = header {
+            request = request.header(FILE_NAME_HEADER, name);
+        }
+        async move {
+            let resp = request.send().await.expect("sent");
+            assert_eq!(resp.status(), StatusCode::CREATED);
+            let body: Value = resp.json().await.expect("json");
+            body["attachment"]["name"]
+                .as_str()
+                .expect("name")
+                .to_owned()
+        }
+    };
+    assert_eq!(send(Some("old-widget.pdf"), None).await, "old-widget.pdf");
+    assert_eq!(
+        send(Some("in-the-url.pdf"), Some("in%20a%20header.pdf")).await,
+        "in a header.pdf"
+    );
+
+    // Browsers may send the header: a preflight from the site's page allows it.
+    let preflight = reqwest::Client::new()
+        .request(
+            reqwest::Method::OPTIONS,
+            verifier.url(&format!("/api/v1/sites/{SITE_ID}/uploads")),
+        )
+        .header("Origin", SITE_ORIGIN)
+        .header("Access-Control-Request-Method", "POST")
+        .header(
+            "Access-Control-Request-Headers",
+            format!("content-type,{FILE_NAME_HEADER}"),
+        )
+        .send()
+        .await
+        .expect("sent");
+    let allowed = preflight.headers()["access-control-allow-headers"]
+        .to_str()
+        .expect("ascii")
+        .to_lowercase();
+    assert!(allowed.contains(FILE_NAME_HEADER), "{allowed}");
 }

@@ -132,7 +132,7 @@ pub async fn uploads(bin: &Path, limits: &str, load: UploadLoad) -> Result<Value
     let idle_kb = status_kb(pid, "VmRSS")?;
     let file: &'static [u8] = Box::leak(large_pdf(load.bytes).into_boxed_slice());
     let url = format!(
-        "{}/api/v1/sites/{}/uploads?name=proof.pdf",
+        "{}/api/v1/sites/{}/uploads",
         verifier.base_url,
         recordpass_tests::SITE_ID
     );
@@ -145,6 +145,7 @@ pub async fn uploads(bin: &Path, limits: &str, load: UploadLoad) -> Result<Value
                 .post(&url)
                 .header("Origin", recordpass_tests::SITE_ORIGIN)
                 .header("Content-Type", "application/pdf")
+                .header(recordpass_request::api::FILE_NAME_HEADER, "proof.pdf")
                 .header("X-Forwarded-For", format!("10.9.{round}.{client}"))
                 .body(reqwest::Body::from(file));
             tokio::spawn(async move {

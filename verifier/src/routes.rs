@@ -11,10 +11,10 @@ use axum::{
 };
 use recordpass_request::{
     api::{
-        ApiError, EmailCodeSent, EmailVerified, FinishRegistration, FinishSignIn, FinishSigning,
-        MyRequests, Registered, RegistrationStarted, SendEmailCode, SignInStarted, SignedIn,
-        SigningStarted, SiteInfo, StartRegistration, StartSignIn, StartSigning, Submitted,
-        Uploaded, VerifyEmailCode,
+        ApiError, EmailCodeSent, EmailVerified, FILE_NAME_HEADER, FinishRegistration, FinishSignIn,
+        FinishSigning, MyRequests, Registered, RegistrationStarted, SendEmailCode, SignInStarted,
+        SignedIn, SigningStarted, SiteInfo, StartRegistration, StartSignIn, StartSigning,
+        Submitted, Uploaded, VerifyEmailCode,
     },
     upload::{FileProblem, MAX_UPLOAD_BYTES},
 };
@@ -117,7 +117,11 @@ pub fn router(state: AppState) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(origins)
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            header::HeaderName::from_static(FILE_NAME_HEADER),
+        ])
         .expose_headers([header::RETRY_AFTER])
         .max_age(std::time::Duration::from_secs(600));
     let timeout = state.config.request_timeout();
@@ -653,9 +657,24 @@ async fn seal_key(State(state): State<AppState>) -> impl IntoResponse {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UploadQuery {
-    /// The file's name as the requester chose it (its extension must match the content).
+    /// Deprecated: the file's name, as widget releases before the
+    /// `X-Recordpass-File-Name` header send it (a name in the URL reaches
+    /// proxies' access logs). Used only when the header is absent.
     #[serde(default)]
     name: String,
+}
+
+/// The upload's file name: from [`FILE_NAME_HEADER`] (percent-encoded UTF-8),
+/// else from the deprecated `?name=`; empty when neither is usable.
+fn upload_file_name(headers: &HeaderMap, query: Option<UploadQuery>) -> String {
+    let from_header = headers
+        .get(FILE_NAME_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| percent_encoding::percent_decode_str(v).decode_utf8().ok())
+        .map(|name| name.into_owned());
+    from_header
+        .or_else(|| query.map(|q| q.name))
+        .unwrap_or_default()
 }
 
 /// A file's raw bytes as a request body (for the OpenAPI document only).
@@ -674,7 +693,11 @@ struct FileBody(Vec<u8>);
     post,
     path = "/sites/{site}/uploads",
     tag = "requester",
-    params(("site" = String, Path, description = "Site id, from the embed snippet."), UploadQuery),
+    params(
+        ("site" = String, Path, description = "Site id, from the embed snippet."),
+        ("X-Recordpass-File-Name" = Option<String>, Header, description = "The file's name as the requester chose it, percent-encoded UTF-8 (its extension must match the content)."),
+        UploadQuery,
+    ),
     request_body(
         description = "The file's bytes, declared with its type. The type is read from the content; a declared type that disagrees is refused.",
         content(
@@ -721,7 +744,7 @@ async fn upload(
         return Err(Error::UploadsBusy);
     };
     let bytes = read_file(body, declared_len).await?;
-    let name = query.map(|Query(q)| q.name).unwrap_or_default();
+    let name = upload_file_name(&headers, query.ok().map(|Query(q)| q));
     let declared = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -97,7 +97,7 @@ impl Client {
             "POST",
             "/api/v1/signatures",
             Some((json.into(), JSON_TYPE)),
-            session,
+            session.map(Extra::Session),
         )
         .await
     }
@@ -122,15 +122,21 @@ impl Client {
 
     /// `GET /api/v1/me/requests` with the session.
     pub async fn my_requests(&self, session: &str) -> Result<MyRequests, Failure> {
-        self.send("GET", "/api/v1/me/requests", None, Some(session))
-            .await
+        self.send(
+            "GET",
+            "/api/v1/me/requests",
+            None,
+            Some(Extra::Session(session)),
+        )
+        .await
     }
 
     /// `GET /api/v1/me/requests/{number}/receipt` with the session: the
     /// sealed evidence bundle, as the verifier wrote it.
     pub async fn receipt(&self, session: &str, number: &str) -> Result<String, Failure> {
         let path = format!("/api/v1/me/requests/{}/receipt", encode_segment(number));
-        self.fetch("GET", &path, None, Some(session)).await
+        self.fetch("GET", &path, None, Some(Extra::Session(session)))
+            .await
     }
 
     /// `POST /api/v1/signatures/{id}/finish` (a `FinishSigning`).
@@ -143,7 +149,8 @@ impl Client {
         self.post_credential(&path, credential).await
     }
 
-    /// `POST /api/v1/sites/{site}/uploads?name=`: a proof-of-authority file's bytes.
+    /// `POST /api/v1/sites/{site}/uploads`: a proof-of-authority file's bytes,
+    /// its name in a header (a name in the URL would reach proxies' access logs).
     pub async fn upload(
         &self,
         site: &str,
@@ -151,13 +158,10 @@ impl Client {
         media_type: &str,
         bytes: &[u8],
     ) -> Result<Uploaded, Failure> {
-        let path = format!(
-            "/api/v1/sites/{}/uploads?name={}",
-            encode_segment(site),
-            encode_segment(name)
-        );
+        let path = format!("/api/v1/sites/{}/uploads", encode_segment(site));
         let body = js_sys::Uint8Array::from(bytes);
-        self.send("POST", &path, Some((body.into(), media_type)), None)
+        let name = Some(Extra::FileName(name));
+        self.send("POST", &path, Some((body.into(), media_type)), name)
             .await
     }
 
@@ -193,9 +197,9 @@ impl Client {
         method: &str,
         path: &str,
         body: Option<(JsValue, &str)>,
-        session: Option<&str>,
+        extra: Option<Extra<'_>>,
     ) -> Result<T, Failure> {
-        let text = self.fetch(method, path, body, session).await?;
+        let text = self.fetch(method, path, body, extra).await?;
         json::decode(&text).ok_or(Failure::BadResponse)
     }
 
@@ -205,7 +209,7 @@ impl Client {
         method: &str,
         path: &str,
         body: Option<(JsValue, &str)>,
-        session: Option<&str>,
+        extra: Option<Extra<'_>>,
     ) -> Result<String, Failure> {
         let network = |_: JsValue| Failure::Network;
         let init = RequestInit::new();
@@ -216,11 +220,12 @@ impl Client {
         init.set_redirect(RequestRedirect::Error);
         let headers = Headers::new().map_err(network)?;
         headers.set("Accept", "application/json").map_err(network)?;
-        if let Some(token) = session {
-            headers
-                .set("Authorization", &format!("Bearer {token}"))
-                .map_err(network)?;
+        match extra {
+            Some(Extra::Session(token)) => headers.set("Authorization", &format!("Bearer {token}")),
+            Some(Extra::FileName(name)) => headers.set(FILE_NAME_HEADER, &encode_segment(name)),
+            None => Ok(()),
         }
+        .map_err(network)?;
         if let Some((body, content_type)) = body {
             headers.set("Content-Type", content_type).map_err(network)?;
             init.set_body(&body);
@@ -248,6 +253,17 @@ impl Client {
 }
 
 const JSON_TYPE: &str = "application/json";
+
+/// The header an upload's file name travels in, percent-encoded UTF-8.
+const FILE_NAME_HEADER: &str = recordpass_request::api::FILE_NAME_HEADER;
+
+/// A header a request adds to the usual ones.
+enum Extra<'a> {
+    /// A returning requester's session token (`Authorization: Bearer`).
+    Session(&'a str),
+    /// An uploaded file's name ([`FILE_NAME_HEADER`]).
+    FileName(&'a str),
+}
 
 /// Percent-encodes a path segment (everything but RFC 3986 unreserved characters).
 fn encode_segment(segment: &str) -> String {
