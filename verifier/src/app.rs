@@ -40,6 +40,8 @@ pub struct AppState {
     pub webhooks: Arc<Webhooks>,
     /// Signature finishes waiting to be stored ([`crate::group_commit`]).
     pub finishes: Arc<GroupCommit>,
+    /// When each requester's status list was last audited ([`crate::returning::requests`]).
+    pub list_views: Arc<crate::returning::requests::ListViews>,
 }
 
 impl AppState {
@@ -66,6 +68,7 @@ impl AppState {
             metrics,
             webhooks,
             finishes: Arc::default(),
+            list_views: Arc::default(),
         })
     }
 }

@@ -1,6 +1,6 @@
-//! Rate limits: an in-memory flood guard on every API `POST` (per instance,
-//! per client address), and counted limits kept in the database so that every
-//! instance shares them.
+//! Rate limits: an in-memory flood guard (per instance, per client address)
+//! on every API request and every console `POST`, and counted limits kept in
+//! the database so that every instance shares them.
 
 use std::{
     net::{IpAddr, Ipv6Addr, SocketAddr},
@@ -72,7 +72,9 @@ impl FromRequestParts<AppState> for ClientAddr {
     }
 }
 
-/// Generic flood protection for unauthenticated `POST`s.
+/// Generic flood protection: every API request (reads too: a signed-in
+/// requester's reads refresh a session and may append to the audit log) and
+/// the console's `POST`s.
 pub struct FloodGuard {
     limiter: DefaultKeyedRateLimiter<ClientAddr>,
     trust_forwarded_for: bool,
@@ -103,23 +105,43 @@ impl FloodGuard {
     }
 }
 
-/// Middleware: refuses `POST`s over the client's quota with `429` and `Retry-After`.
+/// Middleware: refuses every request over the client's quota with `429` and
+/// `Retry-After` (the API under `/api/v1`).
 pub async fn flood_guard(
     State(guard): State<Arc<FloodGuard>>,
     request: Request,
     next: Next,
 ) -> Response {
-    if request.method() == Method::POST {
+    match guard.check_request(&request) {
+        Ok(()) => next.run(request).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Middleware: refuses `POST`s over the client's quota (the console, whose
+/// pages staff read often from one hospital address).
+pub async fn flood_guard_posts(
+    State(guard): State<Arc<FloodGuard>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method() == Method::POST
+        && let Err(e) = guard.check_request(&request)
+    {
+        return e.into_response();
+    }
+    next.run(request).await
+}
+
+impl FloodGuard {
+    fn check_request(&self, request: &Request) -> Result<(), Error> {
         let client = ClientAddr::of(
             request.extensions(),
             request.headers(),
-            guard.trust_forwarded_for,
-        );
-        if let Err(e) = client.and_then(|client| guard.check(client)) {
-            return e.into_response();
-        }
+            self.trust_forwarded_for,
+        )?;
+        self.check(client)
     }
-    next.run(request).await
 }
 
 /// A counted limit stored in the database.
@@ -138,16 +160,37 @@ pub fn bucket(what: &str, subject: &str) -> String {
     format!("{what}:{}", hex::encode(&hash[..16]))
 }
 
+/// Makes the caller's transaction the only one holding `name` until it ends,
+/// so that a count it reads stays true until it commits. On PostgreSQL (READ
+/// COMMITTED) a transaction-scoped advisory lock on a key derived from
+/// `name`: without it two transactions each count without the other's
+/// uncommitted insert and both insert. SQLite's writer is already alone.
+pub async fn lock(conn: &mut db::Connection, name: &str) -> Result<(), Error> {
+    if db::Backend::of(conn) == db::Backend::Postgres {
+        let hash = Sha256::digest(format!("recordpass-lock-v1\0{name}"));
+        let key = i64::from_be_bytes(hash[..8].try_into().expect("8 bytes"));
+        // The function returns `void`, which the `Any` driver cannot decode.
+        sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS locked")
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Records one event in `bucket` if fewer than `window.max` happened in the
 /// last `window.secs`; otherwise `Err(RateLimited)` with when the oldest one
-/// leaves the window. One statement, so concurrent instances cannot both take
-/// the last slot.
+/// leaves the window. Call it inside a write transaction: it holds the
+/// bucket's [`lock`] until that ends, so concurrent requests (on any
+/// instance) cannot both take the last slot. Callers taking several buckets
+/// take them in one order (client, then subject), so they cannot deadlock.
 pub async fn take(
     conn: &mut db::Connection,
     bucket: &str,
     window: Window,
     now: UnixTime,
 ) -> Result<(), Error> {
+    lock(conn, bucket).await?;
     let since = now - window.secs as i64;
     let taken = sqlx::query(
         "INSERT INTO rate_limit_events (bucket, at)
