@@ -103,6 +103,16 @@ impl FloodGuard {
             }
         })
     }
+
+    /// [`FloodGuard::check`] for the client `request` comes from.
+    fn check_request(&self, request: &Request) -> Result<(), Error> {
+        let client = ClientAddr::of(
+            request.extensions(),
+            request.headers(),
+            self.trust_forwarded_for,
+        )?;
+        self.check(client)
+    }
 }
 
 /// Middleware: refuses every request over the client's quota with `429` and
@@ -131,17 +141,6 @@ pub async fn flood_guard_posts(
         return e.into_response();
     }
     next.run(request).await
-}
-
-impl FloodGuard {
-    fn check_request(&self, request: &Request) -> Result<(), Error> {
-        let client = ClientAddr::of(
-            request.extensions(),
-            request.headers(),
-            self.trust_forwarded_for,
-        )?;
-        self.check(client)
-    }
 }
 
 /// A counted limit stored in the database.
