@@ -76,27 +76,40 @@ impl FromRequestParts<AppState> for ClientAddr {
 /// requester's reads refresh a session and may append to the audit log) and
 /// the console's `POST`s.
 pub struct FloodGuard {
-    limiter: DefaultKeyedRateLimiter<ClientAddr>,
+    /// `POST`s (every method but `GET` and `HEAD`).
+    writes: DefaultKeyedRateLimiter<ClientAddr>,
+    /// `GET`s and `HEAD`s, counted apart with the same quota, so that reading
+    /// one's requests does not use up what signing a new one needs.
+    reads: DefaultKeyedRateLimiter<ClientAddr>,
     trust_forwarded_for: bool,
 }
 
 impl FloodGuard {
-    /// A guard allowing `limits.posts_burst` at once and `limits.posts_per_second` sustained.
+    /// A guard allowing `limits.posts_burst` at once and `limits.posts_per_second`
+    /// sustained, for reads and for writes each.
     pub fn new(limits: &Limits, trust_forwarded_for: bool) -> FloodGuard {
         let per_second = NonZeroU32::new(limits.posts_per_second).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(limits.posts_burst).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::per_second(per_second).allow_burst(burst);
         FloodGuard {
-            limiter: RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst)),
+            writes: RateLimiter::keyed(quota),
+            reads: RateLimiter::keyed(quota),
             trust_forwarded_for,
         }
     }
 
-    /// `Err` with the seconds to wait when `client` is over its quota.
-    pub fn check(&self, client: ClientAddr) -> Result<(), Error> {
-        if self.limiter.len() > FORGET_ABOVE {
-            self.limiter.retain_recent();
+    /// `Err` with the seconds to wait when `client` is over its quota for
+    /// requests of this `method`.
+    pub fn check(&self, client: ClientAddr, method: &Method) -> Result<(), Error> {
+        let limiter = if method == Method::GET || method == Method::HEAD {
+            &self.reads
+        } else {
+            &self.writes
+        };
+        if limiter.len() > FORGET_ABOVE {
+            limiter.retain_recent();
         }
-        self.limiter.check_key(&client).map_err(|not_until| {
+        limiter.check_key(&client).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             Error::RateLimited {
                 retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
@@ -111,7 +124,7 @@ impl FloodGuard {
             request.headers(),
             self.trust_forwarded_for,
         )?;
-        self.check(client)
+        self.check(client, request.method())
     }
 }
 
@@ -249,17 +262,22 @@ mod tests {
         let guard = FloodGuard::new(&limits, false);
         let client = ClientAddr("192.0.2.1".parse().expect("ip"));
         for _ in 0..3 {
-            assert!(guard.check(client).is_ok());
+            assert!(guard.check(client, &Method::POST).is_ok());
         }
-        match guard.check(client) {
+        match guard.check(client, &Method::POST) {
             Err(Error::RateLimited { retry_after_secs }) => assert_eq!(retry_after_secs, 1),
             other => panic!("expected a rate limit, got {other:?}"),
         }
         assert!(
             guard
-                .check(ClientAddr("192.0.2.2".parse().expect("ip")))
+                .check(ClientAddr("192.0.2.2".parse().expect("ip")), &Method::POST)
                 .is_ok()
         );
+        // Reads have a quota of their own, as limited.
+        for _ in 0..3 {
+            assert!(guard.check(client, &Method::GET).is_ok());
+        }
+        assert!(guard.check(client, &Method::GET).is_err());
     }
 
     #[test]
