@@ -343,6 +343,37 @@ async fn an_address_gets_three_codes_per_quarter_hour() {
 }
 
 #[tokio::test]
+async fn many_code_requests_at_once_for_one_address_get_exactly_the_allowed_codes() {
+    // Counted limits read a count and insert in one transaction; on
+    // PostgreSQL concurrent transactions do not see each other's
+    // uncommitted inserts, so each bucket is locked while it is counted.
+    let verifier = TestVerifier::start_with_limits(
+        "posts_burst = 1000\nposts_per_second = 1000\ncodes_per_client = 1000",
+    )
+    .await;
+    let ana = Requester::new(&verifier);
+    let answers =
+        futures_util::future::join_all((0..40).map(|_| ana.send_code("ana@example.org"))).await;
+    let accepted = answers
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::ACCEPTED)
+        .count();
+    for (status, body) in &answers {
+        assert!(
+            *status == StatusCode::ACCEPTED
+                || (*status == StatusCode::TOO_MANY_REQUESTS && body["code"] == "rate_limited"),
+            "{status} {body}"
+        );
+    }
+    assert_eq!(accepted, 3, "codes_per_address");
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM email_verifications")
+        .fetch_one(&raw_db(&verifier))
+        .await
+        .expect("count");
+    assert_eq!(stored, 3, "three codes, each with its own guesses");
+}
+
+#[tokio::test]
 async fn a_client_gets_a_limited_number_of_codes() {
     let verifier = TestVerifier::start_with_limits("posts_burst = 200\ncodes_per_client = 2").await;
     let ana = Requester::new(&verifier);
@@ -356,7 +387,7 @@ async fn a_client_gets_a_limited_number_of_codes() {
 }
 
 #[tokio::test]
-async fn floods_of_posts_are_refused_with_retry_after() {
+async fn floods_of_api_requests_are_refused_with_retry_after() {
     let verifier = TestVerifier::start_with_limits("posts_burst = 3").await;
     let ana = Requester::new(&verifier);
     for _ in 0..3 {
@@ -388,7 +419,11 @@ async fn floods_of_posts_are_refused_with_retry_after() {
         .send()
         .await
         .expect("sent");
-    assert_eq!(site.status(), StatusCode::OK, "reads are not limited");
+    assert_eq!(
+        site.status(),
+        StatusCode::OK,
+        "reads have a quota of their own (returning::a_burst_of_status_reads_…)"
+    );
 }
 
 fn wrong_code(code: &str) -> String {

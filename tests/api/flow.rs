@@ -211,8 +211,9 @@ async fn two_uses_of_one_passkey_finished_together_leave_the_newest_counter_stor
     assert_eq!(verifier.count(Table::Submissions).await, accepted as i64);
 }
 
-/// The signature counter in an assertion's authenticator data (bytes 33..37).
-fn assertion_counter(body: &Value) -> u64 {
+/// The signature counter in an assertion's authenticator data (bytes 33..37)
+/// of a signing or sign-in finish's body.
+pub(crate) fn assertion_counter(body: &Value) -> u64 {
     let data = body["credential"]["response"]["authenticatorData"]
         .as_str()
         .expect("authenticatorData");
@@ -223,7 +224,7 @@ fn assertion_counter(body: &Value) -> u64 {
 }
 
 /// The signature counter webauthn-rs keeps for `credential_id`.
-async fn stored_counter(verifier: &TestVerifier, credential_id: &str) -> u64 {
+pub(crate) async fn stored_counter(verifier: &TestVerifier, credential_id: &str) -> u64 {
     let stored: String =
         sqlx::query_scalar("SELECT passkey FROM passkeys WHERE credential_id = $1")
             .bind(credential_id)

@@ -18,6 +18,7 @@ use webauthn_rs_proto::{AllowCredentials, UserVerificationPolicy};
 
 use crate::client::{Requester, ana_request, dated, site_origin};
 use crate::console::StaffClient;
+use crate::flow::{assertion_counter, stored_counter};
 
 /// A passkey created on the site: its credential id and the user handle a
 /// resident key returns with every assertion.
@@ -670,4 +671,152 @@ async fn the_status_list_shows_each_request_in_its_own_state() {
         2,
         "status change and notice"
     );
+}
+
+/// Audit rows whose event names `action`.
+async fn audited(verifier: &TestVerifier, action: &str) -> usize {
+    let rows: Vec<String> = sqlx::query_scalar("SELECT event FROM audit_log")
+        .fetch_all(verifier.store.pool())
+        .await
+        .expect("audit rows");
+    rows.iter().filter(|r| r.contains(action)).count()
+}
+
+#[tokio::test]
+async fn a_burst_of_status_reads_is_refused_with_retry_after_and_audited_once() {
+    let verifier =
+        TestVerifier::start_with_limits("posts_burst = 10\ncodes_per_address = 10").await;
+    let mut ana = Requester::new(&verifier);
+    let account = register(&mut ana, "ana@example.org").await;
+    let token = sign_in(&mut ana, &account).await.session_token;
+    let seen_at = || async {
+        sqlx::query_scalar::<_, i64>("SELECT last_seen_at FROM requester_sessions")
+            .fetch_one(verifier.store.pool())
+            .await
+            .expect("session")
+    };
+    let signed_in_at = seen_at().await;
+    // Read from another address (the guard keys on it), so that the burst
+    // is the reads' own and not what signing in used up.
+    let reader = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .expect("client");
+    let read = || {
+        reader
+            .get(verifier.url("/api/v1/me/requests"))
+            .header("Origin", SITE_ORIGIN)
+            .bearer_auth(&token)
+            .send()
+    };
+    for i in 0..10 {
+        let resp = read().await.expect("sent");
+        assert_eq!(
+            resp.status(),
+            StatusCode::OK,
+            "read {i} is inside the burst"
+        );
+    }
+    let resp = read().await.expect("sent");
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(resp.headers()["retry-after"], "1");
+    assert_eq!(
+        resp.json::<Value>().await.expect("json")["code"],
+        "rate_limited"
+    );
+    // Ten views: one audit row, and the session's idle timer written at
+    // sign-in only (it is refreshed at most once a minute).
+    assert_eq!(audited(&verifier, "requester_view_status").await, 1);
+    assert_eq!(seen_at().await, signed_in_at);
+    verifier.clock.advance(5 * 60);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let resp = read().await.expect("sent");
+    assert_eq!(resp.status(), StatusCode::OK, "the quota refills");
+    assert_eq!(
+        audited(&verifier, "requester_view_status").await,
+        2,
+        "the first view after five minutes is audited again"
+    );
+    assert!(
+        seen_at().await >= signed_in_at + 5 * 60,
+        "the idle timer is refreshed"
+    );
+}
+
+#[tokio::test]
+async fn sign_ins_finished_together_with_one_passkey_leave_the_newest_counter_stored() {
+    // As for signing (flow.rs): each finish reads the passkey before
+    // verifying; whichever is stored later finds it changed and applies its
+    // counter to the state as it is then, so the highest counter stays.
+    let verifier = TestVerifier::start_with_limits(recordpass_tests::LOAD_LIMITS).await;
+    let mut ana = Requester::new(&verifier);
+    let account = register(&mut ana, "ana@example.org").await;
+    for round in 0..6 {
+        let mut started = Vec::new();
+        for _ in 0..4 {
+            started.push(start_sign_in(&ana).await);
+        }
+        let bodies: Vec<Value> = started
+            .iter()
+            .map(|s| discoverable_assertion(&mut ana.passkey, &account, s))
+            .collect();
+        let finishes = started.iter().zip(&bodies).map(|(s, body)| {
+            let path = format!("/api/v1/sign-ins/{}/finish", s.ceremony_id);
+            let ana = &ana;
+            async move { ana.post(&path, body).await }
+        });
+        let answers = futures_util::future::join_all(finishes).await;
+        for (status, reply) in &answers {
+            assert!(
+                *status == StatusCode::OK
+                    || (*status == StatusCode::CONFLICT
+                        && reply["code"] == "passkey_counter_regressed"),
+                "round {round}: {status} {reply}"
+            );
+        }
+        assert!(
+            answers.iter().any(|(s, _)| *s == StatusCode::OK),
+            "round {round}: one sign-in at least"
+        );
+        let newest = bodies.last().expect("four");
+        assert_eq!(
+            stored_counter(&verifier, &account.credential_id).await,
+            assertion_counter(newest),
+            "round {round}: the newest use's counter is stored"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_sign_in_does_not_hold_the_writer_while_waiting_for_a_connection() {
+    // On SQLite (a pool of 3 connections on 2 cores) a sign-in that read the
+    // passkey on a second pooled connection while holding the write lock
+    // stalled whenever the other connections were waiting for that lock:
+    // everything waited out `busy_timeout` (5 s), and the waiting writers
+    // then failed. Sign-ins and code requests together must all go through.
+    let verifier = TestVerifier::start_with_limits(recordpass_tests::LOAD_LIMITS).await;
+    let mut ana = Requester::new(&verifier);
+    let account = register(&mut ana, "ana@example.org").await;
+    for round in 0..4 {
+        let started = start_sign_in(&ana).await;
+        let body = discoverable_assertion(&mut ana.passkey, &account, &started);
+        let path = format!("/api/v1/sign-ins/{}/finish", started.ceremony_id);
+        let emails: Vec<String> = (0..4)
+            .map(|i| format!("x{round}-{i}@example.org"))
+            .collect();
+        let began = std::time::Instant::now();
+        let ((status, reply), codes) = tokio::join!(
+            ana.post(&path, &body),
+            futures_util::future::join_all(emails.iter().map(|e| ana.send_code(e))),
+        );
+        let took = began.elapsed();
+        assert_eq!(status, StatusCode::OK, "round {round}: {reply}");
+        for (status, body) in codes {
+            assert_eq!(status, StatusCode::ACCEPTED, "round {round}: {body}");
+        }
+        assert!(
+            took < std::time::Duration::from_secs(4),
+            "round {round}: took {took:?}, as if waiting out busy_timeout"
+        );
+    }
 }

@@ -44,6 +44,8 @@ pub struct AppState {
     /// upload holds one from before its body is read until it is stored or
     /// refused, which bounds the memory files take ([`crate::uploads`]).
     pub uploads: Arc<tokio::sync::Semaphore>,
+    /// When each requester's status list was last audited ([`crate::returning::requests`]).
+    pub list_views: Arc<crate::returning::requests::ListViews>,
 }
 
 impl AppState {
@@ -74,6 +76,7 @@ impl AppState {
             webhooks,
             finishes: Arc::default(),
             uploads,
+            list_views: Arc::default(),
         })
     }
 }

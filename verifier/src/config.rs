@@ -271,9 +271,10 @@ pub enum SmtpTls {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
-    /// Sustained API `POST`s per second per client address (in memory, per instance).
+    /// Sustained API and console `POST`s per second per client address, and as
+    /// many API reads, counted apart (in memory, per instance).
     pub posts_per_second: u32,
-    /// `POST`s a client may make in a burst.
+    /// `POST`s a client may make in a burst, and as many reads.
     pub posts_burst: u32,
     /// Codes sent to one address per `codes_per_address_window_secs` (shared, in the database).
     pub codes_per_address: u32,

@@ -1,12 +1,14 @@
-//! Rate limits: an in-memory flood guard on every API `POST` (per instance,
-//! per client address), and counted limits kept in the database so that every
-//! instance shares them.
+//! Rate limits: an in-memory flood guard (per instance, per client address)
+//! on every API request and every console `POST`, and counted limits kept in
+//! the database so that every instance shares them.
 
 use std::{
     net::{IpAddr, Ipv6Addr, SocketAddr},
     num::NonZeroU32,
     sync::Arc,
 };
+
+use sha2::{Digest as _, Sha256};
 
 use crate::{
     AppState, Error, config::Limits, db, evidence::ClientInfo, store::UnixTime, vault::Vault,
@@ -72,52 +74,86 @@ impl FromRequestParts<AppState> for ClientAddr {
     }
 }
 
-/// Generic flood protection for unauthenticated `POST`s.
+/// Generic flood protection: every API request (reads too: a signed-in
+/// requester's reads refresh a session and may append to the audit log) and
+/// the console's `POST`s.
 pub struct FloodGuard {
-    limiter: DefaultKeyedRateLimiter<ClientAddr>,
+    /// `POST`s (every method but `GET` and `HEAD`).
+    writes: DefaultKeyedRateLimiter<ClientAddr>,
+    /// `GET`s and `HEAD`s, counted apart with the same quota, so that reading
+    /// one's requests does not use up what signing a new one needs.
+    reads: DefaultKeyedRateLimiter<ClientAddr>,
     trust_forwarded_for: bool,
 }
 
 impl FloodGuard {
-    /// A guard allowing `limits.posts_burst` at once and `limits.posts_per_second` sustained.
+    /// A guard allowing `limits.posts_burst` at once and `limits.posts_per_second`
+    /// sustained, for reads and for writes each.
     pub fn new(limits: &Limits, trust_forwarded_for: bool) -> FloodGuard {
         let per_second = NonZeroU32::new(limits.posts_per_second).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(limits.posts_burst).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::per_second(per_second).allow_burst(burst);
         FloodGuard {
-            limiter: RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst)),
+            writes: RateLimiter::keyed(quota),
+            reads: RateLimiter::keyed(quota),
             trust_forwarded_for,
         }
     }
 
-    /// `Err` with the seconds to wait when `client` is over its quota.
-    pub fn check(&self, client: ClientAddr) -> Result<(), Error> {
-        if self.limiter.len() > FORGET_ABOVE {
-            self.limiter.retain_recent();
+    /// `Err` with the seconds to wait when `client` is over its quota for
+    /// requests of this `method`.
+    pub fn check(&self, client: ClientAddr, method: &Method) -> Result<(), Error> {
+        let limiter = if method == Method::GET || method == Method::HEAD {
+            &self.reads
+        } else {
+            &self.writes
+        };
+        if limiter.len() > FORGET_ABOVE {
+            limiter.retain_recent();
         }
-        self.limiter.check_key(&client).map_err(|not_until| {
+        limiter.check_key(&client).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             Error::RateLimited {
                 retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
             }
         })
     }
+
+    /// [`FloodGuard::check`] for the client `request` comes from.
+    fn check_request(&self, request: &Request) -> Result<(), Error> {
+        let client = ClientAddr::of(
+            request.extensions(),
+            request.headers(),
+            self.trust_forwarded_for,
+        )?;
+        self.check(client, request.method())
+    }
 }
 
-/// Middleware: refuses `POST`s over the client's quota with `429` and `Retry-After`.
+/// Middleware: refuses every request over the client's quota with `429` and
+/// `Retry-After` (the API under `/api/v1`).
 pub async fn flood_guard(
     State(guard): State<Arc<FloodGuard>>,
     request: Request,
     next: Next,
 ) -> Response {
-    if request.method() == Method::POST {
-        let client = ClientAddr::of(
-            request.extensions(),
-            request.headers(),
-            guard.trust_forwarded_for,
-        );
-        if let Err(e) = client.and_then(|client| guard.check(client)) {
-            return e.into_response();
-        }
+    match guard.check_request(&request) {
+        Ok(()) => next.run(request).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Middleware: refuses `POST`s over the client's quota (the console, whose
+/// pages staff read often from one hospital address).
+pub async fn flood_guard_posts(
+    State(guard): State<Arc<FloodGuard>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method() == Method::POST
+        && let Err(e) = guard.check_request(&request)
+    {
+        return e.into_response();
     }
     next.run(request).await
 }
@@ -140,16 +176,37 @@ pub fn bucket(vault: &Vault, what: &str, subject: &str) -> String {
     format!("{what}:{}", hex::encode(&hash[..16]))
 }
 
+/// Makes the caller's transaction the only one holding `name` until it ends,
+/// so that a count it reads stays true until it commits. On PostgreSQL (READ
+/// COMMITTED) a transaction-scoped advisory lock on a key derived from
+/// `name`: without it two transactions each count without the other's
+/// uncommitted insert and both insert. SQLite's writer is already alone.
+pub async fn lock(conn: &mut db::Connection, name: &str) -> Result<(), Error> {
+    if db::Backend::of(conn) == db::Backend::Postgres {
+        let hash = Sha256::digest(format!("recordpass-lock-v1\0{name}"));
+        let key = i64::from_be_bytes(hash[..8].try_into().expect("8 bytes"));
+        // The function returns `void`, which the `Any` driver cannot decode.
+        sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS locked")
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Records one event in `bucket` if fewer than `window.max` happened in the
 /// last `window.secs`; otherwise `Err(RateLimited)` with when the oldest one
-/// leaves the window. One statement, so concurrent instances cannot both take
-/// the last slot.
+/// leaves the window. Call it inside a write transaction: it holds the
+/// bucket's [`lock`] until that ends, so concurrent requests (on any
+/// instance) cannot both take the last slot. Callers taking several buckets
+/// take them in one order (client, then subject), so they cannot deadlock.
 pub async fn take(
     conn: &mut db::Connection,
     bucket: &str,
     window: Window,
     now: UnixTime,
 ) -> Result<(), Error> {
+    lock(conn, bucket).await?;
     let since = now - window.secs as i64;
     let taken = sqlx::query(
         "INSERT INTO rate_limit_events (bucket, at)
@@ -209,17 +266,22 @@ mod tests {
         let guard = FloodGuard::new(&limits, false);
         let client = ClientAddr("192.0.2.1".parse().expect("ip"));
         for _ in 0..3 {
-            assert!(guard.check(client).is_ok());
+            assert!(guard.check(client, &Method::POST).is_ok());
         }
-        match guard.check(client) {
+        match guard.check(client, &Method::POST) {
             Err(Error::RateLimited { retry_after_secs }) => assert_eq!(retry_after_secs, 1),
             other => panic!("expected a rate limit, got {other:?}"),
         }
         assert!(
             guard
-                .check(ClientAddr("192.0.2.2".parse().expect("ip")))
+                .check(ClientAddr("192.0.2.2".parse().expect("ip")), &Method::POST)
                 .is_ok()
         );
+        // Reads have a quota of their own, as limited.
+        for _ in 0..3 {
+            assert!(guard.check(client, &Method::GET).is_ok());
+        }
+        assert!(guard.check(client, &Method::GET).is_err());
     }
 
     #[test]

@@ -105,8 +105,10 @@ struct Common {
     name: &'static str,
     status: &'static str,
     description: &'static str,
-    /// Only operations with a JSON request body can give it.
+    /// Only operations with a JSON request body can give it...
     needs_body: bool,
+    /// ...or, if set, any operation under [`crate::routes::API_PREFIX`].
+    every_api_route: bool,
 }
 
 const COMMON: &[Common] = &[
@@ -115,18 +117,21 @@ const COMMON: &[Common] = &[
         status: "400",
         description: "`malformed_json`: the body is not JSON of this operation's shape.",
         needs_body: true,
+        every_api_route: false,
     },
     Common {
         name: "PayloadTooLarge",
         status: "413",
         description: "`payload_too_large`: the body exceeds the limit (64 KiB for the requester API).",
         needs_body: true,
+        every_api_route: false,
     },
     Common {
         name: "UnsupportedMediaType",
         status: "415",
         description: "`unsupported_media_type`: the body is not `application/json`.",
         needs_body: true,
+        every_api_route: false,
     },
     Common {
         name: "RateLimited",
@@ -134,12 +139,14 @@ const COMMON: &[Common] = &[
         description: "`rate_limited`: too many requests from this client (or codes for this \
                       address); retry after `Retry-After` seconds.",
         needs_body: true,
+        every_api_route: true,
     },
     Common {
         name: "Internal",
         status: "500",
         description: "`internal`: something went wrong on the verifier; nothing was stored.",
         needs_body: false,
+        every_api_route: false,
     },
     Common {
         name: "Unavailable",
@@ -147,6 +154,7 @@ const COMMON: &[Common] = &[
         description: "`unavailable`: the verifier took longer than `request_timeout_secs`, or is \
                       not ready; retry shortly.",
         needs_body: false,
+        every_api_route: false,
     },
 ];
 
@@ -182,10 +190,11 @@ impl Modify for CommonErrors {
             .schemas
             .entry(ErrorCode::name().into_owned())
             .or_insert_with(ErrorCode::schema);
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let api = path.starts_with(crate::routes::API_PREFIX);
             for method in [HttpMethod::Get, HttpMethod::Post] {
                 if let Some(operation) = operation_mut(item, &method) {
-                    add_common(operation);
+                    add_common(operation, api);
                 }
             }
         }
@@ -203,10 +212,11 @@ fn operation_mut<'a>(
     }
 }
 
-fn add_common(operation: &mut Operation) {
+fn add_common(operation: &mut Operation, api: bool) {
     let has_body = operation.request_body.is_some();
     let responses = &mut operation.responses.responses;
-    for common in COMMON.iter().filter(|c| has_body || !c.needs_body) {
+    let applies = |c: &&Common| has_body || !c.needs_body || (api && c.every_api_route);
+    for common in COMMON.iter().filter(applies) {
         responses
             .entry(common.status.to_owned())
             .or_insert_with(|| RefOr::Ref(Ref::from_response_name(common.name)));

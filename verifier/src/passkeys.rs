@@ -10,7 +10,7 @@ use webauthn_rs::prelude::{
 
 use webauthn_rs_proto::ResidentKeyRequirement;
 
-use crate::{Config, Error};
+use crate::{Config, Error, db, store::Store};
 
 /// The relying party: creates passkeys and checks signatures made with them.
 pub struct Passkeys {
@@ -131,6 +131,38 @@ pub fn record_use(passkey: &mut Passkey, result: &AuthenticationResult) -> Resul
     }
     passkey.update_credential(result);
     Ok(())
+}
+
+/// Saves a verified use of a passkey (signing or sign-in) inside the caller's
+/// write transaction: [`record_use`] applied to the state read before verifying
+/// (`as_read`), stored by one compare-and-set statement; if another use was
+/// stored in between, applied again to the state as it is now, until it
+/// sticks. Concurrent uses (on PostgreSQL, other transactions) therefore leave
+/// the highest counter stored. `Ok(Err(_))`: the counter did not advance.
+pub async fn count_use(
+    conn: &mut db::Connection,
+    credential_id: &str,
+    as_read: &str,
+    result: &AuthenticationResult,
+    now: i64,
+) -> Result<Result<(), Error>, Error> {
+    let mut as_read = as_read.to_owned();
+    loop {
+        let mut passkey: Passkey = from_json(&as_read)?;
+        // A stored counter only moves forward: a use refused against the state
+        // read before is refused against any later one.
+        if let Err(e) = record_use(&mut passkey, result) {
+            return Ok(Err(e));
+        }
+        let updated = to_json(&passkey)?;
+        if Store::touch_passkey_if(conn, credential_id, &as_read, &updated, now).await? {
+            return Ok(Ok(()));
+        }
+        as_read = Store::passkey_json(conn, credential_id)
+            .await?
+            .ok_or(Error::CredentialUnknown)?
+            .passkey;
+    }
 }
 
 /// Sign-in of a returning requester: a discoverable-credential assertion.

@@ -150,7 +150,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(
             flood.clone(),
-            limits::flood_guard,
+            limits::flood_guard_posts,
         ))
         .layer(middleware::map_response(crate::console::pages::harden_all));
 

@@ -16,7 +16,7 @@ use crate::{
     config::Site,
     console::workflow::RequestState,
     evidence::{ClientInfo, SigningEvidence},
-    passkeys::{from_json, record_use, to_json},
+    passkeys::{count_use, from_json, to_json},
     returning::session::RequesterSession,
     routes::check_origin,
     store::{Ceremony, CeremonyKind, Store, Submission},
@@ -323,37 +323,6 @@ pub(crate) async fn store(
     )
     .await?;
     Ok(Outcome::Stored(Stored::New(Box::new(submission))))
-}
-
-/// Applies the use's counter and backup flags to the passkey as it is now:
-/// usually the state read before verifying, saved in one statement that checks
-/// it is still unchanged; if another use of the passkey was stored in between,
-/// the state is read again. `Ok(Err(_))`: the counter did not advance.
-async fn count_use(
-    conn: &mut crate::db::Connection,
-    credential_id: &str,
-    as_read: &str,
-    result: &AuthenticationResult,
-    now: i64,
-) -> Result<Result<(), Error>, Error> {
-    let mut passkey: Passkey = from_json(as_read)?;
-    // A stored counter only moves forward: a use refused against the state
-    // read before is refused against any later one.
-    if let Err(e) = record_use(&mut passkey, result) {
-        return Ok(Err(e));
-    }
-    if Store::touch_passkey_if(conn, credential_id, as_read, &to_json(&passkey)?, now).await? {
-        return Ok(Ok(()));
-    }
-    let current = Store::passkey_json(conn, credential_id)
-        .await?
-        .ok_or(Error::CredentialUnknown)?;
-    let mut passkey: Passkey = from_json(&current.passkey)?;
-    if let Err(e) = record_use(&mut passkey, result) {
-        return Ok(Err(e));
-    }
-    Store::touch_passkey(conn, credential_id, &to_json(&passkey)?, now).await?;
-    Ok(Ok(()))
 }
 
 /// How long a ceremony answered with an earlier submission (same

@@ -380,24 +380,9 @@ impl Store {
         }))
     }
 
-    /// Saves a passkey's updated state (signature counter, backup flags) after use.
-    pub async fn touch_passkey(
-        conn: &mut db::Connection,
-        credential_id: &str,
-        passkey: &str,
-        now: UnixTime,
-    ) -> Result<(), Error> {
-        sqlx::query("UPDATE passkeys SET passkey = $1, last_used_at = $2 WHERE credential_id = $3")
-            .bind(passkey)
-            .bind(now)
-            .bind(credential_id)
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
-    }
-
-    /// Saves a passkey's updated state after use if its stored state is still
-    /// `as_read`; `Ok(false)` (nothing written) if it has changed since.
+    /// Saves a passkey's updated state (signature counter, backup flags) after
+    /// use if its stored state is still `as_read`; `Ok(false)` (nothing
+    /// written) if it has changed since ([`crate::passkeys::count_use`]).
     pub async fn touch_passkey_if(
         conn: &mut db::Connection,
         credential_id: &str,

@@ -89,6 +89,8 @@ pub async fn store(
     let mut tx = state.store.begin().await?;
     let bucket = limits::bucket(state.store.vault(), "upload-client", &client.0.to_string());
     limits::take(&mut tx, &bucket, UPLOADS_PER_CLIENT, now).await?;
+    // One sum at a time, so two uploads cannot both fit under the cap.
+    limits::lock(&mut tx, "upload-pending-bytes").await?;
     // PostgreSQL sums BIGINT as NUMERIC: cast back so both backends answer an integer.
     let pending: i64 = sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM uploads

@@ -116,8 +116,10 @@ pub async fn append(conn: &mut db::Connection, now: i64, event: Event<'_>) -> Re
     Ok(())
 }
 
-/// Appends one event in its own transaction.
+/// Appends one event in its own transaction, on the writer's turn
+/// ([`crate::store::Store::writer_turn`]).
 pub async fn record(state: &AppState, event: Event<'_>) -> Result<(), Error> {
+    let _turn = state.store.writer_turn().await;
     let mut tx = state.store.begin().await?;
     append(&mut tx, state.clock.unix(), event).await?;
     tx.commit().await?;

@@ -1,6 +1,11 @@
 //! The signed-in requester's own requests: the status list and the signed
 //! receipt (the sealed evidence bundle). Only their own: any other number is
 //! `404`, exactly like a number that does not exist.
+//!
+//! Downloading a receipt is audited every time. Viewing the status list is
+//! audited at most once per requester and site per [`LIST_AUDIT_SECS`] (per
+//! instance): the first view shows what the requester saw, and a client
+//! polling the list does not append an audit row per poll.
 
 use recordpass_request::{
     RequestStatus, SignedDocument,
@@ -8,7 +13,7 @@ use recordpass_request::{
 };
 use serde_json::json;
 use sqlx::Row;
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Mutex};
 use time::OffsetDateTime;
 
 use super::session::RequesterSession;
@@ -20,8 +25,43 @@ use crate::{
     store::Submission,
 };
 
+/// A requester's status-list views are audited at most once per this many seconds.
+pub const LIST_AUDIT_SECS: i64 = 5 * 60;
+
+/// Remembered views forget requesters once they hold this many.
+const FORGET_ABOVE: usize = 10_000;
+
+/// When each requester's status list was last audited, by requester and site
+/// (in memory: each instance keeps its own).
+#[derive(Debug, Default)]
+pub struct ListViews {
+    audited: Mutex<HashMap<(String, String), i64>>,
+}
+
+impl ListViews {
+    /// Whether a view by `who` at `now` is to be audited (and if so, counts it
+    /// as audited): none audited in the last [`LIST_AUDIT_SECS`].
+    fn due(&self, who: &RequesterSession, now: i64) -> bool {
+        let mut audited = self
+            .audited
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if audited.len() > FORGET_ABOVE {
+            audited.retain(|_, at| now - *at < LIST_AUDIT_SECS);
+        }
+        let key = (who.requester_id.clone(), who.site_id.clone());
+        match audited.get(&key) {
+            Some(at) if now - at < LIST_AUDIT_SECS => false,
+            _ => {
+                audited.insert(key, now);
+                true
+            }
+        }
+    }
+}
+
 /// Every request `who` signed on their site, newest first. Access is logged
-/// (site and count only) and audited.
+/// (site and count only) and audited (the first view in [`LIST_AUDIT_SECS`]).
 pub async fn list(state: &AppState, who: &RequesterSession) -> Result<MyRequests, Error> {
     let submissions = state
         .store
@@ -41,13 +81,15 @@ pub async fn list(state: &AppState, who: &RequesterSession) -> Result<MyRequests
         requests.push(request);
     }
     drop(conn);
-    let event = audit::Event {
-        actor: "requester",
-        action: "requester_view_status",
-        target: &who.requester_id,
-        detail: json!({"site": who.site_id, "requests": requests.len()}),
-    };
-    audit::record(state, event).await?;
+    if state.list_views.due(who, state.clock.unix()) {
+        let event = audit::Event {
+            actor: "requester",
+            action: "requester_view_status",
+            target: &who.requester_id,
+            detail: json!({"site": who.site_id, "requests": requests.len()}),
+        };
+        audit::record(state, event).await?;
+    }
     tracing::info!(site = %who.site_id, count = requests.len(), "requester viewed their requests");
     Ok(MyRequests { requests })
 }

@@ -12,6 +12,10 @@ use crate::{AppState, Error, console::session::hash_token, db, tokens::random_to
 pub const IDLE_TIMEOUT_SECS: i64 = 15 * 60;
 /// A session ends this many seconds after sign-in.
 pub const MAX_SESSION_SECS: i64 = 60 * 60;
+/// The idle timer is written at most once per this many seconds, so a run
+/// of requests makes one write, not one each (a session may end this much
+/// before [`IDLE_TIMEOUT_SECS`] after its last request).
+pub const REFRESH_SECS: i64 = 60;
 
 /// The signed-in requester.
 #[derive(Clone, Debug)]
@@ -58,7 +62,8 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The live session `headers` carry (`401 sign_in_required` otherwise);
-/// refreshes its idle timer. An expired session is deleted.
+/// refreshes its idle timer (at most once per [`REFRESH_SECS`]). An expired
+/// session is deleted.
 pub async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
@@ -77,17 +82,21 @@ pub async fn authenticate(
     let created: i64 = row.get("created_at");
     let seen: i64 = row.get("last_seen_at");
     if now - seen > IDLE_TIMEOUT_SECS || now - created > MAX_SESSION_SECS {
+        let _turn = state.store.writer_turn().await;
         sqlx::query("DELETE FROM requester_sessions WHERE token_hash = $1")
             .bind(&hash)
             .execute(state.store.pool())
             .await?;
         return Err(Error::RequesterSignInRequired);
     }
-    sqlx::query("UPDATE requester_sessions SET last_seen_at = $1 WHERE token_hash = $2")
-        .bind(now)
-        .bind(&hash)
-        .execute(state.store.pool())
-        .await?;
+    if now - seen >= REFRESH_SECS {
+        let _turn = state.store.writer_turn().await;
+        sqlx::query("UPDATE requester_sessions SET last_seen_at = $1 WHERE token_hash = $2")
+            .bind(now)
+            .bind(&hash)
+            .execute(state.store.pool())
+            .await?;
+    }
     Ok(RequesterSession {
         requester_id: row.get("requester_id"),
         site_id: row.get("site_id"),
