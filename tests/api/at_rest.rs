@@ -118,10 +118,9 @@ async fn personal_data_never_reaches_the_database_file_in_clear() {
     }
 }
 
-#[tokio::test]
-async fn rotate_key_reseals_everything_and_resumes_after_an_interruption() {
-    let verifier = TestVerifier::start().await;
-    let numbers = sign(&verifier, 3).await;
+/// Appends a new key `id` to the test keyring (it becomes the active one);
+/// returns its keyring line.
+fn add_key(verifier: &TestVerifier, id: &str) -> String {
     let keyring = verifier
         .config
         .encryption
@@ -129,12 +128,18 @@ async fn rotate_key_reseals_everything_and_resumes_after_an_interruption() {
         .clone()
         .expect("the test keyring file");
     let old = std::fs::read_to_string(&keyring).expect("keyring");
-    let new_line = {
-        let (ok, out) = run(verifier_cli().args(["new-key", "--id", "test-2"]));
-        assert!(ok, "{out}");
-        out.trim().to_owned()
-    };
-    std::fs::write(&keyring, format!("{old}{new_line}\n")).expect("add key");
+    let (ok, out) = run(verifier_cli().args(["new-key", "--id", id]));
+    assert!(ok, "{out}");
+    let line = out.trim().to_owned();
+    std::fs::write(&keyring, format!("{old}{line}\n")).expect("add key");
+    line
+}
+
+#[tokio::test]
+async fn rotate_key_reseals_everything_and_resumes_after_an_interruption() {
+    let verifier = TestVerifier::start().await;
+    let numbers = sign(&verifier, 3).await;
+    let new_line = add_key(&verifier, "test-2");
     let rotate = |extra: &[&str]| {
         let mut cmd = verifier_cli();
         cmd.arg("--config")
@@ -203,20 +208,11 @@ async fn rotate_key_reseals_everything_and_resumes_after_an_interruption() {
 async fn rotate_key_tells_key_ids_apart_by_case() {
     let verifier = TestVerifier::start().await;
     sign(&verifier, 1).await;
-    let keyring = verifier
-        .config
-        .encryption
-        .key_file
-        .clone()
-        .expect("the test keyring file");
-    let old = std::fs::read_to_string(&keyring).expect("keyring");
     let before = sealed_values(&verifier).await;
     let old_id = before[0].split(':').nth(1).expect("key id").to_owned();
     let new_id = old_id.to_uppercase();
     assert_ne!(old_id, new_id, "the test key id has lower-case letters");
-    let (ok, new_line) = run(verifier_cli().args(["new-key", "--id", &new_id]));
-    assert!(ok, "{new_line}");
-    std::fs::write(&keyring, format!("{old}{}\n", new_line.trim())).expect("add key");
+    add_key(&verifier, &new_id);
     let mut cmd = verifier_cli();
     cmd.arg("--config")
         .arg(&verifier.config_path)

@@ -21,6 +21,15 @@ async fn credential_ids(verifier: &TestVerifier, email: &str) -> Vec<String> {
     .expect("passkeys")
 }
 
+/// The stored role of staff member `email`.
+async fn role_of(verifier: &TestVerifier, email: &str) -> String {
+    sqlx::query_scalar("SELECT role FROM staff WHERE email = $1")
+        .bind(email)
+        .fetch_one(verifier.store.pool())
+        .await
+        .expect("role")
+}
+
 async fn audit_events(verifier: &TestVerifier, action: &str) -> Vec<Value> {
     let rows: Vec<String> = sqlx::query_scalar("SELECT event FROM audit_log ORDER BY seq")
         .fetch_all(verifier.store.pool())
@@ -189,12 +198,7 @@ async fn the_last_admin_keeps_a_passkey_and_cannot_be_demoted_by_an_invite() {
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{page}");
     assert!(page.contains("already staff as admin"), "{page}");
-    let role: String = sqlx::query_scalar("SELECT role FROM staff WHERE email = $1")
-        .bind(email)
-        .fetch_one(verifier.store.pool())
-        .await
-        .expect("role");
-    assert_eq!(role, "admin");
+    assert_eq!(role_of(&verifier, email).await, "admin");
     // With a second passkey the admin may revoke the first (their own
     // session ends; the other passkey signs in).
     let mut second = StaffClient::new(&verifier, email);
@@ -276,12 +280,7 @@ async fn invites_neither_re_enable_a_member_nor_change_their_role() {
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{page}");
     assert!(page.contains("already staff as specialist"), "{page}");
-    let role: String = sqlx::query_scalar("SELECT role FROM staff WHERE email = $1")
-        .bind(email)
-        .fetch_one(verifier.store.pool())
-        .await
-        .expect("role");
-    assert_eq!(role, "specialist");
+    assert_eq!(role_of(&verifier, email).await, "specialist");
     assert!(audit_events(&verifier, "staff_enabled").await.len() == 1);
 }
 
@@ -394,16 +393,6 @@ async fn roles_change_only_through_the_role_form_and_never_ones_own() {
     let verifier = TestVerifier::start().await;
     let lead = StaffClient::enrolled(&verifier, "lead@example.org", Role::Admin).await;
     let hana = StaffClient::enrolled(&verifier, "hana@example.org", Role::Specialist).await;
-    let role_of = |email: &'static str| {
-        let pool = verifier.store.pool().clone();
-        async move {
-            sqlx::query_scalar::<_, String>("SELECT role FROM staff WHERE email = $1")
-                .bind(email)
-                .fetch_one(&pool)
-                .await
-                .expect("role")
-        }
-    };
     // A specialist may not change roles, not even their own.
     let (status, _) = hana
         .form(
@@ -420,7 +409,7 @@ async fn roles_change_only_through_the_role_form_and_never_ones_own() {
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{page}");
-    assert_eq!(role_of("lead@example.org").await, "admin");
+    assert_eq!(role_of(&verifier, "lead@example.org").await, "admin");
     // Changing another member's role works at once and is audited.
     let (status, _) = lead
         .form(
@@ -429,7 +418,7 @@ async fn roles_change_only_through_the_role_form_and_never_ones_own() {
         )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(role_of("hana@example.org").await, "admin");
+    assert_eq!(role_of(&verifier, "hana@example.org").await, "admin");
     assert_eq!(hana.get("/console/staff").await.0, StatusCode::OK);
     let changed = audit_events(&verifier, "staff_role_changed").await;
     assert_eq!(changed.len(), 1, "{changed:?}");

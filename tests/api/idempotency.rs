@@ -1,7 +1,7 @@
 //! Retries never duplicate a request: signing again with the same idempotency
 //! key (after an answer was lost) returns the first submission.
 
-use recordpass_request::{Lang, RecordsRequest};
+use recordpass_request::{Lang, RecordsRequest, api::SigningStarted};
 use recordpass_tests::{SITE_ID, TestVerifier};
 use recordpass_verifier::store::Table;
 use reqwest::StatusCode;
@@ -11,6 +11,22 @@ use crate::client::{Requester, ana_request, site_origin};
 
 const KEY: &str = "draft-7f3c9a1e2b4d4c0a";
 
+/// Starts a signing ceremony with `key`: the ceremony, or the refusal.
+async fn start_with_key(
+    ana: &mut Requester<'_>,
+    request: &RecordsRequest,
+    credential_id: &str,
+    key: &str,
+) -> Result<SigningStarted, (StatusCode, Value)> {
+    let body = json!({"site_id": SITE_ID, "lang": Lang::En, "request": request,
+                      "credential_id": credential_id, "idempotency_key": key});
+    let (status, started) = ana.post("/api/v1/signatures", &body).await;
+    if status != StatusCode::OK {
+        return Err((status, started));
+    }
+    Ok(serde_json::from_value(started).expect("SigningStarted"))
+}
+
 /// Starts a signing ceremony with `key`, signs it and finishes it.
 async fn sign_with_key(
     ana: &mut Requester<'_>,
@@ -18,15 +34,13 @@ async fn sign_with_key(
     credential_id: &str,
     key: &str,
 ) -> (StatusCode, Value) {
-    let body = json!({"site_id": SITE_ID, "lang": Lang::En, "request": request,
-                      "credential_id": credential_id, "idempotency_key": key});
-    let (status, started) = ana.post("/api/v1/signatures", &body).await;
-    if status != StatusCode::OK {
-        return (status, started);
+    match start_with_key(ana, request, credential_id, key).await {
+        Ok(started) => {
+            let assertion = ana.assert_from(site_origin(), &started);
+            ana.finish_signing(&started.ceremony_id, &assertion).await
+        }
+        Err(refused) => refused,
     }
-    let started = serde_json::from_value(started).expect("SigningStarted");
-    let assertion = ana.assert_from(site_origin(), &started);
-    ana.finish_signing(&started.ceremony_id, &assertion).await
 }
 
 #[tokio::test]
@@ -75,11 +89,9 @@ async fn retrying_a_finish_answered_with_an_earlier_submission_gets_it_again() {
     let (status, first) = sign_with_key(&mut ana, &request, &credential_id, KEY).await;
     assert_eq!(status, StatusCode::CREATED, "{first}");
 
-    let body = json!({"site_id": SITE_ID, "lang": Lang::En, "request": request,
-                      "credential_id": credential_id, "idempotency_key": KEY});
-    let (status, started) = ana.post("/api/v1/signatures", &body).await;
-    assert_eq!(status, StatusCode::OK, "{started}");
-    let started = serde_json::from_value(started).expect("SigningStarted");
+    let started = start_with_key(&mut ana, &request, &credential_id, KEY)
+        .await
+        .expect("started");
     let assertion = ana.assert_from(site_origin(), &started);
     for attempt in ["answered", "retried after a lost answer"] {
         let (status, reply) = ana.finish_signing(&started.ceremony_id, &assertion).await;
