@@ -146,6 +146,10 @@ pub(crate) struct Review {
     /// Sent with every signing attempt of this document: if an earlier attempt
     /// was stored but its answer lost, the verifier returns that one.
     pub idempotency_key: Option<String>,
+    /// A signed finish was sent but its answer was lost: it may be stored.
+    /// Until a retry gets an answer, the document (its text, language and
+    /// key) stays as it is, so a retry can only return that one request.
+    pub outcome_unknown: bool,
 }
 
 impl Review {
@@ -160,6 +164,7 @@ impl Review {
             document,
             digest,
             idempotency_key,
+            outcome_unknown: false,
         }
     }
 }
@@ -192,6 +197,14 @@ pub(crate) enum Passkey {
     Stuck(Retry),
     /// This browser cannot use passkeys.
     Unavailable,
+}
+
+impl App {
+    /// True while the review's document must not change: the browser's
+    /// dialog is open, or a signed finish went out and its answer was lost.
+    pub(crate) fn review_locked(&self) -> bool {
+        self.passkey.in_ceremony() || self.review_state().is_some_and(|r| r.outcome_unknown)
+    }
 }
 
 impl Passkey {
@@ -415,7 +428,7 @@ impl Component for App {
                 }
             }
             Msg::Edit => {
-                if self.passkey.in_ceremony() {
+                if self.review_locked() {
                     return false;
                 }
                 self.epoch += 1;
@@ -501,7 +514,7 @@ impl Component for App {
                     class="rp-lang-button"
                     lang={lang.tag()}
                     aria-pressed={if pressed { "true" } else { "false" }}
-                    aria-disabled={self.passkey.in_ceremony().then_some("true")}
+                    aria-disabled={self.review_locked().then_some("true")}
                     data-testid={format!("lang-{}", lang.tag())}
                     onclick={ctx.link().callback(move |_| Msg::SetLang(lang))}
                 >{ i18n::language_name(lang) }</button>
@@ -568,7 +581,7 @@ impl App {
     }
 
     fn set_lang(&mut self, ctx: &Context<Self>, lang: Lang) {
-        if self.passkey.in_ceremony() || lang == self.lang {
+        if self.review_locked() || lang == self.lang {
             return;
         }
         self.lang = lang;
@@ -1001,7 +1014,14 @@ impl App {
                         self.alert = None;
                         self.focus = Some(Focus::Heading);
                     }
-                    Err(failure) => self.fail(ctx, Stage::Sign, failure),
+                    Err(failure) => {
+                        if outcome_unknown(&failure) {
+                            if let Step::Review(review) = &mut self.step {
+                                review.outcome_unknown = true;
+                            }
+                        }
+                        self.fail(ctx, Stage::Sign, failure)
+                    }
                 }
             }
             _ => return false,

@@ -236,9 +236,12 @@ pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
         (
             Lang::En,
             MalformedJson | UnsupportedMediaType | NotFound | MethodNotAllowed | SignInRequired
-            | Forbidden | InvalidTransition | IdempotencyKeyReused | FileEmpty | FileTooLarge
+            | Forbidden | InvalidTransition | FileEmpty | FileTooLarge
             | FileTypeUnsupported | FileTypeMismatch | FileDamaged,
         ) => "The records service could not handle this request. Reload the page and try again.",
+        (Lang::En, IdempotencyKeyReused) => {
+            "Your request may already have been received. Check its status before sending it again."
+        }
         (Lang::En, PayloadTooLarge) => "Your request is too long. Shorten it and try again.",
         (Lang::En, InvalidRequest) => "Some details need correcting. Check the marked fields.",
         (Lang::En, OriginNotAllowed | UnknownSite) => {
@@ -274,10 +277,13 @@ pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
         (
             Lang::Es,
             MalformedJson | UnsupportedMediaType | NotFound | MethodNotAllowed | SignInRequired
-            | Forbidden | InvalidTransition | IdempotencyKeyReused | FileEmpty | FileTooLarge
+            | Forbidden | InvalidTransition | FileEmpty | FileTooLarge
             | FileTypeUnsupported | FileTypeMismatch | FileDamaged,
         ) => {
             "El servicio de registros no pudo procesar esta solicitud. Vuelva a cargar la página e inténtelo de nuevo."
+        }
+        (Lang::Es, IdempotencyKeyReused) => {
+            "Es posible que ya hayamos recibido su solicitud. Consulte su estado antes de enviarla de nuevo."
         }
         (Lang::Es, PayloadTooLarge) => {
             "Su solicitud es demasiado larga. Acórtela e inténtelo de nuevo."
