@@ -224,6 +224,15 @@ pub(crate) enum Retry {
     Signing,
 }
 
+/// What happened to the answers kept in the tab.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProgressNote {
+    /// Answers from earlier in this tab were restored.
+    Restored,
+    /// The requester cleared them.
+    Cleared,
+}
+
 /// Which step of the flow failed, deciding how to recover.
 #[derive(Clone, Copy)]
 enum Stage {
@@ -252,12 +261,23 @@ pub(crate) struct Refs {
     pub code: NodeRef,
     /// The widget's root element, for finding the field an error links to.
     pub root: NodeRef,
+    /// "Sign my request".
+    pub sign: NodeRef,
+    /// "Clear my answers".
+    pub clear: NodeRef,
+    /// "Yes, clear my answers".
+    pub clear_confirm: NodeRef,
+    /// The proof-of-authority file input.
+    pub proof_file: NodeRef,
 }
 
 enum Focus {
     Heading,
     Summary,
     Code,
+    Sign,
+    Clear,
+    ClearConfirm,
 }
 
 /// Messages of [`App`]. Asynchronous results carry the epoch they were
@@ -337,6 +357,18 @@ pub enum Msg {
     RemoveFile(usize),
     /// A parent's relationship was chosen (`None`: "Other", to be typed).
     Relationship(Option<Relationship>),
+    /// "Clear my answers" (`false`: ask first) or "Keep my answers" (`None`).
+    ClearAnswers(Option<bool>),
+}
+
+/// True when a failed finish may still have been stored: no answer, or one
+/// the widget could not read, or the service was unavailable to answer.
+fn outcome_unknown(failure: &Failure) -> bool {
+    match failure {
+        Failure::Network | Failure::BadResponse => true,
+        Failure::Api(e) => e.code == ErrorCode::Unavailable,
+        Failure::Passkey(_) | Failure::Tampered => false,
+    }
 }
 
 /// Runs `future` and delivers its message to [`App`]. Every call shares one
@@ -359,6 +391,10 @@ pub struct App {
     pub(crate) proof: Proof,
     /// "Other" is chosen as the parent's relationship (typed, maybe still empty).
     pub(crate) relationship_other: bool,
+    /// What happened to the saved answers, said on the current form step.
+    pub(crate) progress_note: Option<ProgressNote>,
+    /// "Clear my answers" was pressed and waits for confirmation.
+    pub(crate) confirm_clear: bool,
     /// Incremented whenever in-flight results become stale.
     pub(crate) epoch: u32,
     credential: Option<Credential>,
@@ -376,8 +412,12 @@ impl Component for App {
         if ctx.props().status_view {
             ctx.link().send_message(Msg::OpenStatus);
         }
-        let (step, input) = progress::restore(&ctx.props().site)
-            .unwrap_or((FormStep::Intro, RecordsRequest::default()));
+        let restored = progress::restore(&ctx.props().site);
+        let progress_note = restored
+            .as_ref()
+            .is_some_and(|(_, input)| *input != RecordsRequest::default())
+            .then_some(ProgressNote::Restored);
+        let (step, input) = restored.unwrap_or((FormStep::Intro, RecordsRequest::default()));
         App {
             lang: ctx.props().lang,
             site: SiteState::Loading,
@@ -389,6 +429,8 @@ impl Component for App {
             refs: Refs::default(),
             proof: Proof::default(),
             relationship_other: false,
+            progress_note,
+            confirm_clear: false,
             epoch: 0,
             credential: None,
             email_proof: None,
@@ -494,6 +536,15 @@ impl Component for App {
                 }
                 self.save_progress(ctx);
             }
+            Msg::ClearAnswers(None) => {
+                self.confirm_clear = false;
+                self.focus = Some(Focus::Clear);
+            }
+            Msg::ClearAnswers(Some(false)) => {
+                self.confirm_clear = true;
+                self.focus = Some(Focus::ClearConfirm);
+            }
+            Msg::ClearAnswers(Some(true)) => self.clear_answers(ctx),
             Msg::RemoveFile(i) => {
                 if i < self.input.requester.attachments.len() {
                     self.input.requester.attachments.remove(i);
@@ -540,6 +591,9 @@ impl Component for App {
             Some(Focus::Heading) => &self.refs.heading,
             Some(Focus::Summary) => &self.refs.summary,
             Some(Focus::Code) => &self.refs.code,
+            Some(Focus::Sign) => &self.refs.sign,
+            Some(Focus::Clear) => &self.refs.clear,
+            Some(Focus::ClearConfirm) => &self.refs.clear_confirm,
             None => return,
         };
         if let Some(element) = target.cast::<HtmlElement>() {
@@ -604,8 +658,27 @@ impl App {
         }
     }
 
+    /// "Clear my answers": forgets everything typed, here and in the tab's
+    /// storage, and starts over at the introduction.
+    fn clear_answers(&mut self, ctx: &Context<Self>) {
+        progress::clear(&ctx.props().site);
+        self.epoch += 1;
+        self.input = RecordsRequest::default();
+        self.proof = Proof::default();
+        self.relationship_other = false;
+        self.email_proof = None;
+        self.field_errors.clear();
+        self.alert = None;
+        self.confirm_clear = false;
+        self.progress_note = Some(ProgressNote::Cleared);
+        self.step = Step::Form(FormStep::Intro);
+        self.focus = Some(Focus::Heading);
+    }
+
     /// Shows form step `step`, its heading focused.
     fn go_to(&mut self, ctx: &Context<Self>, step: FormStep) {
+        self.progress_note = None;
+        self.confirm_clear = false;
         self.step = Step::Form(step);
         self.field_errors.clear();
         self.alert = None;
