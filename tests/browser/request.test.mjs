@@ -196,6 +196,29 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
       await r.w('sensitive-substance_use').check();
       await r.next();
       await r.w('to-someone-else').check();
+      // The recipient's name has its own label, its own id and one error message;
+      // the summary's link goes to the input, not to the choice above it.
+      await r.w('next').click();
+      await r.w('error-summary').waitFor();
+      const recipientName = await r.page.evaluate(() => {
+        const root = document.querySelector('recordpass-request').shadowRoot;
+        const input = root.querySelector('[data-testid="recipient.name"]');
+        return {
+          labels: [...input.labels].map((l) => l.textContent),
+          sameId: root.querySelectorAll(`[id="${input.id}"]`).length,
+          errors: root.querySelectorAll(`[id="${input.id}-error"]`).length,
+          describedBy: input.getAttribute('aria-describedby'),
+        };
+      });
+      assert.deepEqual(recipientName, {
+        labels: ['Name of the person or organisation'],
+        sameId: 1,
+        errors: 1,
+        describedBy: 'rp-recipient-name-error',
+      });
+      await r.page.getByLabel('Name of the person or organisation').waitFor();
+      await r.w('error-summary').locator('a[href="#rp-recipient-name"]').click();
+      assert.equal(await r.focusedTestId(), 'recipient.name');
       await r.w('recipient.name').fill('Rivera & Cole LLP');
       await r.w('recipient.send_to').fill('200 Main St, Springfield, IL 62701');
       await r.w('method-mail').check();
