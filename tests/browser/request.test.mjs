@@ -350,7 +350,9 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
       await r.w('create-passkey').and(r.page.locator(':not([aria-disabled])')).waitFor();
       await k.press('create-passkey');
       await r.w('sign').and(r.page.locator(':not([aria-disabled])')).waitFor();
-      await k.press('sign');
+      // "Create my passkey" went away: focus went to "Sign my request", not to the page's <body>.
+      assert.equal(await r.focusedTestId(), 'sign');
+      await r.page.keyboard.press('Enter');
       await r.w('request-number').waitFor();
       r.assertClean();
     });

@@ -401,6 +401,12 @@ pub struct App {
     email_proof: Option<EmailProof>,
     session: Option<Session>,
     focus: Option<Focus>,
+    /// Focus was inside the widget before the update being rendered: if the
+    /// render removed (or disabled) the focused control, it is put back on a
+    /// stable one instead of falling to the page's `<body>`.
+    had_focus: bool,
+    /// Focus was lost while a file uploads; put back once the input is usable.
+    refocus_after_upload: bool,
 }
 
 impl Component for App {
@@ -436,10 +442,13 @@ impl Component for App {
             email_proof: None,
             session: None,
             focus: None,
+            had_focus: false,
+            refocus_after_upload: false,
         }
     }
 
     fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        self.had_focus = self.focus_inside();
         match msg {
             Msg::SetLang(lang) => self.set_lang(ctx, lang),
             Msg::LoadSite => {
@@ -587,6 +596,16 @@ impl Component for App {
     }
 
     fn rendered(&mut self, _ctx: &Context<Self>, _first_render: bool) {
+        let had_focus = std::mem::take(&mut self.had_focus);
+        if self.focus.is_none() && (had_focus || self.refocus_after_upload) && !self.focus_inside() {
+            // The focused control went away (or was disabled) in this render.
+            if self.proof.busy {
+                self.refocus_after_upload = true;
+                return;
+            }
+            self.refocus_after_upload = false;
+            return self.rescue_focus();
+        }
         let target = match self.focus.take() {
             Some(Focus::Heading) => &self.refs.heading,
             Some(Focus::Summary) => &self.refs.summary,
@@ -604,6 +623,37 @@ impl Component for App {
 }
 
 impl App {
+    /// True if an element inside the widget's shadow root has focus.
+    fn focus_inside(&self) -> bool {
+        use wasm_bindgen::JsCast as _;
+        self.refs
+            .root
+            .cast::<web_sys::Node>()
+            .and_then(|node| node.get_root_node().dyn_into::<web_sys::ShadowRoot>().ok())
+            .is_some_and(|root| root.active_element().is_some())
+    }
+
+    /// Focuses the nearest stable control of the current screen: "Sign my
+    /// request" once the passkey exists, the code field, the file input, or
+    /// else the step's heading.
+    fn rescue_focus(&self) {
+        let candidates = [
+            &self.refs.sign,
+            &self.refs.code,
+            &self.refs.proof_file,
+            &self.refs.heading,
+        ];
+        for candidate in candidates {
+            let Some(element) = candidate.cast::<HtmlElement>() else {
+                continue;
+            };
+            let _ = element.focus();
+            if self.focus_inside() {
+                return;
+            }
+        }
+    }
+
     fn form_step(&self, ctx: &Context<Self>, step: FormStep, site: &SiteInfo) -> Html {
         match step {
             FormStep::Intro => steps::intro::view(self, ctx, site),
@@ -1042,7 +1092,12 @@ impl App {
                     }
                 });
                 match checked {
-                    Ok(started) => self.passkey = Passkey::ReadyToSign(Rc::new(*started)),
+                    Ok(started) => {
+                        self.passkey = Passkey::ReadyToSign(Rc::new(*started));
+                        if !self.focus_inside() {
+                            self.focus = Some(Focus::Sign);
+                        }
+                    }
                     Err(failure) => self.fail(ctx, Stage::PrepareSigning, failure),
                 }
             }

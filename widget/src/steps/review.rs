@@ -97,7 +97,7 @@ pub fn view(app: &App, ctx: &Context<App>, review: &Review) -> Html {
             if registered {
                 <div class="rp-actions" aria-busy={busy.then_some("true")}>
                     <button type="button" class="rp-primary" part="button-primary" data-testid="sign"
-                        aria-disabled={disabled(sign_ready)} onclick={on_sign}>{ t.sign }</button>
+                        ref={app.refs.sign.clone()} aria-disabled={disabled(sign_ready)} onclick={on_sign}>{ t.sign }</button>
                 </div>
             }
 
