@@ -248,6 +248,10 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
         assert.ok(statement.includes(element), `the authorization says "${element}":\n${statement}`);
       }
       assert.equal(stored.document.request.recipient.name, 'Rivera & Cole LLP');
+      // The confirmation states this site's deadline and where the records really go.
+      assert.equal(await r.w('next-respond').innerText(), `${HOSPITAL} must respond within 20 days.`);
+      assert.equal(await r.w('next-delivery').innerText(),
+        'The records will be sent to Rivera & Cole LLP (200 Main St, Springfield, IL 62701) as paper copy by mail.');
       assert.deepEqual(stored.document.request.requester.attachments, [
         { name: 'power-of-attorney.pdf', media_type: 'application/pdf', size: pdf.length, sha256: pdfSha256 },
       ]);
@@ -563,6 +567,8 @@ id = "demo"
 name = ${str(HOSPITAL)}
 him_phone = "+1 (555) 010-0100"
 origins = [${str(siteOrigin)}]
+# A state deadline stricter than HIPAA's 30 days: the confirmation must state it.
+deadline_days = 20
 
 # Every requester here comes from 127.0.0.1: the per-client POST limit (1/s,
 # bursts of 20) is for real clients, not for five flows in a row from one address.

@@ -5,8 +5,8 @@
 //! headings, buttons, statuses and the plain-language explanation of each
 //! failure.
 
-use recordpass_request::Lang;
 use recordpass_request::api::ErrorCode;
+use recordpass_request::{DeliveryMethod, Lang, RecordsRequest};
 
 use crate::app::CodeError;
 use crate::error::Failure;
@@ -212,18 +212,66 @@ pub fn language_name(lang: Lang) -> &'static str {
     }
 }
 
-/// What happens after submission, addressed to the requester.
-pub fn next_steps(lang: Lang, hospital: &str, email: &str) -> [String; 2] {
-    match lang {
-        Lang::En => [
-            format!("{hospital} must respond within 30 days."),
-            format!("The records will be sent to {email}."),
-        ],
-        Lang::Es => [
-            format!("{hospital} debe responder en un plazo de 30 días."),
-            format!("Los registros se enviarán a {email}."),
-        ],
-    }
+/// What happens after submission, addressed to the requester: the site's
+/// deadline (`days`) and where the records go, as chosen in `request`.
+pub fn next_steps(lang: Lang, hospital: &str, days: u16, request: &RecordsRequest) -> [String; 2] {
+    use DeliveryMethod::*;
+    let email = &request.requester.email;
+    let delivery = &request.delivery;
+    let respond = match (lang, days) {
+        (Lang::En, 1) => format!("{hospital} must respond within 1 day."),
+        (Lang::En, _) => format!("{hospital} must respond within {days} days."),
+        (Lang::Es, 1) => format!("{hospital} debe responder en un plazo de 1 día."),
+        (Lang::Es, _) => format!("{hospital} debe responder en un plazo de {days} días."),
+    };
+    let destination = match (&request.recipient, lang, delivery.method) {
+        (Some(r), Lang::En, _) => {
+            let label = delivery.method.label(lang);
+            format!("The records will be sent to {} ({}) as {label}.", r.name, r.send_to)
+        }
+        (Some(r), Lang::Es, _) => {
+            let label = delivery.method.label(lang);
+            format!("Los registros se enviarán a {} ({}) como {label}.", r.name, r.send_to)
+        }
+        (None, Lang::En, SecureDownload) => {
+            format!("A secure download link to the records will be sent to {email}.")
+        }
+        (None, Lang::Es, SecureDownload) => {
+            format!("Se enviará a {email} un enlace de descarga seguro a los registros.")
+        }
+        (None, Lang::En, Email) => format!("The records will be emailed to {email}."),
+        (None, Lang::Es, Email) => {
+            format!("Los registros se enviarán por correo electrónico a {email}.")
+        }
+        (None, Lang::En, PatientApp) => {
+            format!("The records will be sent to your health app, {}.", delivery.app_name)
+        }
+        (None, Lang::Es, PatientApp) => format!(
+            "Los registros se enviarán a su aplicación de salud, {}.",
+            delivery.app_name
+        ),
+        (None, Lang::En, Mail) => format!(
+            "Paper copies will be mailed to {}.",
+            delivery.address.one_line()
+        ),
+        (None, Lang::Es, Mail) => format!(
+            "Las copias en papel se enviarán por correo postal a {}.",
+            delivery.address.one_line()
+        ),
+        (None, Lang::En, PickUp) => {
+            format!("The hospital will write to {email} when your paper copies are ready to pick up.")
+        }
+        (None, Lang::Es, PickUp) => format!(
+            "El hospital le escribirá a {email} cuando sus copias en papel estén listas para recoger."
+        ),
+        (None, Lang::En, Disc) => {
+            format!("The hospital will write to {email} when your disc is ready to pick up.")
+        }
+        (None, Lang::Es, Disc) => format!(
+            "El hospital le escribirá a {email} cuando su disco esté listo para recoger."
+        ),
+    };
+    [respond, destination]
 }
 
 /// Plain-language explanation of a verifier error code.
@@ -453,6 +501,38 @@ mod tests {
             assert_ne!(code_error(e, Lang::En), code_error(e, Lang::Es));
         }
         assert!(code_error(CodeError::Incorrect(3), Lang::Es).contains("quedan 3"));
+    }
+
+    #[test]
+    fn next_steps_state_the_sites_deadline_and_the_chosen_destination() {
+        let mut request = RecordsRequest::default();
+        request.requester.email = "ana@example.org".into();
+        let [respond, delivery] = next_steps(Lang::En, "Riverside", 14, &request);
+        assert_eq!(respond, "Riverside must respond within 14 days.");
+        assert!(delivery.contains("ana@example.org"), "{delivery}");
+
+        request.delivery.method = DeliveryMethod::Mail;
+        request.delivery.address.street = "12 Elm St".into();
+        request.delivery.address.city = "Springfield".into();
+        let [respond, delivery] = next_steps(Lang::Es, "Riverside", 1, &request);
+        assert_eq!(respond, "Riverside debe responder en un plazo de 1 día.");
+        assert!(delivery.contains("12 Elm St"), "{delivery}");
+        assert!(!delivery.contains("ana@example.org"), "{delivery}");
+
+        request.delivery.method = DeliveryMethod::PickUp;
+        let [_, delivery] = next_steps(Lang::En, "Riverside", 30, &request);
+        assert!(delivery.contains("ready to pick up"), "{delivery}");
+
+        request.delivery.method = DeliveryMethod::SecureDownload;
+        request.recipient = Some(recordpass_request::Recipient {
+            name: "Rivera & Cole LLP".into(),
+            send_to: "records@rivera.example".into(),
+        });
+        for lang in Lang::ALL {
+            let [_, delivery] = next_steps(lang, "Riverside", 30, &request);
+            assert!(delivery.contains("Rivera & Cole LLP (records@rivera.example)"), "{delivery}");
+            assert!(!delivery.contains("ana@example.org"), "{delivery}");
+        }
     }
 
     #[test]
