@@ -692,6 +692,10 @@ impl App {
         // A chosen relationship is written in the statement's language.
         self.input.requester.relationship_in(lang);
         self.save_progress(ctx);
+        // …also in the request waiting for the email code, which is reviewed next.
+        if let Step::Email(check) = &mut self.step {
+            check.request.requester.relationship_in(lang);
+        }
         // The statement is signed in the language it is shown in: re-render it
         // and, if a signing ceremony was prepared for the old text, prepare anew.
         let (Step::Review(review), SiteState::Ready(site)) = (&mut self.step, &self.site) else {
