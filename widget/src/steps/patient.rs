@@ -12,7 +12,10 @@ pub fn view(app: &App, ctx: &Context<App>) -> Html {
     let l = app.lang;
     let p = &app.input.patient;
     let own = app.input.requester.role == Role::Patient;
-    let former = p.former_names.join(", ");
+    // Exactly as typed: the names are kept split at the commas and joined back
+    // with nothing added, so the text (and the cursor) never moves under the
+    // requester's fingers; spaces are trimmed when the request is checked.
+    let former = p.former_names.join(",");
     let a = &p.address;
     let body = html! {
         <>
