@@ -30,9 +30,10 @@ pub struct Text {
     pub statement_title: &'static str,
     /// Explanation of the statement box.
     pub statement_hint: &'static str,
-    /// Label of the digest prefix.
+    /// Label of the digest prefix (the "request code"; never "fingerprint",
+    /// which the passkey hints use for the biometric).
     pub fingerprint: &'static str,
-    /// What the fingerprint is.
+    /// What the request code is.
     pub fingerprint_hint: &'static str,
     /// Button back to the form.
     pub edit: &'static str,
@@ -111,7 +112,7 @@ const EN: Text = Text {
     review_title: "Check and sign your request",
     statement_title: "What you are signing",
     statement_hint: "Read it carefully. This exact text is sent to the hospital with your signature.",
-    fingerprint: "Request fingerprint:",
+    fingerprint: "Request code:",
     fingerprint_hint: "This code identifies exactly this text. The hospital sees the same code.",
     edit: "Edit my request",
     create_title: "Step 1: Create a passkey",
@@ -158,7 +159,7 @@ const ES: Text = Text {
     review_title: "Revise y firme su solicitud",
     statement_title: "Lo que va a firmar",
     statement_hint: "Léalo con atención. Este texto exacto se envía al hospital con su firma.",
-    fingerprint: "Huella de la solicitud:",
+    fingerprint: "Código de la solicitud:",
     fingerprint_hint: "Este código identifica exactamente este texto. El hospital ve el mismo código.",
     edit: "Corregir mi solicitud",
     create_title: "Paso 1: Cree una llave de acceso",
