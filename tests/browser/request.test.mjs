@@ -455,8 +455,8 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
       // Until a retry is answered, neither the text nor its language can change.
       assert.equal(await r.w('lang-en').getAttribute('aria-disabled'), 'true');
       assert.equal(await r.w('edit').getAttribute('aria-disabled'), 'true');
-      await r.w('lang-en').click();
-      await r.w('edit').click();
+      await r.w('lang-en').click({ force: true });
+      await r.w('edit').click({ force: true });
       assert.equal(await r.w('statement').innerText(), statement, 'the same text, in the same language');
       await r.w('sign').and(r.page.locator(':not([aria-disabled])')).waitFor();
       await r.w('sign').click();

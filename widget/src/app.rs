@@ -597,7 +597,8 @@ impl Component for App {
 
     fn rendered(&mut self, _ctx: &Context<Self>, _first_render: bool) {
         let had_focus = std::mem::take(&mut self.had_focus);
-        if self.focus.is_none() && (had_focus || self.refocus_after_upload) && !self.focus_inside() {
+        if self.focus.is_none() && (had_focus || self.refocus_after_upload) && !self.focus_inside()
+        {
             // The focused control went away (or was disabled) in this render.
             if self.proof.busy {
                 self.refocus_after_upload = true;

@@ -228,11 +228,17 @@ pub fn next_steps(lang: Lang, hospital: &str, days: u16, request: &RecordsReques
     let destination = match (&request.recipient, lang, delivery.method) {
         (Some(r), Lang::En, _) => {
             let label = delivery.method.label(lang);
-            format!("The records will be sent to {} ({}) as {label}.", r.name, r.send_to)
+            format!(
+                "The records will be sent to {} ({}) as {label}.",
+                r.name, r.send_to
+            )
         }
         (Some(r), Lang::Es, _) => {
             let label = delivery.method.label(lang);
-            format!("Los registros se enviarán a {} ({}) como {label}.", r.name, r.send_to)
+            format!(
+                "Los registros se enviarán a {} ({}) como {label}.",
+                r.name, r.send_to
+            )
         }
         (None, Lang::En, SecureDownload) => {
             format!("A secure download link to the records will be sent to {email}.")
@@ -245,7 +251,10 @@ pub fn next_steps(lang: Lang, hospital: &str, days: u16, request: &RecordsReques
             format!("Los registros se enviarán por correo electrónico a {email}.")
         }
         (None, Lang::En, PatientApp) => {
-            format!("The records will be sent to your health app, {}.", delivery.app_name)
+            format!(
+                "The records will be sent to your health app, {}.",
+                delivery.app_name
+            )
         }
         (None, Lang::Es, PatientApp) => format!(
             "Los registros se enviarán a su aplicación de salud, {}.",
@@ -260,7 +269,9 @@ pub fn next_steps(lang: Lang, hospital: &str, days: u16, request: &RecordsReques
             delivery.address.one_line()
         ),
         (None, Lang::En, PickUp) => {
-            format!("The hospital will write to {email} when your paper copies are ready to pick up.")
+            format!(
+                "The hospital will write to {email} when your paper copies are ready to pick up."
+            )
         }
         (None, Lang::Es, PickUp) => format!(
             "El hospital le escribirá a {email} cuando sus copias en papel estén listas para recoger."
@@ -268,9 +279,9 @@ pub fn next_steps(lang: Lang, hospital: &str, days: u16, request: &RecordsReques
         (None, Lang::En, Disc) => {
             format!("The hospital will write to {email} when your disc is ready to pick up.")
         }
-        (None, Lang::Es, Disc) => format!(
-            "El hospital le escribirá a {email} cuando su disco esté listo para recoger."
-        ),
+        (None, Lang::Es, Disc) => {
+            format!("El hospital le escribirá a {email} cuando su disco esté listo para recoger.")
+        }
     };
     [respond, destination]
 }
@@ -285,8 +296,8 @@ pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
         (
             Lang::En,
             MalformedJson | UnsupportedMediaType | NotFound | MethodNotAllowed | SignInRequired
-            | Forbidden | InvalidTransition | FileEmpty | FileTooLarge
-            | FileTypeUnsupported | FileTypeMismatch | FileDamaged,
+            | Forbidden | InvalidTransition | FileEmpty | FileTooLarge | FileTypeUnsupported
+            | FileTypeMismatch | FileDamaged,
         ) => "The records service could not handle this request. Reload the page and try again.",
         (Lang::En, IdempotencyKeyReused) => {
             "Your request may already have been received. Check its status before sending it again."
@@ -326,8 +337,8 @@ pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
         (
             Lang::Es,
             MalformedJson | UnsupportedMediaType | NotFound | MethodNotAllowed | SignInRequired
-            | Forbidden | InvalidTransition | FileEmpty | FileTooLarge
-            | FileTypeUnsupported | FileTypeMismatch | FileDamaged,
+            | Forbidden | InvalidTransition | FileEmpty | FileTooLarge | FileTypeUnsupported
+            | FileTypeMismatch | FileDamaged,
         ) => {
             "El servicio de registros no pudo procesar esta solicitud. Vuelva a cargar la página e inténtelo de nuevo."
         }
@@ -531,7 +542,10 @@ mod tests {
         });
         for lang in Lang::ALL {
             let [_, delivery] = next_steps(lang, "Riverside", 30, &request);
-            assert!(delivery.contains("Rivera & Cole LLP (records@rivera.example)"), "{delivery}");
+            assert!(
+                delivery.contains("Rivera & Cole LLP (records@rivera.example)"),
+                "{delivery}"
+            );
             assert!(!delivery.contains("ana@example.org"), "{delivery}");
         }
     }

@@ -87,7 +87,13 @@ mod tests {
         assert!(fresh(saved, saved + 29.0 * minute));
         assert!(fresh(saved, saved + 30.0 * minute));
         assert!(!fresh(saved, saved + 31.0 * minute));
-        assert!(!fresh(0.0, saved), "entries saved before the rule are dropped");
-        assert!(!fresh(saved + minute, saved), "a clock set back drops them too");
+        assert!(
+            !fresh(0.0, saved),
+            "entries saved before the rule are dropped"
+        );
+        assert!(
+            !fresh(saved + minute, saved),
+            "a clock set back drops them too"
+        );
     }
 }

@@ -196,7 +196,14 @@ pub fn choice_with(
 
 /// A fieldset of choices for `field`, with its legend, hint and error.
 pub fn group(app: &App, field: Field, legend: &str, hint: Option<&str>, items: Html) -> Html {
-    fieldset(app, field_id(field), error_for(app, field), legend, hint, items)
+    fieldset(
+        app,
+        field_id(field),
+        error_for(app, field),
+        legend,
+        hint,
+        items,
+    )
 }
 
 /// A fieldset of choices that no field error belongs to (the errors are
