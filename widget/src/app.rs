@@ -1148,10 +1148,10 @@ impl App {
                         self.focus = Some(Focus::Heading);
                     }
                     Err(failure) => {
-                        if outcome_unknown(&failure) {
-                            if let Step::Review(review) = &mut self.step {
-                                review.outcome_unknown = true;
-                            }
+                        if outcome_unknown(&failure)
+                            && let Step::Review(review) = &mut self.step
+                        {
+                            review.outcome_unknown = true;
                         }
                         self.fail(ctx, Stage::Sign, failure)
                     }
