@@ -196,6 +196,29 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
       await r.w('sensitive-substance_use').check();
       await r.next();
       await r.w('to-someone-else').check();
+      // The recipient's name has its own label, its own id and one error message;
+      // the summary's link goes to the input, not to the choice above it.
+      await r.w('next').click();
+      await r.w('error-summary').waitFor();
+      const recipientName = await r.page.evaluate(() => {
+        const root = document.querySelector('recordpass-request').shadowRoot;
+        const input = root.querySelector('[data-testid="recipient.name"]');
+        return {
+          labels: [...input.labels].map((l) => l.textContent),
+          sameId: root.querySelectorAll(`[id="${input.id}"]`).length,
+          errors: root.querySelectorAll(`[id="${input.id}-error"]`).length,
+          describedBy: input.getAttribute('aria-describedby'),
+        };
+      });
+      assert.deepEqual(recipientName, {
+        labels: ['Name of the person or organisation'],
+        sameId: 1,
+        errors: 1,
+        describedBy: 'rp-recipient-name-error',
+      });
+      await r.page.getByLabel('Name of the person or organisation').waitFor();
+      await r.w('error-summary').locator('a[href="#rp-recipient-name"]').click();
+      assert.equal(await r.focusedTestId(), 'recipient.name');
       await r.w('recipient.name').fill('Rivera & Cole LLP');
       await r.w('recipient.send_to').fill('200 Main St, Springfield, IL 62701');
       await r.w('method-mail').check();
@@ -225,6 +248,10 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
         assert.ok(statement.includes(element), `the authorization says "${element}":\n${statement}`);
       }
       assert.equal(stored.document.request.recipient.name, 'Rivera & Cole LLP');
+      // The confirmation states this site's deadline and where the records really go.
+      assert.equal(await r.w('next-respond').innerText(), `${HOSPITAL} must respond within 20 days.`);
+      assert.equal(await r.w('next-delivery').innerText(),
+        'The records will be sent to Rivera & Cole LLP (200 Main St, Springfield, IL 62701) as paper copy by mail.');
       assert.deepEqual(stored.document.request.requester.attachments, [
         { name: 'power-of-attorney.pdf', media_type: 'application/pdf', size: pdf.length, sha256: pdfSha256 },
       ]);
@@ -327,9 +354,120 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
       await r.w('create-passkey').and(r.page.locator(':not([aria-disabled])')).waitFor();
       await k.press('create-passkey');
       await r.w('sign').and(r.page.locator(':not([aria-disabled])')).waitFor();
-      await k.press('sign');
+      // "Create my passkey" went away: focus went to "Sign my request", not to the page's <body>.
+      assert.equal(await r.focusedTestId(), 'sign');
+      await r.page.keyboard.press('Enter');
       await r.w('request-number').waitFor();
       r.assertClean();
+    });
+
+    await t.test('saved answers: kept as typed, restored for 30 minutes, and cleared on request', async () => {
+      const r = await requester(env);
+      await r.next();
+      await r.w('requester.email').fill('cleo.clear@example.org');
+      await r.next();
+      // "Other names" keeps the text exactly as typed: no spaces added, no cursor jumps.
+      const former = r.w('patient.former_names[0]');
+      await former.pressSequentially('Cruz,Ortega, Ruiz');
+      assert.equal(await former.inputValue(), 'Cruz,Ortega, Ruiz');
+      await r.w('patient.legal_name').fill('Cleo Clear');
+      // A reload restores the answers and says for how long they are kept.
+      await r.page.reload();
+      await r.w('step-patient').waitFor();
+      assert.match(await r.w('progress-note').innerText(), /deleted 30 minutes after your last change/);
+      assert.equal(await r.w('patient.legal_name').inputValue(), 'Cleo Clear');
+      // Answers last changed more than 30 minutes ago are deleted, not restored.
+      await r.page.evaluate(() => {
+        for (const key of Object.keys(sessionStorage)) {
+          const saved = JSON.parse(sessionStorage.getItem(key));
+          saved.saved_at -= 31 * 60 * 1000;
+          sessionStorage.setItem(key, JSON.stringify(saved));
+        }
+      });
+      await r.page.reload();
+      await r.w('step-intro').waitFor();
+      assert.deepEqual(await r.storageKeys(), { session: [], local: [] }, 'the old answers are gone');
+      await r.next();
+      assert.equal(await r.w('requester.email').inputValue(), '');
+      // "Clear my answers" asks first; "Keep my answers" keeps them.
+      await r.w('requester.email').fill('cleo.clear@example.org');
+      await r.next();
+      await r.w('patient.legal_name').fill('Cleo Clear');
+      await r.keys.press('clear-answers');
+      await r.w('clear-confirm').waitFor();
+      assert.equal(await r.focusedTestId(), 'clear-confirm');
+      await r.w('clear-cancel').click();
+      assert.equal(await r.focusedTestId(), 'clear-answers', 'focus returns to the button');
+      assert.equal(await r.w('patient.legal_name').inputValue(), 'Cleo Clear');
+      assert.ok((await r.storageKeys()).session.length === 1);
+      await r.w('clear-answers').click();
+      await r.w('clear-confirm').click();
+      await r.w('step-intro').waitFor();
+      assert.equal(await r.w('progress-note').innerText(), 'Your answers were deleted from this browser.');
+      assert.deepEqual(await r.storageKeys(), { session: [], local: [] }, 'nothing is left in the tab');
+      await r.next();
+      assert.equal(await r.w('requester.email').inputValue(), '', 'the form is empty');
+      r.assertClean();
+    });
+
+    await t.test('a lost answer keeps the signed request as it was and stores it once; the relationship follows the language', async () => {
+      const r = await requester(env);
+      const email = 'pat.parent@example.org';
+      await r.next();
+      await r.w('role-parent_or_guardian').check();
+      await r.w('requester.name').fill('Pat Parent');
+      await r.w('relationship-father').check();
+      await r.w('requester.email').fill(email);
+      await r.next();
+      await r.w('patient.legal_name').fill('Kit Parent');
+      await r.w('patient.date_of_birth').fill('2016-04-02');
+      await r.next();
+      await r.w('record-immunizations').check();
+      await r.next();
+      await r.next(); // secure download is the default
+      await r.w('consent-electronic').check();
+      await r.next();
+      await r.w('signature').fill('Pat Parent');
+      await r.next();
+      // Switching to Spanish while the email code is awaited rewrites the relationship too.
+      await r.w('email-code').waitFor();
+      await r.w('lang-es').click();
+      await r.w('email-code').fill(await r.code(email));
+      await r.w('verify-code').click();
+      await r.w('statement').waitFor();
+      const statement = await r.w('statement').innerText();
+      assert.match(statement, /soy padre del \(de la\) paciente/);
+      assert.doesNotMatch(statement, /father/);
+      await r.w('create-passkey').and(r.page.locator(':not([aria-disabled])')).waitFor();
+      await r.w('create-passkey').click();
+      await r.w('sign').and(r.page.locator(':not([aria-disabled])')).waitFor();
+      // The verifier stores the first signed finish, but its answer never arrives.
+      let finishes = 0;
+      await r.page.route('**/api/v1/signatures/*/finish', async (route) => {
+        finishes += 1;
+        if (finishes > 1) return route.continue();
+        await route.fetch();
+        return route.abort('connectionreset');
+      });
+      await r.w('sign').click();
+      await r.w('outcome-unknown').waitFor();
+      assert.match(await r.w('outcome-unknown').innerText(), /es posible que ya haya llegado/);
+      // Until a retry is answered, neither the text nor its language can change.
+      assert.equal(await r.w('lang-en').getAttribute('aria-disabled'), 'true');
+      assert.equal(await r.w('edit').getAttribute('aria-disabled'), 'true');
+      await r.w('lang-en').click({ force: true });
+      await r.w('edit').click({ force: true });
+      assert.equal(await r.w('statement').innerText(), statement, 'the same text, in the same language');
+      await r.w('sign').and(r.page.locator(':not([aria-disabled])')).waitFor();
+      await r.w('sign').click();
+      await r.w('request-number').waitFor();
+      const number = (await r.w('request-number').innerText()).trim();
+      assert.equal(finishes, 2);
+      const mine = (await listSubmissions(config)).filter((s) => s.document.request.requester.email === email);
+      assert.deepEqual(mine.map((s) => s.request_number), [number], 'stored once, under the number shown');
+      assert.equal(mine[0].document.request.requester.relationship, 'padre');
+      assert.equal(await r.w('next-respond').innerText(), `${HOSPITAL} debe responder en un plazo de 20 días.`);
+      assert.equal(await r.w('next-delivery').innerText(), `Se enviará a ${email} un enlace de descarga seguro a los registros.`);
     });
 
     await t.test('the verifier log (at debug level) holds no patient details, addresses or codes', () => {
@@ -538,6 +676,8 @@ id = "demo"
 name = ${str(HOSPITAL)}
 him_phone = "+1 (555) 010-0100"
 origins = [${str(siteOrigin)}]
+# A state deadline stricter than HIPAA's 30 days: the confirmation must state it.
+deadline_days = 20
 
 # Every requester here comes from 127.0.0.1: the per-client POST limit (1/s,
 # bursts of 20) is for real clients, not for five flows in a row from one address.

@@ -146,6 +146,10 @@ pub(crate) struct Review {
     /// Sent with every signing attempt of this document: if an earlier attempt
     /// was stored but its answer lost, the verifier returns that one.
     pub idempotency_key: Option<String>,
+    /// A signed finish was sent but its answer was lost: it may be stored.
+    /// Until a retry gets an answer, the document (its text, language and
+    /// key) stays as it is, so a retry can only return that one request.
+    pub outcome_unknown: bool,
 }
 
 impl Review {
@@ -160,6 +164,7 @@ impl Review {
             document,
             digest,
             idempotency_key,
+            outcome_unknown: false,
         }
     }
 }
@@ -194,6 +199,14 @@ pub(crate) enum Passkey {
     Unavailable,
 }
 
+impl App {
+    /// True while the review's document must not change: the browser's
+    /// dialog is open, or a signed finish went out and its answer was lost.
+    pub(crate) fn review_locked(&self) -> bool {
+        self.passkey.in_ceremony() || self.review_state().is_some_and(|r| r.outcome_unknown)
+    }
+}
+
 impl Passkey {
     /// True while the browser's dialog is open or a credential is in flight.
     pub(crate) fn in_ceremony(&self) -> bool {
@@ -209,6 +222,15 @@ impl Passkey {
 pub(crate) enum Retry {
     Registration,
     Signing,
+}
+
+/// What happened to the answers kept in the tab.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProgressNote {
+    /// Answers from earlier in this tab were restored.
+    Restored,
+    /// The requester cleared them.
+    Cleared,
 }
 
 /// Which step of the flow failed, deciding how to recover.
@@ -239,12 +261,23 @@ pub(crate) struct Refs {
     pub code: NodeRef,
     /// The widget's root element, for finding the field an error links to.
     pub root: NodeRef,
+    /// "Sign my request".
+    pub sign: NodeRef,
+    /// "Clear my answers".
+    pub clear: NodeRef,
+    /// "Yes, clear my answers".
+    pub clear_confirm: NodeRef,
+    /// The proof-of-authority file input.
+    pub proof_file: NodeRef,
 }
 
 enum Focus {
     Heading,
     Summary,
     Code,
+    Sign,
+    Clear,
+    ClearConfirm,
 }
 
 /// Messages of [`App`]. Asynchronous results carry the epoch they were
@@ -324,6 +357,18 @@ pub enum Msg {
     RemoveFile(usize),
     /// A parent's relationship was chosen (`None`: "Other", to be typed).
     Relationship(Option<Relationship>),
+    /// "Clear my answers" (`false`: ask first) or "Keep my answers" (`None`).
+    ClearAnswers(Option<bool>),
+}
+
+/// True when a failed finish may still have been stored: no answer, or one
+/// the widget could not read, or the service was unavailable to answer.
+fn outcome_unknown(failure: &Failure) -> bool {
+    match failure {
+        Failure::Network | Failure::BadResponse => true,
+        Failure::Api(e) => e.code == ErrorCode::Unavailable,
+        Failure::Passkey(_) | Failure::Tampered => false,
+    }
 }
 
 /// Runs `future` and delivers its message to [`App`]. Every call shares one
@@ -346,12 +391,22 @@ pub struct App {
     pub(crate) proof: Proof,
     /// "Other" is chosen as the parent's relationship (typed, maybe still empty).
     pub(crate) relationship_other: bool,
+    /// What happened to the saved answers, said on the current form step.
+    pub(crate) progress_note: Option<ProgressNote>,
+    /// "Clear my answers" was pressed and waits for confirmation.
+    pub(crate) confirm_clear: bool,
     /// Incremented whenever in-flight results become stale.
     pub(crate) epoch: u32,
     credential: Option<Credential>,
     email_proof: Option<EmailProof>,
     session: Option<Session>,
     focus: Option<Focus>,
+    /// Focus was inside the widget before the update being rendered: if the
+    /// render removed (or disabled) the focused control, it is put back on a
+    /// stable one instead of falling to the page's `<body>`.
+    had_focus: bool,
+    /// Focus was lost while a file uploads; put back once the input is usable.
+    refocus_after_upload: bool,
 }
 
 impl Component for App {
@@ -363,8 +418,12 @@ impl Component for App {
         if ctx.props().status_view {
             ctx.link().send_message(Msg::OpenStatus);
         }
-        let (step, input) = progress::restore(&ctx.props().site)
-            .unwrap_or((FormStep::Intro, RecordsRequest::default()));
+        let restored = progress::restore(&ctx.props().site);
+        let progress_note = restored
+            .as_ref()
+            .is_some_and(|(_, input)| *input != RecordsRequest::default())
+            .then_some(ProgressNote::Restored);
+        let (step, input) = restored.unwrap_or((FormStep::Intro, RecordsRequest::default()));
         App {
             lang: ctx.props().lang,
             site: SiteState::Loading,
@@ -376,15 +435,20 @@ impl Component for App {
             refs: Refs::default(),
             proof: Proof::default(),
             relationship_other: false,
+            progress_note,
+            confirm_clear: false,
             epoch: 0,
             credential: None,
             email_proof: None,
             session: None,
             focus: None,
+            had_focus: false,
+            refocus_after_upload: false,
         }
     }
 
     fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        self.had_focus = self.focus_inside();
         match msg {
             Msg::SetLang(lang) => self.set_lang(ctx, lang),
             Msg::LoadSite => {
@@ -415,7 +479,7 @@ impl Component for App {
                 }
             }
             Msg::Edit => {
-                if self.passkey.in_ceremony() {
+                if self.review_locked() {
                     return false;
                 }
                 self.epoch += 1;
@@ -481,6 +545,15 @@ impl Component for App {
                 }
                 self.save_progress(ctx);
             }
+            Msg::ClearAnswers(None) => {
+                self.confirm_clear = false;
+                self.focus = Some(Focus::Clear);
+            }
+            Msg::ClearAnswers(Some(false)) => {
+                self.confirm_clear = true;
+                self.focus = Some(Focus::ClearConfirm);
+            }
+            Msg::ClearAnswers(Some(true)) => self.clear_answers(ctx),
             Msg::RemoveFile(i) => {
                 if i < self.input.requester.attachments.len() {
                     self.input.requester.attachments.remove(i);
@@ -501,7 +574,7 @@ impl Component for App {
                     class="rp-lang-button"
                     lang={lang.tag()}
                     aria-pressed={if pressed { "true" } else { "false" }}
-                    aria-disabled={self.passkey.in_ceremony().then_some("true")}
+                    aria-disabled={self.review_locked().then_some("true")}
                     data-testid={format!("lang-{}", lang.tag())}
                     onclick={ctx.link().callback(move |_| Msg::SetLang(lang))}
                 >{ i18n::language_name(lang) }</button>
@@ -523,10 +596,24 @@ impl Component for App {
     }
 
     fn rendered(&mut self, _ctx: &Context<Self>, _first_render: bool) {
+        let had_focus = std::mem::take(&mut self.had_focus);
+        if self.focus.is_none() && (had_focus || self.refocus_after_upload) && !self.focus_inside()
+        {
+            // The focused control went away (or was disabled) in this render.
+            if self.proof.busy {
+                self.refocus_after_upload = true;
+                return;
+            }
+            self.refocus_after_upload = false;
+            return self.rescue_focus();
+        }
         let target = match self.focus.take() {
             Some(Focus::Heading) => &self.refs.heading,
             Some(Focus::Summary) => &self.refs.summary,
             Some(Focus::Code) => &self.refs.code,
+            Some(Focus::Sign) => &self.refs.sign,
+            Some(Focus::Clear) => &self.refs.clear,
+            Some(Focus::ClearConfirm) => &self.refs.clear_confirm,
             None => return,
         };
         if let Some(element) = target.cast::<HtmlElement>() {
@@ -537,6 +624,37 @@ impl Component for App {
 }
 
 impl App {
+    /// True if an element inside the widget's shadow root has focus.
+    fn focus_inside(&self) -> bool {
+        use wasm_bindgen::JsCast as _;
+        self.refs
+            .root
+            .cast::<web_sys::Node>()
+            .and_then(|node| node.get_root_node().dyn_into::<web_sys::ShadowRoot>().ok())
+            .is_some_and(|root| root.active_element().is_some())
+    }
+
+    /// Focuses the nearest stable control of the current screen: "Sign my
+    /// request" once the passkey exists, the code field, the file input, or
+    /// else the step's heading.
+    fn rescue_focus(&self) {
+        let candidates = [
+            &self.refs.sign,
+            &self.refs.code,
+            &self.refs.proof_file,
+            &self.refs.heading,
+        ];
+        for candidate in candidates {
+            let Some(element) = candidate.cast::<HtmlElement>() else {
+                continue;
+            };
+            let _ = element.focus();
+            if self.focus_inside() {
+                return;
+            }
+        }
+    }
+
     fn form_step(&self, ctx: &Context<Self>, step: FormStep, site: &SiteInfo) -> Html {
         match step {
             FormStep::Intro => steps::intro::view(self, ctx, site),
@@ -568,13 +686,17 @@ impl App {
     }
 
     fn set_lang(&mut self, ctx: &Context<Self>, lang: Lang) {
-        if self.passkey.in_ceremony() || lang == self.lang {
+        if self.review_locked() || lang == self.lang {
             return;
         }
         self.lang = lang;
         // A chosen relationship is written in the statement's language.
         self.input.requester.relationship_in(lang);
         self.save_progress(ctx);
+        // …also in the request waiting for the email code, which is reviewed next.
+        if let Step::Email(check) = &mut self.step {
+            check.request.requester.relationship_in(lang);
+        }
         // The statement is signed in the language it is shown in: re-render it
         // and, if a signing ceremony was prepared for the old text, prepare anew.
         let (Step::Review(review), SiteState::Ready(site)) = (&mut self.step, &self.site) else {
@@ -591,8 +713,27 @@ impl App {
         }
     }
 
+    /// "Clear my answers": forgets everything typed, here and in the tab's
+    /// storage, and starts over at the introduction.
+    fn clear_answers(&mut self, ctx: &Context<Self>) {
+        progress::clear(&ctx.props().site);
+        self.epoch += 1;
+        self.input = RecordsRequest::default();
+        self.proof = Proof::default();
+        self.relationship_other = false;
+        self.email_proof = None;
+        self.field_errors.clear();
+        self.alert = None;
+        self.confirm_clear = false;
+        self.progress_note = Some(ProgressNote::Cleared);
+        self.step = Step::Form(FormStep::Intro);
+        self.focus = Some(Focus::Heading);
+    }
+
     /// Shows form step `step`, its heading focused.
     fn go_to(&mut self, ctx: &Context<Self>, step: FormStep) {
+        self.progress_note = None;
+        self.confirm_clear = false;
         self.step = Step::Form(step);
         self.field_errors.clear();
         self.alert = None;
@@ -956,7 +1097,12 @@ impl App {
                     }
                 });
                 match checked {
-                    Ok(started) => self.passkey = Passkey::ReadyToSign(Rc::new(*started)),
+                    Ok(started) => {
+                        self.passkey = Passkey::ReadyToSign(Rc::new(*started));
+                        if !self.focus_inside() {
+                            self.focus = Some(Focus::Sign);
+                        }
+                    }
                     Err(failure) => self.fail(ctx, Stage::PrepareSigning, failure),
                 }
             }
@@ -1001,7 +1147,14 @@ impl App {
                         self.alert = None;
                         self.focus = Some(Focus::Heading);
                     }
-                    Err(failure) => self.fail(ctx, Stage::Sign, failure),
+                    Err(failure) => {
+                        if outcome_unknown(&failure)
+                            && let Step::Review(review) = &mut self.step
+                        {
+                            review.outcome_unknown = true;
+                        }
+                        self.fail(ctx, Stage::Sign, failure)
+                    }
                 }
             }
             _ => return false,

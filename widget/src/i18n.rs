@@ -5,8 +5,8 @@
 //! headings, buttons, statuses and the plain-language explanation of each
 //! failure.
 
-use recordpass_request::Lang;
 use recordpass_request::api::ErrorCode;
+use recordpass_request::{DeliveryMethod, Lang, RecordsRequest};
 
 use crate::app::CodeError;
 use crate::error::Failure;
@@ -30,9 +30,10 @@ pub struct Text {
     pub statement_title: &'static str,
     /// Explanation of the statement box.
     pub statement_hint: &'static str,
-    /// Label of the digest prefix.
+    /// Label of the digest prefix (the "request code"; never "fingerprint",
+    /// which the passkey hints use for the biometric).
     pub fingerprint: &'static str,
-    /// What the fingerprint is.
+    /// What the request code is.
     pub fingerprint_hint: &'static str,
     /// Button back to the form.
     pub edit: &'static str,
@@ -111,7 +112,7 @@ const EN: Text = Text {
     review_title: "Check and sign your request",
     statement_title: "What you are signing",
     statement_hint: "Read it carefully. This exact text is sent to the hospital with your signature.",
-    fingerprint: "Request fingerprint:",
+    fingerprint: "Request code:",
     fingerprint_hint: "This code identifies exactly this text. The hospital sees the same code.",
     edit: "Edit my request",
     create_title: "Step 1: Create a passkey",
@@ -158,7 +159,7 @@ const ES: Text = Text {
     review_title: "Revise y firme su solicitud",
     statement_title: "Lo que va a firmar",
     statement_hint: "Léalo con atención. Este texto exacto se envía al hospital con su firma.",
-    fingerprint: "Huella de la solicitud:",
+    fingerprint: "Código de la solicitud:",
     fingerprint_hint: "Este código identifica exactamente este texto. El hospital ve el mismo código.",
     edit: "Corregir mi solicitud",
     create_title: "Paso 1: Cree una llave de acceso",
@@ -212,18 +213,77 @@ pub fn language_name(lang: Lang) -> &'static str {
     }
 }
 
-/// What happens after submission, addressed to the requester.
-pub fn next_steps(lang: Lang, hospital: &str, email: &str) -> [String; 2] {
-    match lang {
-        Lang::En => [
-            format!("{hospital} must respond within 30 days."),
-            format!("The records will be sent to {email}."),
-        ],
-        Lang::Es => [
-            format!("{hospital} debe responder en un plazo de 30 días."),
-            format!("Los registros se enviarán a {email}."),
-        ],
-    }
+/// What happens after submission, addressed to the requester: the site's
+/// deadline (`days`) and where the records go, as chosen in `request`.
+pub fn next_steps(lang: Lang, hospital: &str, days: u16, request: &RecordsRequest) -> [String; 2] {
+    use DeliveryMethod::*;
+    let email = &request.requester.email;
+    let delivery = &request.delivery;
+    let respond = match (lang, days) {
+        (Lang::En, 1) => format!("{hospital} must respond within 1 day."),
+        (Lang::En, _) => format!("{hospital} must respond within {days} days."),
+        (Lang::Es, 1) => format!("{hospital} debe responder en un plazo de 1 día."),
+        (Lang::Es, _) => format!("{hospital} debe responder en un plazo de {days} días."),
+    };
+    let destination = match (&request.recipient, lang, delivery.method) {
+        (Some(r), Lang::En, _) => {
+            let label = delivery.method.label(lang);
+            format!(
+                "The records will be sent to {} ({}) as {label}.",
+                r.name, r.send_to
+            )
+        }
+        (Some(r), Lang::Es, _) => {
+            let label = delivery.method.label(lang);
+            format!(
+                "Los registros se enviarán a {} ({}) como {label}.",
+                r.name, r.send_to
+            )
+        }
+        (None, Lang::En, SecureDownload) => {
+            format!("A secure download link to the records will be sent to {email}.")
+        }
+        (None, Lang::Es, SecureDownload) => {
+            format!("Se enviará a {email} un enlace de descarga seguro a los registros.")
+        }
+        (None, Lang::En, Email) => format!("The records will be emailed to {email}."),
+        (None, Lang::Es, Email) => {
+            format!("Los registros se enviarán por correo electrónico a {email}.")
+        }
+        (None, Lang::En, PatientApp) => {
+            format!(
+                "The records will be sent to your health app, {}.",
+                delivery.app_name
+            )
+        }
+        (None, Lang::Es, PatientApp) => format!(
+            "Los registros se enviarán a su aplicación de salud, {}.",
+            delivery.app_name
+        ),
+        (None, Lang::En, Mail) => format!(
+            "Paper copies will be mailed to {}.",
+            delivery.address.one_line()
+        ),
+        (None, Lang::Es, Mail) => format!(
+            "Las copias en papel se enviarán por correo postal a {}.",
+            delivery.address.one_line()
+        ),
+        (None, Lang::En, PickUp) => {
+            format!(
+                "The hospital will write to {email} when your paper copies are ready to pick up."
+            )
+        }
+        (None, Lang::Es, PickUp) => format!(
+            "El hospital le escribirá a {email} cuando sus copias en papel estén listas para recoger."
+        ),
+        (None, Lang::En, Disc) => {
+            format!("The hospital will write to {email} when your disc is ready to pick up.")
+        }
+        (None, Lang::Es, Disc) => {
+            format!("El hospital le escribirá a {email} cuando su disco esté listo para recoger.")
+        }
+    };
+    [respond, destination]
 }
 
 /// Plain-language explanation of a verifier error code.
@@ -236,9 +296,12 @@ pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
         (
             Lang::En,
             MalformedJson | UnsupportedMediaType | NotFound | MethodNotAllowed | SignInRequired
-            | Forbidden | InvalidTransition | IdempotencyKeyReused | FileEmpty | FileTooLarge
-            | FileTypeUnsupported | FileTypeMismatch | FileDamaged,
+            | Forbidden | InvalidTransition | FileEmpty | FileTooLarge | FileTypeUnsupported
+            | FileTypeMismatch | FileDamaged,
         ) => "The records service could not handle this request. Reload the page and try again.",
+        (Lang::En, IdempotencyKeyReused) => {
+            "Your request may already have been received. Check its status before sending it again."
+        }
         (Lang::En, PayloadTooLarge) => "Your request is too long. Shorten it and try again.",
         (Lang::En, InvalidRequest) => "Some details need correcting. Check the marked fields.",
         (Lang::En, OriginNotAllowed | UnknownSite) => {
@@ -274,10 +337,13 @@ pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
         (
             Lang::Es,
             MalformedJson | UnsupportedMediaType | NotFound | MethodNotAllowed | SignInRequired
-            | Forbidden | InvalidTransition | IdempotencyKeyReused | FileEmpty | FileTooLarge
-            | FileTypeUnsupported | FileTypeMismatch | FileDamaged,
+            | Forbidden | InvalidTransition | FileEmpty | FileTooLarge | FileTypeUnsupported
+            | FileTypeMismatch | FileDamaged,
         ) => {
             "El servicio de registros no pudo procesar esta solicitud. Vuelva a cargar la página e inténtelo de nuevo."
+        }
+        (Lang::Es, IdempotencyKeyReused) => {
+            "Es posible que ya hayamos recibido su solicitud. Consulte su estado antes de enviarla de nuevo."
         }
         (Lang::Es, PayloadTooLarge) => {
             "Su solicitud es demasiado larga. Acórtela e inténtelo de nuevo."
@@ -447,6 +513,41 @@ mod tests {
             assert_ne!(code_error(e, Lang::En), code_error(e, Lang::Es));
         }
         assert!(code_error(CodeError::Incorrect(3), Lang::Es).contains("quedan 3"));
+    }
+
+    #[test]
+    fn next_steps_state_the_sites_deadline_and_the_chosen_destination() {
+        let mut request = RecordsRequest::default();
+        request.requester.email = "ana@example.org".into();
+        let [respond, delivery] = next_steps(Lang::En, "Riverside", 14, &request);
+        assert_eq!(respond, "Riverside must respond within 14 days.");
+        assert!(delivery.contains("ana@example.org"), "{delivery}");
+
+        request.delivery.method = DeliveryMethod::Mail;
+        request.delivery.address.street = "12 Elm St".into();
+        request.delivery.address.city = "Springfield".into();
+        let [respond, delivery] = next_steps(Lang::Es, "Riverside", 1, &request);
+        assert_eq!(respond, "Riverside debe responder en un plazo de 1 día.");
+        assert!(delivery.contains("12 Elm St"), "{delivery}");
+        assert!(!delivery.contains("ana@example.org"), "{delivery}");
+
+        request.delivery.method = DeliveryMethod::PickUp;
+        let [_, delivery] = next_steps(Lang::En, "Riverside", 30, &request);
+        assert!(delivery.contains("ready to pick up"), "{delivery}");
+
+        request.delivery.method = DeliveryMethod::SecureDownload;
+        request.recipient = Some(recordpass_request::Recipient {
+            name: "Rivera & Cole LLP".into(),
+            send_to: "records@rivera.example".into(),
+        });
+        for lang in Lang::ALL {
+            let [_, delivery] = next_steps(lang, "Riverside", 30, &request);
+            assert!(
+                delivery.contains("Rivera & Cole LLP (records@rivera.example)"),
+                "{delivery}"
+            );
+            assert!(!delivery.contains("ana@example.org"), "{delivery}");
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@ use recordpass_request::api::SiteInfo;
 use recordpass_request::{AddressPart, DeliveryMethod, Field, Recipient};
 use yew::prelude::*;
 
-use super::fields::{Text, choice, group, set, tr};
+use super::fields::{Text, choice, choices, group, set, tr};
 use super::wizard::{FormStep, frame};
 use crate::app::App;
 
@@ -62,7 +62,7 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
     let fee = site.fee_text.get(l);
     let body = html! {
         <>
-            { group(app, Field::RecipientName, tr(l, "Who should get the records?", "¿Quién debe recibir los registros?"), None, to.into_iter().collect::<Html>()) }
+            { choices(app, "rp-recipient", tr(l, "Who should get the records?", "¿Quién debe recibir los registros?"), to.into_iter().collect::<Html>()) }
             if elsewhere {
                 { Text::new(Field::RecipientName, tr(l, "Name of the person or organisation", "Nombre de la persona u organización"), &recipient.name)
                     .view(app, ctx, set(|q, v| q.recipient.get_or_insert_with(Recipient::default).name = v)) }

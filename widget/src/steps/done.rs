@@ -11,7 +11,8 @@ pub fn view(app: &App, done: &Done) -> Html {
     let t = i18n::text(app.lang);
     let request = &done.review.document.request;
     let hospital = &done.review.document.site.name;
-    let [respond, delivery] = i18n::next_steps(app.lang, hospital, &request.requester.email);
+    let days = app.site_info().map_or(30, |site| site.deadline());
+    let [respond, delivery] = i18n::next_steps(app.lang, hospital, days, request);
     html! {
         <section class="rp-step rp-done" data-testid="done">
             { heading(app, t.done_title) }
@@ -30,8 +31,8 @@ pub fn view(app: &App, done: &Done) -> Html {
             </dl>
             <h3>{ t.next_title }</h3>
             <ul>
-                <li>{ respond }</li>
-                <li>{ delivery }</li>
+                <li data-testid="next-respond">{ respond }</li>
+                <li data-testid="next-delivery">{ delivery }</li>
             </ul>
             { for app.site_info().map(|site| call_line(site, app.lang)) }
         </section>

@@ -196,8 +196,30 @@ pub fn choice_with(
 
 /// A fieldset of choices for `field`, with its legend, hint and error.
 pub fn group(app: &App, field: Field, legend: &str, hint: Option<&str>, items: Html) -> Html {
-    let id = field_id(field);
-    let error = error_for(app, field);
+    fieldset(
+        app,
+        field_id(field),
+        error_for(app, field),
+        legend,
+        hint,
+        items,
+    )
+}
+
+/// A fieldset of choices that no field error belongs to (the errors are
+/// shown by the inputs the choice reveals), with its own `id`.
+pub fn choices(app: &App, id: &str, legend: &str, items: Html) -> Html {
+    fieldset(app, id.to_owned(), None, legend, None, items)
+}
+
+fn fieldset(
+    app: &App,
+    id: String,
+    error: Option<&FieldError>,
+    legend: &str,
+    hint: Option<&str>,
+    items: Html,
+) -> Html {
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
     let described_by: Vec<&str> = [

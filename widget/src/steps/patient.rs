@@ -12,7 +12,10 @@ pub fn view(app: &App, ctx: &Context<App>) -> Html {
     let l = app.lang;
     let p = &app.input.patient;
     let own = app.input.requester.role == Role::Patient;
-    let former = p.former_names.join(", ");
+    // Exactly as typed: the names are kept split at the commas and joined back
+    // with nothing added, so the text (and the cursor) never moves under the
+    // requester's fingers; spaces are trimmed when the request is checked.
+    let former = p.former_names.join(",");
     let a = &p.address;
     let body = html! {
         <>
@@ -38,9 +41,9 @@ pub fn view(app: &App, ctx: &Context<App>) -> Html {
                     .auto("postal-code").view(app, ctx, set(|q, v| q.patient.address.postal_code = v)) }
             </fieldset>
             { Text::new(Field::PatientPhone, tr(l, "Patient's phone (optional)", "Teléfono del paciente (opcional)"), &p.phone)
-                .kind("tel").view(app, ctx, set(|q, v| q.patient.phone = v)) }
+                .kind("tel").auto(if own { "tel" } else { "off" }).view(app, ctx, set(|q, v| q.patient.phone = v)) }
             { Text::new(Field::PatientEmail, tr(l, "Patient's email (optional)", "Correo del paciente (opcional)"), &p.email)
-                .kind("email").view(app, ctx, set(|q, v| q.patient.email = v)) }
+                .kind("email").auto(if own { "email" } else { "off" }).view(app, ctx, set(|q, v| q.patient.email = v)) }
             { Text::new(Field::PatientMrn, tr(l, "Medical record number (optional)", "Número de expediente médico (opcional)"), &p.mrn)
                 .hint(tr(l, "If you know it. It is on some letters and bills.", "Si lo sabe. Aparece en algunas cartas y facturas."))
                 .view(app, ctx, set(|q, v| q.patient.mrn = v)) }

@@ -130,7 +130,7 @@ pub fn view(app: &App, ctx: &Context<App>) -> Html {
                 { if app.proof.busy { tr(l, "Uploading the file…", "Subiendo el archivo…") } else { "" } }
             </p>
             if files.len() < recordpass_request::upload::MAX_ATTACHMENTS {
-                <input id={id} part="input" type="file" accept={ACCEPT}
+                <input id={id} part="input" type="file" accept={ACCEPT} ref={app.refs.proof_file.clone()}
                     disabled={app.proof.busy}
                     aria-invalid={error.map(|_| "true")}
                     aria-describedby={described_by}

@@ -2,6 +2,7 @@
 
 use yew::prelude::*;
 
+use super::fields::tr;
 use super::{alert, heading, status};
 use crate::app::{App, Msg, Passkey, Review};
 use crate::{i18n, passkey};
@@ -74,7 +75,7 @@ pub fn view(app: &App, ctx: &Context<App>, review: &Review) -> Html {
             <p class="rp-hint">{ t.fingerprint_hint }</p>
             <div class="rp-actions">
                 <button type="button" class="rp-secondary" part="button-secondary" data-testid="edit"
-                    aria-disabled={disabled(!app.passkey.in_ceremony())}
+                    aria-disabled={disabled(!app.review_locked())}
                     onclick={link.callback(|_| Msg::Edit)}>{ t.edit }</button>
             </div>
 
@@ -96,12 +97,27 @@ pub fn view(app: &App, ctx: &Context<App>, review: &Review) -> Html {
             if registered {
                 <div class="rp-actions" aria-busy={busy.then_some("true")}>
                     <button type="button" class="rp-primary" part="button-primary" data-testid="sign"
-                        aria-disabled={disabled(sign_ready)} onclick={on_sign}>{ t.sign }</button>
+                        ref={app.refs.sign.clone()} aria-disabled={disabled(sign_ready)} onclick={on_sign}>{ t.sign }</button>
                 </div>
             }
 
             { status(status_text) }
             { alert(app) }
+            if review.outcome_unknown {
+                <div class="rp-notice" data-testid="outcome-unknown">
+                    <p>{ tr(app.lang,
+                        "We sent your signed request but did not hear back, so it may already have arrived. \
+                         To make sure the hospital gets it only once, this request and its language cannot be changed now. \
+                         Sign again to send the same request, or check its status.",
+                        "Enviamos su solicitud firmada pero no recibimos respuesta, así que es posible que ya haya llegado. \
+                         Para que el hospital la reciba una sola vez, ahora no se puede cambiar esta solicitud ni su idioma. \
+                         Firme de nuevo para enviar la misma solicitud, o consulte su estado.") }</p>
+                    <button type="button" class="rp-secondary" part="button-secondary" data-testid="check-status"
+                        aria-disabled={disabled(!app.passkey.in_ceremony())}
+                        onclick={link.callback(|_| Msg::OpenStatus)}>
+                        { tr(app.lang, "Check its status", "Consultar su estado") }</button>
+                </div>
+            }
             if matches!(app.passkey, Passkey::Stuck(_)) {
                 <div class="rp-actions">
                     <button type="button" class="rp-secondary" part="button-secondary" data-testid="retry"

@@ -6,7 +6,7 @@ use yew::prelude::*;
 
 use super::fields::{summary, tr};
 use super::{alert, heading};
-use crate::app::{App, Msg};
+use crate::app::{App, Msg, ProgressNote};
 
 /// The form steps, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -105,6 +105,15 @@ pub fn frame(
                 <p class="rp-progress" part="progress">{ progress }</p>
             }
             { heading(app, title) }
+            <p class="rp-status" role="status" data-testid="progress-note">{ match app.progress_note {
+                Some(ProgressNote::Restored) => tr(lang,
+                    "We kept your answers from earlier in this tab. They are deleted 30 minutes after your last change, when you close the tab, or when you clear them.",
+                    "Guardamos sus respuestas anteriores en esta pestaña. Se borran 30 minutos después de su último cambio, al cerrar la pestaña o si usted las borra."),
+                Some(ProgressNote::Cleared) => tr(lang,
+                    "Your answers were deleted from this browser.",
+                    "Sus respuestas se borraron de este navegador."),
+                None => "",
+            } }</p>
             <form class="rp-form" method="dialog" novalidate=true {onsubmit}>
                 { summary(app) }
                 { alert(app) }
@@ -119,7 +128,39 @@ pub fn frame(
                     }
                 </div>
             </form>
+            if step != FormStep::Intro {
+                { clear_answers(app, ctx) }
+            }
         </section>
+    }
+}
+
+/// "Clear my answers", then a confirmation: everything typed is deleted
+/// from the form and from the tab's storage.
+fn clear_answers(app: &App, ctx: &Context<App>) -> Html {
+    let l = app.lang;
+    let link = ctx.link();
+    html! {
+        <div class="rp-clear">
+            <button type="button" class="rp-link" data-testid="clear-answers" ref={app.refs.clear.clone()}
+                aria-expanded={if app.confirm_clear { "true" } else { "false" }}
+                onclick={link.callback(|_| Msg::ClearAnswers(Some(false)))}>
+                { tr(l, "Clear my answers", "Borrar mis respuestas") }</button>
+            if app.confirm_clear {
+                <p id="rp-clear-question">{ tr(l,
+                    "Delete everything you entered in this form from this browser? This cannot be undone.",
+                    "¿Borrar de este navegador todo lo que escribió en este formulario? No se puede deshacer.") }</p>
+                <div class="rp-actions">
+                    <button type="button" class="rp-secondary" part="button-secondary" data-testid="clear-confirm"
+                        ref={app.refs.clear_confirm.clone()} aria-describedby="rp-clear-question"
+                        onclick={link.callback(|_| Msg::ClearAnswers(Some(true)))}>
+                        { tr(l, "Yes, clear my answers", "Sí, borrar mis respuestas") }</button>
+                    <button type="button" class="rp-secondary" part="button-secondary" data-testid="clear-cancel"
+                        onclick={link.callback(|_| Msg::ClearAnswers(None))}>
+                        { tr(l, "Keep my answers", "Conservar mis respuestas") }</button>
+                </div>
+            }
+        </div>
     }
 }
 
