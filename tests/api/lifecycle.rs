@@ -365,3 +365,20 @@ async fn the_audit_chain_head_is_logged_as_an_anchor() {
     assert_eq!(logged["fields"]["anchor"], head.as_str(), "{logged}");
     assert_eq!(logged["level"], "INFO");
 }
+
+/// `serve` runs with glibc's mmap threshold fixed (it starts itself again
+/// with `MALLOC_MMAP_THRESHOLD_` set, keeping its process id), so freed
+/// upload buffers go back to the system instead of staying in thread arenas.
+#[tokio::test]
+async fn serve_runs_with_a_fixed_mmap_threshold() {
+    let (_dir, verifier) = start_binary(9, "", &[], |config| config).await;
+    let environ = std::fs::read(format!("/proc/{}/environ", verifier.pid()))
+        .expect("the process's environment");
+    assert!(
+        environ
+            .split(|b| *b == 0)
+            .any(|var| var == b"MALLOC_MMAP_THRESHOLD_=131072"),
+        "{}",
+        String::from_utf8_lossy(&environ)
+    );
+}

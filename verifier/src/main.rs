@@ -156,6 +156,9 @@ enum SubmissionsCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Serve) {
+        fix_mmap_threshold();
+    }
     let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -439,6 +442,31 @@ async fn list_submissions(store: &Store, json: bool) -> Result<(), Error> {
         );
     }
     Ok(())
+}
+
+/// glibc's allocator raises its mmap threshold each time it frees a large
+/// block, after which an upload's 10 MiB buffers are kept in the arena of
+/// whichever thread freed them: one upload at a time still took the release
+/// binary from 17 to 125–140 MiB (16 clients × 9 MiB × 3 rounds), 60 MiB with
+/// the threshold fixed at 128 KiB (docs/benchmarks.md). glibc reads that
+/// setting only from the environment at start, so `serve` starts itself again
+/// with it (same process id, arguments and environment otherwise), unless it
+/// is already set. Without glibc, or if that fails, it serves as it is.
+fn fix_mmap_threshold() {
+    #[cfg(all(unix, target_env = "gnu"))]
+    {
+        const VAR: &str = "MALLOC_MMAP_THRESHOLD_";
+        if std::env::var_os(VAR).is_none()
+            && let Ok(exe) = std::env::current_exe()
+        {
+            use std::os::unix::process::CommandExt as _;
+            let err = std::process::Command::new(exe)
+                .args(std::env::args_os().skip(1))
+                .env(VAR, "131072")
+                .exec();
+            eprintln!("note: could not restart with {VAR} set ({err}); serving without it");
+        }
+    }
 }
 
 fn rfc3339(unix: i64) -> String {
