@@ -71,11 +71,7 @@ async fn member_for_invite(
     email: &str,
     role: Role,
 ) -> Result<Option<String>, Error> {
-    let Some(row) = sqlx::query("SELECT id, role, disabled_at FROM staff WHERE email = $1")
-        .bind(email)
-        .fetch_optional(&mut *conn)
-        .await?
-    else {
+    let Some(row) = super::staff_access::find_member(conn, email).await? else {
         return Ok(None);
     };
     if row.get::<Option<i64>, _>("disabled_at").is_some() {

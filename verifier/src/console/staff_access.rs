@@ -18,8 +18,7 @@ use sqlx::Row;
 use super::{Role, audit, pages::PageError, session::Staff};
 use crate::{AppState, Error, db};
 
-/// Active admins other than `$1` who have a passkey: while there is one, the
-/// console is not locked out by disabling, demoting or revoking `$1`.
+/// Active admins other than `$1` who have a passkey ([`another_admin_can_sign_in`]).
 const OTHER_ADMINS_WHO_CAN_SIGN_IN: &str = "SELECT COUNT(*) FROM staff s
     WHERE s.role = 'admin' AND s.disabled_at IS NULL AND s.id <> $1
     AND EXISTS (SELECT 1 FROM staff_passkeys p WHERE p.staff_id = s.id)";
@@ -50,11 +49,7 @@ pub async fn change(
     // Serialise staff changes with the audit log's lock, so two admins
     // disabling each other cannot both succeed.
     db::lock_audit_log(&mut tx).await?;
-    let row = sqlx::query("SELECT id, role, disabled_at FROM staff WHERE email = $1")
-        .bind(&email)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let row = find_member(&mut tx, &email).await?.ok_or(Error::NotFound)?;
     let id: String = row.get("id");
     let role: String = row.get("role");
     if disable {
@@ -63,11 +58,7 @@ pub async fn change(
                 Error::InvalidTransition("you cannot disable your own access".into()).into(),
             );
         }
-        let other_admins: i64 = sqlx::query_scalar(OTHER_ADMINS_WHO_CAN_SIGN_IN)
-            .bind(&id)
-            .fetch_one(&mut *tx)
-            .await?;
-        if role == "admin" && other_admins == 0 {
+        if role == "admin" && !another_admin_can_sign_in(&mut tx, &id).await? {
             return Err(
                 Error::InvalidTransition("the last admin cannot be disabled".into()).into(),
             );
@@ -77,10 +68,7 @@ pub async fn change(
             .bind(&id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM staff_sessions WHERE staff_id = $1")
-            .bind(&id)
-            .execute(&mut *tx)
-            .await?;
+        end_sessions(&mut tx, &id).await?;
     } else {
         sqlx::query("UPDATE staff SET disabled_at = NULL WHERE id = $1")
             .bind(&id)
@@ -125,11 +113,7 @@ pub async fn change_role(
     let now = state.clock.unix();
     let mut tx = state.store.begin().await?;
     db::lock_audit_log(&mut tx).await?;
-    let row = sqlx::query("SELECT id, role, disabled_at FROM staff WHERE email = $1")
-        .bind(&email)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let row = find_member(&mut tx, &email).await?.ok_or(Error::NotFound)?;
     let id: String = row.get("id");
     let from: String = row.get("role");
     if id == staff.id {
@@ -141,12 +125,8 @@ pub async fn change_role(
     if from == role.as_str() {
         return Ok(back_to_staff_page());
     }
-    let other_admins: i64 = sqlx::query_scalar(OTHER_ADMINS_WHO_CAN_SIGN_IN)
-        .bind(&id)
-        .fetch_one(&mut *tx)
-        .await?;
     let active = row.get::<Option<i64>, _>("disabled_at").is_none();
-    if from == "admin" && active && other_admins == 0 {
+    if from == "admin" && active && !another_admin_can_sign_in(&mut tx, &id).await? {
         return Err(
             Error::InvalidTransition("the last active admin must stay an admin".into()).into(),
         );
@@ -168,11 +148,47 @@ pub async fn change_role(
 }
 
 fn back_to_staff_page() -> Response {
+    see_other("/console/staff")
+}
+
+fn see_other(to: &'static str) -> Response {
     (
         StatusCode::SEE_OTHER,
-        [(header::LOCATION, HeaderValue::from_static("/console/staff"))],
+        [(header::LOCATION, HeaderValue::from_static(to))],
     )
         .into_response()
+}
+
+/// The member with `email`, if any: `id`, `role`, `disabled_at`.
+pub(super) async fn find_member(
+    conn: &mut db::Connection,
+    email: &str,
+) -> Result<Option<sqlx::any::AnyRow>, Error> {
+    Ok(
+        sqlx::query("SELECT id, role, disabled_at FROM staff WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
+}
+
+/// Whether an active admin other than `id` has a passkey: while one does,
+/// disabling, demoting or revoking `id` cannot lock the console out.
+async fn another_admin_can_sign_in(tx: &mut db::Connection, id: &str) -> Result<bool, Error> {
+    let others: i64 = sqlx::query_scalar(OTHER_ADMINS_WHO_CAN_SIGN_IN)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    Ok(others > 0)
+}
+
+/// Ends every session of member `id` (their next click asks them to sign in).
+async fn end_sessions(tx: &mut db::Connection, id: &str) -> Result<(), Error> {
+    sqlx::query("DELETE FROM staff_sessions WHERE staff_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }
 
 /// The revoke form.
@@ -214,11 +230,7 @@ pub async fn revoke_passkey(
         .bind(&form.credential_id)
         .fetch_one(&mut *tx)
         .await?;
-        let other_admins: i64 = sqlx::query_scalar(OTHER_ADMINS_WHO_CAN_SIGN_IN)
-            .bind(&id)
-            .fetch_one(&mut *tx)
-            .await?;
-        if own_left == 0 && other_admins == 0 {
+        if own_left == 0 && !another_admin_can_sign_in(&mut tx, &id).await? {
             return Err(Error::InvalidTransition(
                 "this is the last passkey of the last active admin: add another passkey or admin first"
                     .into(),
@@ -230,10 +242,7 @@ pub async fn revoke_passkey(
         .bind(&form.credential_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM staff_sessions WHERE staff_id = $1")
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
+    end_sessions(&mut tx, &id).await?;
     let event = audit::Event {
         actor: &staff.email,
         action: "staff_passkey_revoked",
@@ -243,14 +252,9 @@ pub async fn revoke_passkey(
     audit::append(&mut tx, now, event).await?;
     tx.commit().await?;
     // Revoking one's own passkey ends one's own session too.
-    let next = if id == staff.id {
-        "/console/sign-in"
+    Ok(if id == staff.id {
+        see_other("/console/sign-in")
     } else {
-        "/console/staff"
-    };
-    Ok((
-        StatusCode::SEE_OTHER,
-        [(header::LOCATION, HeaderValue::from_static(next))],
-    )
-        .into_response())
+        back_to_staff_page()
+    })
 }
