@@ -247,6 +247,13 @@ pub struct StartSigning {
     /// again returns that submission instead of storing a second one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,
+    /// The document format the client renders and checks
+    /// ([`crate::DOCUMENT_FORMAT`]). A verifier that builds another answers
+    /// `409` `widget_outdated` before anything is signed, instead of a document
+    /// the client would refuse as changed. Absent from widgets released before
+    /// this field (they are not checked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
 }
 
 /// The document to sign and options for `navigator.credentials.get`.
@@ -467,6 +474,10 @@ pub enum ErrorCode {
     InvalidTransition,
     /// The idempotency key was already used for a different request.
     IdempotencyKeyReused,
+    /// The page embeds a widget release that renders another document format
+    /// than this verifier signs ([`StartSigning::format`]): the page's snippet
+    /// must be updated; nothing was started.
+    WidgetOutdated,
     /// The uploaded file is empty (`400`).
     FileEmpty,
     /// The uploaded file is larger than [`crate::upload::MAX_UPLOAD_BYTES`] (`413`).
@@ -508,7 +519,7 @@ impl ErrorCode {
 
 impl ErrorCode {
     /// Every code, so clients can prove they have text for each.
-    pub const ALL: [ErrorCode; 30] = [
+    pub const ALL: [ErrorCode; 31] = [
         ErrorCode::MalformedJson,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::PayloadTooLarge,
@@ -534,6 +545,7 @@ impl ErrorCode {
         ErrorCode::Forbidden,
         ErrorCode::InvalidTransition,
         ErrorCode::IdempotencyKeyReused,
+        ErrorCode::WidgetOutdated,
         ErrorCode::FileEmpty,
         ErrorCode::FileTooLarge,
         ErrorCode::FileTypeUnsupported,

@@ -227,3 +227,51 @@ mod summary_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod format_tests {
+    use super::*;
+    use crate::examples;
+
+    /// Every document format with what it stands for: SHA-256 over the
+    /// canonical documents of every example in both languages (statements
+    /// included). Append a line for a new format; never edit one.
+    const HISTORY: &[(&str, &str)] = &[(
+        "recordpass.request.v2",
+        "ba800daef4d49ba5313b57ee6ac724d2807a9df42aeabc8214667c62ed83d6f9",
+    )];
+
+    fn fingerprint() -> String {
+        let mut all = Sha256::new();
+        for request in [
+            examples::self_access(),
+            examples::parent_directive(),
+            examples::representative_authorization(),
+        ] {
+            for lang in [Lang::En, Lang::Es] {
+                let doc = SignedDocument::new(examples::site(), request.normalized(), lang);
+                all.update(doc.canonical_bytes());
+            }
+        }
+        hex::encode(all.finalize())
+    }
+
+    #[test]
+    fn a_change_to_what_is_signed_comes_with_a_new_document_format() {
+        let fingerprint = fingerprint();
+        let formats: std::collections::HashSet<_> = HISTORY.iter().map(|(f, _)| f).collect();
+        assert_eq!(
+            formats.len(),
+            HISTORY.len(),
+            "a format names one document shape only"
+        );
+        assert_eq!(
+            HISTORY.last().copied(),
+            Some((DOCUMENT_FORMAT, fingerprint.as_str())),
+            "the signed documents changed: a widget already on hospital pages would refuse what \
+             this verifier builds. Give DOCUMENT_FORMAT a new value (those widgets are then told \
+             to update; docs/operations.md, \"Upgrading\") and append it to HISTORY with this \
+             fingerprint"
+        );
+    }
+}

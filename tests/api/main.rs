@@ -27,5 +27,6 @@ mod request_rules;
 mod returning;
 mod scale_out;
 mod schema;
+mod upgrades;
 mod uploads;
 mod webhooks;

@@ -105,6 +105,9 @@ pub enum Error {
     /// A signature finished with an idempotency key already used for another request.
     #[error("This idempotency key was already used for a different request.")]
     IdempotencyKeyReused,
+    /// The page's widget renders another document format than this verifier signs.
+    #[error("This page's form is from an earlier release; the page's snippet must be updated.")]
+    WidgetOutdated,
     /// The request took longer than `request_timeout_secs`.
     #[error("The verifier took too long to answer; try again.")]
     Timeout,
@@ -175,8 +178,13 @@ impl Error {
             Forbidden => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
             InvalidTransition(_) => (StatusCode::CONFLICT, ErrorCode::InvalidTransition),
             IdempotencyKeyReused => (StatusCode::CONFLICT, ErrorCode::IdempotencyKeyReused),
+            WidgetOutdated => (StatusCode::CONFLICT, ErrorCode::WidgetOutdated),
             Timeout | NotReady(_) | UploadsBusy => {
                 (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable)
+            }
+            // Text PostgreSQL cannot store (a NUL in an id or a field): bad input.
+            Database(e) if crate::db::is_unstorable_text(e) => {
+                (StatusCode::BAD_REQUEST, ErrorCode::MalformedJson)
             }
             // Lost a race with another transaction: nothing was stored; retrying works.
             Database(e) if crate::db::is_contention(e) => {
@@ -194,6 +202,9 @@ impl Error {
         let message = match self {
             Error::Timeout | Error::UploadsBusy => self.to_string(),
             Error::NotReady(_) => "The verifier is not ready to serve requests.".to_owned(),
+            Error::Database(_) if !status.is_server_error() => {
+                "The request holds a character that cannot be stored (NUL).".to_owned()
+            }
             _ if status.is_server_error() => "Something went wrong; nothing was stored.".to_owned(),
             Error::PasskeyRejected(WebauthnError::InvalidRPOrigin) => {
                 Error::OriginNotAllowed.to_string()

@@ -4,7 +4,7 @@
 use axum::http::HeaderMap;
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use recordpass_request::{
-    Digest, Nonce, SignedDocument, SiteIdentity,
+    DOCUMENT_FORMAT, Digest, Nonce, SignedDocument, SiteIdentity,
     api::{FinishSigning, SigningStarted, StartSigning, Submitted},
     signing_challenge, signing_challenge_b64,
 };
@@ -67,6 +67,16 @@ pub async fn start(
     session: Option<&RequesterSession>,
 ) -> Result<SigningStarted, Error> {
     check_idempotency_key(body.idempotency_key.as_deref())?;
+    if let Some(format) = body.format.as_deref().filter(|f| *f != DOCUMENT_FORMAT) {
+        // The web team needs to know: every requester on that page is turned away.
+        tracing::warn!(
+            site = %site.id,
+            widget_format = %format.chars().filter(char::is_ascii_graphic).take(64).collect::<String>(),
+            verifier_format = DOCUMENT_FORMAT,
+            "a page embeds an outdated widget release: give its web team the current snippet"
+        );
+        return Err(Error::WidgetOutdated);
+    }
     let today = state.clock.now().date();
     let request = body
         .request

@@ -1021,6 +1021,7 @@ impl App {
             request: review.document.request.clone(),
             credential_id: credential.id.clone(),
             idempotency_key: review.idempotency_key.clone(),
+            format: Some(recordpass_request::DOCUMENT_FORMAT.to_owned()),
         };
         self.epoch += 1;
         self.passkey = Passkey::PreparingSignature;

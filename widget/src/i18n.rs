@@ -302,6 +302,9 @@ pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
         (Lang::En, IdempotencyKeyReused) => {
             "Your request may already have been received. Check its status before sending it again."
         }
+        (Lang::En, WidgetOutdated) => {
+            "This form on the hospital's website is out of date, so it cannot send your request, and nothing was signed. Please call the hospital's medical records department, and let them know the form needs updating."
+        }
         (Lang::En, PayloadTooLarge) => "Your request is too long. Shorten it and try again.",
         (Lang::En, InvalidRequest) => "Some details need correcting. Check the marked fields.",
         (Lang::En, OriginNotAllowed | UnknownSite) => {
@@ -344,6 +347,9 @@ pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
         }
         (Lang::Es, IdempotencyKeyReused) => {
             "Es posible que ya hayamos recibido su solicitud. Consulte su estado antes de enviarla de nuevo."
+        }
+        (Lang::Es, WidgetOutdated) => {
+            "Este formulario del sitio web del hospital no está actualizado, así que no puede enviar su solicitud, y no se firmó nada. Llame al departamento de registros médicos del hospital y avíseles de que el formulario necesita actualizarse."
         }
         (Lang::Es, PayloadTooLarge) => {
             "Su solicitud es demasiado larga. Acórtela e inténtelo de nuevo."
