@@ -187,3 +187,30 @@ async fn every_json_operation_refuses_a_body_over_64_kib_before_reading_it() {
     assert_eq!(checked.len(), 12, "{checked:?}");
     nothing_stored(&verifier).await;
 }
+
+#[tokio::test]
+async fn a_nul_character_in_an_id_gets_a_4xx_on_either_database() {
+    // PostgreSQL cannot store NUL in text (SQLSTATE 22021); SQLite can: both
+    // must answer as for any other bad id, never with a server error.
+    let verifier = TestVerifier::start().await;
+    let nul_body = serde_json::to_vec(&json!({"credential": {}})).expect("json");
+    let start = serde_json::to_vec(&json!({
+        "site_id": SITE_ID, "lang": Lang::En, "request": ana_request(),
+        "credential_id": "abc\u{0}def",
+    }))
+    .expect("json");
+    for (path, body) in [
+        (
+            "/api/v1/email-codes/a%00b/verify",
+            br#"{"code":"123456"}"#.to_vec(),
+        ),
+        ("/api/v1/signatures/a%00b/finish", nul_body.clone()),
+        ("/api/v1/registrations/a%00b/finish", nul_body),
+        ("/api/v1/signatures", start),
+    ] {
+        let (status, body) = post_raw(&verifier, path, body).await;
+        assert!(status.is_client_error(), "{path}: {status} {body}");
+        assert_ne!(body["code"], "internal", "{path}: {body}");
+    }
+    nothing_stored(&verifier).await;
+}

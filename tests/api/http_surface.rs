@@ -1,6 +1,6 @@
 //! CORS, unknown routes and the widget asset routes.
 
-use recordpass_tests::{SITE_ORIGIN, TestVerifier};
+use recordpass_tests::{SITE_ID, SITE_ORIGIN, TestVerifier};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -495,6 +495,29 @@ async fn the_snippet_names_the_release_loader_and_earlier_releases_stay_served()
         snippet.contains(&format!("/{current}\" integrity=\"sha384-release\"")),
         "{snippet}"
     );
+    // The element holds the page's own fallback: the HIM phone, dialable.
+    let element = &snippet[snippet.find("<recordpass-request").expect("element")..];
+    assert!(
+        element.starts_with(&format!("<recordpass-request site=\"{SITE_ID}\">"))
+            && element.contains("<a href=\"tel:+15550100100\">+1 (555) 010-0100</a>")
+            && element.ends_with("</recordpass-request>"),
+        "{snippet}"
+    );
+    let by_id: Value = http
+        .get(format!("{base}/embed.json?site={SITE_ID}"))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(by_id, embed);
+    let unknown = http
+        .get(format!("{base}/embed.json?site=elsewhere"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
 
     for (name, encoding, body) in [
         (current, None, current.to_owned()),

@@ -564,3 +564,55 @@ async fn audit_verify_checks_the_chain_against_an_anchor_kept_elsewhere() {
     ));
     assert!(!ok && out.contains("SEQ:HASH"), "{out}");
 }
+
+#[tokio::test]
+async fn reading_submissions_from_the_command_line_is_audited() {
+    let verifier = TestVerifier::start().await;
+    let numbers = sign(&verifier, 1).await;
+    let events = || async {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT event FROM audit_log WHERE event LIKE '%\"actor\":\"cli\"%' ORDER BY seq",
+        )
+        .fetch_all(verifier.store.pool())
+        .await
+        .expect("audit rows");
+        rows.iter()
+            .map(|e| serde_json::from_str::<serde_json::Value>(e).expect("event"))
+            .collect::<Vec<_>>()
+    };
+    assert!(events().await.is_empty());
+
+    let (ok, out) = run(cli(&verifier, &["submissions", "list", "--json"])
+        .env("USER", "him-it")
+        .env_remove("SUDO_USER"));
+    assert!(ok && out.contains(&numbers[0]), "{out}");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bundle = dir.path().join("bundle.json");
+    let (ok, out) = run(
+        cli(&verifier, &["submissions", "export", &numbers[0], "--out"])
+            .arg(&bundle)
+            .env("USER", "him-it")
+            .env_remove("SUDO_USER"),
+    );
+    assert!(ok, "{out}");
+
+    let events = events().await;
+    let seen: Vec<(&str, &str, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap_or_default(),
+                e["target"].as_str().unwrap_or_default(),
+                e["detail"]["os_user"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("list_submissions", "", "him-it"),
+            ("export_bundle", numbers[0].as_str(), "him-it"),
+        ]
+    );
+    assert_eq!(events[0]["detail"]["submissions"], 1);
+}

@@ -330,6 +330,37 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
       }
     });
 
+    await t.test("the element's own phone line is hidden while the form runs and shown with any failure to load", async () => {
+      const fallback = 'To request your medical records, call the medical records department of Riverside General Hospital';
+      // Light DOM: CSS locators also pierce the shadow root, where the alerts are paragraphs too.
+      const phoneLine = (page) => page.locator('recordpass-request > p:has(a[href^="tel:"])');
+      const page = await browser.newPage();
+      try {
+        await page.goto(`${site.origin}/`);
+        await page.locator('recordpass-request [data-testid="next"]').waitFor();
+        assert.ok((await phoneLine(page).textContent()).startsWith(fallback), 'the snippet carries the fallback');
+        assert.equal(await phoneLine(page).isVisible(), false, 'hidden while the form runs');
+
+        // The form's code cannot load (an outage, a proxy, a policy): the loader's alert, then the phone.
+        await page.route('**/*.wasm', (route) => route.abort());
+        await page.reload();
+        const alert = page.locator('recordpass-request [role="alert"]');
+        await alert.waitFor();
+        assert.match(await alert.textContent(), /could not load/);
+        await phoneLine(page).waitFor({ state: 'visible' });
+        assert.equal(await page.locator('recordpass-request a[href="tel:+15550100100"]').isVisible(), true);
+        await page.unroute('**/*.wasm');
+
+        // The form runs but the verifier cannot be reached: the widget's alert, then the phone.
+        await page.route('**/api/v1/sites/**', (route) => route.abort());
+        await page.reload();
+        await page.locator('recordpass-request [data-testid="retry"]').waitFor();
+        await phoneLine(page).waitFor({ state: 'visible' });
+      } finally {
+        await page.close();
+      }
+    });
+
     await t.test('the whole flow works with the keyboard alone', async () => {
       const r = await requester(env);
       const k = r.keys;

@@ -9,7 +9,7 @@
 
 use axum::{
     Json, Router,
-    extract::{Path, State},
+    extract::{Path, Query, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
@@ -21,7 +21,9 @@ use std::{
     path::{Path as FsPath, PathBuf},
 };
 
-use crate::{AppState, Error};
+use recordpass_request::Lang;
+
+use crate::{AppState, Error, config::Site, email::message::escape};
 
 /// `manifest.json`, written by `cargo xtask build`.
 #[derive(Clone, Debug, Deserialize)]
@@ -171,8 +173,8 @@ impl Assets {
         })
     }
 
-    /// The embed snippet for a verifier reachable at `base_url`.
-    pub fn embed(&self, base_url: &str, site_id: &str) -> Option<Embed> {
+    /// The embed snippet of `site` for a verifier reachable at `base_url`.
+    pub fn embed(&self, base_url: &str, site: &Site) -> Option<Embed> {
         let manifest = self.manifest.as_ref()?;
         let base = base_url.trim_end_matches('/');
         let (loader, integrity) =
@@ -183,7 +185,9 @@ impl Assets {
         let script_url = format!("{base}/{loader}");
         let snippet = format!(
             "<script async src=\"{script_url}\" integrity=\"{integrity}\" crossorigin=\"anonymous\"></script>\n\
-             <recordpass-request site=\"{site_id}\"></recordpass-request>"
+             <recordpass-request site=\"{}\">\n  {}\n</recordpass-request>",
+            escape(&site.id),
+            fallback(site),
         );
         let csp = format!("script-src {base} 'wasm-unsafe-eval'; connect-src {base}");
         Some(Embed {
@@ -306,32 +310,66 @@ async fn asset(
     state.assets.asset_response(&file, &headers).await
 }
 
-/// The embed snippet for the first site, with its SRI value and the CSP the page needs.
+/// The query of `/embed.json`.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct EmbedQuery {
+    /// The site to embed (`[[sites]] id`); default: the first configured.
+    site: Option<String>,
+}
+
+/// The embed snippet for a site, with its SRI value and the CSP the page needs.
 #[utoipa::path(
     get,
     path = "/embed.json",
     tag = "evidence",
+    params(EmbedQuery),
     responses(
         (status = 200, description = "The snippet.", body = Embed),
-        (status = 404, description = "`not_found`: the widget is not built.", body = recordpass_request::api::ApiError),
+        (status = 404, description = "`not_found`: the widget is not built, or no site has that id.", body = recordpass_request::api::ApiError),
     ),
 )]
 pub async fn embed(
     State(state): State<AppState>,
+    Query(query): Query<EmbedQuery>,
     headers: HeaderMap,
 ) -> Result<Json<Embed>, Error> {
     let base = public_base_url(&state, &headers);
     let site = state
         .config
-        .sites
-        .first()
-        .map(|s| s.id.as_str())
-        .unwrap_or_default();
+        .site_or_first(query.site.as_deref())
+        .ok_or(Error::NotFound)?;
     state
         .assets
         .embed(&base, site)
         .map(Json)
         .ok_or(Error::NotFound)
+}
+
+/// What the element holds for the page itself: shown where the widget cannot
+/// run (no scripts, or blocked ones), and by the loader beside its failure
+/// message (through a `<slot>`); hidden while the widget runs. The HIM
+/// department's phone, in the site's first language, with a `tel:` link.
+fn fallback(site: &Site) -> String {
+    let lead = match site.languages.first() {
+        Some(Lang::Es) => {
+            "Para solicitar sus registros médicos, llame al departamento de registros médicos de"
+        }
+        _ => "To request your medical records, call the medical records department of",
+    };
+    let at = match site.languages.first() {
+        Some(Lang::Es) => "al",
+        _ => "at",
+    };
+    let dial: String = site
+        .him_phone
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+')
+        .collect();
+    format!(
+        "<p>{lead} {} {at} <a href=\"tel:{dial}\">{}</a>.</p>",
+        escape(&site.name),
+        escape(&site.him_phone),
+    )
 }
 
 /// The configured public URL, else `http://localhost:<port>` from the `Host` header.

@@ -581,6 +581,15 @@ impl Config {
         self.sites.iter().find(|s| s.id == id)
     }
 
+    /// The site with `id`, or with `None` the first configured (what the
+    /// embed snippet names by default).
+    pub fn site_or_first(&self, id: Option<&str>) -> Option<&Site> {
+        match id {
+            Some(id) => self.site(id),
+            None => self.sites.first(),
+        }
+    }
+
     /// Every configured page origin, each once.
     pub fn all_origins(&self) -> Vec<Url> {
         let mut seen = HashSet::new();

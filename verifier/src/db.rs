@@ -14,7 +14,7 @@ use sqlx::{
     migrate::Migrator,
     sqlite::SqliteConnectOptions,
 };
-use std::{str::FromStr, time::Duration};
+use std::{str::FromStr, sync::LazyLock, time::Duration};
 
 use crate::Error;
 
@@ -36,10 +36,21 @@ pub enum Backend {
     Postgres,
 }
 
-/// SQLite migrations, compiled in.
-static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");
+/// SQLite migrations, compiled in ([`tolerant`]).
+static SQLITE_MIGRATOR: LazyLock<Migrator> =
+    LazyLock::new(|| tolerant(sqlx::migrate!("../migrations/sqlite")));
 /// PostgreSQL migrations, compiled in: the same schema, numbered alike.
-static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("../migrations/postgres");
+static POSTGRES_MIGRATOR: LazyLock<Migrator> =
+    LazyLock::new(|| tolerant(sqlx::migrate!("../migrations/postgres")));
+
+/// Lets a release start on a database that a later release has already
+/// migrated (migrations are additive): during a rolling upgrade, or a
+/// rollback, instances of both releases share one database. It still applies
+/// its own missing migrations, and `/readyz` checks them.
+fn tolerant(mut migrator: Migrator) -> Migrator {
+    migrator.set_ignore_missing(true);
+    migrator
+}
 
 /// Per-connection SQLite settings: durable commits (an acknowledged write
 /// survives a power cut), enforced foreign keys, and waiting for the write lock.
@@ -198,6 +209,14 @@ pub fn is_contention(e: &sqlx::Error) -> bool {
             .parse::<u32>()
             .is_ok_and(|c| matches!(c & 0xff, SQLITE_BUSY | SQLITE_LOCKED)),
     }
+}
+
+/// Whether `e` is PostgreSQL refusing text it cannot store (a NUL character,
+/// SQLSTATE 22021), which SQLite stores: the client's input, not a fault.
+pub fn is_unstorable_text(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|db| db.code())
+        .is_some_and(|code| code == "22021")
 }
 
 /// SQLite's primary result codes for "another connection holds the lock".

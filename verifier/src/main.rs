@@ -93,6 +93,9 @@ enum Command {
         /// Public URL of this verifier (default: the configured `public_url`).
         #[arg(long)]
         base_url: Option<String>,
+        /// The site to embed (`[[sites]] id`; default: the first configured).
+        #[arg(long)]
+        site: Option<String>,
     },
     /// Check an evidence bundle offline (needs no configuration, database or network).
     VerifyBundle {
@@ -262,9 +265,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 seal: &seal,
                 reader: Reader::Him,
             };
-            let bundle = exporter
-                .export(&store, &number, Clock::system().unix())
-                .await?;
+            let now = Clock::system().unix();
+            let bundle = exporter.export(&store, &number, now).await?;
+            let detail = serde_json::json!({"sealed_at": bundle.seal.sealed_at});
+            console::audit::record_cli(&store, now, "export_bundle", &number, detail).await?;
             let text = to_pretty_json(&bundle)?;
             match out {
                 Some(path) => {
@@ -366,16 +370,14 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 console::audit::Verdict::Broken { .. } => Err(Error::Evidence(verdict.to_string())),
             }
         }
-        Command::Snippet { base_url } => {
+        Command::Snippet { base_url, site } => {
             let assets = recordpass_verifier::assets::Assets::load(&config.widget_dir);
             let base = base_url
                 .or_else(|| config.public_url.as_ref().map(|u| u.to_string()))
                 .unwrap_or_else(|| format!("http://localhost:{}", config.listen.port()));
-            let site = config
-                .sites
-                .first()
-                .map(|s| s.id.as_str())
-                .unwrap_or_default();
+            let site = config.site_or_first(site.as_deref()).ok_or_else(|| {
+                Error::Config(format!("no site has the id {:?}", site.unwrap_or_default()))
+            })?;
             let embed = assets.embed(&base, site).ok_or_else(|| {
                 Error::Config("the widget is not built: run `cargo xtask build`".into())
             })?;
@@ -399,6 +401,16 @@ async fn open_store(config: &Config) -> Result<Store, Error> {
 
 async fn list_submissions(store: &Store, json: bool) -> Result<(), Error> {
     let submissions = store.submissions().await?;
+    // Patient details are about to be shown: audited first, as in the console.
+    let detail = serde_json::json!({"submissions": submissions.len(), "json": json});
+    console::audit::record_cli(
+        store,
+        Clock::system().unix(),
+        "list_submissions",
+        "",
+        detail,
+    )
+    .await?;
     if json {
         let rows: Vec<_> = submissions
             .iter()

@@ -88,6 +88,14 @@ impl SealKey {
             })?;
             return SealKey::from_pkcs8_pem(&pem);
         }
+        if config.email.mode == crate::config::EmailMode::Smtp {
+            // Production (real email): anyone with a copy of the database could
+            // seal bundles that verify, so the evidence proves less than it says.
+            tracing::warn!(
+                "seal_key_file is not set: evidence bundles are sealed with a key \
+                 kept in the database (for demos); see docs/security.md"
+            );
+        }
         let fresh = SealKey::generate();
         let pem = store
             .seal_key_or_insert(&fresh.public.key_id(), &fresh.to_pkcs8_pem()?)

@@ -785,10 +785,13 @@ impl Store {
     }
 
     /// The seal key kept in the database: the first one stored, inserting
-    /// `(key_id, pem)` if there is none yet (safe when instances start together).
+    /// `(key_id, pem)` if there is none yet. Safe when instances start
+    /// together: on PostgreSQL they take turns on a lock (without it each
+    /// would see no key, insert its own, and seal with a different key).
     pub async fn seal_key_or_insert(&self, key_id: &str, pem: &str) -> Result<String, Error> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let mut tx = self.begin().await?;
+        crate::limits::lock(&mut tx, "seal-key").await?;
         sqlx::query(
             "INSERT INTO seal_keys (key_id, private_key, created_at)
              SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM seal_keys)",

@@ -109,7 +109,8 @@
     return el.getAttribute("lang") || document.documentElement.lang || navigator.language || "en";
   }
 
-  /** Replaces the element's shadow content with one paragraph of plain text. */
+  /** Replaces the element's shadow content with one paragraph of plain text; a failure also shows
+   *  what the page put inside the element (the snippet's phone line) through a slot. */
   function say(el, key, role) {
     try {
       const lang = /^es\b/i.test(langOf(el)) ? "es" : "en";
@@ -121,6 +122,7 @@
       p.textContent = TEXT[lang][key];
       while (root.firstChild) root.removeChild(root.firstChild);
       root.appendChild(p);
+      if (key === "failed") root.appendChild(document.createElement("slot"));
     } catch (e) {
       // A closed shadow root from someone else: leave the element alone.
     }

@@ -26,7 +26,7 @@ use super::{
     pages::{PageError, render, time_text},
     session::Staff,
 };
-use crate::{AppState, Error, db};
+use crate::{AppState, Error, Store, db};
 
 /// `prev_hash` of the first row.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -122,6 +122,33 @@ pub async fn record(state: &AppState, event: Event<'_>) -> Result<(), Error> {
     let _turn = state.store.writer_turn().await;
     let mut tx = state.store.begin().await?;
     append(&mut tx, state.clock.unix(), event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Appends one event done from the command line on the server: actor `cli`,
+/// with the operating-system user who ran it (`SUDO_USER`, else `USER`) in
+/// `detail.os_user`; in its own transaction, on the writer's turn.
+pub async fn record_cli(
+    store: &Store,
+    now: i64,
+    action: &str,
+    target: &str,
+    mut detail: Value,
+) -> Result<(), Error> {
+    let user = std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_default();
+    detail["os_user"] = json!(user.chars().take(64).collect::<String>());
+    let _turn = store.writer_turn().await;
+    let mut tx = store.begin().await?;
+    let event = Event {
+        actor: "cli",
+        action,
+        target,
+        detail,
+    };
+    append(&mut tx, now, event).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -529,6 +529,10 @@ pub async fn sign_in_finish(
 ) -> Result<Response, Error> {
     let now = state.clock.unix();
     let mut tx = state.store.begin().await?;
+    // First, as staff changes take it: a revocation or a concurrent sign-in
+    // commits before this reads the passkey (PostgreSQL), so a revoked passkey
+    // cannot open a session and the stored counter never goes back.
+    db::lock_audit_log(&mut tx).await?;
     let (auth, context) = take_ceremony(&mut tx, &body.ceremony_id, "sign_in", now).await?;
     let staff_id = match from_json(&context)? {
         SignInContext::Staff { staff_id } => staff_id,

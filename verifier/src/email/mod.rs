@@ -50,7 +50,16 @@ impl Email {
         let key = match &config.email.code_key_file {
             Some(path) => CodeKey::load(path)?,
             None => {
-                if config.email.mode == EmailMode::Smtp {
+                let shared = crate::db::Backend::of_url(&config.database_url)
+                    .is_ok_and(|b| b == crate::db::Backend::Postgres);
+                if shared {
+                    // Several instances: a code sent by one fails on the others
+                    // as a wrong code, using up the requester's attempts.
+                    tracing::warn!(
+                        "email.code_key_file is not set: with PostgreSQL, every instance must \
+                         share one code key, or codes sent by one instance are refused by the others"
+                    );
+                } else if config.email.mode == EmailMode::Smtp {
                     tracing::warn!(
                         "email.code_key_file is not set: codes can only be checked by this \
                          instance, and not after a restart"

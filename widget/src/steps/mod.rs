@@ -83,6 +83,9 @@ pub fn loading(app: &App, ctx: &Context<App>) -> Html {
         SiteState::Failed(failure) => html! {
             <div class="rp-alert" part="alert" role="alert">
                 <p class="rp-alert-text">{ t.site_failed }{ " " }{ i18n::failure(failure, app.lang) }</p>
+                // The page's own content of the element (the snippet's phone line): the
+                // phone is unknown without the site's information.
+                <slot></slot>
                 <button type="button" class="rp-secondary" part="button-secondary" data-testid="retry"
                     onclick={ctx.link().callback(|_| Msg::LoadSite)}>{ t.retry }</button>
             </div>
