@@ -616,3 +616,34 @@ async fn reading_submissions_from_the_command_line_is_audited() {
     );
     assert_eq!(events[0]["detail"]["submissions"], 1);
 }
+
+#[tokio::test]
+async fn serve_refuses_a_public_url_with_a_path() {
+    // The widget calls the API at its loader's origin and the page's CSP names
+    // public_url: under a path, both would fail on the hospital's page.
+    let verifier = TestVerifier::start().await;
+    for (url, ok) in [
+        ("https://records.example-hospital.org/records", false),
+        ("https://records.example-hospital.org/?x=1", false),
+        ("https://records.example-hospital.org/", true),
+    ] {
+        let (started, out) = run(cli(&verifier, &["snippet"]).env("RECORDPASS_PUBLIC_URL", url));
+        assert_eq!(
+            !out.contains("public_url must be an origin"),
+            ok,
+            "{url}: {out}"
+        );
+        if !ok {
+            assert!(!started, "{url}: {out}");
+        }
+    }
+    let (started, out) = run(cli(&verifier, &["serve"]).env(
+        "RECORDPASS_PUBLIC_URL",
+        "https://records.example-hospital.org/records",
+    ));
+    assert!(!started && !out.contains("listening on"), "{out}");
+    assert!(
+        out.contains("public_url must be an origin without a path"),
+        "{out}"
+    );
+}

@@ -485,6 +485,17 @@ impl Config {
     /// every command that touches the database), so commands that need no
     /// secrets (`snippet`) run without it.
     pub fn check(&self) -> Result<(), Error> {
+        // The widget calls the API at the loader's origin, and the snippet's CSP
+        // names this URL: a path would break both.
+        if let Some(url) = &self.public_url
+            && (url.path() != "/" || url.query().is_some())
+        {
+            return Err(Error::Config(format!(
+                "public_url must be an origin without a path ({}): give the verifier its own \
+                 host name, e.g. https://records.example-hospital.org",
+                url.as_str()
+            )));
+        }
         if self.sites.is_empty() {
             return Err(Error::Config(
                 "configure at least one [[sites]] entry".into(),
