@@ -6,9 +6,9 @@
 
 use askama::Template;
 use axum::{
-    Extension,
-    extract::{Query, State},
-    http::{HeaderValue, header},
+    Extension, Form,
+    extract::State,
+    http::{HeaderValue, Method, header},
     response::{IntoResponse, Response},
 };
 use recordpass_request::{Instrument, Lang, SignedDocument};
@@ -52,7 +52,8 @@ impl Disclosure {
     }
 }
 
-/// Report filters (`?q=…&from=YYYY-MM-DD&to=YYYY-MM-DD`).
+/// Report filters (`?from=YYYY-MM-DD&to=YYYY-MM-DD`; a search, `q`, only in
+/// a `POST` body, as for the queue: [`Filter::from_request`]).
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct Filter {
     /// Whole words of the patient's name (any case, accents optional), or part of a request number.
@@ -67,6 +68,15 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// The filter as sent; a search counts only from a form's body
+    /// ([`super::queue::Filter::from_request`]).
+    pub fn from_request(method: &Method, mut filter: Filter) -> Filter {
+        if method != Method::POST {
+            filter.q.clear();
+        }
+        filter
+    }
+
     fn checked_date(s: &str) -> Result<(), Error> {
         let format = time::macros::format_description!("[year]-[month]-[day]");
         if s.is_empty() || time::Date::parse(s, format).is_ok() {
@@ -172,12 +182,15 @@ struct DisclosuresPage<'a> {
     rows: Vec<Disclosure>,
 }
 
-/// `GET /console/disclosures`: the report; audited as a view.
+/// `GET` or `POST /console/disclosures`: the report (a search only by
+/// `POST`); audited as a view.
 pub async fn page(
     State(state): State<AppState>,
     Extension(staff): Extension<Staff>,
-    Query(filter): Query<Filter>,
+    method: Method,
+    Form(filter): Form<Filter>,
 ) -> Result<Response, PageError> {
+    let filter = Filter::from_request(&method, filter);
     let rows = disclosures(&state, &filter).await?;
     let event = audit::Event {
         actor: &staff.email,
@@ -193,12 +206,15 @@ pub async fn page(
     })
 }
 
-/// `GET /console/disclosures.csv`: the filtered report as CSV; audited as an export.
+/// `GET` or `POST /console/disclosures.csv`: the filtered report as CSV (a
+/// search only by `POST`); audited as an export.
 pub async fn csv(
     State(state): State<AppState>,
     Extension(staff): Extension<Staff>,
-    Query(filter): Query<Filter>,
+    method: Method,
+    Form(filter): Form<Filter>,
 ) -> Result<Response, PageError> {
+    let filter = Filter::from_request(&method, filter);
     let rows = disclosures(&state, &filter).await?;
     let mut out = String::from(
         "date_of_disclosure,request_number,patient_name,recipient_name,recipient_address,description,purpose,instrument\r\n",

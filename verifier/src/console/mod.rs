@@ -159,7 +159,9 @@ pub fn routes() -> Vec<ConsoleRoute> {
         ),
         route(M::POST, "/console/sign-out", ANY_STAFF, auth::sign_out),
         route(M::GET, "/console", READ, queue::page),
+        route(M::POST, "/console", READ, queue::page),
         route(M::GET, "/console/queue.csv", READ, queue::csv),
+        route(M::POST, "/console/queue.csv", READ, queue::csv),
         route(M::GET, "/console/requests/{number}", READ, detail::page),
         route(
             M::GET,
@@ -226,7 +228,9 @@ pub fn routes() -> Vec<ConsoleRoute> {
         route(M::GET, "/console/audit", AUDIT, audit::page),
         route(M::GET, "/console/audit.jsonl", AUDIT, audit::export),
         route(M::GET, "/console/disclosures", AUDIT, disclosures::page),
+        route(M::POST, "/console/disclosures", AUDIT, disclosures::page),
         route(M::GET, "/console/disclosures.csv", AUDIT, disclosures::csv),
+        route(M::POST, "/console/disclosures.csv", AUDIT, disclosures::csv),
         route(M::GET, "/console/webhooks", ADMIN, webhooks::page),
         route(
             M::POST,

@@ -6,9 +6,9 @@
 
 use askama::Template;
 use axum::{
-    Extension,
-    extract::{Query, State},
-    http::{HeaderValue, header},
+    Extension, Form,
+    extract::State,
+    http::{HeaderValue, Method, header},
     response::{IntoResponse, Response},
 };
 use recordpass_request::{DocumentSummary, SignedDocument};
@@ -71,7 +71,8 @@ impl Item {
     }
 }
 
-/// Queue filters (`GET /console?status=…&due=soon|overdue&sensitive=1&q=…`).
+/// Queue filters (`GET /console?status=…&due=soon|overdue&sensitive=1`; a
+/// search, `q`, only in a `POST` body: see [`Filter::from_request`]).
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct Filter {
     /// Only this status.
@@ -90,6 +91,16 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// The filter as sent: a search (`q`, a patient's name) counts only from
+    /// a form's body (`POST`), never from a URL, which proxies log and browsers
+    /// keep in their history.
+    pub fn from_request(method: &Method, mut filter: Filter) -> Filter {
+        if method != Method::POST {
+            filter.q.clear();
+        }
+        filter
+    }
+
     /// Request numbers whose patient name has every word of the search.
     async fn name_hits(&self, state: &AppState) -> Result<BTreeSet<String>, Error> {
         if self.q.trim().is_empty() {
@@ -158,14 +169,17 @@ struct QueuePage<'a> {
 /// Request numbers a name search's audit event lists at most.
 pub const AUDITED_HITS: usize = 100;
 
-/// `GET /console`: the queue. Audited as `view_queue` with the filter (a name
+/// `GET /console`: the queue; `POST /console`: the same with a search
+/// ([`Filter::from_request`]). Audited as `view_queue` with the filter (a name
 /// search only as `searched`, never its words) and, for a search, the numbers
 /// of the requests it showed: looking someone up leaves a trace.
 pub async fn page(
     State(state): State<AppState>,
     Extension(staff): Extension<Staff>,
-    Query(filter): Query<Filter>,
+    method: Method,
+    Form(filter): Form<Filter>,
 ) -> Result<Response, PageError> {
+    let filter = Filter::from_request(&method, filter);
     let all = items(&state).await?;
     let counts = Status::ALL
         .into_iter()
@@ -210,12 +224,15 @@ pub async fn page(
     })
 }
 
-/// `GET /console/queue.csv`: the filtered queue as CSV; audited as an export.
+/// `GET` or `POST /console/queue.csv`: the filtered queue as CSV (a search
+/// only by `POST`); audited as an export.
 pub async fn csv(
     State(state): State<AppState>,
     Extension(staff): Extension<Staff>,
-    Query(filter): Query<Filter>,
+    method: Method,
+    Form(filter): Form<Filter>,
 ) -> Result<Response, PageError> {
+    let filter = Filter::from_request(&method, filter);
     let hits = filter.name_hits(&state).await?;
     let items: Vec<Item> = items(&state)
         .await?
