@@ -350,15 +350,15 @@ pub async fn embed(
 /// message (through a `<slot>`); hidden while the widget runs. The HIM
 /// department's phone, in the site's first language, with a `tel:` link.
 fn fallback(site: &Site) -> String {
-    let lead = match site.languages.first() {
-        Some(Lang::Es) => {
-            "Para solicitar sus registros médicos, llame al departamento de registros médicos de"
-        }
-        _ => "To request your medical records, call the medical records department of",
-    };
-    let at = match site.languages.first() {
-        Some(Lang::Es) => "al",
-        _ => "at",
+    let (lead, at) = match site.languages.first() {
+        Some(Lang::Es) => (
+            "Para solicitar sus registros médicos, llame al departamento de registros médicos de",
+            "al",
+        ),
+        _ => (
+            "To request your medical records, call the medical records department of",
+            "at",
+        ),
     };
     let dial: String = site
         .him_phone
