@@ -204,8 +204,16 @@ impl TestVerifier {
     /// Starts a second instance of this verifier, on another port, sharing
     /// its configuration and database (as behind a load balancer).
     pub async fn another_instance(&self) -> TestVerifier {
+        self.another_instance_with(|_| {}).await
+    }
+
+    /// [`TestVerifier::another_instance`] with its configuration changed by
+    /// `change` (an instance not yet updated in a rolling change, say).
+    pub async fn another_instance_with(&self, change: impl FnOnce(&mut Config)) -> TestVerifier {
+        let mut config = self.config.clone();
+        change(&mut config);
         let instance = Instance {
-            config: self.config.clone(),
+            config,
             config_path: self.config_path.clone(),
             clock: self.clock.clone(),
             smtp: smtp::SmtpServer::start().await,

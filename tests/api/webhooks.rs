@@ -490,6 +490,91 @@ async fn two_instances_on_one_database_deliver_each_event_once() {
 }
 
 #[tokio::test]
+async fn an_instance_that_does_not_know_an_endpoint_leaves_its_deliveries_to_one_that_does() {
+    // A rolling configuration change: `two` sends to another endpoint, so its
+    // worker runs, but it must not claim (and fail) what `one` enqueued. Each
+    // event fails once, so its retry falls due while both instances poll.
+    let receiver = Receiver::start(1).await;
+    let elsewhere = Receiver::start(0).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let one = verifier_for(&receiver.url, 3, &dir).await;
+    let url: url::Url = elsewhere.url.parse().expect("url");
+    let two = one
+        .another_instance_with(|config| config.webhooks[0].url = url)
+        .await;
+    const EVENTS: usize = 4;
+    Requester::new(&one).register_and_sign(EVENTS).await;
+    receiver.wait_accepted(EVENTS).await;
+    // Both workers keep polling: give a wrong claim time to show up.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let states: Vec<String> = sqlx::query_scalar("SELECT state FROM webhook_deliveries")
+        .fetch_all(two.store.pool())
+        .await
+        .expect("states");
+    assert_eq!(states, vec!["delivered"; EVENTS], "{:#?}", receiver.all());
+    assert!(elsewhere.all().is_empty());
+    let attempts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_attempts")
+        .fetch_one(one.store.pool())
+        .await
+        .expect("attempts");
+    assert_eq!(
+        attempts,
+        2 * EVENTS as i64,
+        "a failed and a delivered attempt each, none by the instance without the endpoint"
+    );
+}
+
+#[tokio::test]
+async fn retrying_a_delivery_while_it_is_being_sent_is_refused() {
+    // The retry would reset the attempts, then the attempt under way would
+    // record its own outcome over it: refused while the lease is held.
+    let receiver = Receiver::start_slow(0, Duration::from_millis(1500)).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let verifier = verifier_for(&receiver.url, 3, &dir).await;
+    let admin = StaffClient::enrolled(&verifier, "admin@example.org", Role::Admin).await;
+    Requester::new(&verifier).register_and_sign(1).await;
+    let leased = || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT id FROM webhook_deliveries WHERE lease_until_ms IS NOT NULL",
+        )
+        .fetch_optional(verifier.store.pool())
+        .await
+        .expect("delivery")
+    };
+    let mut id = None;
+    for _ in 0..100 {
+        id = leased().await;
+        if id.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let id = id.expect("an attempt under way");
+    let (status, page) = admin
+        .form(&format!("/console/webhooks/{id}/retry"), &[])
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    receiver.wait_accepted(1).await;
+    let mut row = (String::new(), 0);
+    for _ in 0..100 {
+        row = sqlx::query_as("SELECT state, attempts FROM webhook_deliveries WHERE id = $1")
+            .bind(&id)
+            .fetch_one(verifier.store.pool())
+            .await
+            .expect("delivery");
+        if row.0 == "delivered" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        row,
+        ("delivered".to_owned(), 1_i64),
+        "the one attempt stands"
+    );
+}
+
+#[tokio::test]
 async fn a_bad_webhook_configuration_stops_the_verifier_naming_the_key() {
     let verifier = TestVerifier::start().await;
     let dir = tempfile::tempdir().expect("dir");

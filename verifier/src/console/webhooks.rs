@@ -105,7 +105,14 @@ pub async fn retry(
     let _turn = state.store.writer_turn().await;
     let mut tx = state.store.begin().await?;
     if !outbox::retry_now(&mut tx, &id, unix_ms(now)).await? {
-        return Err(Error::NotFound.into());
+        return Err(if outbox::in_flight(&mut tx, &id, unix_ms(now)).await? {
+            Error::InvalidTransition(
+                "it is being sent right now; reload the page in a moment".into(),
+            )
+        } else {
+            Error::NotFound
+        }
+        .into());
     }
     let event = audit::Event {
         actor: &staff.email,

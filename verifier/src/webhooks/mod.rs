@@ -254,6 +254,11 @@ impl Webhooks {
         self.endpoints.iter().find(|e| e.url.as_str() == url)
     }
 
+    /// The URLs of the configured endpoints, as deliveries name them.
+    pub fn endpoint_urls(&self) -> Vec<&str> {
+        self.endpoints.iter().map(|e| e.url.as_str()).collect()
+    }
+
     /// Inserts `event` for each endpoint subscribed to its type, in the
     /// caller's transaction; call [`Webhooks::wake`] after it commits.
     pub async fn enqueue(

@@ -61,18 +61,36 @@ pub struct Claimed {
 }
 
 /// Ids of pending deliveries due at `now_ms` that nobody holds, oldest first.
-pub async fn due(store: &Store, now_ms: i64, limit: i64) -> Result<Vec<String>, Error> {
-    Ok(sqlx::query_scalar(
+///
+/// Only deliveries to `endpoints` (the URLs this instance is configured
+/// with): during a rolling configuration change, an instance that does not
+/// know an endpoint yet leaves its deliveries to one that does.
+pub async fn due(
+    store: &Store,
+    now_ms: i64,
+    limit: i64,
+    endpoints: &[&str],
+) -> Result<Vec<String>, Error> {
+    if endpoints.is_empty() {
+        return Ok(Vec::new());
+    }
+    let known: Vec<String> = (4..4 + endpoints.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
         "SELECT id FROM webhook_deliveries
          WHERE state = $1 AND next_attempt_ms <= $2
            AND (lease_until_ms IS NULL OR lease_until_ms < $2)
+           AND endpoint IN ({})
          ORDER BY next_attempt_ms LIMIT $3",
-    )
-    .bind(PENDING)
-    .bind(now_ms)
-    .bind(limit)
-    .fetch_all(store.pool())
-    .await?)
+        known.join(", ")
+    );
+    let mut query = sqlx::query_scalar(&sql)
+        .bind(PENDING)
+        .bind(now_ms)
+        .bind(limit);
+    for endpoint in endpoints {
+        query = query.bind(*endpoint);
+    }
+    Ok(query.fetch_all(store.pool()).await?)
 }
 
 /// Takes the lease of delivery `id` until `lease_until_ms` and counts the
@@ -256,12 +274,14 @@ pub async fn list(store: &Store, limit: i64) -> Result<Vec<Listed>, Error> {
 }
 
 /// Makes a failed or pending delivery due now with a fresh count of
-/// attempts. Returns false when there is no such row (or it was delivered).
+/// attempts. Returns false when there is no such row, it was delivered, or an
+/// attempt holds its lease (that attempt would record its outcome over this).
 pub async fn retry_now(conn: &mut db::Connection, id: &str, now_ms: i64) -> Result<bool, Error> {
     let done = sqlx::query(
         "UPDATE webhook_deliveries SET state = $1, attempts = 0, next_attempt_ms = $2,
              finished_at = NULL
-         WHERE id = $3 AND state IN ($1, $4)",
+         WHERE id = $3 AND state IN ($1, $4)
+           AND (lease_until_ms IS NULL OR lease_until_ms < $2)",
     )
     .bind(PENDING)
     .bind(now_ms)
@@ -271,6 +291,18 @@ pub async fn retry_now(conn: &mut db::Connection, id: &str, now_ms: i64) -> Resu
     .await?
     .rows_affected();
     Ok(done == 1)
+}
+
+/// Whether an attempt at delivery `id` holds its lease at `now_ms`.
+pub async fn in_flight(conn: &mut db::Connection, id: &str, now_ms: i64) -> Result<bool, Error> {
+    let leased: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM webhook_deliveries WHERE id = $1 AND lease_until_ms >= $2",
+    )
+    .bind(id)
+    .bind(now_ms)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(leased.is_some())
 }
 
 /// Deletes deliveries delivered before `before` (unix seconds) with their

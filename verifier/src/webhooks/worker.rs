@@ -44,7 +44,8 @@ async fn round(state: &AppState) -> Result<(), crate::Error> {
         .saturating_mul(1000)
         .saturating_add(30_000);
     let mut sending = JoinSet::new();
-    for id in outbox::due(&state.store, now_ms, BATCH).await? {
+    let endpoints = state.webhooks.endpoint_urls();
+    for id in outbox::due(&state.store, now_ms, BATCH, &endpoints).await? {
         if let Some(claimed) =
             outbox::claim(&state.store, &id, now_ms, now_ms.saturating_add(lease_ms)).await?
         {
