@@ -10,7 +10,7 @@ use recordpass_verifier::{
     rekey, retention,
     seal::{PublishedSealKey, SealKey, SealPublicKey},
     serve, serve_metrics, store,
-    vault::Vault,
+    vault::{Field, Vault},
 };
 use std::{path::PathBuf, process::ExitCode};
 use tokio::net::TcpListener;
@@ -60,7 +60,8 @@ enum Command {
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Re-seal stored personal data with the active encryption key, in batches
-    /// that each commit; run again to resume after an interruption.
+    /// that each commit; run again to resume after an interruption. Ends with a
+    /// check that every value is sealed with the active key (else it fails).
     RotateKey {
         /// Values per transaction.
         #[arg(long, default_value_t = 200)]
@@ -68,6 +69,10 @@ enum Command {
         /// Stop after this many batches (the rest is left for the next run).
         #[arg(long)]
         max_batches: Option<u32>,
+        /// Change nothing: count, per column, the values sealed with each key
+        /// (fails if some are sealed with a key not in the keyring).
+        #[arg(long, conflicts_with_all = ["batch_size", "max_batches"])]
+        check: bool,
     },
     /// Delete closed signed requests older than `[retention] signed_request_days`
     /// (with their evidence and timeline), and expired transient state.
@@ -320,20 +325,38 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::RotateKey {
             batch_size,
             max_batches,
+            check,
         } => {
             let store = open_store(&config).await?;
-            let batch = batch_size.max(1);
-            let (reports, left) = rekey::rotate(&store, batch, max_batches).await?;
-            for r in &reports {
-                println!("{}: {} re-sealed", r.column, r.resealed);
+            let vault = store.vault();
+            if check {
+                let census = rekey::census(&store).await?;
+                print!("{}", census.report(vault));
+                return match census.not_in_keyring(vault) {
+                    0 => Ok(()),
+                    n => Err(Error::Internal(format!(
+                        "{n} values are sealed with keys not in the keyring"
+                    ))),
+                };
             }
-            let active = store.vault().active_id();
-            if left {
-                println!("stopped early: run rotate-key again to finish (active key {active})");
-            } else {
-                println!("done: every stored value is sealed with key {active}");
+            let active = vault.active_id();
+            let mut budget = max_batches;
+            for field in Field::ALL {
+                let report = rekey::rotate_column(&store, field, batch_size, &mut budget).await?;
+                println!("{}: {} re-sealed", report.column, report.resealed);
+                if !report.complete {
+                    println!("stopped early: run rotate-key again to finish (active key {active})");
+                    return Ok(());
+                }
             }
-            Ok(())
+            let (text, left) = rekey::census(&store).await?.final_check(active);
+            print!("{text}");
+            match left {
+                0 => Ok(()),
+                n => Err(Error::Internal(format!(
+                    "rotate-key is not done: {n} values are not sealed with key {active}"
+                ))),
+            }
         }
         Command::Staff(StaffCommand::Invite { email, role }) => {
             let role = Role::parse(&role).ok_or_else(|| {

@@ -307,6 +307,12 @@ impl Vault {
         format!("{PREFIX}:{}:", self.active_id())
     }
 
+    /// The id of the key `stored` is sealed with (`None`: not sealed). Only the
+    /// start of the value is looked at, so its first few hundred characters do.
+    pub fn sealed_key_id(stored: &str) -> Option<&str> {
+        parse_sealed(stored).map(|(id, _)| id)
+    }
+
     /// Whether `stored` is a sealed value at all (values written before encryption
     /// was enabled are not, until `rotate-key` seals them).
     pub fn is_sealed(stored: &str) -> bool {
