@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Row as _;
 
-use crate::client::{Requester, ana_request, site_origin};
+use crate::client::{Requester, ana_request, site_origin, upload_file};
 
 const ANA: &str = "ana@example.org";
 
@@ -34,7 +34,9 @@ async fn the_code_arrives_by_smtp_and_proves_the_address_for_a_signed_request() 
     assert_eq!(mail.to, [ANA]);
     let text = mail.decoded();
     let code = mail.code().expect("a 6-digit code");
-    assert!(text.contains("Subject: Your Riverside General Hospital records request code\r\n"));
+    // The subject, which lock screens show, names no hospital: for a
+    // behavioural-health facility the name alone would disclose the relationship.
+    assert!(text.contains("Subject: Your records request code\r\n"));
     assert!(text.contains("multipart/alternative") && text.contains("text/html"));
     assert!(text.contains(&format!(
         "Your Riverside General Hospital records request code is {code}. It expires in 10 \
@@ -423,6 +425,222 @@ async fn floods_of_api_requests_are_refused_with_retry_after() {
         site.status(),
         StatusCode::OK,
         "reads have a quota of their own (returning::a_burst_of_status_reads_…)"
+    );
+}
+
+/// The status and `Retry-After` of asking for a code for `email`.
+async fn send_refused(ana: &Requester<'_>, email: &str) -> (StatusCode, Value, u64) {
+    let resp = ana
+        .http
+        .post(ana.verifier.url("/api/v1/email-codes"))
+        .header("Origin", recordpass_tests::SITE_ORIGIN)
+        .json(&json!({"site_id": SITE_ID, "email": email, "lang": "en"}))
+        .send()
+        .await
+        .expect("sent");
+    let status = resp.status();
+    let retry_after = retry_after(resp.headers());
+    (status, resp.json().await.expect("json"), retry_after)
+}
+
+fn retry_after(headers: &reqwest::header::HeaderMap) -> u64 {
+    headers
+        .get("retry-after")
+        .map_or(0, |v| v.to_str().expect("ascii").parse().expect("seconds"))
+}
+
+/// Asks for a code for `email`; returns the verification id and the code from the email.
+async fn code_for(ana: &Requester<'_>, email: &str) -> (String, String) {
+    let sent = ana.code_sent(email).await;
+    let code = ana
+        .verifier
+        .smtp
+        .take_for(email)
+        .await
+        .code()
+        .expect("code");
+    (sent.verification_id, code)
+}
+
+/// Makes `n` wrong guesses at `verification_id` (each answered `400`).
+async fn guess_wrong(ana: &Requester<'_>, verification_id: &str, code: &str, n: usize) {
+    for _ in 0..n {
+        let (status, body) = ana.verify_code(verification_id, &wrong_code(code)).await;
+        assert_eq!(
+            (status, &body["code"]),
+            (StatusCode::BAD_REQUEST, &json!("code_incorrect")),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn wrong_guesses_across_codes_and_spellings_use_up_the_mailboxs_budget() {
+    let verifier = TestVerifier::start_with_limits(
+        "posts_burst = 200\ncodes_per_address = 10\nwrong_codes_per_mailbox = 7",
+    )
+    .await;
+    let ana = Requester::new(&verifier);
+    // One Gmail mailbox, spelt three ways, each spelling with its own code.
+    let (first, first_code) = code_for(&ana, "jane.doe@gmail.com").await;
+    guess_wrong(&ana, &first, &first_code, 3).await;
+    let (second, second_code) = code_for(&ana, "JaneDoe+1@gmail.com").await;
+    guess_wrong(&ana, &second, &second_code, 3).await;
+    let (third, third_code) = code_for(&ana, "jane.doe+2@googlemail.com").await;
+    guess_wrong(&ana, &third, &third_code, 1).await;
+
+    // Seven wrong guesses: even the right codes are refused, before they are compared.
+    for (id, code) in [(&third, &third_code), (&first, &first_code)] {
+        let resp = ana
+            .http
+            .post(verifier.url(&format!("/api/v1/email-codes/{id}/verify")))
+            .header("Origin", recordpass_tests::SITE_ORIGIN)
+            .json(&json!({"code": code}))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+        let wait = retry_after(resp.headers());
+        assert!(
+            (23 * 3600..=24 * 3600).contains(&wait),
+            "Retry-After {wait}"
+        );
+        let body: Value = resp.json().await.expect("json");
+        assert_eq!(body["code"], "rate_limited");
+        assert!(body.get("email_token").is_none());
+    }
+    // A new code is refused too, for any spelling.
+    for spelling in ["janedoe@gmail.com", "j.a.n.e.d.o.e+new@googlemail.com"] {
+        let (status, body, wait) = send_refused(&ana, spelling).await;
+        assert_eq!(
+            (status, &body["code"]),
+            (StatusCode::TOO_MANY_REQUESTS, &json!("rate_limited")),
+            "{spelling}"
+        );
+        assert!(wait > 23 * 3600, "Retry-After {wait}");
+    }
+    // The refused right guess used no attempt of its code.
+    let attempts: i64 =
+        sqlx::query_scalar("SELECT attempts_left FROM email_verifications WHERE id = $1")
+            .bind(&third)
+            .fetch_one(&raw_db(&verifier))
+            .await
+            .expect("row");
+    assert_eq!(attempts, 4);
+
+    // Another mailbox (dots count outside Gmail) is unaffected.
+    let (other, other_code) = code_for(&ana, "jane.doe@example.org").await;
+    let (status, body) = ana.verify_code(&other, &other_code).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // A day later the budget is back.
+    verifier.clock.advance(24 * 3600);
+    let (again, again_code) = code_for(&ana, "jane.doe@gmail.com").await;
+    let (status, body) = ana.verify_code(&again, &again_code).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn many_wrong_guesses_at_once_take_exactly_the_budget() {
+    // Guesses at different codes lock no common row: the budget's bucket is
+    // locked while it is counted (on PostgreSQL an advisory lock).
+    let verifier = TestVerifier::start_with_limits(
+        "posts_burst = 1000\nposts_per_second = 1000\ncodes_per_address = 10\nwrong_codes_per_mailbox = 4",
+    )
+    .await;
+    let ana = Requester::new(&verifier);
+    let mut codes = Vec::new();
+    for email in ["ana@example.org", "ana+2@example.org", "ANA+3@example.org"] {
+        codes.push(code_for(&ana, email).await);
+    }
+    let ana = &ana;
+    let guesses = codes
+        .iter()
+        .flat_map(|(id, code)| std::iter::repeat_n((id, wrong_code(code)), 4));
+    let answers = futures_util::future::join_all(
+        guesses.map(|(id, wrong)| async move { ana.verify_code(id, &wrong).await }),
+    )
+    .await;
+    let mut incorrect = 0;
+    for (status, body) in &answers {
+        match (*status, body["code"].as_str()) {
+            (StatusCode::BAD_REQUEST, Some("code_incorrect")) => incorrect += 1,
+            (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")) => {}
+            other => panic!("{other:?} {body}"),
+        }
+    }
+    assert_eq!(incorrect, 4, "wrong_codes_per_mailbox");
+    for (id, code) in &codes {
+        let (status, body) = ana.verify_code(id, code).await;
+        assert_eq!(
+            (status, &body["code"]),
+            (StatusCode::TOO_MANY_REQUESTS, &json!("rate_limited"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn addresses_the_mailer_would_refuse_get_the_field_error() {
+    let verifier = TestVerifier::start().await;
+    let ana = Requester::new(&verifier);
+    for bad in [
+        "jane.@example.com",
+        "jane..doe@example.com",
+        "a(b)@example.com",
+        "a@b@example.com",
+    ] {
+        let (status, body) = ana.send_code(bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+        assert_eq!(body["code"], "invalid_request");
+        assert_eq!(
+            body["fields"],
+            json!([{"field": "email", "problem": "invalid_email"}]),
+            "{bad}"
+        );
+    }
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM email_verifications")
+        .fetch_one(&raw_db(&verifier))
+        .await
+        .expect("count");
+    assert_eq!(stored, 0, "no code was made");
+    code_for(&ana, "jane.doe+records@example.com").await;
+}
+
+#[tokio::test]
+async fn sending_a_code_keeps_the_events_other_limits_still_count() {
+    // Code windows shorter than the uploads' hour: the purge when a code is
+    // sent once dropped upload events still inside their window.
+    let verifier = TestVerifier::start_with_limits(
+        "posts_burst = 200\ncodes_per_address_window_secs = 300\ncodes_per_client_window_secs = 600",
+    )
+    .await;
+    let ana = Requester::new(&verifier);
+    let pdf = recordpass_request::examples::PROOF_PDF;
+    for i in 0..20 {
+        let (status, body) = upload_file(
+            &verifier,
+            recordpass_tests::SITE_ORIGIN,
+            &format!("poa-{i}.pdf"),
+            "application/pdf",
+            pdf,
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    verifier.clock.advance(20 * 60);
+    ana.code_sent(ANA).await;
+    let (status, body) = upload_file(
+        &verifier,
+        recordpass_tests::SITE_ORIGIN,
+        "one-more.pdf",
+        "application/pdf",
+        pdf,
+    )
+    .await;
+    assert_eq!(
+        (status, &body["code"]),
+        (StatusCode::TOO_MANY_REQUESTS, &json!("rate_limited")),
+        "20 uploads per client and hour still counted"
     );
 }
 

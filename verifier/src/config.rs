@@ -267,6 +267,10 @@ pub enum SmtpTls {
     None,
 }
 
+/// Most `[limits] wrong_codes_per_mailbox`: NIST SP 800-63B (5.2.2) allows
+/// no more than 100 failed attempts on one account.
+pub const MAX_WRONG_CODES: u32 = 100;
+
 /// Rate limits (`[limits]`).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -284,6 +288,12 @@ pub struct Limits {
     pub codes_per_client: u32,
     /// Window of `codes_per_client`.
     pub codes_per_client_window_secs: u64,
+    /// Wrong code guesses one mailbox may take, across all its codes, per
+    /// `wrong_codes_per_mailbox_window_secs` (shared); then sending and
+    /// checking codes for it are refused. At most [`MAX_WRONG_CODES`].
+    pub wrong_codes_per_mailbox: u32,
+    /// Window of `wrong_codes_per_mailbox`.
+    pub wrong_codes_per_mailbox_window_secs: u64,
     /// Proof-of-authority uploads the verifier reads and stores at once (each
     /// holds about four times the file in memory while it is written); more
     /// are refused at once with `503` `unavailable` and `Retry-After` (per instance).
@@ -299,6 +309,8 @@ impl Default for Limits {
             codes_per_address_window_secs: 15 * 60,
             codes_per_client: 10,
             codes_per_client_window_secs: 60 * 60,
+            wrong_codes_per_mailbox: 20,
+            wrong_codes_per_mailbox_window_secs: 24 * 60 * 60,
             uploads_in_flight: 1,
         }
     }
@@ -690,15 +702,23 @@ impl Limits {
             self.posts_burst,
             self.codes_per_address,
             self.codes_per_client,
+            self.wrong_codes_per_mailbox,
         ];
         let windows = [
             self.codes_per_address_window_secs,
             self.codes_per_client_window_secs,
+            self.wrong_codes_per_mailbox_window_secs,
         ];
         if counts.contains(&0) || windows.contains(&0) {
             return Err(Error::Config(
                 "every [limits] value must be positive".into(),
             ));
+        }
+        if self.wrong_codes_per_mailbox > MAX_WRONG_CODES {
+            return Err(Error::Config(format!(
+                "[limits] wrong_codes_per_mailbox may be at most {MAX_WRONG_CODES} \
+                 (NIST SP 800-63B: no more than 100 failed attempts per account)"
+            )));
         }
         if self.uploads_in_flight == 0 {
             return Err(Error::Config(
@@ -774,6 +794,16 @@ mod tests {
             err.to_string().contains("not within relying-party id"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_wrong_code_budget_stays_within_nist_s_hundred() {
+        let limits = |n: u32| parse(&format!("[limits]\nwrong_codes_per_mailbox = {n}\n"));
+        assert_eq!(parse("").expect("valid").limits.wrong_codes_per_mailbox, 20);
+        assert!(limits(100).is_ok());
+        let err = limits(101).unwrap_err().to_string();
+        assert!(err.contains("at most 100"), "{err}");
+        assert!(limits(0).is_err());
     }
 
     #[test]

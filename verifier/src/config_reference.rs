@@ -166,6 +166,16 @@ fn documented_defaults_are_the_applied_ones() {
         ),
         (
             "`[limits]`",
+            "wrong_codes_per_mailbox",
+            limits.wrong_codes_per_mailbox.to_string(),
+        ),
+        (
+            "`[limits]`",
+            "wrong_codes_per_mailbox_window_secs",
+            limits.wrong_codes_per_mailbox_window_secs.to_string(),
+        ),
+        (
+            "`[limits]`",
             "uploads_in_flight",
             limits.uploads_in_flight.to_string(),
         ),

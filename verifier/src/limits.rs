@@ -223,6 +223,36 @@ pub async fn take(
     if taken == 1 {
         return Ok(());
     }
+    Err(refusal(conn, bucket, since).await?)
+}
+
+/// `Err(RateLimited)`, as [`take`] would answer, if `bucket` is full, without
+/// recording anything. It takes the bucket's [`lock`] like [`take`], so what
+/// it found stays true until the transaction ends (a [`take`] after it in
+/// the same transaction then succeeds).
+pub async fn check(
+    conn: &mut db::Connection,
+    bucket: &str,
+    window: Window,
+    now: UnixTime,
+) -> Result<(), Error> {
+    lock(conn, bucket).await?;
+    let since = now - window.secs as i64;
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM rate_limit_events WHERE bucket = $1 AND at > $2")
+            .bind(bucket)
+            .bind(since)
+            .fetch_one(&mut *conn)
+            .await?;
+    if count < i64::from(window.max) {
+        return Ok(());
+    }
+    Err(refusal(conn, bucket, since).await?)
+}
+
+/// The refusal for a full `bucket`: retry when its oldest event after `since`
+/// leaves the window.
+async fn refusal(conn: &mut db::Connection, bucket: &str, since: UnixTime) -> Result<Error, Error> {
     let oldest: Option<i64> =
         sqlx::query_scalar("SELECT MIN(at) FROM rate_limit_events WHERE bucket = $1 AND at > $2")
             .bind(bucket)
@@ -230,13 +260,30 @@ pub async fn take(
             .fetch_one(&mut *conn)
             .await?;
     let retry_after_secs = oldest.map_or(1, |at| (at - since).max(1) as u64);
-    Err(Error::RateLimited { retry_after_secs })
+    Ok(Error::RateLimited { retry_after_secs })
 }
 
-/// Drops events older than `secs`.
-pub async fn purge(conn: &mut db::Connection, secs: u64, now: UnixTime) -> Result<(), Error> {
+/// How long an event of any counted limit matters: the longest of their
+/// windows (the codes', the wrong guesses', the uploads'). Older events are
+/// purged ([`purge`], and `crate::retention` in the background).
+pub fn longest_window_secs(limits: &Limits) -> u64 {
+    [
+        limits.codes_per_client_window_secs,
+        limits.codes_per_address_window_secs,
+        limits.wrong_codes_per_mailbox_window_secs,
+        crate::uploads::UPLOADS_PER_CLIENT.secs,
+    ]
+    .into_iter()
+    .max()
+    .unwrap_or(0)
+}
+
+/// Drops events that no counted limit looks at any more
+/// ([`longest_window_secs`]).
+pub async fn purge(conn: &mut db::Connection, limits: &Limits, now: UnixTime) -> Result<(), Error> {
+    let keep = i64::try_from(longest_window_secs(limits)).unwrap_or(i64::MAX / 2);
     sqlx::query("DELETE FROM rate_limit_events WHERE at <= $1")
-        .bind(now - secs as i64)
+        .bind(now - keep)
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -282,6 +329,22 @@ mod tests {
             assert!(guard.check(client, &Method::GET).is_ok());
         }
         assert!(guard.check(client, &Method::GET).is_err());
+    }
+
+    #[test]
+    fn events_are_kept_for_the_longest_window_of_any_limit() {
+        let limits = Limits {
+            codes_per_client_window_secs: 600,
+            codes_per_address_window_secs: 300,
+            wrong_codes_per_mailbox_window_secs: 900,
+            ..Limits::default()
+        };
+        assert_eq!(
+            longest_window_secs(&limits),
+            crate::uploads::UPLOADS_PER_CLIENT.secs,
+            "the uploads' hour"
+        );
+        assert_eq!(longest_window_secs(&Limits::default()), 24 * 60 * 60);
     }
 
     #[test]

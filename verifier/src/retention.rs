@@ -163,11 +163,7 @@ impl Cutoff {
             Cutoff::Now => 0,
             Cutoff::SessionIdle => config.console.idle_timeout_secs,
             Cutoff::RequesterIdle => crate::returning::session::IDLE_TIMEOUT_SECS.unsigned_abs(),
-            Cutoff::RateLimitWindow => config
-                .limits
-                .codes_per_client_window_secs
-                .max(config.limits.codes_per_address_window_secs)
-                .max(crate::uploads::UPLOADS_PER_CLIENT.secs),
+            Cutoff::RateLimitWindow => crate::limits::longest_window_secs(&config.limits),
         };
         now - i64::try_from(secs).unwrap_or(i64::MAX / 2)
     }

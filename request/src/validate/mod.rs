@@ -3,6 +3,7 @@
 //! the verifier accepts (on the same day and site).
 
 mod date;
+mod email;
 mod field;
 mod messages;
 mod rules;
@@ -52,7 +53,7 @@ impl RecordsRequest {
 /// Normalises and checks an email address on its own (e.g. before creating a passkey).
 pub fn validate_email(email: &str) -> Result<String, FieldError> {
     let email = normalize_email(email);
-    rules::check_email(&email)
+    email::check_email(&email)
         .map(|()| email)
         .map_err(|problem| FieldError {
             field: Field::Email,

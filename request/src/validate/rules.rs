@@ -3,8 +3,8 @@
 use time::{Date, Duration};
 
 use super::{
-    AddressPart, Field, FieldError, MAX_EMAIL_BYTES, MAX_ITEMS, MAX_NAME_CHARS, MAX_TEXT_CHARS,
-    Problem, age_on, parse_date,
+    AddressPart, Field, FieldError, MAX_ITEMS, MAX_NAME_CHARS, MAX_TEXT_CHARS, Problem, age_on,
+    email::check_email, parse_date,
 };
 use crate::{
     Address, DeliveryMethod, RecordsRequest, Role, SiteOffer, hidden::is_hidden_or_reordering,
@@ -298,30 +298,4 @@ fn check_past_date(s: &str, today: Date) -> Result<Date, Problem> {
         return Err(Problem::DateInFuture);
     }
     Ok(date)
-}
-
-pub(super) fn check_email(email: &str) -> Result<(), Problem> {
-    if email.is_empty() {
-        return Err(Problem::Required);
-    }
-    if email.len() > MAX_EMAIL_BYTES {
-        return Err(Problem::TooLong);
-    }
-    let Some((local, domain)) = email.rsplit_once('@') else {
-        return Err(Problem::InvalidEmail);
-    };
-    let bad_char = |c: char| {
-        c.is_whitespace()
-            || c.is_control()
-            || is_hidden_or_reordering(c)
-            || matches!(c, '<' | '>' | ',')
-    };
-    let label_ok = |l: &str| {
-        !l.is_empty() && !l.starts_with('-') && !l.ends_with('-') && !l.contains(['@', '_'])
-    };
-    let domain_ok = domain.contains('.') && domain.split('.').all(label_ok);
-    if local.is_empty() || local.len() > 64 || email.chars().any(bad_char) || !domain_ok {
-        return Err(Problem::InvalidEmail);
-    }
-    Ok(())
 }

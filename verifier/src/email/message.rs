@@ -17,7 +17,9 @@ pub struct Letter {
     pub to: String,
     /// Language it is written in.
     pub lang: Lang,
-    /// Subject line (no code: lock screens show subjects).
+    /// Subject line: no code and no hospital name, since lock screens show
+    /// subjects (the name of, say, a behavioural-health hospital alone tells
+    /// that its patient is one).
     pub subject: String,
     /// Plain-text body.
     pub text: String,
@@ -31,12 +33,12 @@ impl std::fmt::Debug for Letter {
     }
 }
 
-/// The code email for `hospital`, valid for `minutes`.
+/// The code email for `hospital` (named in the body only), valid for `minutes`.
 pub fn verification(to: &str, hospital: &str, lang: Lang, code: &Code, minutes: u64) -> Letter {
     let code = code.digits();
     let (subject, sentences) = match lang {
         Lang::En => (
-            format!("Your {hospital} records request code"),
+            "Your records request code".to_owned(),
             [
                 format!("Your {hospital} records request code is {code}."),
                 format!("It expires in {minutes} minutes."),
@@ -44,7 +46,7 @@ pub fn verification(to: &str, hospital: &str, lang: Lang, code: &Code, minutes: 
             ],
         ),
         Lang::Es => (
-            format!("Su código para la solicitud de registros de {hospital}"),
+            "Su código para la solicitud de registros".to_owned(),
             [
                 format!("Su código para la solicitud de registros de {hospital} es {code}."),
                 format!("Vence en {minutes} minutos."),
@@ -144,6 +146,7 @@ mod tests {
                 code.digits()
             )
         );
+        assert_eq!(en.subject, "Your records request code");
         assert!(!en.subject.contains(code.digits()));
         assert!(
             en.html
@@ -156,6 +159,11 @@ mod tests {
                 .starts_with("Su código para la solicitud de registros de Riverside es ")
         );
         assert!(es.html.contains("lang=\"es\""));
+        assert_eq!(es.subject, "Su código para la solicitud de registros");
+        assert!(
+            es.html
+                .contains("<title>Su código para la solicitud de registros</title>")
+        );
 
         let from: Mailbox = "Records <records@example-hospital.org>"
             .parse()
@@ -167,5 +175,83 @@ mod tests {
             raw.contains("@example-hospital.org>"),
             "Message-ID in the sender's domain"
         );
+    }
+
+    mod addresses {
+        use super::*;
+        use proptest::prelude::*;
+        use recordpass_request::validate_email;
+
+        /// Characters addresses are made of, and many they must not contain.
+        fn any_char() -> impl Strategy<Value = char> {
+            let common: Vec<char> = ('a'..='z').chain('0'..='9').chain(['.', '-']).collect();
+            let rest: Vec<char> = (' '..='~')
+                .chain(['é', 'ß', '中', '☃', '\u{A0}', '\u{200B}', '\u{202E}', '\t'])
+                .collect();
+            prop_oneof![
+                8 => proptest::sample::select(common),
+                2 => proptest::sample::select(rest),
+            ]
+        }
+
+        fn part(max: usize) -> impl Strategy<Value = String> {
+            proptest::collection::vec(any_char(), 0..max).prop_map(String::from_iter)
+        }
+
+        /// Sends a code to `email` as [`verification`] does.
+        fn can_send_to(email: &str) -> Result<(), String> {
+            let address: lettre::Address = email.parse().map_err(|e| format!("Address: {e}"))?;
+            let letter = verification(email, "Riverside", Lang::En, &Code::generate(), 10);
+            let from: Mailbox = "Records <records@example-hospital.org>"
+                .parse()
+                .expect("from");
+            let message = letter
+                .to_message(&from)
+                .map_err(|e| format!("Message: {e}"))?;
+            let envelope_to = message.envelope().to();
+            if envelope_to != [address] {
+                return Err(format!("envelope: {envelope_to:?}"));
+            }
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            /// The shared rule (also the widget's) accepts only addresses the
+            /// mailer can send to: a `202` is never followed by silence.
+            #[test]
+            fn every_address_the_rule_accepts_can_be_sent_to(
+                local in part(12),
+                domain in part(16),
+                tld in prop_oneof![Just("org"), Just("de"), Just("xn--p1ai")],
+            ) {
+                let email = format!("{local}@{domain}.{tld}");
+                if let Ok(normalised) = validate_email(&email) {
+                    prop_assert_eq!(can_send_to(&normalised), Ok(()), "{}", normalised);
+                }
+            }
+        }
+
+        #[test]
+        fn what_the_reviewer_found_is_refused_and_ordinary_addresses_are_sent_to() {
+            for bad in [
+                "jane.@example.com",
+                "jane..doe@example.com",
+                "a(b)@example.com",
+                "a@b@example.com",
+            ] {
+                assert!(can_send_to(bad).is_err(), "lettre refuses {bad}");
+                assert!(validate_email(bad).is_err(), "so does the rule: {bad}");
+            }
+            for good in [
+                "jane.doe+records@example.com",
+                "o'brien@example.ie",
+                "josé@bücher.de",
+            ] {
+                let normalised = validate_email(good).expect("accepted");
+                assert_eq!(can_send_to(&normalised), Ok(()), "{good}");
+            }
+        }
     }
 }

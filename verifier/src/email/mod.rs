@@ -2,10 +2,11 @@
 //! address before a passkey is bound to it.
 //!
 //! [`verification`] runs the flow against the database, [`codes`] draws and
-//! hashes codes, [`message`] writes the email, and it leaves through [`smtp`]
-//! or, in a local demo, lands in the [`outbox`].
+//! hashes codes, [`mailbox`] keys its limits, [`message`] writes the email,
+//! and it leaves through [`smtp`] or, in a local demo, lands in the [`outbox`].
 
 pub mod codes;
+pub mod mailbox;
 pub mod message;
 pub mod outbox;
 pub mod smtp;

@@ -1,6 +1,7 @@
 //! The verification flow, with every bit of state in the database:
-//! send a code → verify it (at most [`MAX_ATTEMPTS`] guesses) → a single-use
-//! token → used up when the passkey registration finishes.
+//! send a code → verify it (at most [`MAX_ATTEMPTS`] guesses, and wrong ones
+//! within the mailbox's budget across its codes) → a single-use token → used
+//! up when the passkey registration finishes.
 
 use recordpass_request::{
     api::{EmailCodeSent, EmailVerified, SendEmailCode, VerifyEmailCode},
@@ -9,7 +10,7 @@ use recordpass_request::{
 use sha2::{Digest as _, Sha256};
 use sqlx::Row as _;
 
-use super::{codes::Code, message};
+use super::{codes::Code, mailbox, message};
 use crate::{
     AppState, Error,
     config::Site,
@@ -47,12 +48,10 @@ pub async fn send(
     let email = validate_email(&body.email).map_err(|e| Error::InvalidRequest(vec![e]))?;
     let limits = &state.config.limits;
     let now = state.clock.unix();
+    let mailbox = mailbox::key(&email);
     let mut tx = state.store.begin().await?;
     purge(&mut tx, now).await?;
-    let longest = limits
-        .codes_per_client_window_secs
-        .max(limits.codes_per_address_window_secs);
-    limits::purge(&mut tx, longest, now).await?;
+    limits::purge(&mut tx, limits, now).await?;
     let per_client = Window {
         max: limits.codes_per_client,
         secs: limits.codes_per_client_window_secs,
@@ -64,13 +63,15 @@ pub async fn send(
         now,
     )
     .await?;
+    let wrong = WrongGuesses::of(state, &mailbox);
+    limits::check(&mut tx, &wrong.bucket, wrong.window, now).await?;
     let per_address = Window {
         max: limits.codes_per_address,
         secs: limits.codes_per_address_window_secs,
     };
     limits::take(
         &mut tx,
-        &limits::bucket(state.store.vault(), "code-address", &email.to_lowercase()),
+        &limits::bucket(state.store.vault(), "code-address", &mailbox),
         per_address,
         now,
     )
@@ -108,8 +109,31 @@ pub async fn send(
     })
 }
 
+/// The wrong guesses a mailbox ([`mailbox::key`]) may make across all its
+/// codes: `[limits] wrong_codes_per_mailbox` per window, a bucket of its own.
+struct WrongGuesses {
+    bucket: String,
+    window: Window,
+}
+
+impl WrongGuesses {
+    fn of(state: &AppState, mailbox: &str) -> WrongGuesses {
+        let limits = &state.config.limits;
+        WrongGuesses {
+            bucket: limits::bucket(state.store.vault(), "code-wrong", mailbox),
+            window: Window {
+                max: limits.wrong_codes_per_mailbox,
+                secs: limits.wrong_codes_per_mailbox_window_secs,
+            },
+        }
+    }
+}
+
 /// `POST /email-codes/{id}/verify`. Each guess uses an attempt before it is
 /// compared, in one statement, so parallel guesses cannot exceed the limit.
+/// A wrong guess also takes from its mailbox's [`WrongGuesses`]; once they are
+/// used up, no guess is compared (`429 rate_limited`, nothing changes), so a
+/// mailbox's codes cannot be ground down by asking for new ones.
 pub async fn verify(
     state: &AppState,
     id: &str,
@@ -120,7 +144,7 @@ pub async fn verify(
     let guess = sqlx::query(
         "UPDATE email_verifications SET attempts_left = attempts_left - 1
          WHERE id = $1 AND attempts_left > 0 AND expires_at > $2 AND verified_at IS NULL
-         RETURNING code_hash, attempts_left",
+         RETURNING email, code_hash, attempts_left",
     )
     .bind(id)
     .bind(now)
@@ -140,9 +164,17 @@ pub async fn verify(
             _ => Error::CodeExpired,
         });
     };
+    let email = state
+        .store
+        .vault()
+        .open(Field::VerificationEmail, id, guess.get("email"))?;
+    let wrong = WrongGuesses::of(state, &mailbox::key(&email));
+    // Refused before the comparison; the attempt is rolled back with the rest.
+    limits::check(&mut tx, &wrong.bucket, wrong.window, now).await?;
     let code_hash: Vec<u8> = guess.get("code_hash");
     let attempts_left = u32::try_from(guess.get::<i64, _>("attempts_left")).unwrap_or(0);
     if !state.email.key.matches(id, body.code.trim(), &code_hash) {
+        limits::take(&mut tx, &wrong.bucket, wrong.window, now).await?;
         tx.commit().await?;
         return Err(if attempts_left == 0 {
             Error::TooManyAttempts
