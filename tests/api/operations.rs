@@ -289,7 +289,9 @@ async fn an_authorization_is_kept_six_years_past_its_expiry_not_only_its_closing
     let store = &verifier.store;
     let request = dated(examples::representative_authorization());
     let in_effect = sign_as(&verifier, "maya@example.org", &request).await;
-    let expired = sign_as(&verifier, "lee@example.org", &request).await;
+    let mut again = request.clone();
+    again.requester.email = "lee@example.org".into();
+    let expired = sign_as(&verifier, "lee@example.org", &again).await;
     let mut access = sign(&verifier, 2).await;
     let (unreadable, access) = (access.pop().expect("two"), access.remove(0));
     let seven_years_ago = verifier.clock.unix() - 7 * 365 * DAY;
