@@ -198,7 +198,10 @@ async fn purge_removes_only_closed_requests_past_retention_and_audits_it() {
     assert!(out.contains("dry run: nothing deleted"), "{out}");
     // It names the requests that would go, and only those.
     for number in &numbers[..2] {
-        assert!(out.lines().any(|l| l == format!("would purge: {number}")), "{out}");
+        assert!(
+            out.lines().any(|l| l == format!("would purge: {number}")),
+            "{out}"
+        );
     }
     assert!(!out.contains(&numbers[2]), "{out}");
     assert_eq!(store.count(Table::Submissions).await.expect("count"), 3);
@@ -301,11 +304,12 @@ async fn an_authorization_is_kept_six_years_past_its_expiry_not_only_its_closing
     // `expired` is a record from seven years ago: its authorization ran out
     // then (the stored document is rewritten as it would have been signed).
     let long_ago = (verifier.clock.now().date() - time::Duration::days(7 * 365)).to_string();
-    let sealed: String = sqlx::query_scalar("SELECT document FROM submissions WHERE request_number = $1")
-        .bind(&expired)
-        .fetch_one(store.pool())
-        .await
-        .expect("document");
+    let sealed: String =
+        sqlx::query_scalar("SELECT document FROM submissions WHERE request_number = $1")
+            .bind(&expired)
+            .fetch_one(store.pool())
+            .await
+            .expect("document");
     let vault = store.vault();
     let text = vault
         .open(Field::Document, &expired, &sealed)
@@ -354,10 +358,15 @@ async fn an_authorization_is_kept_six_years_past_its_expiry_not_only_its_closing
     assert!(!out.contains(&format!("would purge: {in_effect}")), "{out}");
     assert!(
         out.lines().any(|l| l
-            == format!("keep: {unreadable} (document unreadable: not a signed document this version reads)")),
+            == format!(
+                "keep: {unreadable} (document unreadable: not a signed document this version reads)"
+            )),
         "{out}"
     );
-    assert!(!out.contains("Ana Chen"), "nothing of the document is printed: {out}");
+    assert!(
+        !out.contains("Ana Chen"),
+        "nothing of the document is printed: {out}"
+    );
 
     let (ok, out) = run(&mut cli(&verifier, &["purge"]));
     assert!(ok && out.contains("submissions: 2"), "{out}");
@@ -365,8 +374,14 @@ async fn an_authorization_is_kept_six_years_past_its_expiry_not_only_its_closing
     kept.sort();
     assert_eq!(left(store).await, kept, "in effect, or unreadable: kept");
     let events = audit_events(store).await;
-    let purge = events.iter().find(|e| e["action"] == "purge").expect("purge");
-    assert_eq!(purge["detail"]["kept_authorizations_in_effect"], 1, "{purge}");
+    let purge = events
+        .iter()
+        .find(|e| e["action"] == "purge")
+        .expect("purge");
+    assert_eq!(
+        purge["detail"]["kept_authorizations_in_effect"], 1,
+        "{purge}"
+    );
     assert_eq!(purge["detail"]["kept_unreadable"], 1, "{purge}");
 }
 
@@ -395,13 +410,19 @@ async fn a_legal_hold_keeps_a_request_from_purge_until_it_is_lifted() {
     let (ok, out) = hold(&["add", held, "--reason", "  "]);
     assert!(!ok && out.contains("needs a reason"), "{out}");
     let (ok, out) = hold(&["add", "RP-NONE-0000", "--reason", "matter 1"]);
-    assert!(!ok && out.contains("no signed request RP-NONE-0000"), "{out}");
+    assert!(
+        !ok && out.contains("no signed request RP-NONE-0000"),
+        "{out}"
+    );
     let (ok, out) = hold(&["list"]);
     assert!(ok && out.contains("No legal holds."), "{out}");
 
     let reason = "Litigation: Chen v. Riverside, matter 2026-114";
     let (ok, out) = hold(&["add", held, "--reason", reason]);
-    assert!(ok && out.contains(&format!("{held} is on legal hold")), "{out}");
+    assert!(
+        ok && out.contains(&format!("{held} is on legal hold")),
+        "{out}"
+    );
     let (ok, out) = hold(&["add", held, "--reason", "again"]);
     assert!(!ok && out.contains("already on legal hold"), "{out}");
     let (ok, out) = hold(&["list"]);
@@ -409,7 +430,10 @@ async fn a_legal_hold_keeps_a_request_from_purge_until_it_is_lifted() {
         .lines()
         .find(|l| l.starts_with(held))
         .unwrap_or_else(|| panic!("{held} listed: {out}"));
-    assert!(ok && line.contains(" cli ") && line.ends_with(reason), "{out}");
+    assert!(
+        ok && line.contains(" cli ") && line.ends_with(reason),
+        "{out}"
+    );
     assert!(!out.contains(other), "{out}");
     let stored: String = sqlx::query_scalar("SELECT reason FROM legal_holds")
         .fetch_one(store.pool())
@@ -447,20 +471,31 @@ async fn a_legal_hold_keeps_a_request_from_purge_until_it_is_lifted() {
     retention::purge_transient(store, &verifier.config, verifier.clock.unix())
         .await
         .expect("background purge");
-    let deliveries: Vec<String> = sqlx::query_scalar("SELECT request_number FROM webhook_deliveries")
-        .fetch_all(store.pool())
-        .await
-        .expect("deliveries");
+    let deliveries: Vec<String> =
+        sqlx::query_scalar("SELECT request_number FROM webhook_deliveries")
+            .fetch_all(store.pool())
+            .await
+            .expect("deliveries");
     assert_eq!(deliveries, [held.to_owned()]);
 
     // The dry run lists what would go and what the hold keeps; the purge agrees.
     let (ok, out) = purge(true);
     assert!(ok, "{out}");
-    assert!(out.lines().any(|l| l == format!("would purge: {other}")), "{out}");
-    assert!(out.lines().any(|l| l == format!("keep: {held} (legal hold)")), "{out}");
+    assert!(
+        out.lines().any(|l| l == format!("would purge: {other}")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l == format!("keep: {held} (legal hold)")),
+        "{out}"
+    );
     assert!(!out.contains(&format!("would purge: {held}")), "{out}");
     let (ok, out) = purge(false);
-    assert!(ok && out.lines().any(|l| l == format!("purged: {other}")), "{out}");
+    assert!(
+        ok && out.lines().any(|l| l == format!("purged: {other}")),
+        "{out}"
+    );
     assert_eq!(left(store).await, [held.to_owned()]);
     assert_eq!(
         count(store, "SELECT COUNT(*) FROM requesters").await,
@@ -475,7 +510,10 @@ async fn a_legal_hold_keeps_a_request_from_purge_until_it_is_lifted() {
     let (ok, out) = hold(&["list"]);
     assert!(ok && out.contains("No legal holds."), "{out}");
     let (ok, out) = purge(false);
-    assert!(ok && out.lines().any(|l| l == format!("purged: {held}")), "{out}");
+    assert!(
+        ok && out.lines().any(|l| l == format!("purged: {held}")),
+        "{out}"
+    );
     assert!(left(store).await.is_empty());
 
     let events = audit_events(store).await;

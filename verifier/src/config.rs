@@ -896,14 +896,23 @@ mod tests {
             assert!(err.contains("[retention] signed_request_days"), "{err}");
             assert!(err.contains("allow_short_signed_retention"), "{err}");
         }
-        assert_eq!(days(0, true).expect("allowed").retention.signed_request_days, 0);
+        assert_eq!(
+            days(0, true)
+                .expect("allowed")
+                .retention
+                .signed_request_days,
+            0
+        );
         // The environment variable is checked like the file.
         let mut config = parse("").expect("valid");
         config
             .apply_env(|k| (k == "RECORDPASS_RETENTION_SIGNED_REQUEST_DAYS").then(|| "0".into()))
             .expect("applies");
         let err = config.check().expect_err("refused").to_string();
-        assert!(err.contains("RECORDPASS_RETENTION_SIGNED_REQUEST_DAYS"), "{err}");
+        assert!(
+            err.contains("RECORDPASS_RETENTION_SIGNED_REQUEST_DAYS"),
+            "{err}"
+        );
     }
 
     #[test]

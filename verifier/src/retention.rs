@@ -329,7 +329,11 @@ pub struct SignedPurge {
 
 impl std::fmt::Display for SignedPurge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let verb = if self.dry_run { "would purge" } else { "purged" };
+        let verb = if self.dry_run {
+            "would purge"
+        } else {
+            "purged"
+        };
         for number in &self.purged {
             writeln!(f, "{verb}: {number}")?;
         }

@@ -286,12 +286,12 @@ pub async fn purge_delivered(conn: &mut db::Connection, before: i64) -> Result<u
     .bind(before)
     .execute(&mut *conn)
     .await?;
-    Ok(
-        sqlx::query(&format!("DELETE FROM webhook_deliveries WHERE id IN ({DONE})"))
-            .bind(DELIVERED)
-            .bind(before)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected(),
-    )
+    Ok(sqlx::query(&format!(
+        "DELETE FROM webhook_deliveries WHERE id IN ({DONE})"
+    ))
+    .bind(DELIVERED)
+    .bind(before)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
 }
