@@ -59,7 +59,7 @@ pub async fn place(
     if exists.is_none() {
         return Err(refused(&format!("there is no signed request {number}")));
     }
-    if let Some(held) = find(store, &mut *tx, number).await? {
+    if let Some(held) = find(store, &mut tx, number).await? {
         return Err(refused(&format!(
             "{number} is already on legal hold (placed by {} at {})",
             held.placed_by,
@@ -97,7 +97,7 @@ pub async fn place(
 /// Refused, changing nothing, if `number` is not on hold.
 pub async fn lift(store: &Store, now: i64, actor: &str, number: &str) -> Result<Hold, Error> {
     let mut tx = store.begin().await?;
-    let Some(held) = find(store, &mut *tx, number).await? else {
+    let Some(held) = find(store, &mut tx, number).await? else {
         return Err(refused(&format!("{number} is not on legal hold")));
     };
     sqlx::query("DELETE FROM legal_holds WHERE request_number = $1")
@@ -126,7 +126,7 @@ pub async fn list(store: &Store) -> Result<Vec<Hold>, Error> {
 /// The hold on `number`, if there is one.
 pub async fn of(store: &Store, number: &str) -> Result<Option<Hold>, Error> {
     let mut conn = store.pool().acquire().await?;
-    find(store, &mut *conn, number).await
+    find(store, &mut conn, number).await
 }
 
 const SELECT_HOLD: &str = "SELECT request_number, reason, placed_by, placed_at FROM legal_holds";
