@@ -1,25 +1,89 @@
 //! Operator commands on a live database: `backup` (restored, every bundle
-//! verifies) and `purge` (retention: dry run, closed requests only, audited), and
-//! the background purge of expired transient state and of requesters who never signed.
+//! verifies), `purge` (retention: dry run, closed requests only, authorizations
+//! kept six years past their expiry, legal holds, a six-year floor, audited),
+//! `hold add / remove / list`, and the background purge of expired transient
+//! state and of requesters who never signed.
 
+use recordpass_request::examples;
 use recordpass_tests::{TestDatabase, TestVerifier, verifier_cli};
 use recordpass_verifier::{
     Store,
-    console::audit,
+    console::{Role, audit},
     db::Backend,
     evidence::{Exporter, to_pretty_json, verify_bundle},
     retention,
     seal::SealKey,
     store::Table,
+    vault::Field,
 };
+use reqwest::StatusCode;
+use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use std::{process::Command, sync::Arc};
 
 use crate::{
-    client::{Requester, ana_request, site_origin},
+    client::{Requester, ana_request, dated, site_origin},
+    console::StaffClient,
     evidence::run,
     returning,
 };
+
+/// Lets tests purge with a retention shorter than six years (`0`: everything closed).
+const SHORT_RETENTION: &str = "[retention]\nallow_short_signed_retention = true\n";
+
+const DAY: i64 = 24 * 60 * 60;
+
+/// Signs `request` as a new requester `email` (uploading the files it names);
+/// returns the request number.
+async fn sign_as(
+    verifier: &TestVerifier,
+    email: &str,
+    request: &recordpass_request::RecordsRequest,
+) -> String {
+    let mut who = Requester::new(verifier);
+    let credential_id = who.register(email).await;
+    who.upload_attachments(request).await;
+    let started = who.signing(request, &credential_id).await;
+    let body = who.assert_from(site_origin(), &started);
+    let (status, reply) = who.finish_signing(&started.ceremony_id, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{reply}");
+    reply["request_number"].as_str().expect("number").to_owned()
+}
+
+/// Records request `number` as fulfilled at `at`.
+async fn close(store: &Store, number: &str, at: i64) {
+    sqlx::query(
+        "INSERT INTO request_state (request_number, status, updated_at) VALUES ($1, 'fulfilled', $2)",
+    )
+    .bind(number)
+    .bind(at)
+    .execute(store.pool())
+    .await
+    .expect("closed");
+}
+
+/// The request numbers still stored.
+async fn left(store: &Store) -> Vec<String> {
+    sqlx::query_scalar("SELECT request_number FROM submissions ORDER BY request_number")
+        .fetch_all(store.pool())
+        .await
+        .expect("left")
+}
+
+/// Every audit event, oldest first; the chain must be intact.
+async fn audit_events(store: &Store) -> Vec<Value> {
+    assert!(matches!(
+        audit::verify(store).await.expect("verify"),
+        audit::Verdict::Intact { .. }
+    ));
+    let rows: Vec<String> = sqlx::query_scalar("SELECT event FROM audit_log ORDER BY seq")
+        .fetch_all(store.pool())
+        .await
+        .expect("events");
+    rows.iter()
+        .map(|e| serde_json::from_str(e).expect("json"))
+        .collect()
+}
 
 /// Signs Ana's request `times` times; returns the request numbers.
 async fn sign(verifier: &TestVerifier, times: usize) -> Vec<String> {
@@ -99,7 +163,7 @@ async fn backup_of_postgresql_points_to_pg_dump() {
 
 #[tokio::test]
 async fn purge_removes_only_closed_requests_past_retention_and_audits_it() {
-    let verifier = TestVerifier::start().await;
+    let verifier = TestVerifier::start_with_sections(SHORT_RETENTION).await;
     let numbers = sign(&verifier, 3).await;
     let store = &verifier.store;
     // Two requests are closed (fulfilled, withdrawn); the third is still open.
@@ -132,6 +196,14 @@ async fn purge_removes_only_closed_requests_past_retention_and_audits_it() {
     assert!(out.contains("submissions: 2"), "{out}");
     assert!(out.contains("submission_evidence: 2"), "{out}");
     assert!(out.contains("dry run: nothing deleted"), "{out}");
+    // It names the requests that would go, and only those.
+    for number in &numbers[..2] {
+        assert!(
+            out.lines().any(|l| l == format!("would purge: {number}")),
+            "{out}"
+        );
+    }
+    assert!(!out.contains(&numbers[2]), "{out}");
     assert_eq!(store.count(Table::Submissions).await.expect("count"), 3);
 
     let (ok, out) = purge("0", false);
@@ -162,10 +234,19 @@ async fn purge_removes_only_closed_requests_past_retention_and_audits_it() {
     )
     .await;
     assert_eq!(purges, 1, "the purge is in the audit trail");
-    assert!(matches!(
-        audit::verify(store).await.expect("verify"),
-        audit::Verdict::Intact { .. }
-    ));
+    let events = audit_events(store).await;
+    let purge = events
+        .iter()
+        .find(|e| e["action"] == "purge")
+        .expect("purge event");
+    // Retention counts from the closing: the cut-off is named for it.
+    let detail = &purge["detail"];
+    assert_eq!(detail["submissions"], 2, "{purge}");
+    assert!(detail["closed_before"].is_i64(), "{purge}");
+    assert!(detail.get("received_before").is_none(), "{purge}");
+    let mut closed = numbers[..2].to_vec();
+    closed.sort();
+    assert_eq!(detail["request_numbers"], serde_json::json!(closed));
 }
 
 /// Retention counts from the closing (the disclosure), not from receipt: a
@@ -203,9 +284,281 @@ async fn retention_counts_from_when_a_request_was_closed() {
     assert_eq!(left, [numbers[1].clone()], "answered this year: kept");
 }
 
+/// An authorization is kept six years from the date it was last in effect,
+/// its expiration, not only from its closing (45 CFR 164.508, 164.530(j)(2)).
+#[tokio::test]
+async fn an_authorization_is_kept_six_years_past_its_expiry_not_only_its_closing() {
+    let verifier = TestVerifier::start().await;
+    let store = &verifier.store;
+    let request = dated(examples::representative_authorization());
+    let in_effect = sign_as(&verifier, "maya@example.org", &request).await;
+    let mut again = request.clone();
+    again.requester.email = "lee@example.org".into();
+    let expired = sign_as(&verifier, "lee@example.org", &again).await;
+    let mut access = sign(&verifier, 2).await;
+    let (unreadable, access) = (access.pop().expect("two"), access.remove(0));
+    let seven_years_ago = verifier.clock.unix() - 7 * 365 * DAY;
+    for number in [&in_effect, &expired, &access, &unreadable] {
+        close(store, number, seven_years_ago).await;
+    }
+    // `expired` is a record from seven years ago: its authorization ran out
+    // then (the stored document is rewritten as it would have been signed).
+    let long_ago = (verifier.clock.now().date() - time::Duration::days(7 * 365)).to_string();
+    let sealed: String =
+        sqlx::query_scalar("SELECT document FROM submissions WHERE request_number = $1")
+            .bind(&expired)
+            .fetch_one(store.pool())
+            .await
+            .expect("document");
+    let vault = store.vault();
+    let text = vault
+        .open(Field::Document, &expired, &sealed)
+        .expect("opens");
+    let mut doc: Value = serde_json::from_str(&text).expect("json");
+    doc["request"]["authorization"]["expires_on"] = long_ago.clone().into();
+    sqlx::query("UPDATE submissions SET document = $1 WHERE request_number = $2")
+        .bind(
+            vault
+                .seal(Field::Document, &expired, &doc.to_string())
+                .expect("seals"),
+        )
+        .bind(&expired)
+        .execute(store.pool())
+        .await
+        .expect("rewritten");
+    // A document this version cannot read: its expiration is unknown, so it stays.
+    sqlx::query("UPDATE submissions SET document = $1 WHERE request_number = $2")
+        .bind(
+            vault
+                .seal(Field::Document, &unreadable, "{\"format\":\"Ana Chen\"}")
+                .expect("seals"),
+        )
+        .bind(&unreadable)
+        .execute(store.pool())
+        .await
+        .expect("rewritten");
+
+    // Default retention (six years): all three closed seven years ago.
+    let (ok, out) = run(&mut cli(&verifier, &["purge", "--dry-run"]));
+    assert!(ok, "{out}");
+    for line in [
+        format!("would purge: {expired}"),
+        format!("would purge: {access}"),
+        "submissions: 2".to_owned(),
+    ] {
+        assert!(out.lines().any(|l| l == line), "{line} in {out}");
+    }
+    let expires_on = &request.authorization.expires_on;
+    assert!(
+        out.contains(&format!(
+            "keep: {in_effect} (authorization expiring {expires_on}, kept until "
+        )),
+        "{out}"
+    );
+    assert!(!out.contains(&format!("would purge: {in_effect}")), "{out}");
+    assert!(
+        out.lines().any(|l| l
+            == format!(
+                "keep: {unreadable} (document unreadable: not a signed document this version reads)"
+            )),
+        "{out}"
+    );
+    assert!(
+        !out.contains("Ana Chen"),
+        "nothing of the document is printed: {out}"
+    );
+
+    let (ok, out) = run(&mut cli(&verifier, &["purge"]));
+    assert!(ok && out.contains("submissions: 2"), "{out}");
+    let mut kept = vec![in_effect.clone(), unreadable.clone()];
+    kept.sort();
+    assert_eq!(left(store).await, kept, "in effect, or unreadable: kept");
+    let events = audit_events(store).await;
+    let purge = events
+        .iter()
+        .find(|e| e["action"] == "purge")
+        .expect("purge");
+    assert_eq!(
+        purge["detail"]["kept_authorizations_in_effect"], 1,
+        "{purge}"
+    );
+    assert_eq!(purge["detail"]["kept_unreadable"], 1, "{purge}");
+}
+
+/// A records manager places a legal hold from the command line; every purge
+/// keeps the request until the hold is lifted; both are audited; the console
+/// shows it.
+#[tokio::test]
+async fn a_legal_hold_keeps_a_request_from_purge_until_it_is_lifted() {
+    let verifier = TestVerifier::start_with_sections(SHORT_RETENTION).await;
+    let store = &verifier.store;
+    let numbers = sign(&verifier, 2).await;
+    for number in &numbers {
+        close(store, number, verifier.clock.unix()).await;
+    }
+    let (held, other) = (numbers[0].as_str(), numbers[1].as_str());
+    let hold = |args: &[&str]| run(&mut cli(&verifier, &[&["hold"][..], args].concat()));
+    let purge = |dry_run: bool| {
+        let mut cmd = cli(&verifier, &["purge"]);
+        if dry_run {
+            cmd.arg("--dry-run");
+        }
+        run(cmd.env("RECORDPASS_RETENTION_SIGNED_REQUEST_DAYS", "0"))
+    };
+
+    // Refused, changing nothing: no reason, a request that does not exist.
+    let (ok, out) = hold(&["add", held, "--reason", "  "]);
+    assert!(!ok && out.contains("needs a reason"), "{out}");
+    let (ok, out) = hold(&["add", "RP-NONE-0000", "--reason", "matter 1"]);
+    assert!(
+        !ok && out.contains("no signed request RP-NONE-0000"),
+        "{out}"
+    );
+    let (ok, out) = hold(&["list"]);
+    assert!(ok && out.contains("No legal holds."), "{out}");
+
+    let reason = "Litigation: Chen v. Riverside, matter 2026-114";
+    let (ok, out) = hold(&["add", held, "--reason", reason]);
+    assert!(
+        ok && out.contains(&format!("{held} is on legal hold")),
+        "{out}"
+    );
+    let (ok, out) = hold(&["add", held, "--reason", "again"]);
+    assert!(!ok && out.contains("already on legal hold"), "{out}");
+    let (ok, out) = hold(&["list"]);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with(held))
+        .unwrap_or_else(|| panic!("{held} listed: {out}"));
+    assert!(
+        ok && line.contains(" cli ") && line.ends_with(reason),
+        "{out}"
+    );
+    assert!(!out.contains(other), "{out}");
+    let stored: String = sqlx::query_scalar("SELECT reason FROM legal_holds")
+        .fetch_one(store.pool())
+        .await
+        .expect("stored");
+    assert!(!stored.contains("Chen"), "the reason is sealed at rest");
+
+    // The console's request page says so (any role may read it).
+    let auditor = StaffClient::enrolled(&verifier, "aud@example.org", Role::Auditor).await;
+    let (status, page) = auditor.get(&format!("/console/requests/{held}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("<dd id=\"legal-hold\"><strong>On hold</strong>, placed by cli on ")
+            && page.contains("matter 2026-114"),
+        "{page}"
+    );
+    let (_, page) = auditor.get(&format!("/console/requests/{other}")).await;
+    assert!(page.contains("<dd id=\"legal-hold\">None</dd>"), "{page}");
+
+    // The background purge keeps the held request's delivered webhooks.
+    let long_ago = verifier.clock.unix() - 60 * DAY;
+    for number in [held, other] {
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (id, event_id, event_type, request_number, endpoint,
+                 payload, created_at, state, attempts, next_attempt_ms, finished_at)
+             VALUES ($1, $1, 'request.submitted', $1, 'https://roi.example.org/in', '{}', $2,
+                 'delivered', 1, 0, $2)",
+        )
+        .bind(number)
+        .bind(long_ago)
+        .execute(store.pool())
+        .await
+        .expect("delivery");
+    }
+    retention::purge_transient(store, &verifier.config, verifier.clock.unix())
+        .await
+        .expect("background purge");
+    let deliveries: Vec<String> =
+        sqlx::query_scalar("SELECT request_number FROM webhook_deliveries")
+            .fetch_all(store.pool())
+            .await
+            .expect("deliveries");
+    assert_eq!(deliveries, [held.to_owned()]);
+
+    // The dry run lists what would go and what the hold keeps; the purge agrees.
+    let (ok, out) = purge(true);
+    assert!(ok, "{out}");
+    assert!(
+        out.lines().any(|l| l == format!("would purge: {other}")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l == format!("keep: {held} (legal hold)")),
+        "{out}"
+    );
+    assert!(!out.contains(&format!("would purge: {held}")), "{out}");
+    let (ok, out) = purge(false);
+    assert!(
+        ok && out.lines().any(|l| l == format!("purged: {other}")),
+        "{out}"
+    );
+    assert_eq!(left(store).await, [held.to_owned()]);
+    assert_eq!(
+        count(store, "SELECT COUNT(*) FROM requesters").await,
+        1,
+        "Ana stays with her held request"
+    );
+
+    let (ok, out) = hold(&["remove", held]);
+    assert!(ok && out.contains("lifted"), "{out}");
+    let (ok, out) = hold(&["remove", held]);
+    assert!(!ok && out.contains("not on legal hold"), "{out}");
+    let (ok, out) = hold(&["list"]);
+    assert!(ok && out.contains("No legal holds."), "{out}");
+    let (ok, out) = purge(false);
+    assert!(
+        ok && out.lines().any(|l| l == format!("purged: {held}")),
+        "{out}"
+    );
+    assert!(left(store).await.is_empty());
+
+    let events = audit_events(store).await;
+    let of = |action: &str| {
+        events
+            .iter()
+            .filter(|e| e["action"] == action)
+            .collect::<Vec<_>>()
+    };
+    for action in ["legal_hold_placed", "legal_hold_lifted"] {
+        let found = of(action);
+        assert_eq!(found.len(), 1, "{action}: {events:?}");
+        assert_eq!(found[0]["actor"], "cli");
+        assert_eq!(found[0]["target"], held);
+    }
+    assert_eq!(of("purge")[0]["detail"]["kept_on_legal_hold"], 1);
+    assert!(
+        !events.iter().any(|e| e.to_string().contains("Chen")),
+        "the reason stays out of the audit trail"
+    );
+}
+
+/// A typo or `0` in `signed_request_days` would delete every closed request:
+/// below six years it is refused, naming the key, and nothing is deleted.
+#[tokio::test]
+async fn a_signed_retention_below_six_years_is_refused_unless_allowed() {
+    let verifier = TestVerifier::start().await;
+    let number = sign(&verifier, 1).await.remove(0);
+    close(&verifier.store, &number, verifier.clock.unix() - 30 * DAY).await;
+    for days in ["6", "0"] {
+        let mut cmd = cli(&verifier, &["purge"]);
+        let (ok, out) = run(cmd.env("RECORDPASS_RETENTION_SIGNED_REQUEST_DAYS", days));
+        assert!(!ok, "{out}");
+        assert!(
+            out.contains(&format!("[retention] signed_request_days (or RECORDPASS_RETENTION_SIGNED_REQUEST_DAYS) is {days}:"))
+                && out.contains("allow_short_signed_retention = true"),
+            "{out}"
+        );
+    }
+    assert_eq!(left(&verifier.store).await, [number]);
+}
+
 #[tokio::test]
 async fn purge_removes_requesters_whose_requests_are_all_purged_with_their_passkeys() {
-    let verifier = TestVerifier::start().await;
+    let verifier = TestVerifier::start_with_sections(SHORT_RETENTION).await;
     let store = &verifier.store;
     // Ana signed once, Luis twice (each registers their own passkey); Ana's
     // request and Luis's first are closed, Luis's second is still open.

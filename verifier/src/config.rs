@@ -126,13 +126,21 @@ impl Default for WebhookDelivery {
     }
 }
 
+/// Six years in days (with two leap days): the least `[retention]
+/// signed_request_days` HIPAA allows (45 CFR 164.530(j)(2)), and its default.
+pub const SIX_YEARS_DAYS: u32 = 6 * 365 + 2;
+
 /// Retention (`[retention]`).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Retention {
     /// Days a signed request (with its evidence and timeline) is kept after it
-    /// was closed before `recordpass-verifier purge` removes it; default six years.
+    /// was closed, and an authorization after it expired, before
+    /// `recordpass-verifier purge` removes it; default and least six years
+    /// ([`SIX_YEARS_DAYS`]).
     pub signed_request_days: u32,
+    /// Allows `signed_request_days` below six years: for tests and demos only.
+    pub allow_short_signed_retention: bool,
     /// Seconds between purges of expired ceremonies, codes, sessions and links.
     pub purge_interval_secs: u64,
     /// Days of inactivity after which a requester who never signed a request
@@ -143,7 +151,8 @@ pub struct Retention {
 impl Default for Retention {
     fn default() -> Retention {
         Retention {
-            signed_request_days: 6 * 365 + 2,
+            signed_request_days: SIX_YEARS_DAYS,
+            allow_short_signed_retention: false,
             purge_interval_secs: 10 * 60,
             unsigned_requester_days: 30,
         }
@@ -559,6 +568,17 @@ impl Config {
         if self.console.idle_timeout_secs == 0 || self.console.invite_ttl_secs == 0 {
             return Err(Error::Config("[console] timeouts must be positive".into()));
         }
+        let retention = &self.retention;
+        if retention.signed_request_days < SIX_YEARS_DAYS && !retention.allow_short_signed_retention
+        {
+            return Err(Error::Config(format!(
+                "[retention] signed_request_days (or RECORDPASS_RETENTION_SIGNED_REQUEST_DAYS) is {}: \
+                 below {SIX_YEARS_DAYS} days (six years, 45 CFR 164.530(j)) `purge` would delete \
+                 records the law requires to be kept; for tests and demos only, set \
+                 [retention] allow_short_signed_retention = true",
+                retention.signed_request_days
+            )));
+        }
         if self.retention.unsigned_requester_days == 0 {
             return Err(Error::Config(
                 "[retention] unsigned_requester_days must be at least 1".into(),
@@ -908,6 +928,41 @@ mod tests {
         assert_eq!(days(1).expect("valid").retention.unsigned_requester_days, 1);
         let err = days(0).expect_err("refused").to_string();
         assert!(err.contains("unsigned_requester_days"), "{err}");
+    }
+
+    #[test]
+    fn signed_requests_are_kept_at_least_six_years_unless_explicitly_allowed() {
+        let config = parse("").expect("valid");
+        assert_eq!(config.retention.signed_request_days, 2192);
+        assert!(!config.retention.allow_short_signed_retention);
+        let days = |n: u32, allow: bool| {
+            parse(&format!(
+                "[retention]\nsigned_request_days = {n}\nallow_short_signed_retention = {allow}\n"
+            ))
+        };
+        assert!(days(2192, false).is_ok() && days(4000, false).is_ok());
+        for typo in [6, 0, 2191] {
+            let err = days(typo, false).expect_err("refused").to_string();
+            assert!(err.contains("[retention] signed_request_days"), "{err}");
+            assert!(err.contains("allow_short_signed_retention"), "{err}");
+        }
+        assert_eq!(
+            days(0, true)
+                .expect("allowed")
+                .retention
+                .signed_request_days,
+            0
+        );
+        // The environment variable is checked like the file.
+        let mut config = parse("").expect("valid");
+        config
+            .apply_env(|k| (k == "RECORDPASS_RETENTION_SIGNED_REQUEST_DAYS").then(|| "0".into()))
+            .expect("applies");
+        let err = config.check().expect_err("refused").to_string();
+        assert!(
+            err.contains("RECORDPASS_RETENTION_SIGNED_REQUEST_DAYS"),
+            "{err}"
+        );
     }
 
     #[test]

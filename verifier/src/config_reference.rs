@@ -201,6 +201,11 @@ fn documented_defaults_are_the_applied_ones() {
         ),
         (
             "`[retention]`",
+            "allow_short_signed_retention",
+            config.retention.allow_short_signed_retention.to_string(),
+        ),
+        (
+            "`[retention]`",
             "purge_interval_secs",
             config.retention.purge_interval_secs.to_string(),
         ),

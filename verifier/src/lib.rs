@@ -16,6 +16,7 @@ pub mod email;
 pub mod error;
 pub mod evidence;
 mod group_commit;
+pub mod holds;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;

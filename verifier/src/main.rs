@@ -7,7 +7,7 @@ use recordpass_verifier::{
     AppState, Clock, Config, Error, Store, clock,
     console::{self, Role},
     evidence::{Exporter, Reader, to_pretty_json, verify_bundle},
-    rekey, retention,
+    holds, rekey, retention,
     seal::{PublishedSealKey, SealKey, SealPublicKey},
     serve, serve_metrics, store,
     vault::{Field, Vault},
@@ -74,13 +74,18 @@ enum Command {
         #[arg(long, conflicts_with_all = ["batch_size", "max_batches"])]
         check: bool,
     },
-    /// Delete closed signed requests older than `[retention] signed_request_days`
-    /// (with their evidence and timeline), and expired transient state.
+    /// Delete signed requests closed more than `[retention] signed_request_days`
+    /// ago (authorizations: also expired that long ago), with their evidence and
+    /// timeline, unless on legal hold; and expired transient state. Lists each
+    /// request number purged and each one kept past its closing, and why.
     Purge {
-        /// Only count what would be deleted.
+        /// Only list and count what would be deleted.
         #[arg(long)]
         dry_run: bool,
     },
+    /// Legal holds: a held request is kept by every purge (audited, actor `cli`).
+    #[command(subcommand)]
+    Hold(HoldCommand),
     /// Write a consistent copy of the live SQLite database to a new file (for
     /// PostgreSQL, use `pg_dump`). The keyring is not in it: keep it separately.
     Backup {
@@ -142,6 +147,25 @@ enum AuditCommand {
         #[arg(long = "anchor", value_name = "SEQ:HASH")]
         anchors: Vec<console::audit::Anchor>,
     },
+}
+
+#[derive(Subcommand)]
+enum HoldCommand {
+    /// Place a legal hold on a signed request.
+    Add {
+        /// Request number, e.g. RP-7K3M-9QXD.
+        number: String,
+        /// Why (a matter or case reference); stored sealed, shown by `hold list`.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lift the legal hold on a request: purged again once its retention has passed.
+    Remove {
+        /// Request number.
+        number: String,
+    },
+    /// List the legal holds in force.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -307,6 +331,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
+        Command::Hold(command) => {
+            let store = open_store(&config).await?;
+            hold(&store, command).await
+        }
         Command::Backup { out } => {
             let store = open_store(&config).await?;
             store.backup(&out).await?;
@@ -420,6 +448,47 @@ async fn open_store(config: &Config) -> Result<Store, Error> {
         std::sync::Arc::new(config.encryption.vault()?),
     )
     .await
+}
+
+/// `hold add / remove / list`.
+async fn hold(store: &Store, command: HoldCommand) -> Result<(), Error> {
+    let now = Clock::system().unix();
+    match command {
+        HoldCommand::Add { number, reason } => {
+            holds::place(store, now, "cli", &number, &reason).await?;
+            println!("{number} is on legal hold: no purge removes it until `hold remove {number}`");
+        }
+        HoldCommand::Remove { number } => {
+            let held = holds::lift(store, now, "cli", &number).await?;
+            println!(
+                "legal hold on {number} lifted (placed by {} at {}); purge removes it once its \
+                 retention has passed",
+                held.placed_by,
+                rfc3339(held.placed_at)
+            );
+        }
+        HoldCommand::List => {
+            let all = holds::list(store).await?;
+            if all.is_empty() {
+                println!("No legal holds.");
+                return Ok(());
+            }
+            println!(
+                "{:<13} {:<20} {:<10} REASON",
+                "NUMBER", "PLACED (UTC)", "BY"
+            );
+            for h in all {
+                println!(
+                    "{:<13} {:<20} {:<10} {}",
+                    h.request_number,
+                    rfc3339(h.placed_at),
+                    h.placed_by,
+                    h.reason
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn list_submissions(store: &Store, json: bool) -> Result<(), Error> {

@@ -64,6 +64,7 @@ impl Column {
             Field::CeremonyContext => ("ceremonies", "id", "id", "context"),
             Field::UploadName => ("uploads", "id", "id", "name"),
             Field::UploadContent => ("uploads", "id", "id", "content"),
+            Field::HoldReason => ("legal_holds", "request_number", "request_number", "reason"),
             Field::EventText => ("request_events", "id", "request_number", "text"),
         };
         Column {

@@ -5,10 +5,14 @@
 //!   verifier serves, every `[retention] purge_interval_secs`.
 //! - **Unclaimed uploads** (proof-of-authority files no signed request named) go with
 //!   the transient state once they expire ([`crate::uploads::UPLOAD_TTL_SECS`]).
-//! - **Signed requests** are kept for `[retention] signed_request_days` (default six
-//!   years) after they were closed (fulfilled, denied or withdrawn), and only then removed, with their evidence, timeline and
-//!   index entries and uploaded files, by `recordpass-verifier purge` (`--dry-run` shows what would go):
-//!   destroying records is an operator's decision (legal holds), never automatic.
+//! - **Signed requests** are kept for `[retention] signed_request_days` (default and
+//!   minimum six years, [`crate::config::SIX_YEARS_DAYS`]) after they were closed
+//!   (fulfilled, denied or withdrawn), and an authorization also that long after it
+//!   expired (the date it was last in effect, 45 CFR 164.530(j)(2)); only then are
+//!   they removed, with their evidence, timeline and index entries and uploaded files,
+//!   by `recordpass-verifier purge` (`--dry-run` lists what would go):
+//!   destroying records is an operator's decision, never automatic, and a request on
+//!   legal hold ([`crate::holds`]) is never purged.
 //!   Requests still open are never purged. A requester all of whose signed requests
 //!   are purged goes too, with their passkeys and sessions (data minimisation).
 //! - **Requesters who never signed** go with the transient state, with their
@@ -21,8 +25,9 @@
 //!   count to the audit trail. Someone removed this way who comes back simply
 //!   registers again.
 //! - **Delivered webhooks** (with their attempt logs) go with the transient state
-//!   `[webhook_delivery] keep_delivered_days` after delivery; failed ones stay for
-//!   an admin to see and retry, until their request is purged.
+//!   `[webhook_delivery] keep_delivered_days` after delivery, unless their request is
+//!   on legal hold; failed ones stay for an admin to see and retry, until their
+//!   request is purged.
 //! - **The audit trail** is never purged: it is hash-chained and append-only.
 
 use serde_json::json;
@@ -58,15 +63,6 @@ struct Rule {
     table: &'static str,
     scope: &'static str,
 }
-
-/// Signed requests closed before `$1`. Retention counts from the closing
-/// (the disclosure or denial, the last change of `request_state`), not from
-/// receipt: a request answered months after it arrived keeps its accounting of
-/// disclosures for the full period after the answer.
-const EXPIRED_REQUESTS: &str = "SELECT s.request_number FROM submissions s
-     JOIN request_state r ON r.request_number = s.request_number
-     WHERE r.updated_at <= $1 AND r.status IN ('fulfilled', 'denied', 'withdrawn')
-     ORDER BY s.request_number";
 
 /// What hangs off a signed request, children first so foreign keys hold
 /// (webhook attempts go with their deliveries, `ON DELETE CASCADE`).
@@ -276,22 +272,182 @@ async fn signing_now(
     Ok(Some(signing))
 }
 
-/// Signed requests received before `now - signed_request_days` and closed:
-/// counted (`dry_run`) or deleted with everything that hangs off them, in one
-/// transaction that also appends a `purge` event to the audit trail.
+/// Why a closed request past `[retention] signed_request_days` is not purged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kept {
+    /// A legal hold is in force ([`crate::holds`]).
+    LegalHold,
+    /// It is (or holds) an authorization, kept six years from the date it was
+    /// last in effect, its expiration (45 CFR 164.508, 164.530(j)(2)): purged
+    /// from `purgeable_from` (unix seconds) on.
+    AuthorizationInEffect {
+        /// The signed expiration date.
+        expires_on: String,
+        /// When retention, counted from the expiration, has passed.
+        purgeable_from: i64,
+    },
+    /// The stored document cannot be read, so its expiration is unknown: kept
+    /// (and logged) rather than guessed.
+    Unreadable(&'static str),
+}
+
+impl std::fmt::Display for Kept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Kept::LegalHold => write!(f, "legal hold"),
+            Kept::AuthorizationInEffect {
+                expires_on,
+                purgeable_from,
+            } => write!(
+                f,
+                "authorization expiring {expires_on}, kept until {}",
+                crate::clock::rfc3339(*purgeable_from)
+                    .map(|t| t[..10].to_owned())
+                    .unwrap_or_else(|| purgeable_from.to_string())
+            ),
+            Kept::Unreadable(why) => write!(f, "document unreadable: {why}"),
+        }
+    }
+}
+
+/// What [`purge_signed`] did (or, on a dry run, would do).
+#[derive(Debug, Default)]
+pub struct SignedPurge {
+    /// Only counted and listed; nothing deleted.
+    pub dry_run: bool,
+    /// The request numbers purged (or that would be), in order.
+    pub purged: Vec<String>,
+    /// Closed requests past retention counted from closing, kept, and why.
+    pub kept: Vec<(String, Kept)>,
+    /// Rows per table.
+    pub report: Report,
+}
+
+impl std::fmt::Display for SignedPurge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let verb = if self.dry_run {
+            "would purge"
+        } else {
+            "purged"
+        };
+        for number in &self.purged {
+            writeln!(f, "{verb}: {number}")?;
+        }
+        for (number, why) in &self.kept {
+            writeln!(f, "keep: {number} ({why})")?;
+        }
+        write!(f, "{}", self.report)
+    }
+}
+
+/// The start of the day after `expires_on` (`YYYY-MM-DD`, UTC), the end of
+/// the last day an authorization was in effect, in unix seconds.
+fn end_of_day(expires_on: &str) -> Result<i64, String> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let day = time::Date::parse(expires_on, format)
+        .map_err(|e| format!("expiration {expires_on:?}: {e}"))?;
+    let next = day.next_day().ok_or("expiration out of range")?;
+    Ok(next.midnight().assume_utc().unix_timestamp())
+}
+
+/// When the retention period of a request closed at `closed_at` starts:
+/// the closing, or for an authorization (the main instrument, or the separate
+/// one for psychotherapy notes) the end of its expiration day if that is
+/// later: 164.530(j)(2) counts six years "from the date of its creation or
+/// the date when it last was in effect, whichever is later". The model has
+/// no revocation (a withdrawn request is not taken as one), so an
+/// authorization counts as in effect until it expires.
+fn retention_starts(
+    request: &recordpass_request::RecordsRequest,
+    closed_at: i64,
+) -> Result<i64, String> {
+    if !request.needs_authorization_terms() {
+        return Ok(closed_at);
+    }
+    Ok(end_of_day(&request.authorization.expires_on)?.max(closed_at))
+}
+
+/// Closed requests whose closing is at or before `$1`, with their closing
+/// time, sealed document and any legal hold. Retention counts from the
+/// closing (the disclosure or denial, the last change of `request_state`),
+/// not from receipt: a request answered months after it arrived keeps its
+/// accounting of disclosures for the full period after the answer.
+const CLOSED_BEFORE: &str = "SELECT s.request_number, s.document, r.updated_at,
+         h.request_number AS held
+     FROM submissions s
+     JOIN request_state r ON r.request_number = s.request_number
+     LEFT JOIN legal_holds h ON h.request_number = s.request_number
+     WHERE r.updated_at <= $1 AND r.status IN ('fulfilled', 'denied', 'withdrawn')
+     ORDER BY s.request_number";
+
+/// Sorts the requests closed at or before `before` into those to purge (their
+/// retention, counted from [`retention_starts`], is past) and those kept.
+async fn plan(
+    store: &Store,
+    tx: &mut crate::db::Transaction,
+    before: i64,
+    retention_secs: i64,
+) -> Result<(Vec<String>, Vec<(String, Kept)>), Error> {
+    use sqlx::Row as _;
+    let rows = sqlx::query(CLOSED_BEFORE)
+        .bind(before)
+        .fetch_all(&mut **tx)
+        .await?;
+    let (mut purge, mut kept) = (Vec::new(), Vec::new());
+    for row in rows {
+        let number: String = row.get("request_number");
+        if row.get::<Option<String>, _>("held").is_some() {
+            kept.push((number, Kept::LegalHold));
+            continue;
+        }
+        // Only fixed reasons: a parse error could quote the document.
+        let starts = store
+            .vault()
+            .open(Field::Document, &number, row.get("document"))
+            .map_err(|_| "it does not open with this keyring")
+            .and_then(|text| {
+                serde_json::from_str::<recordpass_request::SignedDocument>(&text)
+                    .map_err(|_| "not a signed document this version reads")
+            })
+            .and_then(|doc| {
+                retention_starts(&doc.request, row.get("updated_at"))
+                    .map(|at| (at, doc.request.authorization.expires_on))
+                    .map_err(|_| "its expiration date does not parse")
+            });
+        match starts {
+            Ok((at, _)) if at <= before => purge.push(number),
+            Ok((at, expires_on)) => kept.push((
+                number,
+                Kept::AuthorizationInEffect {
+                    expires_on,
+                    purgeable_from: at + retention_secs,
+                },
+            )),
+            Err(why) => {
+                tracing::warn!(request = %number, error = %why, "kept by purge: document unreadable");
+                kept.push((number, Kept::Unreadable(why)));
+            }
+        }
+    }
+    Ok((purge, kept))
+}
+
+/// Signed requests closed (fulfilled, denied or withdrawn) more than
+/// `signed_request_days` ago, and for an authorization also expired that
+/// long ago, unless on legal hold: listed and counted (`dry_run`) or deleted
+/// with everything that hangs off them, in one transaction that also appends
+/// a `purge` event to the audit trail.
 pub async fn purge_signed(
     store: &Store,
     config: &Config,
     now: i64,
     dry_run: bool,
-) -> Result<Report, Error> {
+) -> Result<SignedPurge, Error> {
     let days = i64::from(config.retention.signed_request_days);
-    let before = now - days * 24 * 60 * 60;
+    let retention_secs = days * 24 * 60 * 60;
+    let before = now - retention_secs;
     let mut tx = store.begin().await?;
-    let numbers: Vec<String> = sqlx::query_scalar(EXPIRED_REQUESTS)
-        .bind(before)
-        .fetch_all(&mut *tx)
-        .await?;
+    let (numbers, kept) = plan(store, &mut tx, before, retention_secs).await?;
     let requesters = left_without_requests(&mut tx, &numbers).await?;
     let mut report = Report::default();
     for table in SIGNED_REQUEST_TABLES {
@@ -316,26 +472,40 @@ pub async fn purge_signed(
         report.tables.push((table, rows));
     }
     purge_requesters(&mut tx, &requesters, dry_run, &mut report).await?;
+    let done = SignedPurge {
+        dry_run,
+        purged: numbers,
+        kept,
+        report,
+    };
     if dry_run {
-        return Ok(report);
+        return Ok(done);
     }
-    let purged = numbers.len();
-    if purged > 0 {
+    if !done.purged.is_empty() {
+        let count = |f: fn(&Kept) -> bool| done.kept.iter().filter(|(_, k)| f(k)).count();
+        // Retention counts from the closing: `closed_before`. Events written
+        // before this name said `received_before`; they stay as they are (the
+        // chain hashes them).
         let event = audit::Event {
             actor: "cli",
             action: "purge",
             target: "submissions",
             detail: json!({
-                "submissions": purged,
+                "submissions": done.purged.len(),
+                "request_numbers": done.purged,
                 "requesters": requesters.len(),
-                "received_before": before,
+                "closed_before": before,
                 "retention_days": days,
+                "kept_on_legal_hold": count(|k| *k == Kept::LegalHold),
+                "kept_authorizations_in_effect":
+                    count(|k| matches!(k, Kept::AuthorizationInEffect { .. })),
+                "kept_unreadable": count(|k| matches!(k, Kept::Unreadable(_))),
             }),
         };
         audit::append(&mut tx, now, event).await?;
     }
     tx.commit().await?;
-    Ok(report)
+    Ok(done)
 }
 
 /// What identifies a requester, children first: their sessions, passkeys and
@@ -429,5 +599,34 @@ pub async fn run_background(state: crate::AppState) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "purge of expired transient state failed"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{end_of_day, retention_starts};
+    use recordpass_request::{SensitiveCategory, examples};
+
+    const DAY: i64 = 24 * 60 * 60;
+
+    #[test]
+    fn an_authorization_counts_from_its_expiry_if_that_is_later_than_its_closing() {
+        let expires = end_of_day("2027-11-26").expect("date");
+        assert_eq!(expires, 1_827_273_600, "2027-11-27T00:00:00Z");
+        let mut auth = examples::representative_authorization();
+        auth.authorization.expires_on = "2027-11-26".into();
+        assert_eq!(retention_starts(&auth, expires - 400 * DAY), Ok(expires));
+        // Closed after it expired: the closing is later.
+        assert_eq!(retention_starts(&auth, expires + DAY), Ok(expires + DAY));
+        // A request for one's own records (no authorization) counts from closing,
+        // unless it asks for psychotherapy notes, which need their own authorization.
+        let mut access = examples::self_access();
+        access.authorization.expires_on = "2099-01-01".into();
+        assert_eq!(retention_starts(&access, 5), Ok(5));
+        access.scope.sensitive = vec![SensitiveCategory::PsychotherapyNotes];
+        assert!(retention_starts(&access, 5).expect("dated") > expires);
+        // No readable expiration: no guess.
+        auth.authorization.expires_on = "soon".into();
+        assert!(retention_starts(&auth, 5).is_err());
     }
 }

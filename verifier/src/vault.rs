@@ -59,11 +59,13 @@ pub enum Field {
     UploadName,
     /// `uploads.content`, the file's bytes (row: upload id).
     UploadContent,
+    /// `legal_holds.reason` (row: request number).
+    HoldReason,
 }
 
 impl Field {
     /// Every sealed column, for key rotation.
-    pub const ALL: [Field; 9] = [
+    pub const ALL: [Field; 10] = [
         Field::Document,
         Field::ClientIp,
         Field::UserAgent,
@@ -73,6 +75,7 @@ impl Field {
         Field::EventText,
         Field::UploadName,
         Field::UploadContent,
+        Field::HoldReason,
     ];
 
     /// `table.column`.
@@ -87,6 +90,7 @@ impl Field {
             Field::EventText => "request_events.text",
             Field::UploadName => "uploads.name",
             Field::UploadContent => "uploads.content",
+            Field::HoldReason => "legal_holds.reason",
         }
     }
 

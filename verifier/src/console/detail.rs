@@ -23,6 +23,7 @@ use super::{
 use crate::{
     AppState, Error,
     evidence::{Bundle, Check, Exporter, Reader, to_pretty_json, verify_bundle},
+    holds,
     store::Submission,
     uploads::{self, StoredFile},
     vault::Field,
@@ -61,6 +62,8 @@ struct DetailPage<'a> {
     notes: Vec<Entry>,
     denial_rights: &'static str,
     files: Vec<StoredFile>,
+    /// The legal hold in force, as shown (who, when, why).
+    legal_hold: Option<String>,
 }
 
 /// The timeline (receipt, then status changes, the extension and identity
@@ -138,6 +141,14 @@ pub async fn page(
     );
     let (timeline, notes) = history(&state, &number, &s).await?;
     let files = uploads::of_request(&state, &number, &doc).await?;
+    let legal_hold = holds::of(&state.store, &number).await?.map(|h| {
+        format!(
+            "placed by {} on {}: {}",
+            h.placed_by,
+            time_text(h.placed_at),
+            h.reason
+        )
+    });
     let event = audit::Event {
         actor: &staff.email,
         action: "view",
@@ -165,6 +176,7 @@ pub async fn page(
         notes,
         denial_rights: DENIAL_RIGHTS,
         files,
+        legal_hold,
         staff: &staff,
     };
     render(&page)

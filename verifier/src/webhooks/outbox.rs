@@ -306,22 +306,24 @@ pub async fn in_flight(conn: &mut db::Connection, id: &str, now_ms: i64) -> Resu
 }
 
 /// Deletes deliveries delivered before `before` (unix seconds) with their
-/// attempt logs; returns the deliveries deleted.
+/// attempt logs, except those of requests on legal hold; returns the
+/// deliveries deleted.
 pub async fn purge_delivered(conn: &mut db::Connection, before: i64) -> Result<u64, Error> {
-    sqlx::query(
-        "DELETE FROM webhook_attempts WHERE delivery_id IN
-             (SELECT id FROM webhook_deliveries WHERE state = $1 AND finished_at <= $2)",
-    )
+    const DONE: &str = "SELECT id FROM webhook_deliveries WHERE state = $1 AND finished_at <= $2
+         AND request_number NOT IN (SELECT request_number FROM legal_holds)";
+    sqlx::query(&format!(
+        "DELETE FROM webhook_attempts WHERE delivery_id IN ({DONE})"
+    ))
     .bind(DELIVERED)
     .bind(before)
     .execute(&mut *conn)
     .await?;
-    Ok(
-        sqlx::query("DELETE FROM webhook_deliveries WHERE state = $1 AND finished_at <= $2")
-            .bind(DELIVERED)
-            .bind(before)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected(),
-    )
+    Ok(sqlx::query(&format!(
+        "DELETE FROM webhook_deliveries WHERE id IN ({DONE})"
+    ))
+    .bind(DELIVERED)
+    .bind(before)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
 }
