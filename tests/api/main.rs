@@ -27,5 +27,6 @@ mod request_rules;
 mod returning;
 mod scale_out;
 mod schema;
+mod upload_intake;
 mod uploads;
 mod webhooks;
