@@ -216,8 +216,10 @@ async fn memory_stays_bounded_under_many_large_uploads_at_once() {
     const CLIENTS: usize = 16;
     // Each client its own address (this test is the proxy): one body per
     // address would otherwise decide the outcome, not the byte budget.
+    // A debug build seals and stores a 10 MiB file in several seconds, more
+    // with other tests running: this test is about memory, not speed.
     let (_dir, verifier) = start_binary(9, recordpass_tests::LOAD_LIMITS, &[], |c| {
-        format!("trust_forwarded_for = true\n{c}")
+        format!("trust_forwarded_for = true\nrequest_timeout_secs = 120\n{c}")
     })
     .await;
     // A PDF just under the 10 MiB limit.

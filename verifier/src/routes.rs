@@ -748,11 +748,8 @@ async fn upload(
     let site = site(&state, &id)?;
     check_origin(&headers, site)?;
     let timeout = state.config.request_timeout();
-    let Some(len) = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-    else {
+    // Known from `Content-Length` (or no body at all: 0); unknown when chunked.
+    let Some(len) = axum::body::HttpBody::size_hint(&body).exact() else {
         upload_intake::discard(body, MAX_UPLOAD_BYTES, timeout);
         return Err(Error::LengthRequired);
     };
