@@ -311,3 +311,19 @@ impl Drop for TestVerifier {
         }
     }
 }
+
+/// A PDF of `bytes` (at least the sample's size) the verifier accepts: the
+/// sample proof with a comment of filler after its header line, in varied
+/// bytes so that nothing on the way can shrink it.
+pub fn large_pdf(bytes: usize) -> Vec<u8> {
+    let sample = recordpass_request::examples::PROOF_PDF;
+    let header = sample.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let filler = bytes.saturating_sub(sample.len() + 2);
+    let mut pdf = Vec::with_capacity(bytes.max(sample.len()));
+    pdf.extend_from_slice(&sample[..header]);
+    pdf.push(b'%');
+    pdf.extend((0..filler).map(|i| b'a' + (i.wrapping_mul(7919) % 26) as u8));
+    pdf.push(b'\n');
+    pdf.extend_from_slice(&sample[header..]);
+    pdf
+}

@@ -28,5 +28,6 @@ mod returning;
 mod scale_out;
 mod schema;
 mod upgrades;
+mod upload_intake;
 mod uploads;
 mod webhooks;

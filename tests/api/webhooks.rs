@@ -212,7 +212,7 @@ async fn deliveries_of(verifier: &TestVerifier, number: &str) -> i64 {
         .expect("count")
 }
 
-async fn metric(verifier: &TestVerifier, series: &str) -> f64 {
+pub(crate) async fn metric(verifier: &TestVerifier, series: &str) -> f64 {
     let text = reqwest::get(&verifier.metrics_url)
         .await
         .expect("scraped")

@@ -5,7 +5,8 @@
 //! that load (`/proc/PID/stat`), which separates its cost from the load
 //! generator's on the same cores. Then, in a fresh process, its peak memory
 //! while many clients upload large proof-of-authority files at once
-//! ([`uploads`]), with the default `[limits] uploads_in_flight`.
+//! ([`uploads`]), with the default `[limits] upload_buffer_mib` and
+//! `uploads_in_flight`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -98,7 +99,8 @@ pub struct UploadLoad {
 /// Starts `bin` on a fresh database with `limits` (and `load`'s
 /// `uploads_in_flight`, if any), then sends `load`'s uploads, each round all at once:
 /// peak resident memory (`VmHWM`), files stored, and uploads refused as busy
-/// (`503` `unavailable`, which answers before the body is read).
+/// (`503` `unavailable`: the upload buffer had no room for the body, which
+/// answers before the body is read).
 pub async fn uploads(bin: &Path, limits: &str, load: UploadLoad) -> Result<Value, Error> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let smtp = SmtpServer::start().await;
@@ -130,7 +132,7 @@ pub async fn uploads(bin: &Path, limits: &str, load: UploadLoad) -> Result<Value
     let pid = verifier.pid();
     tokio::time::sleep(SETTLE).await;
     let idle_kb = status_kb(pid, "VmRSS")?;
-    let file: &'static [u8] = Box::leak(large_pdf(load.bytes).into_boxed_slice());
+    let file: &'static [u8] = Box::leak(recordpass_tests::large_pdf(load.bytes).into_boxed_slice());
     let url = format!(
         "{}/api/v1/sites/{}/uploads",
         verifier.base_url,
@@ -160,8 +162,8 @@ pub async fn uploads(bin: &Path, limits: &str, load: UploadLoad) -> Result<Value
         for send in sends {
             match send.await.map_err(|e| e.to_string())?? {
                 (201, _, _) => stored += 1,
-                // Refused for want of a permit (a timeout or a lost database
-                // race is `unavailable` too, without `Retry-After`: an error here).
+                // Refused for want of room in the upload buffer (a timeout or a lost
+                // database race is `unavailable` too, without `Retry-After`: an error here).
                 (503, true, body) if body["code"] == "unavailable" => busy += 1,
                 (status, _, body) => return Err(format!("upload answered {status}: {body}")),
             }
@@ -181,22 +183,6 @@ pub async fn uploads(bin: &Path, limits: &str, load: UploadLoad) -> Result<Value
         "rss_idle_kb": idle_kb,
         "rss_peak_kb": peak_kb,
     }))
-}
-
-/// A PDF of `bytes` (at least the sample's size) the verifier accepts: the
-/// sample proof with a comment of filler after its header line.
-fn large_pdf(bytes: usize) -> Vec<u8> {
-    let sample = recordpass_request::examples::PROOF_PDF;
-    let header = sample.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let filler = bytes.saturating_sub(sample.len() + 2);
-    let mut pdf = Vec::with_capacity(bytes.max(sample.len()));
-    pdf.extend_from_slice(&sample[..header]);
-    pdf.push(b'%');
-    // Varied bytes, so nothing on the way can shrink the file.
-    pdf.extend((0..filler).map(|i| b'a' + (i.wrapping_mul(7919) % 26) as u8));
-    pdf.push(b'\n');
-    pdf.extend_from_slice(&sample[header..]);
-    pdf
 }
 
 /// A `kB` field of `/proc/PID/status`.

@@ -40,10 +40,9 @@ pub struct AppState {
     pub webhooks: Arc<Webhooks>,
     /// Signature finishes waiting to be stored ([`crate::group_commit`]).
     pub finishes: Arc<GroupCommit>,
-    /// Permits for uploads in flight (`[limits] uploads_in_flight`): each
-    /// upload holds one from before its body is read until it is stored or
-    /// refused, which bounds the memory files take ([`crate::uploads`]).
-    pub uploads: Arc<tokio::sync::Semaphore>,
+    /// What upload bodies may hold while they arrive, and the turns to seal
+    /// and store them ([`crate::upload_intake`]).
+    pub uploads: Arc<crate::upload_intake::Intake>,
     /// When each requester's status list was last audited ([`crate::returning::requests`]).
     pub list_views: Arc<crate::returning::requests::ListViews>,
 }
@@ -60,9 +59,7 @@ impl AppState {
         let console = Arc::new(console::Console::new(&config)?);
         let webhooks = Arc::new(Webhooks::new(&config)?);
         let metrics = Arc::new(Metrics::new(&email.deliveries, &webhooks.counters));
-        let uploads = Arc::new(tokio::sync::Semaphore::new(
-            config.limits.uploads_in_flight as usize,
-        ));
+        let uploads = Arc::new(crate::upload_intake::Intake::new(&config.limits));
         Ok(AppState {
             config: Arc::new(config),
             store,

@@ -303,10 +303,15 @@ pub struct Limits {
     pub wrong_codes_per_mailbox: u32,
     /// Window of `wrong_codes_per_mailbox`.
     pub wrong_codes_per_mailbox_window_secs: u64,
-    /// Proof-of-authority uploads the verifier reads and stores at once (each
-    /// holds about four times the file in memory while it is written); more
-    /// are refused at once with `503` `unavailable` and `Retry-After` (per instance).
+    /// Proof-of-authority uploads the verifier seals and stores at once (each
+    /// holds about four times the file in memory while it is written); other
+    /// received files wait their turn (per instance).
     pub uploads_in_flight: u32,
+    /// Mebibytes that upload bodies being received (or waiting to be stored)
+    /// may hold in all; an upload that does not fit is refused at once with
+    /// `503` `unavailable` and `Retry-After` (per instance). At least 10, the
+    /// largest file.
+    pub upload_buffer_mib: u32,
 }
 
 impl Default for Limits {
@@ -321,6 +326,7 @@ impl Default for Limits {
             wrong_codes_per_mailbox: 20,
             wrong_codes_per_mailbox_window_secs: 24 * 60 * 60,
             uploads_in_flight: 1,
+            upload_buffer_mib: 32,
         }
     }
 }
@@ -746,6 +752,13 @@ impl Limits {
                     .into(),
             ));
         }
+        let largest =
+            recordpass_request::upload::MAX_UPLOAD_BYTES.div_ceil(crate::upload_intake::MIB);
+        if u64::from(self.upload_buffer_mib) < largest {
+            return Err(Error::Config(format!(
+                "[limits] upload_buffer_mib must be at least {largest} (the largest file)"
+            )));
+        }
         Ok(())
     }
 }
@@ -973,6 +986,18 @@ mod tests {
         let err = n(0).expect_err("refused").to_string();
         assert!(
             err.contains("uploads_in_flight must be at least 1"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_upload_buffer_defaults_to_32_mib_and_must_hold_the_largest_file() {
+        assert_eq!(parse("").expect("valid").limits.upload_buffer_mib, 32);
+        let n = |n: u32| parse(&format!("[limits]\nupload_buffer_mib = {n}\n"));
+        assert_eq!(n(10).expect("valid").limits.upload_buffer_mib, 10);
+        let err = n(9).expect_err("refused").to_string();
+        assert!(
+            err.contains("upload_buffer_mib must be at least 10"),
             "{err}"
         );
     }

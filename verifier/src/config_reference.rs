@@ -180,6 +180,11 @@ fn documented_defaults_are_the_applied_ones() {
             limits.uploads_in_flight.to_string(),
         ),
         (
+            "`[limits]`",
+            "upload_buffer_mib",
+            limits.upload_buffer_mib.to_string(),
+        ),
+        (
             "`[console]`",
             "idle_timeout_secs",
             console.idle_timeout_secs.to_string(),

@@ -80,10 +80,20 @@ pub enum Error {
         /// Seconds until a retry can succeed (the `Retry-After` header).
         retry_after_secs: u64,
     },
-    /// Every upload permit is taken (`[limits] uploads_in_flight`): refused
-    /// before the body is kept, nothing stored.
+    /// The upload buffer (`[limits] upload_buffer_mib`) lacks room for this
+    /// body, or its client is already sending one: refused before the body is
+    /// kept, nothing stored.
     #[error("The verifier is busy with other files; try again in a moment.")]
     UploadsBusy,
+    /// An upload without `Content-Length`: its size must be known before it is read.
+    #[error("Send the file's size in Content-Length; an upload without it is refused.")]
+    LengthRequired,
+    /// An upload body still arriving at its deadline
+    /// ([`crate::upload_intake::receive_time`]): cut off, nothing stored.
+    #[error(
+        "The file arrived too slowly (under 32 KiB/s) and nothing was stored. Try again on a faster connection."
+    )]
+    UploadTooSlow,
     /// No route.
     #[error("There is nothing at this address.")]
     NotFound,
@@ -140,6 +150,10 @@ impl Error {
                 ErrorCode::UnsupportedMediaType,
             ),
             PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
+            // No code of its own (the stable codes are shared with released
+            // widgets): the body's size cannot be judged, the status says why.
+            LengthRequired => (StatusCode::LENGTH_REQUIRED, ErrorCode::PayloadTooLarge),
+            UploadTooSlow => (StatusCode::REQUEST_TIMEOUT, ErrorCode::Unavailable),
             File(problem) => {
                 use recordpass_request::upload::FileProblem as P;
                 let status = match problem {
@@ -200,7 +214,7 @@ impl Error {
     pub fn to_api_error(&self) -> ApiError {
         let (status, code) = self.status_and_code();
         let message = match self {
-            Error::Timeout | Error::UploadsBusy => self.to_string(),
+            Error::Timeout | Error::UploadsBusy | Error::UploadTooSlow => self.to_string(),
             Error::NotReady(_) => "The verifier is not ready to serve requests.".to_owned(),
             Error::Database(_) if !status.is_server_error() => {
                 "The request holds a character that cannot be stored (NUL).".to_owned()
@@ -233,7 +247,10 @@ impl IntoResponse for Error {
         let (status, code) = self.status_and_code();
         if matches!(self, Error::UploadsBusy) {
             // Capacity, not a fault: visible to operators without an error line each.
-            tracing::warn!(code = ?code, "upload refused: every upload permit is taken");
+            tracing::warn!(
+                code = ?code,
+                "upload refused: the upload buffer is full or this client is already sending one"
+            );
         } else if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         } else {
@@ -326,6 +343,8 @@ mod tests {
             ),
             (Error::Timeout, 503, ErrorCode::Unavailable),
             (Error::UploadsBusy, 503, ErrorCode::Unavailable),
+            (Error::LengthRequired, 411, ErrorCode::PayloadTooLarge),
+            (Error::UploadTooSlow, 408, ErrorCode::Unavailable),
             (
                 Error::NotReady("database".into()),
                 503,

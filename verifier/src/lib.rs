@@ -31,6 +31,7 @@ mod signing;
 pub mod site_info;
 pub mod store;
 mod tokens;
+pub mod upload_intake;
 pub mod uploads;
 pub mod vault;
 pub mod webhooks;

@@ -101,6 +101,7 @@ pub struct Metrics {
     queue: Family<StatusLabels, Gauge>,
     overdue: Gauge,
     webhook_backlog: Gauge,
+    upload_buffer: Gauge,
 }
 
 fn latency_histogram() -> Histogram {
@@ -124,6 +125,7 @@ impl Metrics {
             queue: Family::default(),
             overdue: Gauge::default(),
             webhook_backlog: Gauge::default(),
+            upload_buffer: Gauge::default(),
         };
         metrics.registered(deliveries, webhooks)
     }
@@ -191,6 +193,12 @@ impl Metrics {
             "Webhook deliveries pending (not yet delivered or given up), at scrape time",
             self.webhook_backlog.clone(),
         );
+        registry.register(
+            "upload_buffer_bytes",
+            "Bytes reserved by upload bodies being received or waiting to be stored \
+             (of [limits] upload_buffer_mib), at scrape time",
+            self.upload_buffer.clone(),
+        );
         self
     }
 
@@ -233,6 +241,8 @@ impl Metrics {
         self.overdue.set(i64::try_from(overdue).unwrap_or(i64::MAX));
         self.webhook_backlog
             .set(crate::webhooks::outbox::pending(&state.store).await?);
+        self.upload_buffer
+            .set(i64::try_from(state.uploads.reserved_bytes()).unwrap_or(i64::MAX));
         let mut text = String::new();
         encode(&mut text, &self.registry)
             .map_err(|e| Error::Internal(format!("metrics encoding: {e}")))?;

@@ -16,7 +16,7 @@ use recordpass_request::{
         SignedIn, SigningStarted, SiteInfo, StartRegistration, StartSignIn, StartSigning,
         Submitted, Uploaded, VerifyEmailCode,
     },
-    upload::{FileProblem, MAX_UPLOAD_BYTES},
+    upload::{MAX_UPLOAD_BYTES, check_size},
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::time::Duration;
@@ -38,7 +38,7 @@ use crate::{
     metrics::{self, Ceremony},
     openapi, registration,
     returning::{requests, session as requester_session, sign_in},
-    seal, signing, uploads,
+    seal, signing, upload_intake, uploads,
 };
 use std::sync::Arc;
 
@@ -228,9 +228,23 @@ async fn drop_unusable_request_id(mut req: Request) -> Request {
     req
 }
 
+/// The upload route's template, as [`MatchedPath`] gives it.
+const UPLOAD_ROUTE: &str = "/api/v1/sites/{site}/uploads";
+
 /// Answers `503 unavailable` (the API's JSON error) when a request takes longer
 /// than `request_timeout_secs`; the handler is dropped (open transactions roll back).
+///
+/// Except uploads: a file on a slow link takes longer, so the upload route
+/// bounds each of its steps itself ([`crate::upload_intake`]).
 async fn time_limit(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    let upload = req.method() == Method::POST
+        && req
+            .extensions()
+            .get::<MatchedPath>()
+            .is_some_and(|p| p.as_str() == UPLOAD_ROUTE);
+    if upload {
+        return next.run(req).await;
+    }
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(response) => response,
         Err(_) => Error::Timeout.into_response(),
@@ -685,10 +699,12 @@ struct FileBody(Vec<u8>);
 
 /// Stores a proof-of-authority file (PDF, JPEG or PNG, at most 10 MiB) until a signed request names it.
 ///
-/// The body is the file's bytes, `Content-Type` its type. The content decides the type:
-/// a declared type or a name extension that disagrees with it is refused, and nothing
-/// is stored for a refused file. Unclaimed files are deleted after 24 hours. Browsers
-/// send `Origin`; it must be one configured for the site.
+/// The body is the file's bytes, `Content-Type` its type, `Content-Length` its size
+/// (required). The content decides the type: a declared type or a name extension that
+/// disagrees with it is refused, and nothing is stored for a refused file. Unclaimed
+/// files are deleted after 24 hours. Browsers send `Origin`; it must be one configured
+/// for the site. The body may take `request_timeout_secs` plus its size at 32 KiB/s
+/// to arrive (10 MiB: about 5.5 minutes), so uploads work on slow mobile links.
 #[utoipa::path(
     post,
     path = "/sites/{site}/uploads",
@@ -711,12 +727,14 @@ struct FileBody(Vec<u8>);
         (status = 400, description = "`file_empty`.", body = ApiError),
         (status = 403, description = "`origin_not_allowed`.", body = ApiError),
         (status = 404, description = "`unknown_site`.", body = ApiError),
+        (status = 408, description = "`unavailable`: the body arrived slower than 32 KiB/s on average (it did not arrive within `request_timeout_secs` plus its size at that rate); it was cut off and nothing was stored.", body = ApiError),
+        (status = 411, description = "`payload_too_large`: no `Content-Length`; an upload must declare its size before it is read.", body = ApiError),
         (status = 413, description = "`file_too_large`.", body = ApiError),
         (status = 415, description = "`file_type_unsupported` (not a PDF, JPEG or PNG) or `file_type_mismatch` (the name or declared type disagrees with the content).", body = ApiError),
         (status = 422, description = "`file_damaged`: truncated or malformed.", body = ApiError),
         (status = 429, description = "`rate_limited`: too many files from this client, or too many waiting to be claimed.", body = ApiError),
-        (status = 503, description = "`unavailable`: with `Retry-After`, the verifier is already handling as many files as it is configured to at once (`[limits] uploads_in_flight`), and nothing was kept or stored; retry after `Retry-After` seconds. Without it, the verifier took longer than `request_timeout_secs` or is not ready.", body = ApiError,
-            headers(("Retry-After" = u64, description = "Seconds to wait before retrying (when every upload permit is taken)."))),
+        (status = 503, description = "`unavailable`: with `Retry-After`, the files arriving already fill the verifier's upload buffer (`[limits] upload_buffer_mib`), or this client address is already sending a file; nothing was kept or stored; retry after `Retry-After` seconds. Without it, storing the received file took longer than `request_timeout_secs`, or the verifier is not ready.", body = ApiError,
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying (when the upload buffer is full or this client is already sending a file)."))),
     ),
 )]
 async fn upload(
@@ -729,67 +747,39 @@ async fn upload(
 ) -> Result<impl IntoResponse, Error> {
     let site = site(&state, &id)?;
     check_origin(&headers, site)?;
-    let too_large = || Error::File(FileProblem::TooLarge);
-    let declared_len = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared_len.is_some_and(|n| n > MAX_UPLOAD_BYTES) {
-        return Err(too_large());
-    }
-    // Before the body is read, and held until the file is stored or refused;
-    // none free: refused at once (no queue of waiting bodies).
-    let Ok(_permit) = state.uploads.clone().try_acquire_owned() else {
-        discard(body, state.config.request_timeout());
-        return Err(Error::UploadsBusy);
+    let timeout = state.config.request_timeout();
+    // Known from `Content-Length` (or no body at all: 0); unknown when chunked.
+    let Some(len) = axum::body::HttpBody::size_hint(&body).exact() else {
+        upload_intake::discard(body, MAX_UPLOAD_BYTES, timeout);
+        return Err(Error::LengthRequired);
     };
-    let bytes = read_file(body, declared_len).await?;
+    // Empty or over the limit: refused from its length, before any byte is read.
+    check_size(len).map_err(Error::File)?;
+    let receive_time = upload_intake::receive_time(timeout, len);
+    // Its bytes reserved before the body is read, held until the file is
+    // stored or refused; no room (or this client already sending): refused at once.
+    let _reservation = match state.uploads.admit(client, len) {
+        Ok(reservation) => reservation,
+        Err(busy) => {
+            upload_intake::discard(body, len, receive_time);
+            return Err(busy);
+        }
+    };
+    let bytes = upload_intake::receive(body, len, receive_time).await?;
     let name = upload_file_name(&headers, query.ok().map(|Query(q)| q));
     let declared = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let stored = uploads::store(&state, site, client, &name, declared, bytes).await?;
+    // Received whole: waits for its turn to seal and store rather than being
+    // refused (the budget bounds how many wait; each turn is bounded below),
+    // then has `request_timeout_secs` like any request.
+    let _turn = state.uploads.seal_turn().await?;
+    let stored = tokio::time::timeout(
+        timeout,
+        uploads::store(&state, site, client, &name, declared, bytes),
+    )
+    .await
+    .map_err(|_| Error::Timeout)??;
     Ok((StatusCode::CREATED, Json(stored)))
-}
-
-/// Reads a refused upload's body to its end in the background, keeping none
-/// of it, for at most `limit` and the file limit. The answer goes out at
-/// once; the client, still sending, then reads it on a connection that stays
-/// open (closed with its body unread, the connection would be reset and the
-/// client would see a network error instead of `Retry-After`).
-fn discard(mut body: Body, limit: Duration) {
-    use http_body_util::BodyExt as _;
-    tokio::spawn(tokio::time::timeout(limit, async move {
-        let mut left = MAX_UPLOAD_BYTES as usize;
-        while let Some(Ok(frame)) = body.frame().await {
-            let len = frame.data_ref().map_or(0, |data| data.len());
-            match left.checked_sub(len) {
-                Some(rest) => left = rest,
-                None => break,
-            }
-        }
-    }));
-}
-
-/// Reads an upload's body into one buffer: sized from `Content-Length` (with
-/// room for the seal's tag) so it is not regrown and copied as it fills, and
-/// refused as soon as it passes [`MAX_UPLOAD_BYTES`].
-async fn read_file(mut body: Body, declared_len: Option<u64>) -> Result<Vec<u8>, Error> {
-    use http_body_util::BodyExt as _;
-    let too_large = || Error::File(FileProblem::TooLarge);
-    let max = MAX_UPLOAD_BYTES as usize;
-    let expected = declared_len.map_or(0, |n| n as usize).min(max);
-    let mut bytes = Vec::with_capacity(expected + crate::vault::TAG_LEN);
-    while let Some(frame) = body.frame().await {
-        // A body that breaks off is not a file: the client sees no answer anyway.
-        let frame = frame.map_err(|_| Error::File(FileProblem::Damaged))?;
-        if let Ok(data) = frame.into_data() {
-            if bytes.len() + data.len() > max {
-                return Err(too_large());
-            }
-            bytes.extend_from_slice(&data);
-        }
-    }
-    Ok(bytes)
 }

@@ -10,19 +10,22 @@
 //! files per client address and hour, [`MAX_PENDING_BYTES`] of unclaimed files
 //! in all, and the expiry of unclaimed files.
 //!
-//! What bounds the memory: `[limits] uploads_in_flight` permits
-//! ([`AppState::uploads`]). The route takes one before it reads the body (none
-//! free: `503` `unavailable` with `Retry-After` at once, nothing kept or
-//! stored; the body still arriving is read and dropped so the client sees the
-//! answer) and holds it until the file is stored or refused. One upload holds
-//! about four times its file at its peak, while it is written: the body is read
-//! into one buffer of its declared length and sealed in place
+//! What bounds the memory: [`crate::upload_intake`]. Bodies being received
+//! hold at most `[limits] upload_buffer_mib` (default 32) in all, one body per
+//! client address, each reserved from its `Content-Length` before it is read
+//! (no room: `503` `unavailable` with `Retry-After` at once, nothing kept or
+//! stored). A received body waits for one of the `[limits] uploads_in_flight`
+//! turns (default 1) to be checked, sealed and written here. One upload holds
+//! about four times its file at its peak, while it is written: the body is
+//! read into one buffer of its declared length and sealed in place
 //! ([`crate::vault::Vault::seal_owned`]: the plain bytes are overwritten, and
 //! freed once encoded), then the sealed text (base64, 4/3 of the file) is
 //! handed to the database driver, which keeps its own copy, and SQLite makes
-//! two more (the bound value and the record). `uploads_in_flight` is 1 by
-//! default, for the 100 MB memory budget: `cargo xtask bench` measures 16
-//! clients each sending a 9 MiB file at once (docs/benchmarks.md).
+//! two more (the bound value and the record). So the peak is about the idle
+//! process (17 MiB release) + the buffer (32 MiB, the body being written
+//! included) + 3 × each file being written (30 MiB): about 80 MiB, under the
+//! 100 MB budget; `cargo xtask bench` measures 16 clients each sending a
+//! 9 MiB file at once (docs/benchmarks.md).
 
 use recordpass_request::{
     Digest, Field as RequestField, FieldError, Problem, SignedDocument,
@@ -51,8 +54,8 @@ pub const UPLOADS_PER_CLIENT: Window = Window {
     secs: 60 * 60,
 };
 
-/// `Retry-After` of an upload refused because every permit is taken: an
-/// upload holds one for about a second (at most `request_timeout_secs`).
+/// `Retry-After` of an upload refused because the upload buffer is full or its
+/// client is already sending one: most files arrive and are stored within seconds.
 pub const BUSY_RETRY_AFTER_SECS: u64 = 2;
 
 /// Unclaimed bytes the verifier holds at most, across all clients (2 GiB);

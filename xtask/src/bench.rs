@@ -386,7 +386,7 @@ fn footprint(
         full,
     );
     // A fresh process while many requesters upload large files at once: the
-    // uploads in flight are bounded (`[limits] uploads_in_flight`), the rest
+    // bodies held at once are bounded (`[limits] upload_buffer_mib`), the rest
     // refused as busy before their body is kept.
     let u = |p: &str| num(f, &format!("/uploads/{p}"));
     table.judged(
