@@ -8,6 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::client::{Requester, ana_request, site_origin};
+use crate::uploads::{maya_request, uploaded};
 
 const KEY: &str = "draft-7f3c9a1e2b4d4c0a";
 
@@ -76,6 +77,32 @@ async fn signing_again_with_the_same_key_returns_the_first_submission() {
     assert_eq!(status, StatusCode::CREATED, "{second}");
     assert_ne!(second["request_number"], first["request_number"]);
     assert_eq!(count().await, 2);
+}
+
+/// The first submission claimed the request's file: signing the same request
+/// again with the same key does not ask for the file again, it gets that
+/// submission. Without the key the file is still missing.
+#[tokio::test]
+async fn signing_again_a_request_whose_file_was_claimed_returns_the_first_submission() {
+    let verifier = TestVerifier::start().await;
+    let pdf = recordpass_request::examples::PROOF_PDF;
+    let attachment = uploaded(&verifier, "poa.pdf", "application/pdf", pdf).await;
+    let mut maya = Requester::new(&verifier);
+    let credential_id = maya.register("maya@example.org").await;
+    let request = maya_request(vec![attachment]);
+
+    let (status, first) = sign_with_key(&mut maya, &request, &credential_id, KEY).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let (status, again) = sign_with_key(&mut maya, &request, &credential_id, KEY).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again, first);
+    assert_eq!(verifier.count(Table::Submissions).await, 1);
+
+    let other_key = "draft-0123456789abcdef";
+    let (status, refused) = sign_with_key(&mut maya, &request, &credential_id, other_key).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["fields"][0]["problem"], "file_not_uploaded");
+    assert_eq!(verifier.count(Table::Submissions).await, 1);
 }
 
 /// The answer to the second signing is lost too: retrying that finish with

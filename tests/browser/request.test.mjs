@@ -501,6 +501,110 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
       assert.equal(await r.w('next-delivery').innerText(), `Se enviará a ${email} un enlace de descarga seguro a los registros.`);
     });
 
+    await t.test('after a lost answer and a reload, signing again stores the request once, under its first number', async () => {
+      const r = await requester(env);
+      const keys = signingKeys(r.page);
+      const email = 'rey.reload@example.org';
+      await loseAnswer(r, { email, name: 'Rey Reload' });
+      const [first] = (await listSubmissions(config)).filter((s) => s.document.request.requester.email === email);
+      assert.ok(first, 'the finish whose answer was lost was stored');
+      assert.ok(keys[0], 'the signing ceremony carried an idempotency key');
+      const saved = await r.savedEntry();
+      assert.equal(saved.pending.key, keys[0], 'the key is kept with the answers');
+      assert.equal(saved.input.signature, '', 'the typed signature is not kept');
+      // A reload keeps the request locked, with the same note and "Check its status".
+      await r.page.reload();
+      await r.w('step-sign').waitFor();
+      await r.w('outcome-unknown').waitFor();
+      assert.match(await r.w('outcome-unknown').innerText(), /may already have arrived/);
+      await r.w('check-status').waitFor();
+      assert.equal(await r.w('back').count(), 0, 'the earlier answers cannot be changed');
+      assert.equal(await r.w('lang-es').getAttribute('aria-disabled'), 'true', 'nor the language');
+      assert.equal(await r.w('signature').inputValue(), '');
+      // Signing again with the same passkey (no email code, no new passkey) and the same key
+      // gets the earlier submission back.
+      await r.w('signature').fill('Rey Reload');
+      await r.w('next').click();
+      await r.w('statement').waitFor();
+      await r.w('outcome-unknown').waitFor();
+      await r.w('sign').and(r.page.locator(':not([aria-disabled])')).click();
+      await r.w('request-number').waitFor();
+      assert.equal((await r.w('request-number').innerText()).trim(), first.request_number);
+      assert.ok(keys.length >= 2 && keys.every((k) => k === keys[0]), `one key throughout: ${keys}`);
+      const mine = (await listSubmissions(config)).filter((s) => s.document.request.requester.email === email);
+      assert.deepEqual(mine.map((s) => s.request_number), [first.request_number], 'stored once');
+      assert.deepEqual(await r.storageKeys(), { session: [], local: [] }, 'the key is forgotten once answered');
+    });
+
+    await t.test('"Clear my answers" after a lost answer forgets its key', async () => {
+      const r = await requester(env);
+      await loseAnswer(r, { email: 'cy.clear@example.org', name: 'Cy Clear' });
+      assert.ok((await r.savedEntry()).pending?.key, 'the key is kept');
+      await r.page.reload();
+      await r.w('outcome-unknown').waitFor();
+      await r.w('clear-answers').click();
+      await r.w('clear-confirm').click();
+      await r.w('step-intro').waitFor();
+      assert.deepEqual(await r.storageKeys(), { session: [], local: [] }, 'answers and key are gone');
+      assert.equal(await r.w('lang-es').getAttribute('aria-disabled'), null, 'the form is no longer locked');
+      await r.page.reload();
+      await r.w('step-intro').waitFor();
+      assert.equal(await r.w('outcome-unknown').count(), 0);
+    });
+
+    await t.test('a busy upload is retried by itself; one that stays busy ends with the error next to the field', async () => {
+      const r = await requester(env);
+      const pdf = await fs.readFile(path.join(repo, 'request/fixtures/proof.pdf'));
+      const file = { name: 'poa.pdf', mimeType: 'application/pdf', buffer: pdf };
+      await r.next();
+      await r.w('role-legal_representative').check();
+      // The verifier answers `503` + `Retry-After` while `busy` lasts (as when every upload permit is taken).
+      const upload = { busy: 1, retryAfter: '1', count: 0 };
+      await r.page.route('**/api/v1/sites/*/uploads', (route) => {
+        upload.count += 1;
+        if (upload.busy <= 0) return route.continue();
+        upload.busy -= 1;
+        return route.fulfill({
+          status: 503,
+          headers: {
+            'content-type': 'application/json',
+            'retry-after': upload.retryAfter,
+            'access-control-allow-origin': site.origin,
+            'access-control-expose-headers': 'Retry-After',
+          },
+          body: JSON.stringify({ code: 'unavailable', message: 'The verifier is busy with other files; try again in a moment.' }),
+        });
+      });
+      await r.w('proof-file').setInputFiles(file);
+      await r.w('requester.name').fill('Noor Busy');
+      await r.w('proof-status').filter({ hasText: 'busy. We will try again in 1 second; you do not need to do anything.' }).waitFor();
+      assert.equal(await r.w('proof-status').getAttribute('role'), 'status', 'said in a polite live region');
+      await r.w('proof-item-0').waitFor();
+      assert.equal(upload.count, 2, 'retried once, without the requester doing anything');
+      assert.equal(await r.w('proof-error').count(), 0);
+      assert.equal(await r.focusedTestId(), 'requester.name', 'focus stays where the requester is');
+
+      // Busy every time: the first try and three retries, then the error next to the field.
+      await r.w('remove-proof-0').click();
+      Object.assign(upload, { busy: Infinity, count: 0 });
+      await r.w('proof-file').setInputFiles(file);
+      await r.w('proof-error').waitFor({ timeout: 40_000 });
+      assert.match(await r.w('proof-error').innerText(), /The records service is busy right now\. Wait a moment and try again\./);
+      assert.equal(upload.count, 4);
+      assert.equal(await r.w('proof-status').innerText(), '');
+      assert.equal(await r.w('proof-item-0').count(), 0);
+
+      // Leaving the step cancels a retry that is waiting.
+      Object.assign(upload, { retryAfter: '2', count: 0 });
+      await r.w('proof-file').setInputFiles(file);
+      await r.w('proof-status').filter({ hasText: 'in 2 seconds' }).waitFor();
+      await r.back();
+      await r.w('step-intro').waitFor();
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      assert.equal(upload.count, 1, 'no retry once the requester left the step');
+      await r.page.unroute('**/api/v1/sites/*/uploads');
+    });
+
     await t.test('the verifier log (at debug level) holds no patient details, addresses or codes', () => {
       assert.ok(log.verifier.includes('request_id'), 'requests are logged with their ids');
       assert.ok(codesSeen.length >= 4, 'codes were read from SMTP');
@@ -640,6 +744,10 @@ async function requester({ browser, site, smtp, verifier, config }, { lang = 'en
     async storageKeys() {
       return page.evaluate(() => ({ session: Object.keys(sessionStorage), local: Object.keys(localStorage) }));
     },
+    /** The widget's saved entry in this tab (`recordpass:demo`), parsed. */
+    async savedEntry() {
+      return JSON.parse(await page.evaluate(() => sessionStorage.getItem('recordpass:demo')));
+    },
     /** From the signature step: email code, review, passkey, sign; returns what was shown and stored. */
     async finish(email, { wrongCodeFirst = false } = {}) {
       await scan();
@@ -687,6 +795,50 @@ async function requester({ browser, site, smtp, verifier, config }, { lang = 'en
       assert.deepEqual(foreign, [], 'the page talks only to itself and the verifier');
     },
   };
+}
+
+/** The `idempotency_key` of every signing ceremony `page` starts, as they are sent. */
+function signingKeys(page) {
+  const keys = [];
+  page.on('request', (req) => {
+    if (req.method() === 'POST' && new URL(req.url()).pathname === '/api/v1/signatures') {
+      keys.push(JSON.parse(req.postData() ?? '{}').idempotency_key);
+    }
+  });
+  return keys;
+}
+
+/**
+ * Fills a patient's own request, confirms the email, creates a passkey and
+ * signs; the verifier stores the finish but its answer never arrives.
+ */
+async function loseAnswer(r, { email, name }) {
+  await r.next(); // intro
+  await r.w('requester.email').fill(email);
+  await r.next();
+  await r.w('patient.legal_name').fill(name);
+  await r.w('patient.date_of_birth').fill('1979-11-23');
+  await r.next();
+  await r.w('record-lab_results').check();
+  await r.next();
+  await r.w('method-secure_download').check();
+  await r.next();
+  await r.w('consent-electronic').check();
+  await r.next();
+  await r.w('signature').fill(name);
+  await r.next();
+  await r.w('email-code').fill(await r.code(email));
+  await r.w('verify-code').click();
+  await r.w('create-passkey').and(r.page.locator(':not([aria-disabled])')).click();
+  await r.w('sign').and(r.page.locator(':not([aria-disabled])')).waitFor();
+  const finish = '**/api/v1/signatures/*/finish';
+  await r.page.route(finish, async (route) => {
+    await route.fetch();
+    return route.abort('connectionreset');
+  });
+  await r.w('sign').click();
+  await r.w('outcome-unknown').waitFor();
+  await r.page.unroute(finish);
 }
 
 /** A verifier config like verifier/recordpass.example.toml, on a free port. */

@@ -82,15 +82,6 @@ pub async fn start(
         .request
         .validate_for(today, &crate::site_info::offer(site))
         .map_err(Error::InvalidRequest)?;
-    if !request.requester.attachments.is_empty() {
-        let mut conn = state.store.pool().acquire().await?;
-        let attachments = &request.requester.attachments;
-        let missing =
-            uploads::missing(&mut conn, &site.id, attachments, state.clock.unix()).await?;
-        if !missing.is_empty() {
-            return Err(Error::InvalidRequest(missing));
-        }
-    }
     let key = state
         .store
         .passkey(&body.credential_id)
@@ -101,6 +92,20 @@ pub async fn start(
     }
     if !key.email.eq_ignore_ascii_case(&request.requester.email) {
         return Err(Error::EmailMismatch);
+    }
+    if !request.requester.attachments.is_empty() {
+        let mut conn = state.store.pool().acquire().await?;
+        // Signed again after a lost answer: the finish returns the submission
+        // stored under this key (or 409), which already claimed the files.
+        let idempotency_key = body.idempotency_key.as_deref();
+        if !stored_under(&mut conn, &key.requester_id, idempotency_key).await? {
+            let attachments = &request.requester.attachments;
+            let missing =
+                uploads::missing(&mut conn, &site.id, attachments, state.clock.unix()).await?;
+            if !missing.is_empty() {
+                return Err(Error::InvalidRequest(missing));
+            }
+        }
     }
     let passkey: Passkey = from_json(&key.passkey)?;
     let site_identity = SiteIdentity {
@@ -138,6 +143,25 @@ pub async fn start(
         nonce,
         options,
     })
+}
+
+/// True if `requester_id` has a submission stored under idempotency `key`.
+async fn stored_under(
+    conn: &mut crate::db::Connection,
+    requester_id: &str,
+    key: Option<&str>,
+) -> Result<bool, Error> {
+    let Some(key) = key else {
+        return Ok(false);
+    };
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM submissions WHERE requester_id = $1 AND idempotency_key = $2",
+    )
+    .bind(requester_id)
+    .bind(key)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(count > 0)
 }
 
 /// Verifies the assertion against the ceremony, then consumes the ceremony and

@@ -137,6 +137,7 @@ impl Client {
         let path = format!("/api/v1/me/requests/{}/receipt", encode_segment(number));
         self.fetch("GET", &path, None, Some(Extra::Session(session)))
             .await
+            .map_err(Failure::from)
     }
 
     /// `POST /api/v1/signatures/{id}/finish` (a `FinishSigning`).
@@ -151,18 +152,21 @@ impl Client {
 
     /// `POST /api/v1/sites/{site}/uploads`: a proof-of-authority file's bytes,
     /// its name in a header (a name in the URL would reach proxies' access logs).
+    /// A refusal carries the verifier's `Retry-After`, if it sent one.
     pub async fn upload(
         &self,
         site: &str,
         name: &str,
         media_type: &str,
         bytes: &[u8],
-    ) -> Result<Uploaded, Failure> {
+    ) -> Result<Uploaded, Refusal> {
         let path = format!("/api/v1/sites/{}/uploads", encode_segment(site));
         let body = js_sys::Uint8Array::from(bytes);
         let name = Some(Extra::FileName(name));
-        self.send("POST", &path, Some((body.into(), media_type)), name)
-            .await
+        let text = self
+            .fetch("POST", &path, Some((body.into(), media_type)), name)
+            .await?;
+        json::decode(&text).ok_or_else(|| Failure::BadResponse.into())
     }
 
     /// Posts `{"credential": …}`, the browser object as JSON.
@@ -210,8 +214,8 @@ impl Client {
         path: &str,
         body: Option<(JsValue, &str)>,
         extra: Option<Extra<'_>>,
-    ) -> Result<String, Failure> {
-        let network = |_: JsValue| Failure::Network;
+    ) -> Result<String, Refusal> {
+        let network = |_: JsValue| Refusal::from(Failure::Network);
         let init = RequestInit::new();
         init.set_method(method);
         init.set_mode(RequestMode::Cors);
@@ -245,10 +249,42 @@ impl Client {
             .as_string()
             .unwrap_or_default();
         if response.ok() {
-            Ok(text)
-        } else {
-            Err(json::decode::<ApiError>(&text).map_or(Failure::BadResponse, Failure::Api))
+            return Ok(text);
         }
+        let retry_after = response
+            .headers()
+            .get("Retry-After")
+            .ok()
+            .flatten()
+            .and_then(|secs| secs.trim().parse().ok());
+        Err(Refusal {
+            failure: json::decode::<ApiError>(&text).map_or(Failure::BadResponse, Failure::Api),
+            retry_after,
+        })
+    }
+}
+
+/// A failed call, with the `Retry-After` seconds the verifier sent, if any
+/// (dates are not used by the verifier and are ignored).
+pub struct Refusal {
+    /// What failed.
+    pub failure: Failure,
+    /// Seconds to wait before trying again.
+    pub retry_after: Option<u32>,
+}
+
+impl From<Failure> for Refusal {
+    fn from(failure: Failure) -> Refusal {
+        Refusal {
+            failure,
+            retry_after: None,
+        }
+    }
+}
+
+impl From<Refusal> for Failure {
+    fn from(refusal: Refusal) -> Failure {
+        refusal.failure
     }
 }
 

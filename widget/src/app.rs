@@ -29,6 +29,7 @@ use crate::api::Client;
 use crate::error::Failure;
 use crate::i18n;
 use crate::passkey::{self, Options, PasskeyError};
+use crate::progress::Pending;
 use crate::steps;
 use crate::steps::fields::Setter;
 use crate::steps::proof::{Proof, ProofError};
@@ -153,18 +154,28 @@ pub(crate) struct Review {
 }
 
 impl Review {
-    fn new(site: &SiteInfo, request: RecordsRequest, lang: Lang) -> Review {
+    /// A review with a fresh idempotency key, or with `pending`'s when a
+    /// signed finish of these answers is still unanswered (then locked).
+    fn new(
+        site: &SiteInfo,
+        request: RecordsRequest,
+        lang: Lang,
+        pending: Option<&Pending>,
+    ) -> Review {
         let identity = SiteIdentity::from(site);
         let document = SignedDocument::new(identity, request, lang);
         let digest = document.digest();
-        let idempotency_key = web_sys::window()
-            .and_then(|w| w.crypto().ok())
-            .map(|c| c.random_uuid());
+        let idempotency_key = match pending {
+            Some(pending) => Some(pending.key.clone()),
+            None => web_sys::window()
+                .and_then(|w| w.crypto().ok())
+                .map(|c| c.random_uuid()),
+        };
         Review {
             document,
             digest,
             idempotency_key,
-            outcome_unknown: false,
+            outcome_unknown: pending.is_some(),
         }
     }
 }
@@ -201,9 +212,12 @@ pub(crate) enum Passkey {
 
 impl App {
     /// True while the review's document must not change: the browser's
-    /// dialog is open, or a signed finish went out and its answer was lost.
+    /// dialog is open, or a signed finish went out and its answer was lost
+    /// (also in an earlier page load of this tab: [`App::pending`]).
     pub(crate) fn review_locked(&self) -> bool {
-        self.passkey.in_ceremony() || self.review_state().is_some_and(|r| r.outcome_unknown)
+        self.pending.is_some()
+            || self.passkey.in_ceremony()
+            || self.review_state().is_some_and(|r| r.outcome_unknown)
     }
 }
 
@@ -251,6 +265,16 @@ struct Session {
 struct Credential {
     id: String,
     email: String,
+}
+
+impl Credential {
+    /// The passkey that signed an unanswered finish.
+    fn of(pending: &Pending) -> Credential {
+        Credential {
+            id: pending.credential_id.clone(),
+            email: pending.email.clone(),
+        }
+    }
 }
 
 /// Elements that receive focus.
@@ -351,8 +375,11 @@ pub enum Msg {
     NormalRoute,
     /// A proof-of-authority file was chosen.
     FileChosen(web_sys::File),
-    /// The file was checked and uploaded (or refused).
-    FileUploaded(Result<Attachment, ProofError>),
+    /// The file was checked and uploaded (or refused); the number is the
+    /// upload's generation ([`Proof`]), stale ones are dropped.
+    FileUploaded(u32, Result<Attachment, ProofError>),
+    /// Time to try a busy upload again (its generation).
+    RetryUpload(u32),
     /// "Remove" next to an uploaded file.
     RemoveFile(usize),
     /// A parent's relationship was chosen (`None`: "Other", to be typed).
@@ -395,6 +422,9 @@ pub struct App {
     pub(crate) progress_note: Option<ProgressNote>,
     /// "Clear my answers" was pressed and waits for confirmation.
     pub(crate) confirm_clear: bool,
+    /// A signed finish was sent and its answer has not arrived: kept with the
+    /// saved answers, so a reload keeps the request locked and its key.
+    pub(crate) pending: Option<Pending>,
     /// Incremented whenever in-flight results become stale.
     pub(crate) epoch: u32,
     credential: Option<Credential>,
@@ -421,11 +451,23 @@ impl Component for App {
         let restored = progress::restore(&ctx.props().site);
         let progress_note = restored
             .as_ref()
-            .is_some_and(|(_, input)| *input != RecordsRequest::default())
+            .is_some_and(|r| r.input != RecordsRequest::default())
             .then_some(ProgressNote::Restored);
-        let (step, input) = restored.unwrap_or((FormStep::Intro, RecordsRequest::default()));
+        let (step, input, pending) = restored
+            .map_or((FormStep::Intro, RecordsRequest::default(), None), |r| {
+                (r.step, r.input, r.pending)
+            });
+        // A finish of these answers went unanswered: the same language and
+        // passkey sign again, so the verifier can match the key.
+        let lang = pending.as_ref().map_or(ctx.props().lang, |p| p.lang);
+        let credential = pending.as_ref().map(Credential::of);
+        let step = if pending.is_some() {
+            FormStep::Sign
+        } else {
+            step
+        };
         App {
-            lang: ctx.props().lang,
+            lang,
             site: SiteState::Loading,
             input,
             field_errors: Vec::new(),
@@ -437,8 +479,9 @@ impl Component for App {
             relationship_other: false,
             progress_note,
             confirm_clear: false,
+            pending,
             epoch: 0,
-            credential: None,
+            credential,
             email_proof: None,
             session: None,
             focus: None,
@@ -525,14 +568,45 @@ impl Component for App {
             | Msg::Download(_)
             | Msg::ReceiptLoaded(..)) => return self.status_update(ctx, msg),
             Msg::FileChosen(file) => self.file_chosen(ctx, file),
-            Msg::FileUploaded(result) => {
+            Msg::FileUploaded(generation, result) => {
+                if !self.proof.current(generation) {
+                    return false;
+                }
                 self.proof.busy = false;
                 match result {
                     Ok(attachment) => {
+                        self.proof.done();
                         self.input.requester.attachments.push(attachment);
                         self.file_list_changed(ctx);
                     }
-                    Err(e) => self.proof.error = Some(e),
+                    Err(ProofError::Busy(failure, retry_after)) => {
+                        // Retried by itself while the field is on screen; then the error.
+                        let on_step = matches!(self.step, Step::Form(FormStep::Who));
+                        match self.proof.wait(retry_after).filter(|_| on_step) {
+                            Some(secs) => spawn(ctx.link(), async move {
+                                clock::sleep(secs.saturating_mul(1000) as i32).await;
+                                Msg::RetryUpload(generation)
+                            }),
+                            None => {
+                                self.proof.done();
+                                self.proof.error = Some(ProofError::Failed(failure));
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        self.proof.done();
+                        self.proof.error = Some(e);
+                    }
+                }
+            }
+            Msg::RetryUpload(generation) => {
+                if !self.proof.current(generation) {
+                    return false;
+                }
+                if !matches!(self.step, Step::Form(FormStep::Who)) {
+                    self.proof.cancel();
+                } else if let Some(file) = self.proof.retry() {
+                    self.upload(ctx, file, generation);
                 }
             }
             Msg::Relationship(chosen) => {
@@ -555,6 +629,7 @@ impl Component for App {
             }
             Msg::ClearAnswers(Some(true)) => self.clear_answers(ctx),
             Msg::RemoveFile(i) => {
+                self.proof.cancel();
                 if i < self.input.requester.attachments.len() {
                     self.input.requester.attachments.remove(i);
                 }
@@ -704,7 +779,7 @@ impl App {
         };
         let mut request = review.document.request.clone();
         request.requester.relationship_in(lang);
-        *review = Review::new(site, request, lang);
+        *review = Review::new(site, request, lang, None);
         if matches!(
             self.passkey,
             Passkey::PreparingSignature | Passkey::ReadyToSign(_) | Passkey::Stuck(Retry::Signing)
@@ -717,9 +792,11 @@ impl App {
     /// storage, and starts over at the introduction.
     fn clear_answers(&mut self, ctx: &Context<Self>) {
         progress::clear(&ctx.props().site);
+        // Also the key of an unanswered finish: these answers are gone.
+        self.pending = None;
         self.epoch += 1;
         self.input = RecordsRequest::default();
-        self.proof = Proof::default();
+        self.proof.clear();
         self.relationship_other = false;
         self.email_proof = None;
         self.field_errors.clear();
@@ -730,10 +807,19 @@ impl App {
         self.focus = Some(Focus::Heading);
     }
 
-    /// Shows form step `step`, its heading focused.
+    /// Shows form step `step`, its heading focused. While a finish is
+    /// unanswered ([`App::pending`]) only the signature step is shown: the
+    /// answers stay as they were signed.
     fn go_to(&mut self, ctx: &Context<Self>, step: FormStep) {
+        let step = if self.pending.is_some() {
+            FormStep::Sign
+        } else {
+            step
+        };
         self.progress_note = None;
         self.confirm_clear = false;
+        // Leaving the step: a busy upload is not retried behind the requester's back.
+        self.proof.cancel();
         self.step = Step::Form(step);
         self.field_errors.clear();
         self.alert = None;
@@ -741,19 +827,27 @@ impl App {
         self.save_progress(ctx);
     }
 
-    /// Checks the size at once (before reading a byte), then reads, checks and uploads.
+    /// Checks the size at once (before reading a byte), then reads, checks and
+    /// uploads. A retry still waiting for another file is cancelled.
     fn file_chosen(&mut self, ctx: &Context<Self>, file: web_sys::File) {
+        self.proof.cancel();
         self.proof.error = None;
         if let Err(problem) = check_size(file.size() as u64) {
             self.proof.error = Some(ProofError::File(problem));
             return;
         }
+        let generation = self.proof.start(file.clone());
+        self.upload(ctx, file, generation);
+    }
+
+    /// Reads, checks and uploads `file` (upload `generation`).
+    fn upload(&mut self, ctx: &Context<Self>, file: web_sys::File, generation: u32) {
         self.proof.busy = true;
         let (client, site) = (ctx.props().client.clone(), ctx.props().site.clone());
-        spawn(
-            ctx.link(),
-            steps::proof::upload(client, site.to_string(), file),
-        );
+        spawn(ctx.link(), async move {
+            let result = steps::proof::upload(client, site.to_string(), file).await;
+            Msg::FileUploaded(generation, result)
+        });
     }
 
     /// After a file is added or removed: old per-file errors no longer apply.
@@ -770,8 +864,33 @@ impl App {
 
     fn save_progress(&self, ctx: &Context<Self>) {
         if let Step::Form(step) = self.step {
-            progress::save(&ctx.props().site, step, &self.input);
+            progress::save(&ctx.props().site, step, &self.input, self.pending.as_ref());
         }
+    }
+
+    /// Saves [`App::pending`] with the answers, as of the signature step
+    /// (where a reload returns to: the typed signature is never kept).
+    fn save_pending(&self, ctx: &Context<Self>) {
+        let site = &ctx.props().site;
+        progress::save(site, FormStep::Sign, &self.input, self.pending.as_ref());
+    }
+
+    /// A signed finish is about to be sent: remember its key with the
+    /// answers until its answer arrives.
+    fn finish_sent(&mut self, ctx: &Context<Self>) {
+        let (Some(review), Some(credential)) = (self.review_state(), &self.credential) else {
+            return;
+        };
+        let Some(key) = review.idempotency_key.clone() else {
+            return;
+        };
+        self.pending = Some(Pending {
+            key,
+            credential_id: credential.id.clone(),
+            email: credential.email.clone(),
+            lang: review.document.lang,
+        });
+        self.save_pending(ctx);
     }
 
     /// "Continue": the shared validation, limited to the fields shown so far.
@@ -827,7 +946,13 @@ impl App {
     fn enter_review(&mut self, ctx: &Context<Self>, request: RecordsRequest) {
         let Some(site) = self.site_info() else { return };
         let email = request.requester.email.clone();
-        self.step = Step::Review(Review::new(site, request, self.lang));
+        let review = Review::new(site, request, self.lang, self.pending.as_ref());
+        self.step = Step::Review(review);
+        if let Some(pending) = &self.pending {
+            // Signed again by the passkey that signed first: the verifier
+            // matches the key per requester, and a passkey is one.
+            self.credential = Some(Credential::of(pending));
+        }
         self.alert = None;
         self.focus = Some(Focus::Heading);
         if !passkey::supported() {
@@ -1125,6 +1250,7 @@ impl App {
                     Ok(credential) => {
                         let ceremony = ceremony.clone();
                         self.passkey = Passkey::Submitting;
+                        self.finish_sent(ctx);
                         spawn(link, async move {
                             Msg::Submitted(
                                 epoch,
@@ -1144,15 +1270,19 @@ impl App {
                         }
                         // Submitted: nothing of the request stays in the tab.
                         progress::clear(&ctx.props().site);
+                        self.pending = None;
                         self.epoch += 1;
                         self.alert = None;
                         self.focus = Some(Focus::Heading);
                     }
                     Err(failure) => {
-                        if outcome_unknown(&failure)
-                            && let Step::Review(review) = &mut self.step
-                        {
-                            review.outcome_unknown = true;
+                        if let Step::Review(review) = &mut self.step {
+                            review.outcome_unknown |= outcome_unknown(&failure);
+                            if !review.outcome_unknown {
+                                // Refused, and no earlier finish may be stored: no key to keep.
+                                self.pending = None;
+                                self.save_pending(ctx);
+                            }
                         }
                         self.fail(ctx, Stage::Sign, failure)
                     }
@@ -1166,6 +1296,7 @@ impl App {
     /// Shows the status view and prepares the sign-in ceremony (its options
     /// are fetched first so the browser is called right in the click).
     fn open_status(&mut self, ctx: &Context<Self>) {
+        self.proof.cancel();
         self.epoch += 1;
         self.alert = None;
         self.field_errors.clear();
@@ -1321,6 +1452,9 @@ impl App {
             return;
         };
         self.epoch += 1;
+        // A new request: an unanswered finish of the earlier one (now in the
+        // list, or not stored) no longer locks the form.
+        self.pending = None;
         self.input = RecordsRequest::default();
         self.input.requester.email = credential.email.clone();
         self.go_to(ctx, FormStep::Who);

@@ -286,6 +286,16 @@ pub fn next_steps(lang: Lang, hospital: &str, days: u16, request: &RecordsReques
     [respond, destination]
 }
 
+/// The upload field's status while a busy upload waits to be tried again.
+pub fn upload_retry(lang: Lang, secs: u32) -> String {
+    match (lang, secs) {
+        (Lang::En, 1) => "The records service is busy. We will try again in 1 second; you do not need to do anything.".into(),
+        (Lang::En, _) => format!("The records service is busy. We will try again in {secs} seconds; you do not need to do anything."),
+        (Lang::Es, 1) => "El servicio de registros está ocupado. Lo intentaremos de nuevo en 1 segundo; no necesita hacer nada.".into(),
+        (Lang::Es, _) => format!("El servicio de registros está ocupado. Lo intentaremos de nuevo en {secs} segundos; no necesita hacer nada."),
+    }
+}
+
 /// Plain-language explanation of a verifier error code.
 pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
     use ErrorCode::*;
@@ -554,6 +564,17 @@ mod tests {
             );
             assert!(!delivery.contains("ana@example.org"), "{delivery}");
         }
+    }
+
+    #[test]
+    fn a_waiting_upload_retry_is_announced_in_both_languages() {
+        assert_eq!(
+            upload_retry(Lang::En, 2),
+            "The records service is busy. We will try again in 2 seconds; you do not need to do anything."
+        );
+        assert!(upload_retry(Lang::En, 1).contains("in 1 second;"));
+        assert!(upload_retry(Lang::Es, 1).contains("en 1 segundo;"));
+        assert!(upload_retry(Lang::Es, 5).contains("en 5 segundos;"));
     }
 
     #[test]

@@ -55,6 +55,28 @@ fn status(text: Option<&'static str>) -> Html {
     }
 }
 
+/// The plain note after a signed finish's answer was lost (on the review,
+/// and on the signature step after a reload), with "Check its status".
+fn outcome_unknown(app: &App, ctx: &Context<App>) -> Html {
+    use fields::tr;
+    let l = app.lang;
+    html! {
+        <div class="rp-notice" data-testid="outcome-unknown">
+            <p>{ tr(l,
+                "We sent your signed request but did not hear back, so it may already have arrived. \
+                 To make sure the hospital gets it only once, this request and its language cannot be changed now. \
+                 Sign again to send the same request, or check its status.",
+                "Enviamos su solicitud firmada pero no recibimos respuesta, así que es posible que ya haya llegado. \
+                 Para que el hospital la reciba una sola vez, ahora no se puede cambiar esta solicitud ni su idioma. \
+                 Firme de nuevo para enviar la misma solicitud, o consulte su estado.") }</p>
+            <button type="button" class="rp-secondary" part="button-secondary" data-testid="check-status"
+                aria-disabled={app.passkey.in_ceremony().then_some("true")}
+                onclick={ctx.link().callback(|_| crate::app::Msg::OpenStatus)}>
+                { tr(l, "Check its status", "Consultar su estado") }</button>
+        </div>
+    }
+}
+
 /// "Prefer the phone? Call … at <number>."
 fn call_line(site: &SiteInfo, lang: Lang) -> Html {
     let t = i18n::text(lang);

@@ -2,7 +2,14 @@
 //! checks the file with the shared rules ([`recordpass_request::upload`]) before
 //! uploading it, and lists what was uploaded. Only the reference (name, type,
 //! size, SHA-256) joins the request, and so the saved progress; never the bytes.
+//!
+//! An upload the verifier is too busy for (`503` with `Retry-After`) is tried
+//! again by itself after the time it asks for, at most [`MAX_RETRIES`] times
+//! and [`MAX_WAIT_SECS`] in all, saying so in the field's polite status
+//! region; only then is the error shown. Choosing another file, removing
+//! one or leaving the step cancels a retry that is waiting.
 
+use recordpass_request::api::ErrorCode;
 use recordpass_request::upload::{ACCEPT, Attachment, FileProblem, check_file};
 use recordpass_request::{Field, Lang};
 use wasm_bindgen_futures::JsFuture;
@@ -22,13 +29,17 @@ pub enum ProofError {
     File(FileProblem),
     /// The upload failed (network, rate limit, …).
     Failed(Failure),
+    /// The verifier was busy and asked to retry after this many seconds.
+    Busy(Failure, u32),
 }
 
 impl ProofError {
     fn message(&self, lang: Lang) -> &'static str {
         match self {
             ProofError::File(problem) => problem.message(lang),
-            ProofError::Failed(failure) => i18n::failure(failure, lang),
+            ProofError::Failed(failure) | ProofError::Busy(failure, _) => {
+                i18n::failure(failure, lang)
+            }
         }
     }
 }
@@ -40,11 +51,102 @@ pub struct Proof {
     pub busy: bool,
     /// Why the last file was not added.
     pub error: Option<ProofError>,
+    /// A busy upload is tried again in this many seconds.
+    pub retry_in: Option<u32>,
+    /// The file being uploaded or waiting for a retry.
+    file: Option<File>,
+    /// Retries of that file so far.
+    retries: Retries,
+    /// Numbers each upload; results and timers of older ones are dropped.
+    generation: u32,
+}
+
+impl Proof {
+    /// A new file is uploaded: returns its generation.
+    pub fn start(&mut self, file: File) -> u32 {
+        self.generation = self.generation.wrapping_add(1);
+        self.file = Some(file);
+        self.retries = Retries::default();
+        self.retry_in = None;
+        self.generation
+    }
+
+    /// True if `generation` is the current upload's.
+    pub fn current(&self, generation: u32) -> bool {
+        generation == self.generation && self.file.is_some()
+    }
+
+    /// The verifier asked to retry after `retry_after` seconds: the seconds
+    /// to wait, or `None` once the retries are used up.
+    pub fn wait(&mut self, retry_after: u32) -> Option<u32> {
+        let (retries, wait) = self.retries.next(retry_after)?;
+        self.retries = retries;
+        self.retry_in = Some(wait);
+        Some(wait)
+    }
+
+    /// The wait is over: the file to upload again.
+    pub fn retry(&mut self) -> Option<File> {
+        self.retry_in.take()?;
+        self.file.clone()
+    }
+
+    /// The upload ended (stored or refused).
+    pub fn done(&mut self) {
+        self.file = None;
+        self.retry_in = None;
+    }
+
+    /// Forgets everything (the answers were cleared); uploads still under
+    /// way are dropped when they end.
+    pub fn clear(&mut self) {
+        *self = Proof {
+            generation: self.generation.wrapping_add(1),
+            ..Proof::default()
+        };
+    }
+
+    /// Cancels a retry that is waiting (another file, a removal, another step).
+    pub fn cancel(&mut self) {
+        if self.retry_in.take().is_some() {
+            self.generation = self.generation.wrapping_add(1);
+            self.file = None;
+        }
+    }
+}
+
+/// Automatic retries at most (after the first try).
+pub const MAX_RETRIES: u32 = 3;
+/// Seconds of waiting at most, over all retries of one file.
+pub const MAX_WAIT_SECS: u32 = 30;
+
+/// The retries of one busy upload so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Retries {
+    count: u32,
+    waited_secs: u32,
+}
+
+impl Retries {
+    /// After a busy answer asking for `retry_after` seconds (at least one is
+    /// waited): the retries then and the wait, or `None` when another retry
+    /// would exceed [`MAX_RETRIES`] or [`MAX_WAIT_SECS`].
+    fn next(self, retry_after: u32) -> Option<(Retries, u32)> {
+        let wait = retry_after.max(1);
+        let waited_secs = self.waited_secs.checked_add(wait)?;
+        (self.count < MAX_RETRIES && waited_secs <= MAX_WAIT_SECS).then_some((
+            Retries {
+                count: self.count + 1,
+                waited_secs,
+            },
+            wait,
+        ))
+    }
 }
 
 /// Reads `file`, checks it exactly as the verifier will, and uploads it.
-pub async fn upload(client: Client, site: String, file: File) -> Msg {
-    Msg::FileUploaded(read_and_upload(&client, &site, &file).await)
+pub async fn upload(client: Client, site: String, file: File) -> Result<Attachment, ProofError> {
+    read_and_upload(&client, &site, &file).await
 }
 
 async fn read_and_upload(
@@ -60,10 +162,15 @@ async fn read_and_upload(
     let kind = check_file(&name, &file.type_(), &bytes).map_err(ProofError::File)?;
     match client.upload(site, &name, kind.mime(), &bytes).await {
         Ok(uploaded) => Ok(uploaded.attachment),
-        Err(Failure::Api(e)) if e.code.file_problem().is_some() => Err(ProofError::File(
-            e.code.file_problem().unwrap_or(FileProblem::Damaged),
-        )),
-        Err(failure) => Err(ProofError::Failed(failure)),
+        Err(refusal) => Err(match (refusal.failure, refusal.retry_after) {
+            (Failure::Api(e), _) if e.code.file_problem().is_some() => {
+                ProofError::File(e.code.file_problem().unwrap_or(FileProblem::Damaged))
+            }
+            (Failure::Api(e), Some(secs)) if e.code == ErrorCode::Unavailable => {
+                ProofError::Busy(Failure::Api(e), secs)
+            }
+            (failure, _) => ProofError::Failed(failure),
+        }),
     }
 }
 
@@ -92,6 +199,15 @@ pub fn view(app: &App, ctx: &Context<App>) -> Html {
         input.set_value("");
         file.map(Msg::FileChosen)
     });
+    // Polite, and never moves focus: uploading, or waiting to retry a busy upload.
+    let status = if app.proof.busy {
+        tr(l, "Uploading the file…", "Subiendo el archivo…").to_owned()
+    } else {
+        app.proof
+            .retry_in
+            .map(|secs| i18n::upload_retry(l, secs))
+            .unwrap_or_default()
+    };
     let items = files.iter().enumerate().map(|(i, file)| {
         let item_id = field_id(Field::RequesterAttachment(i));
         let item_error = error_for(app, Field::RequesterAttachment(i));
@@ -126,9 +242,7 @@ pub fn view(app: &App, ctx: &Context<App>) -> Html {
             if !files.is_empty() {
                 <ul class="rp-files" data-testid="proof-files">{ for items }</ul>
             }
-            <p role="status" class="rp-hint" data-testid="proof-status">
-                { if app.proof.busy { tr(l, "Uploading the file…", "Subiendo el archivo…") } else { "" } }
-            </p>
+            <p role="status" class="rp-hint" data-testid="proof-status">{ status }</p>
             if files.len() < recordpass_request::upload::MAX_ATTACHMENTS {
                 <input id={id} part="input" type="file" accept={ACCEPT} ref={app.refs.proof_file.clone()}
                     disabled={app.proof.busy}
@@ -144,7 +258,26 @@ pub fn view(app: &App, ctx: &Context<App>) -> Html {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use recordpass_request::api::{ApiError, ErrorCode};
+    use recordpass_request::api::ApiError;
+
+    /// A busy upload is retried after the time the verifier asks for (at
+    /// least a second), at most three times and 30 seconds in all.
+    #[test]
+    fn busy_uploads_are_retried_three_times_within_thirty_seconds() {
+        let mut retries = Retries::default();
+        let mut waits = Vec::new();
+        while let Some((next, wait)) = retries.next(2) {
+            retries = next;
+            waits.push(wait);
+        }
+        assert_eq!(waits, [2, 2, 2]);
+        assert_eq!(Retries::default().next(0).map(|r| r.1), Some(1));
+        let (after_one, _) = Retries::default().next(20).unwrap();
+        assert_eq!(after_one.next(11), None, "31 seconds in all is too long");
+        assert_eq!(after_one.next(10).map(|r| r.1), Some(10));
+        assert_eq!(Retries::default().next(31), None);
+        assert_eq!(Retries::default().next(u32::MAX), None);
+    }
 
     /// An upload refused because the verifier is handling as many files as it
     /// may at once (`503 unavailable`) is explained next to the field in plain

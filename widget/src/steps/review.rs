@@ -2,8 +2,7 @@
 
 use yew::prelude::*;
 
-use super::fields::tr;
-use super::{alert, heading, status};
+use super::{alert, heading, outcome_unknown, status};
 use crate::app::{App, Msg, Passkey, Review};
 use crate::{i18n, passkey};
 
@@ -104,19 +103,7 @@ pub fn view(app: &App, ctx: &Context<App>, review: &Review) -> Html {
             { status(status_text) }
             { alert(app) }
             if review.outcome_unknown {
-                <div class="rp-notice" data-testid="outcome-unknown">
-                    <p>{ tr(app.lang,
-                        "We sent your signed request but did not hear back, so it may already have arrived. \
-                         To make sure the hospital gets it only once, this request and its language cannot be changed now. \
-                         Sign again to send the same request, or check its status.",
-                        "Enviamos su solicitud firmada pero no recibimos respuesta, así que es posible que ya haya llegado. \
-                         Para que el hospital la reciba una sola vez, ahora no se puede cambiar esta solicitud ni su idioma. \
-                         Firme de nuevo para enviar la misma solicitud, o consulte su estado.") }</p>
-                    <button type="button" class="rp-secondary" part="button-secondary" data-testid="check-status"
-                        aria-disabled={disabled(!app.passkey.in_ceremony())}
-                        onclick={link.callback(|_| Msg::OpenStatus)}>
-                        { tr(app.lang, "Check its status", "Consultar su estado") }</button>
-                </div>
+                { outcome_unknown(app, ctx) }
             }
             if matches!(app.passkey, Passkey::Stuck(_)) {
                 <div class="rp-actions">

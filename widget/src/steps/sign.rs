@@ -20,6 +20,10 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
     };
     let body = html! {
         <>
+            // After a reload, a finish of these answers is still unanswered.
+            if app.pending.is_some() {
+                { super::outcome_unknown(app, ctx) }
+            }
             <h3>{ tr(l, "What you are signing", "Lo que está firmando") }</h3>
             <p class="rp-hint">{ tr(l,
                 "Read it carefully. This exact text is sent to the hospital with your signature.",

@@ -120,7 +120,8 @@ pub fn frame(
                 { body }
                 <div class="rp-actions">
                     <button type="submit" class="rp-primary" part="button-primary" data-testid="next">{ next }</button>
-                    if step.back().is_some() {
+                    // Not while a signed finish is unanswered: the answers stay as signed.
+                    if step.back().is_some() && app.pending.is_none() {
                         <button type="button" class="rp-secondary" part="button-secondary" data-testid="back"
                             onclick={ctx.link().callback(|_| Msg::Back)}>
                             { tr(lang, "Back", "Atrás") }
