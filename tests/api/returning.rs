@@ -656,6 +656,20 @@ async fn extension_and_denial_notices_reach_the_requester_in_the_language_they_s
             ("status", vec![("to", "denied"), ("text", reasons)]),
         ];
         for (path, fields) in steps {
+            // While the request is open, staff are asked to write in the
+            // requester's language; the statement is marked with it.
+            if path == "extension" {
+                let (_, detail) = hana.get(&base).await;
+                let name = match case.lang {
+                    Lang::En => "English",
+                    Lang::Es => "Spanish",
+                };
+                assert!(detail.contains(&format!("write it in {name}")), "{detail}");
+                assert!(
+                    detail.contains(&format!("id=\"statement\" lang=\"{}\"", case.lang.tag())),
+                    "{detail}"
+                );
+            }
             let (status, body) = hana.form(&format!("{base}/{path}"), &fields).await;
             assert_eq!(status, StatusCode::SEE_OTHER, "{path}: {body}");
         }
@@ -698,17 +712,6 @@ async fn extension_and_denial_notices_reach_the_requester_in_the_language_they_s
                 "{part:?} in {messages:?}"
             );
         }
-        // Staff are asked to write in the requester's language; the statement is marked with it.
-        let (_, detail) = hana.get(&base).await;
-        let name = match case.lang {
-            Lang::En => "English",
-            Lang::Es => "Spanish",
-        };
-        assert!(detail.contains(&format!("write it in {name}")), "{detail}");
-        assert!(
-            detail.contains(&format!("id=\"statement\" lang=\"{}\"", case.lang.tag())),
-            "{detail}"
-        );
     }
 }
 
