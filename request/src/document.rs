@@ -4,10 +4,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use std::fmt;
 
+use crate::statement::{Edition, render_edition};
 use crate::{Lang, RecordsRequest, render_statement, to_canonical_json};
 
 /// Format tag of [`SignedDocument`]; bump it when the model or statements change.
-pub const DOCUMENT_FORMAT: &str = "recordpass.request.v2";
+pub const DOCUMENT_FORMAT: &str = "recordpass.request.v3";
 
 /// The hospital (site) the request is addressed to.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -50,11 +51,14 @@ impl SignedDocument {
     }
 
     /// True when this document is exactly what [`SignedDocument::new`] renders
-    /// for its own site, request and language (nothing was edited in transit).
+    /// (or rendered, in an earlier format this release still knows) for its
+    /// own site, request and language (nothing was edited in transit).
     pub fn is_well_formed(&self) -> bool {
-        self.format == DOCUMENT_FORMAT
-            && self.request == self.request.normalized()
-            && self.statement == render_statement(&self.site, &self.request, self.lang)
+        let Some(edition) = Edition::of(&self.format) else {
+            return false;
+        };
+        self.request == self.request.normalized()
+            && self.statement == render_edition(&self.site, &self.request, self.lang, edition)
     }
 
     /// The few facts staff tools list and search by. Keep this stable when the
@@ -166,7 +170,7 @@ mod tests {
         let doc = sample();
         let bytes = doc.canonical_bytes();
         let text = std::str::from_utf8(&bytes).expect("utf8");
-        assert!(text.starts_with(r#"{"format":"recordpass.request.v2","lang":"en","request":{"authorization":{"expires_on":"","purpose":""},"consent":{"electronic_records":true},"delivery":{"#));
+        assert!(text.starts_with(r#"{"format":"recordpass.request.v3","lang":"en","request":{"authorization":{"expires_on":"","purpose":""},"consent":{"electronic_records":true},"delivery":{"#));
         let back: SignedDocument = serde_json::from_slice(&bytes).expect("parses");
         assert_eq!(back, doc);
         assert_eq!(back.digest(), doc.digest());
@@ -236,29 +240,90 @@ mod format_tests {
     /// Every document format with what it stands for: SHA-256 over the
     /// canonical documents of every example in both languages (statements
     /// included). Append a line for a new format; never edit one.
-    const HISTORY: &[(&str, &str)] = &[(
-        "recordpass.request.v2",
-        "ba800daef4d49ba5313b57ee6ac724d2807a9df42aeabc8214667c62ed83d6f9",
-    )];
+    const HISTORY: &[(&str, &str)] = &[
+        (
+            "recordpass.request.v2",
+            "ba800daef4d49ba5313b57ee6ac724d2807a9df42aeabc8214667c62ed83d6f9",
+        ),
+        (
+            "recordpass.request.v3",
+            "31041a67373446aa4b4ecf9519b5bddf9e9133d4b06ee58fe9a433062f194aa8",
+        ),
+    ];
 
-    fn fingerprint() -> String {
-        let mut all = Sha256::new();
+    /// The example documents in `format`, as this release renders (or
+    /// rendered) them.
+    fn examples_in(format: &str) -> Vec<SignedDocument> {
+        let edition = Edition::of(format).expect("a known format");
+        let mut out = Vec::new();
         for request in [
             examples::self_access(),
             examples::parent_directive(),
             examples::representative_authorization(),
         ] {
             for lang in [Lang::En, Lang::Es] {
-                let doc = SignedDocument::new(examples::site(), request.normalized(), lang);
-                all.update(doc.canonical_bytes());
+                let (site, request) = (examples::site(), request.normalized());
+                let statement = render_edition(&site, &request, lang, edition);
+                out.push(SignedDocument {
+                    format: format.to_owned(),
+                    site,
+                    lang,
+                    request,
+                    statement,
+                });
             }
+        }
+        out
+    }
+
+    fn fingerprint(format: &str) -> String {
+        let mut all = Sha256::new();
+        for doc in examples_in(format) {
+            all.update(doc.canonical_bytes());
         }
         hex::encode(all.finalize())
     }
 
     #[test]
+    fn documents_signed_in_every_earlier_format_still_render_and_verify_exactly() {
+        for (format, expected) in HISTORY {
+            assert_eq!(
+                fingerprint(format),
+                *expected,
+                "{format} no longer renders as it did"
+            );
+            for doc in examples_in(format) {
+                assert!(doc.is_well_formed(), "{format}: {}", doc.statement);
+                let mut later = doc.clone();
+                later.format = "recordpass.request.v999".into();
+                assert!(!later.is_well_formed(), "an unknown format is refused");
+            }
+        }
+        // A v2 statement is not a v3 one: the format picks the wording.
+        let mut relabelled = examples_in("recordpass.request.v2").remove(0);
+        relabelled.format = DOCUMENT_FORMAT.into();
+        assert!(!relabelled.is_well_formed());
+    }
+
+    #[test]
     fn a_change_to_what_is_signed_comes_with_a_new_document_format() {
-        let fingerprint = fingerprint();
+        let built: Vec<SignedDocument> = [
+            examples::self_access(),
+            examples::parent_directive(),
+            examples::representative_authorization(),
+        ]
+        .into_iter()
+        .flat_map(|r| {
+            [Lang::En, Lang::Es]
+                .map(|lang| SignedDocument::new(examples::site(), r.normalized(), lang))
+        })
+        .collect();
+        assert_eq!(
+            built,
+            examples_in(DOCUMENT_FORMAT),
+            "new() builds the current format"
+        );
+        let fingerprint = fingerprint(DOCUMENT_FORMAT);
         let formats: std::collections::HashSet<_> = HISTORY.iter().map(|(f, _)| f).collect();
         assert_eq!(
             formats.len(),

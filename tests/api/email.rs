@@ -40,7 +40,8 @@ async fn the_code_arrives_by_smtp_and_proves_the_address_for_a_signed_request() 
     assert!(text.contains("multipart/alternative") && text.contains("text/html"));
     assert!(text.contains(&format!(
         "Your Riverside General Hospital records request code is {code}. It expires in 10 \
-         minutes. If you did not ask for this, ignore this email."
+         minutes. Do not share this code. Riverside General Hospital staff will never ask for \
+         it. If you did not ask for this, ignore this email."
     )));
     let subject = text
         .lines()

@@ -289,3 +289,24 @@ async fn a_bundle_keeps_the_relying_party_id_it_was_signed_for() {
     let report = verify_bundle(&json(&bundle), Some(verifier.seal.public()));
     assert!(report.ok(), "{report}");
 }
+
+/// A bundle sealed by an earlier release, whose document is a
+/// `recordpass.request.v2` (the wording before v3): `verify-bundle` still
+/// re-renders its statement exactly, with that format's wording.
+#[test]
+fn a_bundle_signed_in_an_earlier_document_format_still_verifies() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fuzz/corpus/evidence_bundle/signed-request.json"
+    );
+    let bytes = std::fs::read(path).expect("the v2 bundle");
+    assert!(String::from_utf8_lossy(&bytes).contains(r#"\"format\":\"recordpass.request.v2\""#));
+    let report = verify_bundle(&bytes, None);
+    assert!(report.ok(), "{report}");
+    let (ok, out) = run(verifier_cli().arg("verify-bundle").arg(path));
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("✓ document_well_formed recordpass.request.v2; statement matches the request"),
+        "{out}"
+    );
+}

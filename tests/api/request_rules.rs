@@ -43,7 +43,7 @@ async fn each_instrument_is_rendered_by_the_verifier() {
         assert_eq!(status, 200, "{body}");
         let statement = body["document"]["statement"].as_str().unwrap_or_default();
         assert!(statement.contains(expected), "{statement}");
-        assert_eq!(body["document"]["format"], "recordpass.request.v2");
+        assert_eq!(body["document"]["format"], "recordpass.request.v3");
     }
 }
 

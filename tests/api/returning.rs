@@ -5,7 +5,7 @@
 
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use recordpass_request::{
-    RecordsRequest, RequestStatus, Role,
+    Lang, RecordsRequest, RequestStatus, Role,
     api::{MyRequests, SignInStarted, SignedIn},
     examples,
 };
@@ -46,7 +46,18 @@ pub(crate) async fn sign(
     request: &RecordsRequest,
     session: Option<&str>,
 ) -> String {
-    let body = json!({"site_id": SITE_ID, "lang": "en", "request": request,
+    sign_in_language(requester, account, request, session, Lang::En).await
+}
+
+/// [`sign`], with the statement shown and signed in `lang`.
+pub(crate) async fn sign_in_language(
+    requester: &mut Requester<'_>,
+    account: &Account,
+    request: &RecordsRequest,
+    session: Option<&str>,
+    lang: Lang,
+) -> String {
+    let body = json!({"site_id": SITE_ID, "lang": lang.tag(), "request": request,
         "credential_id": account.credential_id});
     let mut post = requester
         .http
@@ -587,6 +598,121 @@ async fn a_staff_status_change_emails_the_link_and_no_health_information() {
         !messages.iter().any(|m| m.contains("Internal")),
         "{messages:?}"
     );
+}
+
+/// What one language's notices must say, and must not.
+struct Notices {
+    lang: Lang,
+    in_review: &'static str,
+    extension: &'static str,
+    denial: &'static str,
+    rights: [&'static str; 2],
+    not: [&'static str; 2],
+    email_title: &'static str,
+}
+
+#[tokio::test]
+async fn extension_and_denial_notices_reach_the_requester_in_the_language_they_signed() {
+    let reason = "the records are held off site";
+    let reasons = "the records asked for do not exist";
+    let cases = [
+        Notices {
+            lang: Lang::Es,
+            in_review: "En proceso: el hospital está trabajando en ella.",
+            extension: "Necesitamos hasta 20 días más para responder, por esta razón: the records are held off site. Responderemos a más tardar el ",
+            denial: "Razones: the records asked for do not exist",
+            rights: [
+                "escriba al departamento de registros médicos para pedirlo",
+                "Oficina de Derechos Civiles del Departamento de Salud y Servicios Humanos de EE. UU.",
+            ],
+            not: ["Health Information Management", "In review"],
+            email_title: "<html lang=\"es\"><head><meta charset=\"utf-8\"><title>Su solicitud de registros médicos cambió de estado</title>",
+        },
+        Notices {
+            lang: Lang::En,
+            in_review: "In progress: the hospital is working on it.",
+            extension: "We need up to 20 more days to respond because: the records are held off site. We will respond by ",
+            denial: "Reasons: the records asked for do not exist",
+            rights: [
+                "write to the medical records department to ask",
+                "Office for Civil Rights of the U.S. Department of Health and Human Services",
+            ],
+            not: ["Health Information Management", "departamento"],
+            email_title: "<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Your medical records request changed status</title>",
+        },
+    ];
+    for case in cases {
+        let verifier = TestVerifier::start().await;
+        let mut ana = Requester::new(&verifier);
+        let account = register(&mut ana, "ana@example.org").await;
+        let request = ana_request();
+        let number = sign_in_language(&mut ana, &account, &request, None, case.lang).await;
+        let hana =
+            StaffClient::enrolled(&verifier, "hana@example.org", console::Role::Specialist).await;
+        let base = format!("/console/requests/{number}");
+        let steps = [
+            ("status", vec![("to", "in_review")]),
+            ("extension", vec![("days", "20"), ("reason", reason)]),
+            ("status", vec![("to", "denied"), ("text", reasons)]),
+        ];
+        for (path, fields) in steps {
+            // While the request is open, staff are asked to write in the
+            // requester's language; the statement is marked with it.
+            if path == "extension" {
+                let (_, detail) = hana.get(&base).await;
+                let name = match case.lang {
+                    Lang::En => "English",
+                    Lang::Es => "Spanish",
+                };
+                assert!(detail.contains(&format!("write it in {name}")), "{detail}");
+                assert!(
+                    detail.contains(&format!("id=\"statement\" lang=\"{}\"", case.lang.tag())),
+                    "{detail}"
+                );
+            }
+            let (status, body) = hana.form(&format!("{base}/{path}"), &fields).await;
+            assert_eq!(status, StatusCode::SEE_OTHER, "{path}: {body}");
+        }
+        // The status email is a titled page in the requester's language.
+        let mail = verifier.smtp.take_for("ana@example.org").await;
+        let html = mail.decoded();
+        assert!(html.contains(case.email_title), "{html}");
+
+        let session = sign_in(&mut ana, &account).await;
+        let list = my_requests(&verifier, &session.session_token).await;
+        let messages: Vec<&str> = list.requests[0]
+            .messages
+            .iter()
+            .map(|m| m.text.as_str())
+            .collect();
+        assert_eq!(messages.len(), 3, "{messages:?}");
+        assert_eq!(messages[0], case.in_review);
+        assert!(
+            messages[1].starts_with(&match case.lang {
+                Lang::En => format!("Notice of extension for request {number}."),
+                Lang::Es => format!("Aviso de prórroga de la solicitud {number}."),
+            }),
+            "{messages:?}"
+        );
+        assert!(messages[1].contains(case.extension), "{messages:?}");
+        assert!(
+            messages[2].starts_with(&match case.lang {
+                Lang::En => format!("Denial notice for request {number}."),
+                Lang::Es => format!("Aviso de negativa de la solicitud {number}."),
+            }),
+            "{messages:?}"
+        );
+        assert!(messages[2].contains(case.denial), "{messages:?}");
+        for part in case.rights {
+            assert!(messages[2].contains(part), "{part:?} in {messages:?}");
+        }
+        for part in case.not {
+            assert!(
+                messages.iter().all(|m| !m.contains(part)),
+                "{part:?} in {messages:?}"
+            );
+        }
+    }
 }
 
 #[tokio::test]

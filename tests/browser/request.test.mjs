@@ -238,9 +238,9 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
         'Who may receive it: Rivera & Cole LLP',
         'Purpose: at the request of the individual.',
         'This authorization expires on',
-        'I may revoke this authorization',
-        'will not condition my treatment',
-        'may be redisclosed',
+        'I may revoke (cancel) this authorization',
+        'will not refuse to treat me',
+        'may share it with others',
         'My authority: health care power of attorney signed 2024-05-01.',
         `Proof of authority attached: power-of-attorney.pdf (PDF, ${pdf.length} bytes, SHA-256 ${pdfSha256}).`,
         '42 CFR Part 2',
@@ -288,7 +288,7 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
       await r.w('signature').fill('Rosa Díaz');
       const { statement, stored } = await r.finish('rosa.diaz@example.org');
       assert.match(statement, /Solicitud de acceso a registros médicos \(45 CFR 164\.524\)/);
-      assert.match(statement, /Yo, Rosa Díaz, soy el \(la\) albacea o administrador\(a\) del patrimonio del \(de la\) paciente, Tomás Díaz/);
+      assert.match(statement, /Yo, Rosa Díaz, soy el \(la\) albacea o administrador\(a\) de la sucesión del \(de la\) paciente, Tomás Díaz/);
       assert.match(statement, /Prueba de autoridad adjunta: cartas\.jpg \(JPEG/);
       assert.equal(stored.document.request.requester.role, 'executor');
       assert.equal(stored.document.lang, 'es');

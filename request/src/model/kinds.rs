@@ -159,7 +159,7 @@ impl SensitiveCategory {
             (Lang::En, MentalHealth) => "mental health records",
             (Lang::En, Genetic) => "genetic testing results",
             (Lang::Es, SubstanceUse) => {
-                "registros de tratamiento por consumo de sustancias (protegidos por 42 CFR Parte 2)"
+                "registros de tratamiento de trastornos por consumo de sustancias (protegidos por 42 CFR Parte 2)"
             }
             (Lang::Es, PsychotherapyNotes) => "notas de psicoterapia",
             (Lang::Es, HivSti) => "información sobre VIH e infecciones de transmisión sexual",

@@ -2,7 +2,7 @@
 //! 42 CFR 2.31 when Part 2 records are included; and the separate
 //! authorization psychotherapy notes always need (164.508(b)(3)(ii)).
 
-use super::common::Context;
+use super::{Edition, common::Context};
 use crate::{Lang, SensitiveCategory};
 
 /// The paragraphs of an authorization to disclose to a third party.
@@ -72,6 +72,57 @@ fn elements(c: &Context, description: &str, part2: bool) -> Vec<String> {
             format!("Who may receive it: {recipient}."),
             format!("Purpose: {purpose}."),
             format!("This authorization expires on {expires}."),
+        ],
+        Lang::Es => vec![
+            format!("Información que se divulgará: {description}"),
+            format!("Quién puede divulgarla: {hospital}."),
+            format!("Quién puede recibirla: {recipient}."),
+            format!("Propósito: {purpose}."),
+            format!("Esta autorización vence el {expires}."),
+        ],
+    };
+    out.extend(required_statements(c));
+    if part2 {
+        out.push(match c.lang {
+            Lang::En => "Substance-use disorder records are protected by 42 CFR Part 2. They may not be used or disclosed in any civil, criminal, administrative or legislative proceeding against the patient without the patient's specific written consent or a court order.".to_owned(),
+            Lang::Es => format!("Los registros de tratamiento {} consumo de sustancias están protegidos por 42 CFR Parte 2. No se pueden usar ni divulgar en ningún procedimiento civil, penal, administrativo o legislativo contra el (la) paciente sin su consentimiento específico por escrito o una orden judicial.", c.pick("por", "de trastornos por")),
+        });
+    }
+    out
+}
+
+/// The required statements of 164.508(c)(2): revocation, no conditioning,
+/// redisclosure (and the signer's copy, 164.508(c)(4)), in plain language.
+fn required_statements(c: &Context) -> Vec<String> {
+    let hospital = &c.site.name;
+    match (c.lang, c.edition) {
+        (Lang::En, Edition::V3) => vec![
+            format!(
+                "I may revoke (cancel) this authorization at any time by writing to the medical records department of {hospital}. \
+                 Cancelling it does not undo what {hospital} already shared because of it."
+            ),
+            format!(
+                "{hospital} will not refuse to treat me, and my payment, health plan enrollment and benefits do not depend on whether I sign this."
+            ),
+            "The person or group that gets this information may share it with others. \
+             If they do, federal privacy law may no longer protect it. \
+             I have the right to a copy of this authorization."
+                .to_owned(),
+        ],
+        (Lang::Es, Edition::V3) => vec![
+            format!(
+                "Puedo revocar (cancelar) esta autorización en cualquier momento enviando un aviso por escrito al departamento de registros médicos de {hospital}. \
+                 Cancelarla no anula lo que {hospital} ya compartió por ella."
+            ),
+            format!(
+                "{hospital} no se negará a atenderme, y el pago, mi inscripción en un plan de salud y mis beneficios no dependen de que yo firme esto."
+            ),
+            "Quien reciba esta información podría compartirla con otros. \
+             Si lo hace, es posible que las leyes federales de privacidad ya no la protejan. \
+             Tengo derecho a una copia de esta autorización."
+                .to_owned(),
+        ],
+        (Lang::En, Edition::V2) => vec![
             format!(
                 "I may revoke this authorization at any time by writing to the medical records department of {hospital}. \
                  Revoking does not undo disclosures already made in reliance on it."
@@ -83,12 +134,7 @@ fn elements(c: &Context, description: &str, part2: bool) -> Vec<String> {
              I am entitled to a copy of this authorization."
                 .to_owned(),
         ],
-        Lang::Es => vec![
-            format!("Información que se divulgará: {description}"),
-            format!("Quién puede divulgarla: {hospital}."),
-            format!("Quién puede recibirla: {recipient}."),
-            format!("Propósito: {purpose}."),
-            format!("Esta autorización vence el {expires}."),
+        (Lang::Es, Edition::V2) => vec![
             format!(
                 "Puedo revocar esta autorización en cualquier momento por escrito al departamento de registros médicos de {hospital}. \
                  La revocación no anula las divulgaciones ya hechas con base en ella."
@@ -100,12 +146,5 @@ fn elements(c: &Context, description: &str, part2: bool) -> Vec<String> {
              Tengo derecho a recibir una copia de esta autorización."
                 .to_owned(),
         ],
-    };
-    if part2 {
-        out.push(match c.lang {
-            Lang::En => "Substance-use disorder records are protected by 42 CFR Part 2. They may not be used or disclosed in any civil, criminal, administrative or legislative proceeding against the patient without the patient's specific written consent or a court order.".to_owned(),
-            Lang::Es => "Los registros de tratamiento por consumo de sustancias están protegidos por 42 CFR Parte 2. No se pueden usar ni divulgar en ningún procedimiento civil, penal, administrativo o legislativo contra el (la) paciente sin su consentimiento específico por escrito o una orden judicial.".to_owned(),
-        });
     }
-    out
 }

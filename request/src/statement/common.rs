@@ -1,20 +1,30 @@
 //! Sentences every instrument shares: who asks, which records, delivery,
 //! consent and signature.
 
-use crate::{
-    DeliveryMethod, Lang, RecordsRequest, Role, SensitiveCategory, SiteIdentity, esign_disclosure,
-};
+use super::{Edition, esign};
+use crate::{DeliveryMethod, Lang, RecordsRequest, Role, SensitiveCategory, SiteIdentity};
 
 /// What a statement is rendered from.
 pub(super) struct Context<'a> {
     pub site: &'a SiteIdentity,
     pub req: &'a RecordsRequest,
     pub lang: Lang,
+    pub edition: Edition,
 }
 
 impl Context<'_> {
     fn en(&self) -> bool {
         self.lang == Lang::En
+    }
+
+    /// True for the wording of `recordpass.request.v2` documents.
+    pub fn v2(&self) -> bool {
+        self.edition == Edition::V2
+    }
+
+    /// `current`, or what `recordpass.request.v2` said instead.
+    pub fn pick<'s>(&self, v2: &'s str, current: &'s str) -> &'s str {
+        if self.v2() { v2 } else { current }
     }
 
     /// The patient, identified well enough to match the chart.
@@ -114,7 +124,12 @@ impl Context<'_> {
                 r.relationship
             ),
             (Lang::En, Role::LegalRepresentative) => format!(
-                "I, {name}, am the legal representative of the patient, {patient}. My authority: {}.",
+                "I, {name}, am the {} of the patient{}, {patient}. My authority: {}.",
+                self.pick("legal representative", "personal representative"),
+                self.pick(
+                    "",
+                    " (a person with legal authority to make health care decisions for them)"
+                ),
                 r.authority
             ),
             (Lang::En, Role::Executor) => format!(
@@ -123,15 +138,22 @@ impl Context<'_> {
             ),
             (Lang::Es, Role::Patient) => format!("Yo, {name}, soy el (la) paciente: {patient}."),
             (Lang::Es, Role::ParentOrGuardian) => format!(
-                "Yo, {name}, soy {} del (de la) paciente y actúo como padre, madre o tutor del (de la) paciente, menor de edad: {patient}.",
-                r.relationship
+                "Yo, {name}, soy {} del (de la) paciente y actúo como padre, madre o {} del (de la) paciente, menor de edad: {patient}.",
+                r.relationship,
+                self.pick("tutor", "tutor(a)"),
             ),
             (Lang::Es, Role::LegalRepresentative) => format!(
-                "Yo, {name}, soy el (la) representante legal del (de la) paciente, {patient}. Mi autoridad: {}.",
+                "Yo, {name}, soy el (la) {} del (de la) paciente{}, {patient}. Mi autoridad: {}.",
+                self.pick("representante legal", "representante personal"),
+                self.pick(
+                    "",
+                    " (persona con autoridad legal para tomar decisiones de salud por él o ella)"
+                ),
                 r.authority
             ),
             (Lang::Es, Role::Executor) => format!(
-                "Yo, {name}, soy el (la) albacea o administrador(a) del patrimonio del (de la) paciente, {patient}. Mi autoridad: {}.",
+                "Yo, {name}, soy el (la) albacea o administrador(a) {} del (de la) paciente, {patient}. Mi autoridad: {}.",
+                self.pick("del patrimonio", "de la sucesión"),
                 r.authority
             ),
         }
@@ -184,11 +206,19 @@ impl Context<'_> {
             .sensitive
             .iter()
             .filter(|c| **c != SensitiveCategory::PsychotherapyNotes)
-            .map(|c| c.label(self.lang))
+            .map(|c| match (self.lang, c, self.v2()) {
+                (Lang::Es, SensitiveCategory::SubstanceUse, true) => {
+                    "registros de tratamiento por consumo de sustancias (protegidos por 42 CFR Parte 2)"
+                }
+                _ => c.label(self.lang),
+            })
             .collect();
         match (self.lang, list.is_empty()) {
             (Lang::En, true) => "I do not ask for substance-use disorder treatment records, HIV or sexually transmitted infection information, mental health records or genetic testing results.".into(),
-            (Lang::Es, true) => "No pido registros de tratamiento por consumo de sustancias, información sobre VIH o infecciones de transmisión sexual, registros de salud mental ni resultados de pruebas genéticas.".into(),
+            (Lang::Es, true) => format!(
+                "No pido registros de tratamiento {} consumo de sustancias, información sobre VIH o infecciones de transmisión sexual, registros de salud mental ni resultados de pruebas genéticas.",
+                self.pick("por", "de trastornos por"),
+            ),
             (Lang::En, false) => format!("I specifically choose to include: {}.", join(list, self.lang)),
             (Lang::Es, false) => format!("Elijo expresamente incluir: {}.", join(list, self.lang)),
         }
@@ -228,13 +258,18 @@ impl Context<'_> {
         }
     }
 
-    /// The E-SIGN consent the requester gave, word for word.
+    /// The E-SIGN consent the requester gave, word for word, in quotation marks.
     pub fn consent(&self) -> String {
         let intro = match self.lang {
             Lang::En => "Before signing, I agreed to the following:",
             Lang::Es => "Antes de firmar, acepté lo siguiente:",
         };
-        format!("{intro} {}", esign_disclosure(&self.site.name, self.lang))
+        let text = esign::disclosure(&self.site.name, self.lang, self.edition);
+        match (self.lang, self.edition) {
+            (_, Edition::V2) => format!("{intro} {text}"),
+            (Lang::En, Edition::V3) => format!("{intro} \u{201c}{text}\u{201d}"),
+            (Lang::Es, Edition::V3) => format!("{intro} \u{ab}{text}\u{bb}"),
+        }
     }
 
     /// The typed signature and date.

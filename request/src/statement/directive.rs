@@ -26,7 +26,8 @@ pub(super) fn render(c: &Context) -> Vec<String> {
             c.sensitive()
         ),
         Lang::Es => format!(
-            "En ejercicio del derecho de acceso, indico a {hospital} que envíe una copia electrónica de estos registros médicos: {records}. {}",
+            "En ejercicio del derecho de acceso, {} a {hospital} que envíe una copia electrónica de estos registros médicos: {records}. {}",
+            c.pick("indico", "pido"),
             c.sensitive()
         ),
     });

@@ -28,6 +28,8 @@ fn right_of_access_names_patient_records_delivery_consent_and_signature() {
             "I have the right to use a paper form instead",
             "withdraw this consent",
             "up-to-date web browser",
+            "Before signing, I agreed to the following: \u{201c}I agree to make this request",
+            "and I confirm I can read this screen and email sent to the address I gave.\u{201d}",
             "Signed electronically by Ana María Pérez on 2026-11-26",
         ],
     );
@@ -40,6 +42,9 @@ fn right_of_access_names_patient_records_delivery_consent_and_signature() {
             "Yo, Ana María Pérez, soy el (la) paciente",
             "resultados de laboratorio y registro de vacunas, de todas las fechas",
             "Tengo derecho a usar un formulario en papel",
+            "No pido registros de tratamiento de trastornos por consumo de sustancias,",
+            "y confirmo que puedo leer esta pantalla y los correos que lleguen a la dirección que di.»",
+            "Antes de firmar, acepté lo siguiente: «Acepto hacer esta solicitud",
             "Firmado electrónicamente por Ana María Pérez el 2026-11-26",
         ],
     );
@@ -65,7 +70,8 @@ fn directive_names_the_recipient_and_where_to_send() {
         &es,
         &[
             "Instrucción para enviar una copia",
-            "Yo, Luis Gómez, soy father del (de la) paciente",
+            "Yo, Luis Gómez, soy father del (de la) paciente y actúo como padre, madre o tutor(a) del (de la) paciente",
+            "En ejercicio del derecho de acceso, pido a Riverside General Hospital que envíe una copia electrónica",
             "del 2020-01-01 al 2024-12-31",
             "Envíenlos a: Lincoln Elementary School nurse, en nurse@lincoln.example.org",
         ],
@@ -81,7 +87,7 @@ fn authorization_has_every_core_element_and_required_statement() {
             // Title with Part 2 consent.
             "Authorization and consent to disclose health information (45 CFR 164.508 and 42 CFR 2.31)",
             // Signer and the representative's authority.
-            "I, Maya Chen, am the legal representative of the patient, Li Chen, born 1950-02-14, also known as Li Wong, medical record number MRN-448812, living at 12 Elm St, Springfield, IL 62701. My authority: health care power of attorney signed 2024-05-01.",
+            "I, Maya Chen, am the personal representative of the patient (a person with legal authority to make health care decisions for them), Li Chen, born 1950-02-14, also known as Li Wong, medical record number MRN-448812, living at 12 Elm St, Springfield, IL 62701. My authority: health care power of attorney signed 2024-05-01.",
             // (i) description, (ii) who discloses, (iii) recipient, (iv) purpose, (v) expiration.
             "Information to be disclosed: the complete medical record, from all dates. I specifically choose to include: substance-use disorder treatment records (protected by 42 CFR Part 2).",
             "Who may disclose it: Riverside General Hospital.",
@@ -89,10 +95,10 @@ fn authorization_has_every_core_element_and_required_statement() {
             "Purpose: legal advice about my mother's care.",
             "This authorization expires on 2027-11-26.",
             // Required statements: revocation, no conditioning, redisclosure, copy.
-            "I may revoke this authorization at any time by writing to the medical records department",
-            "will not condition my treatment, payment, enrollment in a health plan or eligibility for benefits",
-            "may be redisclosed by the recipient",
-            "I am entitled to a copy of this authorization.",
+            "I may revoke (cancel) this authorization at any time by writing to the medical records department of Riverside General Hospital. Cancelling it does not undo what Riverside General Hospital already shared because of it.",
+            "Riverside General Hospital will not refuse to treat me, and my payment, health plan enrollment and benefits do not depend on whether I sign this.",
+            "The person or group that gets this information may share it with others. If they do, federal privacy law may no longer protect it.",
+            "I have the right to a copy of this authorization.",
             "protected by 42 CFR Part 2",
             // The separate psychotherapy notes authorization.
             "Separate authorization for psychotherapy notes (45 CFR 164.508(b)(3)(ii))",
@@ -118,9 +124,12 @@ fn authorization_has_every_core_element_and_required_statement() {
             "Quién puede divulgarla: Riverside General Hospital.",
             "Quién puede recibirla: Rivera & Cole LLP",
             "Esta autorización vence el 2027-11-26.",
-            "Puedo revocar esta autorización",
-            "no condicionará mi tratamiento",
-            "divulgada de nuevo",
+            "Yo, Maya Chen, soy el (la) representante personal del (de la) paciente (persona con autoridad legal para tomar decisiones de salud por él o ella), Li Chen,",
+            "Elijo expresamente incluir: registros de tratamiento de trastornos por consumo de sustancias (protegidos por 42 CFR Parte 2).",
+            "Puedo revocar (cancelar) esta autorización en cualquier momento enviando un aviso por escrito al departamento de registros médicos de Riverside General Hospital. Cancelarla no anula lo que Riverside General Hospital ya compartió por ella.",
+            "Riverside General Hospital no se negará a atenderme, y el pago, mi inscripción en un plan de salud y mis beneficios no dependen de que yo firme esto.",
+            "Quien reciba esta información podría compartirla con otros. Si lo hace, es posible que las leyes federales de privacidad ya no la protejan. Tengo derecho a una copia de esta autorización.",
+            "Los registros de tratamiento de trastornos por consumo de sustancias están protegidos por 42 CFR Parte 2.",
             "Autorización separada para notas de psicoterapia",
         ],
     );
@@ -194,4 +203,20 @@ fn changing_the_file_changes_the_signed_digest() {
     let mut edited = doc.clone();
     edited.request.requester.attachments[0].size += 1;
     assert!(!edited.is_well_formed(), "the statement names the size");
+}
+
+#[test]
+fn the_consent_makes_no_claim_about_a_code_and_executors_act_for_the_estate() {
+    // Consent comes before any code is sent, and a returning requester gets none.
+    for lang in [Lang::En, Lang::Es] {
+        let disclosure = crate::esign_disclosure("Riverside General Hospital", lang);
+        assert!(!disclosure.contains("code"), "{disclosure}");
+        assert!(!disclosure.contains("código"), "{disclosure}");
+    }
+    let mut req = examples::representative_authorization();
+    req.requester.role = crate::Role::Executor;
+    assert_has(
+        &statement(req, Lang::Es),
+        &["soy el (la) albacea o administrador(a) de la sucesión del (de la) paciente"],
+    );
 }

@@ -14,11 +14,11 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::{
-    audit,
+    audit, notices,
     pages::{PageError, date_text, harden, render, time_text},
     queue::due_at,
     session::Staff,
-    workflow::{self, DENIAL_RIGHTS, RequestState, Status},
+    workflow::{self, RequestState, Status},
 };
 use crate::{
     AppState, Error,
@@ -61,6 +61,8 @@ struct DetailPage<'a> {
     timeline: Vec<Entry>,
     notes: Vec<Entry>,
     denial_rights: &'static str,
+    /// The requester's language, in English (the console's), for the notice fields.
+    requester_language: &'static str,
     files: Vec<StoredFile>,
     /// The legal hold in force, as shown (who, when, why).
     legal_hold: Option<String>,
@@ -156,6 +158,8 @@ pub async fn page(
         detail: json!({"evidence_verified": report.ok()}),
     };
     audit::record(&state, event).await?;
+    let denial_rights = notices::denial_rights(doc.lang);
+    let requester_language = notices::language_name(doc.lang);
     let page = DetailPage {
         number: number.clone(),
         summary: doc.summary(),
@@ -174,7 +178,8 @@ pub async fn page(
         doc,
         timeline,
         notes,
-        denial_rights: DENIAL_RIGHTS,
+        denial_rights,
+        requester_language,
         files,
         legal_hold,
         staff: &staff,

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod certificate;
 pub mod detail;
 pub mod disclosures;
+pub mod notices;
 pub mod pages;
 pub mod pdf;
 pub mod queue;

@@ -1,8 +1,9 @@
 //! The request workflow: received → in review → needs information →
 //! fulfilled / denied / withdrawn, one extension of up to 30 days, the
 //! "identity matched to chart" record and internal notes. Every change is
-//! audited, added to the timeline, and (status changes) emailed to the
-//! requester with no health information: the request number and new status.
+//! audited and added to the timeline; status changes and the extension notice
+//! are written in the requester's language ([`super::notices`]), shown on
+//! their status page, and announced by an email with no health information.
 
 use axum::{
     Extension, Form,
@@ -16,7 +17,11 @@ use serde_json::json;
 use sqlx::Row;
 use std::collections::HashMap;
 
-use super::{audit, pages::PageError, session::Staff};
+use super::{
+    audit, notices,
+    pages::{PageError, date_text},
+    session::Staff,
+};
 use crate::{
     AppState, Error, db,
     email::message::{Letter, escape},
@@ -215,14 +220,6 @@ pub async fn submission(
     Ok((s, doc))
 }
 
-/// The review-rights and complaint text 45 CFR 164.524(d)(2) requires in a denial.
-pub const DENIAL_RIGHTS: &str = "You may ask for this denial to be reviewed by a licensed health \
-care professional chosen by the hospital who did not take part in the original decision, where the \
-law gives you that right; write to the Health Information Management department to ask. You may \
-also complain to the hospital's privacy officer, or to the Secretary of the U.S. Department of \
-Health and Human Services, Office for Civil Rights (www.hhs.gov/ocr/complaints, 1-800-368-1019). \
-The hospital will not retaliate against you for complaining.";
-
 /// The status form.
 #[derive(Deserialize)]
 pub struct StatusForm {
@@ -263,11 +260,8 @@ pub async fn change_status(
         Status::NeedsInformation if text.is_empty() => {
             return Err(Error::InvalidTransition("say what information is needed".into()).into());
         }
-        Status::Denied => {
-            format!("Denial notice for request {number}.\n\nReasons: {text}\n\n{DENIAL_RIGHTS}")
-        }
-        _ if text.is_empty() => format!("{} → {}", from.label(), to.label()),
-        _ => format!("{} → {}: {text}", from.label(), to.label()),
+        Status::Denied => notices::denial(doc.lang, &number, text),
+        _ => notices::status_change(doc.lang, to, text),
     };
     current.status = to;
     save(&mut tx, &number, &current, now).await?;
@@ -327,12 +321,16 @@ pub async fn extend(
     }
     current.extension_days = Some(form.days);
     let due = super::queue::due_at(&state, &s, &current);
-    let notice = format!(
-        "Notice of extension for request {number}.\n\nWe received your request on {received}. \
-         We need up to {days} more days to respond because: {reason}. We will respond by {due}.",
-        received = super::pages::date_text(s.received_at),
-        days = form.days,
-        due = super::pages::date_text(due),
+    let (received, due) = (date_text(s.received_at), date_text(due));
+    let notice = notices::extension(
+        doc.lang,
+        &notices::Extension {
+            number: &number,
+            received: &received,
+            days: form.days,
+            reason,
+            due: &due,
+        },
     );
     save(&mut tx, &number, &current, now).await?;
     let event = EventType::RequestExtended;
@@ -489,9 +487,12 @@ fn notify(state: &AppState, doc: &SignedDocument, number: &str) {
         None => escape(line),
     };
     let html = format!(
-        "<!DOCTYPE html>\r\n<html><head><meta charset=\"utf-8\"></head><body><p>{}</p><p>{}</p></body></html>\r\n",
-        escape(&lines[0]),
-        html_link(&lines[1]),
+        "<!DOCTYPE html>\r\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\r\n\
+         <body><p>{first}</p>\r\n<p>{second}</p></body></html>\r\n",
+        lang = doc.lang.tag(),
+        title = escape(&subject),
+        first = escape(&lines[0]),
+        second = html_link(&lines[1]),
     );
     state.email.send_in_background(Letter {
         to,

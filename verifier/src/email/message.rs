@@ -1,5 +1,6 @@
-//! The verification email, in English or Spanish: the code and nothing about
-//! the request (no health information beyond the address itself).
+//! The verification email, in English or Spanish: the code, a warning not to
+//! share it, and nothing about the request (no health information beyond the
+//! address itself).
 
 use lettre::{
     Message,
@@ -42,6 +43,7 @@ pub fn verification(to: &str, hospital: &str, lang: Lang, code: &Code, minutes: 
             [
                 format!("Your {hospital} records request code is {code}."),
                 format!("It expires in {minutes} minutes."),
+                format!("Do not share this code. {hospital} staff will never ask for it."),
                 "If you did not ask for this, ignore this email.".to_owned(),
             ],
         ),
@@ -50,6 +52,7 @@ pub fn verification(to: &str, hospital: &str, lang: Lang, code: &Code, minutes: 
             [
                 format!("Su código para la solicitud de registros de {hospital} es {code}."),
                 format!("Vence en {minutes} minutos."),
+                format!("No comparta este código. El personal de {hospital} nunca se lo pedirá."),
                 "Si usted no lo pidió, ignore este correo.".to_owned(),
             ],
         ),
@@ -142,6 +145,7 @@ mod tests {
             en.text,
             format!(
                 "Your Riverside <General> records request code is {}. It expires in 10 minutes. \
+                 Do not share this code. Riverside <General> staff will never ask for it. \
                  If you did not ask for this, ignore this email.\r\n",
                 code.digits()
             )
@@ -163,6 +167,10 @@ mod tests {
         assert!(
             es.html
                 .contains("<title>Su código para la solicitud de registros</title>")
+        );
+        assert!(
+            es.text
+                .contains("No comparta este código. El personal de Riverside nunca se lo pedirá.")
         );
 
         let from: Mailbox = "Records <records@example-hospital.org>"
