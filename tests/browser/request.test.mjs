@@ -111,6 +111,10 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
       await r.w('consent-electronic').check();
       await r.next();
       await r.w('signature').fill('Ana María Quiñones');
+      // Typing the name is not yet signing: the passkey signs, after the email code.
+      assert.equal((await r.w('step-sign').locator('h2').innerText()).trim(), 'Type your name');
+      assert.equal((await r.w('next').innerText()).trim(), 'Continue');
+      assert.equal(await r.w('sign-later').innerText(), 'You will sign with your passkey after confirming your email.');
       const { statement, stored } = await r.finish('ana.quinones@example.org', { wrongCodeFirst: true });
       assert.match(statement, /Request for access to health records \(45 CFR 164\.524\)/);
       assert.match(statement, /from 2024-05-01 to 2024-12-31/);
@@ -211,12 +215,12 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
         };
       });
       assert.deepEqual(recipientName, {
-        labels: ['Name of the person or organisation'],
+        labels: ['Name of the person or organization'],
         sameId: 1,
         errors: 1,
         describedBy: 'rp-recipient-name-error',
       });
-      await r.page.getByLabel('Name of the person or organisation').waitFor();
+      await r.page.getByLabel('Name of the person or organization').waitFor();
       await r.w('error-summary').locator('a[href="#rp-recipient-name"]').click();
       assert.equal(await r.focusedTestId(), 'recipient.name');
       await r.w('recipient.name').fill('Rivera & Cole LLP');
@@ -472,6 +476,7 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
       await r.w('create-passkey').and(r.page.locator(':not([aria-disabled])')).waitFor();
       await r.w('create-passkey').click();
       await r.w('sign').and(r.page.locator(':not([aria-disabled])')).waitFor();
+      assert.equal(await r.w('passkey-created').innerText(), 'Llave de acceso creada.');
       // The verifier stores the first signed finish, but its answer never arrives.
       let finishes = 0;
       await r.page.route('**/api/v1/signatures/*/finish', async (route) => {
@@ -498,7 +503,7 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
       assert.deepEqual(mine.map((s) => s.request_number), [number], 'stored once, under the number shown');
       assert.equal(mine[0].document.request.requester.relationship, 'padre');
       assert.equal(await r.w('next-respond').innerText(), `${HOSPITAL} debe responder en un plazo de 20 días.`);
-      assert.equal(await r.w('next-delivery').innerText(), `Se enviará a ${email} un enlace de descarga seguro a los registros.`);
+      assert.equal(await r.w('next-delivery').innerText(), `Se enviará a ${email} un enlace seguro para descargar los registros.`);
     });
 
     await t.test('after a lost answer and a reload, signing again stores the request once, under its first number', async () => {

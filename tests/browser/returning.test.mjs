@@ -90,8 +90,17 @@ test('a returning guardian signs in, sees the status and signs for a second chil
     await w('email-code').fill(codes[0]);
     await w('verify-code').click();
     await ready('create-passkey').click();
+    await ready('sign').waitFor();
+    assert.equal(await w('passkey-created').innerText(), 'Passkey created.');
+    assert.equal(await w('passkey-reused').count(), 0);
+    // Still "created" once the statement is redone in another language.
+    await w('lang-es').click();
+    await w('passkey-created').filter({ hasText: 'Llave de acceso creada.' }).waitFor();
+    await w('lang-en').click();
+    await w('passkey-created').filter({ hasText: 'Passkey created.' }).waitFor();
     await ready('sign').click();
     await w('request-number').waitFor({ state: 'visible' });
+    assert.match(await w('fingerprint-hint').innerText(), /You do not need it to contact the hospital/);
     const first = (await w('request-number').innerText()).trim();
     const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
     assert.equal(credentials.length, 1);
@@ -127,6 +136,8 @@ test('a returning guardian signs in, sees the status and signs for a second chil
     await childRequest({ child: 'Mateo Gómez Ruiz', dateOfBirth: '2018-09-12', emailPrefilled: true });
     await w('statement').waitFor();
     assert.equal(await w('create-passkey').count(), 0, 'no passkey to create');
+    assert.equal(await w('passkey-reused').innerText(), 'You will sign with the passkey you already have.');
+    assert.equal(await w('passkey-created').count(), 0, 'not told a passkey was created');
     await ready('sign').click();
     await w('request-number').waitFor({ state: 'visible' });
     const second = (await w('request-number').innerText()).trim();
@@ -161,7 +172,7 @@ test('a returning guardian signs in, sees the status and signs for a second chil
     await page.goto(`${site.origin}/#recordpass-status`);
     await ready('sign-in').click();
     await w('no-passkey').waitFor();
-    assert.match(await focused(), /^h2:No passkey was used/);
+    assert.match(await focused(), /^h2:We could not sign you in/);
     await axe('the no-passkey view');
     await w('normal-route').click();
     await w('step-intro').waitFor();

@@ -1,4 +1,4 @@
-//! Saving a file the requester asked for (their signed receipt) without
+//! Saving a file the requester asked for (the signed file of a request) without
 //! leaving the page: a `Blob`, an object URL and a click on a detached link.
 
 use wasm_bindgen::JsCast;

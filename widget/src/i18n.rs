@@ -30,10 +30,11 @@ pub struct Text {
     pub statement_title: &'static str,
     /// Explanation of the statement box.
     pub statement_hint: &'static str,
-    /// Label of the digest prefix (the "request code"; never "fingerprint",
-    /// which the passkey hints use for the biometric).
+    /// Label of the digest prefix (the "text check code"; never "fingerprint",
+    /// which the passkey hints use for the biometric, nor "request", which
+    /// the request number is).
     pub fingerprint: &'static str,
-    /// What the request code is.
+    /// What the text check code is.
     pub fingerprint_hint: &'static str,
     /// Button back to the form.
     pub edit: &'static str,
@@ -112,8 +113,8 @@ const EN: Text = Text {
     review_title: "Check and sign your request",
     statement_title: "What you are signing",
     statement_hint: "Read it carefully. This exact text is sent to the hospital with your signature.",
-    fingerprint: "Request code:",
-    fingerprint_hint: "This code identifies exactly this text. The hospital sees the same code.",
+    fingerprint: "Text check code:",
+    fingerprint_hint: "This code identifies exactly this text; the hospital sees the same code. You do not need it to contact the hospital.",
     edit: "Edit my request",
     create_title: "Step 1: Create a passkey",
     create_hint: "Your device will ask you to confirm with your fingerprint, face or screen lock. \
@@ -121,7 +122,7 @@ const EN: Text = Text {
     create: "Create my passkey",
     created: "Passkey created.",
     sign_title: "Step 2: Sign your request",
-    sign_hint: "Confirm once more with your passkey to sign the statement above.",
+    sign_hint: "Confirm with your passkey to sign the statement above.",
     sign: "Sign my request",
     done_title: "Request received",
     number_label: "Your request number",
@@ -134,7 +135,7 @@ const EN: Text = Text {
     waiting_for_passkey: "Waiting for your passkey…",
     saving_passkey: "Saving your passkey…",
     preparing_signature: "Preparing your request for signing…",
-    ready_to_sign: "Passkey created. Now sign your request.",
+    ready_to_sign: "Your passkey is ready. Now sign your request.",
     submitting: "Sending your signed request…",
     site_failed: "We could not load the request form.",
     email_title: "Check your email",
@@ -159,16 +160,16 @@ const ES: Text = Text {
     review_title: "Revise y firme su solicitud",
     statement_title: "Lo que va a firmar",
     statement_hint: "Léalo con atención. Este texto exacto se envía al hospital con su firma.",
-    fingerprint: "Código de la solicitud:",
-    fingerprint_hint: "Este código identifica exactamente este texto. El hospital ve el mismo código.",
+    fingerprint: "Código de verificación del texto:",
+    fingerprint_hint: "Este código identifica exactamente este texto; el hospital ve el mismo código. No lo necesita para comunicarse con el hospital.",
     edit: "Corregir mi solicitud",
     create_title: "Paso 1: Cree una llave de acceso",
-    create_hint: "Su dispositivo le pedirá que confirme con su huella, su cara o el bloqueo de \
-                  pantalla. El hospital nunca ve su huella ni su cara.",
+    create_hint: "Su dispositivo le pedirá que confirme con su huella, su rostro o el bloqueo de \
+                  pantalla. El hospital nunca ve su huella ni su rostro.",
     create: "Crear mi llave de acceso",
     created: "Llave de acceso creada.",
     sign_title: "Paso 2: Firme su solicitud",
-    sign_hint: "Confirme una vez más con su llave de acceso para firmar el texto de arriba.",
+    sign_hint: "Confirme con su llave de acceso para firmar el texto de arriba.",
     sign: "Firmar mi solicitud",
     done_title: "Solicitud recibida",
     number_label: "Su número de solicitud",
@@ -181,7 +182,7 @@ const ES: Text = Text {
     waiting_for_passkey: "Esperando su llave de acceso…",
     saving_passkey: "Guardando su llave de acceso…",
     preparing_signature: "Preparando su solicitud para la firma…",
-    ready_to_sign: "Llave de acceso creada. Ahora firme su solicitud.",
+    ready_to_sign: "Su llave de acceso está lista. Ahora firme su solicitud.",
     submitting: "Enviando su solicitud firmada…",
     site_failed: "No pudimos cargar el formulario de solicitud.",
     email_title: "Revise su correo electrónico",
@@ -244,7 +245,7 @@ pub fn next_steps(lang: Lang, hospital: &str, days: u16, request: &RecordsReques
             format!("A secure download link to the records will be sent to {email}.")
         }
         (None, Lang::Es, SecureDownload) => {
-            format!("Se enviará a {email} un enlace de descarga seguro a los registros.")
+            format!("Se enviará a {email} un enlace seguro para descargar los registros.")
         }
         (None, Lang::En, Email) => format!("The records will be emailed to {email}."),
         (None, Lang::Es, Email) => {
@@ -327,7 +328,7 @@ pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
         (Lang::En, CredentialAlreadyRegistered) => {
             "This passkey is already in use. Please create a new one."
         }
-        (Lang::En, CredentialUnknown) => "This passkey is not recognised. Please create a new one.",
+        (Lang::En, CredentialUnknown) => "This passkey is not recognized. Please create a new one.",
         (Lang::En, PasskeyCounterRegressed) => {
             "For your safety this passkey was not accepted: it looks like a copy of it was used elsewhere. Please call the hospital."
         }
@@ -429,10 +430,10 @@ pub fn passkey_error(error: PasskeyError, lang: Lang) -> &'static str {
     use PasskeyError::*;
     match (lang, error) {
         (Lang::En, CreateCancelled) => {
-            "Passkey creation was cancelled. Try again when you are ready."
+            "Passkey creation was canceled. Try again when you are ready."
         }
         (Lang::En, SignCancelled) => {
-            "Signing was cancelled and nothing was sent. Try again when you are ready."
+            "Signing was canceled and nothing was sent. Try again when you are ready."
         }
         (Lang::En, AlreadyRegistered) => {
             "This device already has a passkey for this request. Try again, or use another device."
@@ -442,10 +443,10 @@ pub fn passkey_error(error: PasskeyError, lang: Lang) -> &'static str {
         }
         (Lang::En, Failed) => "Your device could not complete the passkey step. Please try again.",
         (Lang::Es, CreateCancelled) => {
-            "Se canceló la creación de la llave de acceso. Inténtelo de nuevo cuando esté listo."
+            "Se canceló la creación de la llave de acceso. Inténtelo de nuevo cuando quiera."
         }
         (Lang::Es, SignCancelled) => {
-            "Se canceló la firma y no se envió nada. Inténtelo de nuevo cuando esté listo."
+            "Se canceló la firma y no se envió nada. Inténtelo de nuevo cuando quiera."
         }
         (Lang::Es, AlreadyRegistered) => {
             "Este dispositivo ya tiene una llave de acceso para esta solicitud. Inténtelo de nuevo o use otro dispositivo."

@@ -20,8 +20,8 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
         "consent-electronic".into(),
         tr(
             l,
-            "I agree to use electronic records and signatures.",
-            "Acepto usar registros y firmas electrónicos.",
+            "I agree to make and sign this request online, and to get messages about it by email.",
+            "Acepto hacer y firmar esta solicitud por internet, y recibir mensajes sobre ella por correo electrónico.",
         ),
         agreed,
         |q| q.consent.electronic_records = !q.consent.electronic_records,
@@ -30,7 +30,7 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
         <>
             <p class="rp-statement" part="statement" data-testid="esign-disclosure">{ esign_disclosure(&site.name, l) }</p>
             { group(app, Field::ConsentElectronicRecords, tr(l, "Your consent", "Su consentimiento"), None, agree) }
-            <p>{ tr(l, "If you prefer paper, do not tick the box:", "Si prefiere papel, no marque la casilla:") }</p>
+            <p>{ tr(l, "If you would rather fill in a paper form, do not check the box:", "Si prefiere llenar un formulario en papel, no marque la casilla:") }</p>
             { call_line(site, l) }
         </>
     };
@@ -38,11 +38,7 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
         app,
         ctx,
         FormStep::Consent,
-        tr(
-            l,
-            "Electronic records and signature",
-            "Registros y firma electrónicos",
-        ),
+        tr(l, "Signing online", "Firmar por internet"),
         body,
     )
 }

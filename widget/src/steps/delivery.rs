@@ -21,7 +21,7 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
             "to-someone-else",
             tr(
                 l,
-                "To another person or organisation I name",
+                "To another person or organization I name",
                 "A otra persona u organización que yo indique",
             ),
         ),
@@ -64,7 +64,7 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
         <>
             { choices(app, "rp-recipient", tr(l, "Who should get the records?", "¿Quién debe recibir los registros?"), to.into_iter().collect::<Html>()) }
             if elsewhere {
-                { Text::new(Field::RecipientName, tr(l, "Name of the person or organisation", "Nombre de la persona u organización"), &recipient.name)
+                { Text::new(Field::RecipientName, tr(l, "Name of the person or organization", "Nombre de la persona u organización"), &recipient.name)
                     .view(app, ctx, set(|q, v| q.recipient.get_or_insert_with(Recipient::default).name = v)) }
                 { Text::new(Field::RecipientSendTo, tr(l, "Where to send them", "Adónde enviarlos"), &recipient.send_to)
                     .hint(tr(l, "An email address for electronic copies, or a postal address for mail.", "Un correo electrónico para copias electrónicas, o una dirección postal para el correo."))
@@ -92,8 +92,8 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
             }
             if q.needs_authorization_terms() {
                 <p class="rp-hint" data-testid="authorization-note">{ tr(l,
-                    "Because of what you chose, this is a permission (authorization) to share records. It needs a purpose and an end date.",
-                    "Por lo que eligió, esto es un permiso (autorización) para compartir registros. Necesita un propósito y una fecha final.") }</p>
+                    "Because of what you chose, you also sign a permission (authorization). It needs an end date; the purpose is optional.",
+                    "Por lo que eligió, también firma un permiso (autorización). Necesita una fecha final; el propósito es opcional.") }</p>
                 { Text::new(Field::AuthorizationPurpose, tr(l, "Purpose (optional)", "Propósito (opcional)"), &q.authorization.purpose)
                     .hint(tr(l, "If you leave this empty, it will say: at the request of the individual.", "Si lo deja vacío, dirá: a petición de la persona."))
                     .view(app, ctx, set(|q, v| q.authorization.purpose = v)) }

@@ -2,6 +2,7 @@
 
 use yew::prelude::*;
 
+use super::fields::tr;
 use super::{call_line, heading};
 use crate::app::{App, Done};
 use crate::{clock, i18n};
@@ -29,6 +30,9 @@ pub fn view(app: &App, done: &Done) -> Html {
                 <dt>{ t.fingerprint }</dt>
                 <dd><code data-testid="fingerprint">{ done.review.digest.fingerprint() }</code></dd>
             </dl>
+            <p class="rp-hint" data-testid="fingerprint-hint">{ tr(app.lang,
+                "You do not need it to contact the hospital.",
+                "No lo necesita para comunicarse con el hospital.") }</p>
             <h3>{ t.next_title }</h3>
             <ul>
                 <li data-testid="next-respond">{ respond }</li>

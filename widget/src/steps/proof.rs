@@ -234,8 +234,8 @@ pub fn view(app: &App, ctx: &Context<App>) -> Html {
         <div class={classes!("rp-field", error.is_some().then_some("rp-invalid"))}>
             <label for={id.clone()}>{ tr(l, "Proof of your authority (a file)", "Prueba de su autoridad (un archivo)") }</label>
             <p class="rp-hint" id={hint_id}>{ tr(l,
-                "A scan or photo of the power of attorney, letters testamentary or guardianship order. PDF, JPEG or PNG, up to 10 MB. If you cannot attach it, you can ask on paper or in person instead.",
-                "Un escaneo o una foto del poder notarial, las cartas testamentarias o la orden de tutela. PDF, JPEG o PNG, de hasta 10 MB. Si no puede adjuntarlo, puede hacer la solicitud en papel o en persona.") }</p>
+                "A scan or photo of the power of attorney, letters testamentary (the court paper that names you executor) or guardianship order. PDF, JPEG or PNG, up to 10 MB. If you cannot attach it, you can ask on paper or in person instead.",
+                "Un escaneo o una foto del poder notarial, las cartas testamentarias (el documento del tribunal que lo nombra albacea) o la orden de tutela. PDF, JPEG o PNG, de hasta 10 MB. Si no puede adjuntarlo, puede hacer la solicitud en papel o en persona.") }</p>
             if let Some(message) = error {
                 <p class="rp-error" id={error_id} data-testid="proof-error">{ message }</p>
             }

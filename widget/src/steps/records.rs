@@ -115,9 +115,9 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
                     </button>
                 </div>
             }
-            { group(app, Field::ScopeSensitive, tr(l, "Sensitive records (only if you tick them)", "Registros sensibles (solo si los marca)"),
+            { group(app, Field::ScopeSensitive, tr(l, "Sensitive records (only if you check them)", "Registros sensibles (solo si los marca)"),
                 Some(tr(l,
-                    "These are protected by stricter laws. They are left out unless you tick each one. Psychotherapy notes need a separate permission, which will be added to what you sign.",
+                    "These are protected by stricter laws. They are left out unless you check each one. Psychotherapy notes need a separate permission, which will be added to what you sign.",
                     "Estos registros están protegidos por leyes más estrictas. Se excluyen a menos que marque cada uno. Las notas de psicoterapia necesitan un permiso separado, que se agregará a lo que firme.")),
                 sensitive.into_iter().collect::<Html>()) }
         </>

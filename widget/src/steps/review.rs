@@ -1,5 +1,6 @@
 //! The review screen: the exact statement, then create a passkey and sign.
 
+use recordpass_request::Lang;
 use yew::prelude::*;
 
 use super::{alert, heading, outcome_unknown, status};
@@ -78,20 +79,15 @@ pub fn view(app: &App, ctx: &Context<App>, review: &Review) -> Html {
                     onclick={link.callback(|_| Msg::Edit)}>{ t.edit }</button>
             </div>
 
-            <h3>{ t.create_title }</h3>
-            if registered {
-                <p class="rp-done-mark" data-testid="passkey-created">{ t.created }</p>
-            } else {
+            <PasskeyPart lang={app.lang} {registered}>
                 <p class="rp-hint">{ t.create_hint }</p>
-            }
-            if !registered && !matches!(app.passkey, Passkey::Unavailable) {
-                <div class="rp-actions" aria-busy={busy.then_some("true")}>
-                    <button type="button" class="rp-primary" part="button-primary" data-testid="create-passkey"
-                        aria-disabled={disabled(create_ready)} onclick={on_create}>{ t.create }</button>
-                </div>
-            }
-
-            <h3>{ t.sign_title }</h3>
+                if !matches!(app.passkey, Passkey::Unavailable) {
+                    <div class="rp-actions" aria-busy={busy.then_some("true")}>
+                        <button type="button" class="rp-primary" part="button-primary" data-testid="create-passkey"
+                            aria-disabled={disabled(create_ready)} onclick={on_create}>{ t.create }</button>
+                    </div>
+                }
+            </PasskeyPart>
             <p class="rp-hint">{ t.sign_hint }</p>
             if registered {
                 <div class="rp-actions" aria-busy={busy.then_some("true")}>
@@ -112,5 +108,51 @@ pub fn view(app: &App, ctx: &Context<App>, review: &Review) -> Html {
                 </div>
             }
         </section>
+    }
+}
+
+/// What [`PasskeyPart`] needs.
+#[derive(Properties, PartialEq)]
+struct PasskeyPartProps {
+    lang: Lang,
+    /// A passkey for this email is in use: the next step is signing.
+    registered: bool,
+    /// The "create a passkey" hint and button, shown until one exists.
+    children: Html,
+}
+
+/// "Step 1: Create a passkey" then the heading of step 2 — or, when the
+/// review opened with a passkey already in use (a returning requester, or a
+/// second request from this page), no step 1 and "You will sign with the
+/// passkey you already have". The component remembers whether it has been
+/// shown without a passkey since the review opened (it is mounted with the
+/// review screen), so "Passkey created" is said only when one was created.
+#[function_component]
+fn PasskeyPart(props: &PasskeyPartProps) -> Html {
+    let created_here = use_mut_ref(|| false);
+    if !props.registered {
+        *created_here.borrow_mut() = true;
+    }
+    let t = i18n::text(props.lang);
+    if !*created_here.borrow() {
+        return html! {
+            <>
+                <p class="rp-done-mark" data-testid="passkey-reused">{ tr(props.lang,
+                    "You will sign with the passkey you already have.",
+                    "Firmará con la llave de acceso que ya tiene.") }</p>
+                <h3>{ tr(props.lang, "Sign your request", "Firme su solicitud") }</h3>
+            </>
+        };
+    }
+    html! {
+        <>
+            <h3>{ t.create_title }</h3>
+            if props.registered {
+                <p class="rp-done-mark" data-testid="passkey-created">{ t.created }</p>
+            } else {
+                { props.children.clone() }
+            }
+            <h3>{ t.sign_title }</h3>
+        </>
     }
 }

@@ -33,13 +33,16 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
             <p class="rp-hint">{ hint }</p>
             { Text::new(Field::Signature, tr(l, "Type your full name to sign", "Escriba su nombre completo para firmar"), &app.input.signature)
                 .auto("name").view(app, ctx, set(|q, v| q.signature = v)) }
+            <p class="rp-hint" data-testid="sign-later">{ tr(l,
+                "You will sign with your passkey after confirming your email.",
+                "Firmará con su llave de acceso después de confirmar su correo.") }</p>
         </>
     };
     frame(
         app,
         ctx,
         FormStep::Sign,
-        tr(l, "Check and sign", "Revise y firme"),
+        tr(l, "Type your name", "Escriba su nombre"),
         body,
     )
 }

@@ -1,6 +1,6 @@
 //! The returning requester's view: sign in with the passkey created for an
 //! earlier request, then their requests with status, due date and the signed
-//! receipt, and "Start a new request" with the same passkey.
+//! file (for checking), and "Start a new request" with the same passkey.
 
 use recordpass_request::Lang;
 use recordpass_request::api::{MyRequest, MyRequests};
@@ -19,8 +19,8 @@ pub fn view(app: &App, ctx: &Context<App>, view: &StatusView) -> Html {
         StatusView::List(_) => tr(l, "Your requests", "Sus solicitudes"),
         StatusView::NoPasskey => tr(
             l,
-            "No passkey was used",
-            "No se usó ninguna llave de acceso",
+            "We could not sign you in",
+            "No pudimos iniciar su sesión",
         ),
         _ => tr(
             l,
@@ -92,11 +92,11 @@ fn sign_in_view(app: &App, ctx: &Context<App>, view: &StatusView) -> Html {
         <>
             <p>{ tr(l,
                 "Sign in with the passkey you created when you sent your request. Your phone or computer will ask for your fingerprint, face or screen lock.",
-                "Entre con la llave de acceso (passkey) que creó al enviar su solicitud. Su teléfono o computadora le pedirá su huella, su cara o el bloqueo de pantalla.") }</p>
+                "Inicie sesión con la llave de acceso (passkey) que creó al enviar su solicitud. Su teléfono o computadora le pedirá su huella, su rostro o el bloqueo de pantalla.") }</p>
             <div class="rp-actions" aria-busy={(!ready).then_some("true")}>
                 <button type="button" class="rp-primary" part="button-primary" data-testid="sign-in"
                     aria-disabled={(!ready).then_some("true")} onclick={on_sign_in}>
-                    { tr(l, "Sign in with my passkey", "Entrar con mi llave de acceso") }</button>
+                    { tr(l, "Sign in with my passkey", "Iniciar sesión con mi llave de acceso") }</button>
                 <button type="button" class="rp-secondary" part="button-secondary" data-testid="normal-route"
                     onclick={link.callback(|_| Msg::NormalRoute)}>
                     { tr(l, "Back to the request form", "Volver al formulario de solicitud") }</button>
@@ -134,7 +134,7 @@ fn instrument(id: &str, l: Lang) -> &'static str {
     match id {
         "directive" => tr(
             l,
-            "Copy sent to a person or organisation you named",
+            "Copy sent to a person or organization you named",
             "Copia enviada a una persona u organización que usted eligió",
         ),
         "authorization" => tr(
@@ -154,8 +154,12 @@ fn item(app: &App, ctx: &Context<App>, r: &MyRequest) -> Html {
         ctx.link().callback(move |_| Msg::Download(number.clone()))
     };
     let download_label = match l {
-        Lang::En => format!("Download the signed receipt for request {number}"),
-        Lang::Es => format!("Descargar el recibo firmado de la solicitud {number}"),
+        Lang::En => {
+            format!("Download the signed file (for checking; a JSON file) for request {number}")
+        }
+        Lang::Es => format!(
+            "Descargar el archivo firmado (para verificación; archivo JSON) de la solicitud {number}"
+        ),
     };
     html! {
         <li class="rp-request" data-testid="request" data-number={number.clone()}>
@@ -186,7 +190,7 @@ fn item(app: &App, ctx: &Context<App>, r: &MyRequest) -> Html {
             if r.receipt_available {
                 <button type="button" class="rp-secondary" part="button-secondary" data-testid="download-receipt"
                     aria-label={download_label} onclick={download}>
-                    { tr(l, "Download the signed receipt", "Descargar el recibo firmado") }</button>
+                    { tr(l, "Download the signed file (for checking; a JSON file)", "Descargar el archivo firmado (para verificación; archivo JSON)") }</button>
             }
         </li>
     }

@@ -22,17 +22,17 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
             Role::ParentOrGuardian => tr(
                 l,
                 "I am the parent or guardian of a child under 18",
-                "Soy el padre, la madre o el tutor de un menor de 18 años",
+                "Soy el padre, la madre o tutor(a) de un menor de 18 años",
             ),
             Role::LegalRepresentative => tr(
                 l,
-                "I am the patient's legal representative",
-                "Soy el (la) representante legal del (de la) paciente",
+                "I have legal authority to make health care decisions for the patient (for example, a health care power of attorney)",
+                "Tengo autoridad legal para tomar decisiones de salud por el (la) paciente (por ejemplo, un poder notarial para asuntos de salud)",
             ),
             Role::Executor => tr(
                 l,
-                "I am the executor of a deceased patient's estate",
-                "Soy albacea del patrimonio de un paciente fallecido",
+                "I am the executor or administrator of a deceased patient's estate",
+                "Soy albacea o administrador(a) de la sucesión de un paciente fallecido",
             ),
         };
         choice(
@@ -57,7 +57,10 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
     };
     let body = html! {
         <>
-            { group(app, Field::RequesterRole, tr(l, "Who is asking?", "¿Quién hace la solicitud?"), None, roles.into_iter().collect::<Html>()) }
+            { group(app, Field::RequesterRole, tr(l, "Who is asking?", "¿Quién hace la solicitud?"), Some(tr(l,
+                "A lawyer or insurance company: ask the patient to send the records to you (the patient chooses 'I am the patient' and names you as the recipient).",
+                "Abogados o aseguradoras: pidan al (a la) paciente que les envíe los registros (el (la) paciente elige 'Soy el (la) paciente' y los nombra como destinatarios).")),
+                roles.into_iter().collect::<Html>()) }
             if r.role != Role::Patient {
                 { Text::new(Field::RequesterName, tr(l, "Your full legal name", "Su nombre legal completo"), &r.name)
                     .auto("name").view(app, ctx, set(|q, v| q.requester.name = v)) }
@@ -67,10 +70,10 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
                 <p class="rp-hint" data-testid="adolescent-note">{ adolescent }</p>
             }
             if r.role.needs_authority() {
-                { Text::new(Field::RequesterAuthority, tr(l, "What gives you authority", "Qué le da autoridad"), &r.authority)
+                { Text::new(Field::RequesterAuthority, tr(l, "What gives you authority", "Documento que le da autoridad legal"), &r.authority)
                     .hint(tr(l,
                         "Name the document and its date, for example: health care power of attorney signed 2024-05-01. Attach a copy below.",
-                        "Nombre el documento y su fecha, por ejemplo: poder notarial para asuntos de salud firmado el 2024-05-01. Adjunte una copia abajo."))
+                        "Indique el documento y su fecha, por ejemplo: poder notarial para asuntos de salud firmado el 2024-05-01. Adjunte una copia abajo."))
                     .view(app, ctx, set(|q, v| q.requester.authority = v)) }
                 { super::proof::view(app, ctx) }
             }

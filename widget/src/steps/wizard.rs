@@ -94,7 +94,6 @@ pub fn frame(
     });
     let next = match step {
         FormStep::Intro => tr(lang, "Start my request", "Comenzar mi solicitud"),
-        FormStep::Sign => tr(lang, "Sign and continue", "Firmar y continuar"),
         _ => tr(lang, "Continue", "Continuar"),
     };
     // method="dialog": even if the handler never ran, submitting cannot
