@@ -335,7 +335,9 @@ pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
         (Lang::En, EmailMismatch) => {
             "This passkey belongs to a different email address. Please create a new one."
         }
-        (Lang::En, RateLimited) => "Too many attempts. Wait a few minutes and try again.",
+        (Lang::En, RateLimited) => {
+            "Too many attempts. Please wait a while before trying again, or call the hospital."
+        }
         (Lang::En, CodeIncorrect) => {
             "That code is not right. Check the newest email and try again."
         }
@@ -385,7 +387,9 @@ pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
         (Lang::Es, EmailMismatch) => {
             "Esta llave de acceso pertenece a otro correo electrónico. Cree una nueva."
         }
-        (Lang::Es, RateLimited) => "Demasiados intentos. Espere unos minutos e inténtelo de nuevo.",
+        (Lang::Es, RateLimited) => {
+            "Demasiados intentos. Espere un tiempo antes de intentarlo de nuevo, o llame al hospital."
+        }
         (Lang::Es, CodeIncorrect) => {
             "Ese código no es correcto. Revise el correo más reciente e inténtelo de nuevo."
         }
