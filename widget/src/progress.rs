@@ -147,8 +147,10 @@ mod tests {
             email: "pat.parent@example.org".into(),
             lang: Lang::Es,
         };
-        let mut input = RecordsRequest::default();
-        input.signature = "Pat Parent".into();
+        let mut input = RecordsRequest {
+            signature: "Pat Parent".into(),
+            ..RecordsRequest::default()
+        };
         input.requester.email = pending.email.clone();
         let saved = entry(FormStep::Sign, &input, Some(&pending), 1.0);
         let json = crate::json::encode(&saved).unwrap();

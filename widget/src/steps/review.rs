@@ -3,6 +3,7 @@
 use recordpass_request::Lang;
 use yew::prelude::*;
 
+use super::fields::tr;
 use super::{alert, heading, outcome_unknown, status};
 use crate::app::{App, Msg, Passkey, Review};
 use crate::{i18n, passkey};
