@@ -485,6 +485,7 @@ async fn finish_registration(
         (status = 403, description = "`origin_not_allowed`.", body = ApiError),
         (status = 404, description = "`unknown_site`.", body = ApiError),
         (status = 401, description = "`sign_in_required`: an `Authorization` bearer token was sent but its session is unknown or ended.", body = ApiError),
+        (status = 409, description = "`widget_outdated`: the client renders another document format (`format`) than this verifier signs; the page's snippet must be updated. Nothing was started.", body = ApiError),
         (status = 422, description = "`invalid_request` (see `fields`), or `email_mismatch`.", body = ApiError),
     ),
 )]
