@@ -481,14 +481,7 @@ async fn the_snippet_names_the_release_loader_and_earlier_releases_stay_served()
     let base = serve_with(config).await;
     let http = reqwest::Client::new();
 
-    let embed: Value = http
-        .get(format!("{base}/embed.json"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let embed = get_json(&http, format!("{base}/embed.json")).await;
     assert_eq!(embed["integrity"], "sha384-release", "{embed}");
     let snippet = embed["snippet"].as_str().expect("snippet");
     assert!(
@@ -503,14 +496,7 @@ async fn the_snippet_names_the_release_loader_and_earlier_releases_stay_served()
             && element.ends_with("</recordpass-request>"),
         "{snippet}"
     );
-    let by_id: Value = http
-        .get(format!("{base}/embed.json?site={SITE_ID}"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let by_id = get_json(&http, format!("{base}/embed.json?site={SITE_ID}")).await;
     assert_eq!(by_id, embed);
     let unknown = http
         .get(format!("{base}/embed.json?site=elsewhere"))
@@ -562,4 +548,10 @@ async fn the_snippet_names_the_release_loader_and_earlier_releases_stay_served()
             .expect("sent");
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{name}");
     }
+}
+
+/// The JSON body `url` answers with.
+async fn get_json(http: &reqwest::Client, url: String) -> Value {
+    let response = http.get(url).send().await.expect("sent");
+    response.json().await.expect("json")
 }

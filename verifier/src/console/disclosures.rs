@@ -53,7 +53,7 @@ impl Disclosure {
 }
 
 /// Report filters (`?from=YYYY-MM-DD&to=YYYY-MM-DD`; a search, `q`, only in
-/// a `POST` body, as for the queue: [`Filter::from_request`]).
+/// a `POST` body, as for the queue: [`super::search_from_body_only`]).
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct Filter {
     /// Whole words of the patient's name (any case, accents optional), or part of a request number.
@@ -68,15 +68,6 @@ pub struct Filter {
 }
 
 impl Filter {
-    /// The filter as sent; a search counts only from a form's body
-    /// ([`super::queue::Filter::from_request`]).
-    pub fn from_request(method: &Method, mut filter: Filter) -> Filter {
-        if method != Method::POST {
-            filter.q.clear();
-        }
-        filter
-    }
-
     fn checked_date(s: &str) -> Result<(), Error> {
         let format = time::macros::format_description!("[year]-[month]-[day]");
         if s.is_empty() || time::Date::parse(s, format).is_ok() {
@@ -188,9 +179,9 @@ pub async fn page(
     State(state): State<AppState>,
     Extension(staff): Extension<Staff>,
     method: Method,
-    Form(filter): Form<Filter>,
+    Form(mut filter): Form<Filter>,
 ) -> Result<Response, PageError> {
-    let filter = Filter::from_request(&method, filter);
+    super::search_from_body_only(&method, &mut filter.q);
     let rows = disclosures(&state, &filter).await?;
     let event = audit::Event {
         actor: &staff.email,
@@ -212,9 +203,9 @@ pub async fn csv(
     State(state): State<AppState>,
     Extension(staff): Extension<Staff>,
     method: Method,
-    Form(filter): Form<Filter>,
+    Form(mut filter): Form<Filter>,
 ) -> Result<Response, PageError> {
-    let filter = Filter::from_request(&method, filter);
+    super::search_from_body_only(&method, &mut filter.q);
     let rows = disclosures(&state, &filter).await?;
     let mut out = String::from(
         "date_of_disclosure,request_number,patient_name,recipient_name,recipient_address,description,purpose,instrument\r\n",

@@ -85,6 +85,15 @@ pub const ADMIN: Access = Access::Roles(&[Role::Admin]);
 /// The audit trail: auditors and admins.
 pub const AUDIT: Access = Access::Roles(&[Role::Auditor, Role::Admin]);
 
+/// Drops a filter's search (`q`, a patient's name) unless it came in a form's
+/// body (`POST`): never from a URL, which proxies log and browsers keep in
+/// their history.
+pub fn search_from_body_only(method: &Method, q: &mut String) {
+    if method != Method::POST {
+        q.clear();
+    }
+}
+
 /// One console route: method, path, who may use it, and its handler.
 pub struct ConsoleRoute {
     /// HTTP method.

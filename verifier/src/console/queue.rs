@@ -72,7 +72,7 @@ impl Item {
 }
 
 /// Queue filters (`GET /console?status=…&due=soon|overdue&sensitive=1`; a
-/// search, `q`, only in a `POST` body: see [`Filter::from_request`]).
+/// search, `q`, only in a `POST` body: see [`super::search_from_body_only`]).
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct Filter {
     /// Only this status.
@@ -91,16 +91,6 @@ pub struct Filter {
 }
 
 impl Filter {
-    /// The filter as sent: a search (`q`, a patient's name) counts only from
-    /// a form's body (`POST`), never from a URL, which proxies log and browsers
-    /// keep in their history.
-    pub fn from_request(method: &Method, mut filter: Filter) -> Filter {
-        if method != Method::POST {
-            filter.q.clear();
-        }
-        filter
-    }
-
     /// Request numbers whose patient name has every word of the search.
     async fn name_hits(&self, state: &AppState) -> Result<BTreeSet<String>, Error> {
         if self.q.trim().is_empty() {
@@ -170,16 +160,16 @@ struct QueuePage<'a> {
 pub const AUDITED_HITS: usize = 100;
 
 /// `GET /console`: the queue; `POST /console`: the same with a search
-/// ([`Filter::from_request`]). Audited as `view_queue` with the filter (a name
+/// ([`super::search_from_body_only`]). Audited as `view_queue` with the filter (a name
 /// search only as `searched`, never its words) and, for a search, the numbers
 /// of the requests it showed: looking someone up leaves a trace.
 pub async fn page(
     State(state): State<AppState>,
     Extension(staff): Extension<Staff>,
     method: Method,
-    Form(filter): Form<Filter>,
+    Form(mut filter): Form<Filter>,
 ) -> Result<Response, PageError> {
-    let filter = Filter::from_request(&method, filter);
+    super::search_from_body_only(&method, &mut filter.q);
     let all = items(&state).await?;
     let counts = Status::ALL
         .into_iter()
@@ -230,9 +220,9 @@ pub async fn csv(
     State(state): State<AppState>,
     Extension(staff): Extension<Staff>,
     method: Method,
-    Form(filter): Form<Filter>,
+    Form(mut filter): Form<Filter>,
 ) -> Result<Response, PageError> {
-    let filter = Filter::from_request(&method, filter);
+    super::search_from_body_only(&method, &mut filter.q);
     let hits = filter.name_hits(&state).await?;
     let items: Vec<Item> = items(&state)
         .await?
