@@ -110,7 +110,13 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
       await r.next();
       await r.w('consent-electronic').check();
       await r.next();
+      // Until the name is typed, the statement shows a blank where it goes;
+      // the hint under the label says what to type, and the preview follows it.
+      assert.match(await r.w('statement-preview').innerText(), /Signed electronically by ________ on /);
+      assert.match(await r.page.locator('recordpass-request #rp-signature-hint').innerText(),
+        /^Exactly as it appears in the statement: Ana María Quiñones$/);
       await r.w('signature').fill('Ana María Quiñones');
+      assert.match(await r.w('statement-preview').innerText(), /Signed electronically by Ana María Quiñones on /);
       // Typing the name is not yet signing: the passkey signs, after the email code.
       assert.equal((await r.w('step-sign').locator('h2').innerText()).trim(), 'Type your name');
       assert.equal((await r.w('next').innerText()).trim(), 'Continue');

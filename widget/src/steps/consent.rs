@@ -30,7 +30,11 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
         <>
             <p class="rp-statement" part="statement" data-testid="esign-disclosure">{ esign_disclosure(&site.name, l) }</p>
             { group(app, Field::ConsentElectronicRecords, tr(l, "Your consent", "Su consentimiento"), None, agree) }
-            <p>{ tr(l, "If you would rather fill in a paper form, do not check the box:", "Si prefiere llenar un formulario en papel, no marque la casilla:") }</p>
+            <p>{ tr(
+                l,
+                "If you would rather use a paper form, leave the box unchecked and ask the medical records department for one.",
+                "Si prefiere usar un formulario en papel, deje la casilla sin marcar y pídalo al departamento de registros médicos.",
+            ) }</p>
             { call_line(site, l) }
         </>
     };

@@ -48,7 +48,7 @@ pub struct Text {
     /// Its label.
     pub label: &'static str,
     /// An optional hint under the label.
-    pub hint: Option<&'static str>,
+    pub hint: Option<AttrValue>,
     /// `text`, `email`, `tel` or `date`.
     pub kind: &'static str,
     /// The `autocomplete` token.
@@ -82,8 +82,8 @@ impl Text {
     }
 
     /// With a hint.
-    pub fn hint(mut self, hint: &'static str) -> Text {
-        self.hint = Some(hint);
+    pub fn hint(mut self, hint: impl Into<AttrValue>) -> Text {
+        self.hint = Some(hint.into());
         self
     }
 
@@ -114,7 +114,7 @@ impl Text {
         let error = error_for(app, self.field);
         let own_error = error.filter(|_| self.in_group.is_none());
         let described_by: Vec<&str> = [
-            self.hint.map(|_| hint_id.as_str()),
+            self.hint.as_ref().map(|_| hint_id.as_str()),
             error.map(|_| error_id.as_str()),
         ]
         .into_iter()

@@ -11,12 +11,16 @@ use crate::app::App;
 /// Renders the signature step.
 pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
     let l = app.lang;
-    let request = app.input.normalized();
-    let statement = render_statement(&SiteIdentity::from(site), &request, l);
+    let mut request = app.input.normalized();
     let signer = request.signer_name().to_owned();
+    // Until a name is typed, the preview shows a blank to fill, as on paper.
+    if request.signature.trim().is_empty() {
+        request.signature = "________".into();
+    }
+    let statement = render_statement(&SiteIdentity::from(site), &request, l);
     let hint = match l {
-        recordpass_request::Lang::En => format!("Type: {signer}"),
-        recordpass_request::Lang::Es => format!("Escriba: {signer}"),
+        recordpass_request::Lang::En => format!("Exactly as it appears in the statement: {signer}"),
+        recordpass_request::Lang::Es => format!("Tal como aparece en la declaración: {signer}"),
     };
     let body = html! {
         <>
@@ -30,9 +34,8 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
                 "Léalo con atención. Este texto exacto se envía al hospital con su firma.") }</p>
             <div class="rp-statement" part="statement" data-testid="statement-preview" tabindex="0"
                 aria-label={tr(l, "Statement", "Declaración")}>{ statement }</div>
-            <p class="rp-hint">{ hint }</p>
             { Text::new(Field::Signature, tr(l, "Type your full name to sign", "Escriba su nombre completo para firmar"), &app.input.signature)
-                .auto("name").view(app, ctx, set(|q, v| q.signature = v)) }
+                .hint(hint).auto("name").view(app, ctx, set(|q, v| q.signature = v)) }
             <p class="rp-hint" data-testid="sign-later">{ tr(l,
                 "You will sign with your passkey after confirming your email.",
                 "Firmará con su llave de acceso después de confirmar su correo.") }</p>
