@@ -411,8 +411,10 @@ async fn start_up_warns_of_each_site_without_a_privacy_phone_and_refuses_a_bad_o
         .collect();
     assert_eq!(
         warnings,
-        ["sites[id = \"northside\"].privacy_phone is not set: denial notices give him_phone \
-          (+1 (555) 010-0200) as the phone for complaints to the hospital"],
+        [
+            "sites[id = \"northside\"].privacy_phone is not set: denial notices give him_phone \
+          (+1 (555) 010-0200) as the phone for complaints to the hospital"
+        ],
         "{log}"
     );
 

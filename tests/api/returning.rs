@@ -628,7 +628,11 @@ async fn extension_and_denial_notices_reach_the_requester_in_the_language_they_s
                  de EE. UU.",
                 "(www.hhs.gov/ocr/complaints, 1-800-368-1019)",
             ],
-            not: ["Health Information Management", "In review", "Privacy Office"],
+            not: [
+                "Health Information Management",
+                "In review",
+                "Privacy Office",
+            ],
             email_title: "<html lang=\"es\"><head><meta charset=\"utf-8\"><title>Su solicitud de registros médicos cambió de estado</title>",
         },
         Notices {
@@ -642,7 +646,11 @@ async fn extension_and_denial_notices_reach_the_requester_in_the_language_they_s
                  Rights of the U.S. Department of Health and Human Services",
                 "(www.hhs.gov/ocr/complaints, 1-800-368-1019)",
             ],
-            not: ["Health Information Management", "departamento", "privacy officer"],
+            not: [
+                "Health Information Management",
+                "departamento",
+                "privacy officer",
+            ],
             email_title: "<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Your medical records request changed status</title>",
         },
     ];
@@ -775,7 +783,11 @@ async fn a_denial_without_a_privacy_phone_names_the_privacy_officer_at_the_him_p
             .find(|r| &r.request_number == number)
             .unwrap_or_else(|| panic!("{number} listed"));
         let denial = mine.messages.last().expect("the denial notice");
-        assert!(denial.text.contains(expected), "{expected:?} in {}", denial.text);
+        assert!(
+            denial.text.contains(expected),
+            "{expected:?} in {}",
+            denial.text
+        );
         assert!(!denial.text.contains(PRIVACY_PHONE), "{}", denial.text);
         let (_, detail) = hana.get(&format!("/console/requests/{number}")).await;
         assert!(detail.contains(in_console), "{in_console:?} in {detail}");

@@ -280,7 +280,11 @@ fn documented_defaults_are_the_applied_ones() {
     }
     assert!(config.public_url.is_none());
     assert!(site.privacy_phone.is_none() && site.privacy_contact == Default::default());
-    assert_eq!(site.complaint_phone(), site.him_phone, "privacy_phone falls back");
+    assert_eq!(
+        site.complaint_phone(),
+        site.him_phone,
+        "privacy_phone falls back"
+    );
     assert!(config.seal_key_file.is_none() && smtp.port.is_none() && console.origin.is_none());
     assert!(config.webhooks.is_empty(), "no webhooks unless configured");
 }

@@ -199,9 +199,18 @@ mod tests {
             ("[fee_text]\nen = \"<b>free</b>\"", "fee_text"),
             ("privacy_phone = \"call us\"", "privacy_phone"),
             ("privacy_phone = \"\"", "privacy_phone"),
-            ("privacy_phone = \"+1 555 010 0199 0000 0000\"", "privacy_phone"),
-            ("[privacy_contact]\nes = \"la Oficina de Privacidad\"", "privacy_contact"),
-            ("[privacy_contact]\nen = \"<i>Privacy</i>\"", "privacy_contact"),
+            (
+                "privacy_phone = \"+1 555 010 0199 0000 0000\"",
+                "privacy_phone",
+            ),
+            (
+                "[privacy_contact]\nes = \"la Oficina de Privacidad\"",
+                "privacy_contact",
+            ),
+            (
+                "[privacy_contact]\nen = \"<i>Privacy</i>\"",
+                "privacy_contact",
+            ),
         ];
         for (extra, key) in cases {
             let err = site(extra).expect_err(extra);
@@ -221,7 +230,10 @@ mod tests {
         assert_eq!(unset.complaint_phone(), "+1 555 010 0100");
         let warned = warnings(&unset);
         assert_eq!(warned.len(), 1, "{warned:?}");
-        assert!(warned[0].contains("sites[id = \"demo\"].privacy_phone"), "{warned:?}");
+        assert!(
+            warned[0].contains("sites[id = \"demo\"].privacy_phone"),
+            "{warned:?}"
+        );
         let set = parse("privacy_phone = \"+1 555 010 0199\"");
         assert_eq!(set.complaint_phone(), "+1 555 010 0199");
         assert!(warnings(&set).is_empty());

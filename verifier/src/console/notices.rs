@@ -151,21 +151,44 @@ mod tests {
         );
         let named = site("[privacy_contact]\nen = \" Jane Roe, Privacy Officer \"");
         let cases = [
-            (&unset, Lang::En, "complain to the hospital's privacy officer, at +1 555 010 0100, or"),
+            (
+                &unset,
+                Lang::En,
+                "complain to the hospital's privacy officer, at +1 555 010 0100, or",
+            ),
             (
                 &unset,
                 Lang::Es,
                 "queja ante el encargado de privacidad del hospital, al teléfono +1 555 010 0100, o",
             ),
-            (&translated, Lang::En, "complain to the Privacy Office, at +1 555 010 0199, or"),
-            (&translated, Lang::Es, "ante la Oficina de Privacidad, al teléfono +1 555 010 0199, o"),
-            (&named, Lang::En, "complain to Jane Roe, Privacy Officer, at +1 555 010 0100, or"),
-            (&named, Lang::Es, "ante Jane Roe, Privacy Officer, al teléfono +1 555 010 0100, o"),
+            (
+                &translated,
+                Lang::En,
+                "complain to the Privacy Office, at +1 555 010 0199, or",
+            ),
+            (
+                &translated,
+                Lang::Es,
+                "ante la Oficina de Privacidad, al teléfono +1 555 010 0199, o",
+            ),
+            (
+                &named,
+                Lang::En,
+                "complain to Jane Roe, Privacy Officer, at +1 555 010 0100, or",
+            ),
+            (
+                &named,
+                Lang::Es,
+                "ante Jane Roe, Privacy Officer, al teléfono +1 555 010 0100, o",
+            ),
         ];
         for (site, lang, expected) in cases {
             let rights = denial_rights(lang, Complaints::of(site, lang));
             assert!(rights.contains(expected), "{expected:?} in {rights}");
-            assert!(rights.contains("www.hhs.gov/ocr/complaints, 1-800-368-1019"), "{rights}");
+            assert!(
+                rights.contains("www.hhs.gov/ocr/complaints, 1-800-368-1019"),
+                "{rights}"
+            );
         }
     }
 
