@@ -794,6 +794,41 @@ async fn a_denial_without_a_privacy_phone_names_the_privacy_officer_at_the_him_p
     }
 }
 
+/// A request whose site was since removed from the configuration cannot be
+/// denied (its notice could not name the complaint contact and phone): the
+/// console says so before and when staff try, and the refusal changes nothing.
+#[tokio::test]
+async fn a_request_whose_site_is_no_longer_configured_cannot_be_denied() {
+    let verifier = TestVerifier::start().await;
+    let mut ana = Requester::new(&verifier);
+    let account = register(&mut ana, "ana@example.org").await;
+    let number = sign(&mut ana, &account, &ana_request(), None).await;
+    let later = verifier
+        .another_instance_with(|config| config.sites[0].id = "northside".into())
+        .await;
+    let hana = StaffClient::enrolled(&later, "hana@example.org", console::Role::Specialist).await;
+    let base = format!("/console/requests/{number}");
+    let (status, body) = hana
+        .form(&format!("{base}/status"), &[("to", "in_review")])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let (_, detail) = hana.get(&base).await;
+    assert!(
+        detail.contains("site (riverside) is no longer configured"),
+        "{detail}"
+    );
+    let deny = [("to", "denied"), ("text", "no such records")];
+    let (status, body) = hana.form(&format!("{base}/status"), &deny).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(body.contains("There is no such site."), "{body}");
+    let (_, detail) = hana.get(&base).await;
+    assert!(
+        detail.contains("<option value=\"denied\">"),
+        "still open: {detail}"
+    );
+    assert!(!detail.contains("Denial notice for request"), "{detail}");
+}
+
 #[tokio::test]
 async fn the_status_list_shows_each_request_in_its_own_state() {
     let verifier = TestVerifier::start().await;
