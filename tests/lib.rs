@@ -23,6 +23,8 @@ use tokio::{net::TcpListener, sync::oneshot};
 pub const SITE_ORIGIN: &str = "http://localhost:8081";
 /// The test site's id.
 pub const SITE_ID: &str = "riverside";
+/// The test site's `privacy_phone`, which denial notices give for complaints.
+pub const PRIVACY_PHONE: &str = "+1 (555) 010-0199";
 
 /// `[limits]` for load: the flood guard and code limits raised, so many
 /// virtual users can share one address and client.
@@ -50,7 +52,8 @@ pub fn write_keyring(dir: &Path) -> PathBuf {
 }
 
 /// The test verifier's configuration file: one site (`riverside`, origin
-/// [`SITE_ORIGIN`]), the database at `database_url`, codes sent in `email_mode`
+/// [`SITE_ORIGIN`], complaint contact "the Privacy Office" at
+/// [`PRIVACY_PHONE`]), the database at `database_url`, codes sent in `email_mode`
 /// through an SMTP relay on `127.0.0.1:smtp_port`, `limits` (TOML lines) as
 /// `[limits]`, and personal data sealed with the keyring file `keyring`
 /// ([`write_keyring`]).
@@ -79,6 +82,8 @@ pub fn config_toml(
         him_phone = "+1 (555) 010-0100"
         origins = ["{SITE_ORIGIN}"]
         status_url = "{SITE_ORIGIN}/records"
+        privacy_phone = "{PRIVACY_PHONE}"
+        privacy_contact = {{ en = "the Privacy Office", es = "la Oficina de Privacidad" }}
         [email]
         mode = "{email_mode}"
         [smtp]
@@ -137,19 +142,26 @@ impl TestVerifier {
     /// Starts a verifier on `database` (whatever `RECORDPASS_TEST_DATABASE`
     /// says) with `limits` (TOML lines) as its `[limits]` section.
     pub async fn start_on(database: TestDatabase, limits: &str) -> TestVerifier {
-        TestVerifier::start_with("smtp", limits, database, "").await
+        TestVerifier::start_with("smtp", limits, database, "", |_| {}).await
     }
 
     /// Starts a verifier with `sections` (TOML tables, e.g. `[[webhooks]]`)
     /// appended to the usual configuration.
     pub async fn start_with_sections(sections: &str) -> TestVerifier {
         let limits = "posts_burst = 200\ncodes_per_address = 10";
-        TestVerifier::start_with("smtp", limits, TestDatabase::from_env(), sections).await
+        TestVerifier::start_with("smtp", limits, TestDatabase::from_env(), sections, |_| {}).await
+    }
+
+    /// Starts the usual verifier with its parsed configuration changed by
+    /// `change` (a key removed, say); `config_path` keeps the file as written.
+    pub async fn start_changed(change: impl FnOnce(&mut Config)) -> TestVerifier {
+        let limits = "posts_burst = 200\ncodes_per_address = 10";
+        TestVerifier::start_with("smtp", limits, TestDatabase::from_env(), "", change).await
     }
 
     /// Starts a verifier in demo mode: codes go to `GET /demo/outbox`.
     pub async fn start_demo() -> TestVerifier {
-        TestVerifier::start_with("demo-outbox", "", TestDatabase::from_env(), "").await
+        TestVerifier::start_with("demo-outbox", "", TestDatabase::from_env(), "", |_| {}).await
     }
 
     async fn start_with(
@@ -157,6 +169,7 @@ impl TestVerifier {
         limits: &str,
         database: TestDatabase,
         sections: &str,
+        change: impl FnOnce(&mut Config),
     ) -> TestVerifier {
         let smtp = smtp::SmtpServer::start().await;
         let dir = tempfile::tempdir().expect("temp dir");
@@ -177,7 +190,8 @@ impl TestVerifier {
                 limits,
             )
         );
-        let config: Config = toml::from_str(&config_text).expect("test config parses");
+        let mut config: Config = toml::from_str(&config_text).expect("test config parses");
+        change(&mut config);
         config.check().expect("test config is valid");
         let config_path = dir.path().join("recordpass.toml");
         std::fs::write(&config_path, &config_text).expect("config file written");

@@ -2,10 +2,11 @@
 //! the request in flight finish, then it exits cleanly; `--log-format json`
 //! writes one JSON object per line with the request id and route template, and
 //! none of what the requester typed or was sent; huge bodies sent at once do
-//! not grow its memory, nor do many large uploads at once.
+//! not grow its memory, nor do many large uploads at once; start-up warns of
+//! sites whose complaint phone falls back to the HIM phone.
 
 use recordpass_tests::{
-    SITE_ID, SITE_ORIGIN, TestDatabase, config_toml,
+    PRIVACY_PHONE, SITE_ID, SITE_ORIGIN, TestDatabase, config_toml,
     process::{VerifierProcess, verifier_bin},
     smtp::SmtpServer,
     verifier_cli, write_keyring,
@@ -384,5 +385,55 @@ async fn serve_runs_with_a_fixed_mmap_threshold() {
             .any(|var| var == b"MALLOC_MMAP_THRESHOLD_=131072"),
         "{}",
         String::from_utf8_lossy(&environ)
+    );
+}
+
+/// Denial notices must give a phone for complaints to the hospital
+/// (164.524(d)(2)(iii)): at start-up `serve` warns once for each site whose
+/// complaint phone falls back to `him_phone`, and refuses a `privacy_phone`
+/// nobody could call, naming the key.
+#[tokio::test]
+async fn start_up_warns_of_each_site_without_a_privacy_phone_and_refuses_a_bad_one() {
+    let northside = "[[sites]]\nid = \"northside\"\nname = \"Northside Clinic\"\n\
+                     him_phone = \"+1 (555) 010-0200\"\norigins = [\"http://localhost:8082\"]\n";
+    let (dir, _verifier) = start_binary(9, "", &["--log-format", "json"], |config| {
+        assert!(config.contains(&format!("privacy_phone = \"{PRIVACY_PHONE}\"")));
+        format!("{config}\n{northside}")
+    })
+    .await;
+    let log = std::fs::read_to_string(dir.path().join("verifier.log")).expect("log");
+    let warnings: Vec<String> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["level"] == "WARN")
+        .filter_map(|l| l["fields"]["message"].as_str().map(str::to_owned))
+        .filter(|m| m.contains("privacy_phone"))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "sites[id = \"northside\"].privacy_phone is not set: denial notices give him_phone \
+          (+1 (555) 010-0200) as the phone for complaints to the hospital"
+        ],
+        "{log}"
+    );
+
+    // A privacy_phone without digits stops the verifier before it serves.
+    let config = std::fs::read_to_string(dir.path().join("verifier.toml")).expect("config");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, config.replace(PRIVACY_PHONE, "the privacy office")).expect("written");
+    let out = verifier_cli()
+        .arg("--config")
+        .arg(&bad)
+        .arg("serve")
+        .output()
+        .expect("cli runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "sites[id = \"riverside\"].privacy_phone: must be a phone number requesters can call"
+        ),
+        "{stderr}"
     );
 }

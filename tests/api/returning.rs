@@ -9,7 +9,7 @@ use recordpass_request::{
     api::{MyRequests, SignInStarted, SignedIn},
     examples,
 };
-use recordpass_tests::{SITE_ID, SITE_ORIGIN, TestVerifier};
+use recordpass_tests::{PRIVACY_PHONE, SITE_ID, SITE_ORIGIN, TestVerifier};
 use recordpass_verifier::{console, evidence::verify_bundle};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -606,8 +606,8 @@ struct Notices {
     in_review: &'static str,
     extension: &'static str,
     denial: &'static str,
-    rights: [&'static str; 2],
-    not: [&'static str; 2],
+    rights: [&'static str; 3],
+    not: [&'static str; 3],
     email_title: &'static str,
 }
 
@@ -623,9 +623,16 @@ async fn extension_and_denial_notices_reach_the_requester_in_the_language_they_s
             denial: "Razones: the records asked for do not exist",
             rights: [
                 "escriba al departamento de registros médicos para pedirlo",
-                "Oficina de Derechos Civiles del Departamento de Salud y Servicios Humanos de EE. UU.",
+                "presentar una queja ante la Oficina de Privacidad, al teléfono +1 (555) 010-0199, o \
+                 ante la Oficina de Derechos Civiles del Departamento de Salud y Servicios Humanos \
+                 de EE. UU.",
+                "(www.hhs.gov/ocr/complaints, 1-800-368-1019)",
             ],
-            not: ["Health Information Management", "In review"],
+            not: [
+                "Health Information Management",
+                "In review",
+                "Privacy Office",
+            ],
             email_title: "<html lang=\"es\"><head><meta charset=\"utf-8\"><title>Su solicitud de registros médicos cambió de estado</title>",
         },
         Notices {
@@ -635,9 +642,15 @@ async fn extension_and_denial_notices_reach_the_requester_in_the_language_they_s
             denial: "Reasons: the records asked for do not exist",
             rights: [
                 "write to the medical records department to ask",
-                "Office for Civil Rights of the U.S. Department of Health and Human Services",
+                "complain to the Privacy Office, at +1 (555) 010-0199, or to the Office for Civil \
+                 Rights of the U.S. Department of Health and Human Services",
+                "(www.hhs.gov/ocr/complaints, 1-800-368-1019)",
             ],
-            not: ["Health Information Management", "departamento"],
+            not: [
+                "Health Information Management",
+                "departamento",
+                "privacy officer",
+            ],
             email_title: "<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Your medical records request changed status</title>",
         },
     ];
@@ -712,7 +725,108 @@ async fn extension_and_denial_notices_reach_the_requester_in_the_language_they_s
                 "{part:?} in {messages:?}"
             );
         }
+        // The console shows staff the same rights text, contact and phone.
+        let (_, detail) = hana.get(&base).await;
+        assert!(detail.contains(case.rights[1]), "{detail}");
     }
+}
+
+/// A site without `privacy_phone` or `privacy_contact`: the denial notice
+/// names the hospital's privacy officer and gives the HIM phone (the one
+/// phone the site has), in the language signed, on the requester's status
+/// view and in the console alike.
+#[tokio::test]
+async fn a_denial_without_a_privacy_phone_names_the_privacy_officer_at_the_him_phone() {
+    let verifier = TestVerifier::start_changed(|config| {
+        let site = &mut config.sites[0];
+        site.privacy_phone = None;
+        site.privacy_contact = Default::default();
+    })
+    .await;
+    let mut ana = Requester::new(&verifier);
+    let account = register(&mut ana, "ana@example.org").await;
+    let hana =
+        StaffClient::enrolled(&verifier, "hana@example.org", console::Role::Specialist).await;
+    let cases = [
+        (
+            Lang::En,
+            "complain to the hospital's privacy officer, at +1 (555) 010-0100, or to the Office",
+            "privacy officer, at +1 (555) 010-0100, or",
+        ),
+        (
+            Lang::Es,
+            "queja ante el encargado de privacidad del hospital, al teléfono +1 (555) 010-0100, o \
+             ante la Oficina",
+            "queja ante el encargado de privacidad del hospital, al teléfono +1 (555) 010-0100, o",
+        ),
+    ];
+    let mut numbers = Vec::new();
+    for (lang, expected, in_console) in &cases {
+        let number = sign_in_language(&mut ana, &account, &ana_request(), None, *lang).await;
+        let base = format!("/console/requests/{number}");
+        let (_, detail) = hana.get(&base).await;
+        assert!(detail.contains(in_console), "{in_console:?} in {detail}");
+        assert!(!detail.contains(PRIVACY_PHONE), "{detail}");
+        for to in ["in_review", "denied"] {
+            let fields = [("to", to), ("text", "no such records")];
+            let (status, body) = hana.form(&format!("{base}/status"), &fields).await;
+            assert_eq!(status, StatusCode::SEE_OTHER, "{to}: {body}");
+        }
+        numbers.push((number, *expected));
+    }
+    let session = sign_in(&mut ana, &account).await;
+    let list = my_requests(&verifier, &session.session_token).await;
+    for ((number, expected), (_, _, in_console)) in numbers.iter().zip(&cases) {
+        let mine = list
+            .requests
+            .iter()
+            .find(|r| &r.request_number == number)
+            .unwrap_or_else(|| panic!("{number} listed"));
+        let denial = mine.messages.last().expect("the denial notice");
+        assert!(
+            denial.text.contains(expected),
+            "{expected:?} in {}",
+            denial.text
+        );
+        assert!(!denial.text.contains(PRIVACY_PHONE), "{}", denial.text);
+        let (_, detail) = hana.get(&format!("/console/requests/{number}")).await;
+        assert!(detail.contains(in_console), "{in_console:?} in {detail}");
+    }
+}
+
+/// A request whose site was since removed from the configuration cannot be
+/// denied (its notice could not name the complaint contact and phone): the
+/// console says so before and when staff try, and the refusal changes nothing.
+#[tokio::test]
+async fn a_request_whose_site_is_no_longer_configured_cannot_be_denied() {
+    let verifier = TestVerifier::start().await;
+    let mut ana = Requester::new(&verifier);
+    let account = register(&mut ana, "ana@example.org").await;
+    let number = sign(&mut ana, &account, &ana_request(), None).await;
+    let later = verifier
+        .another_instance_with(|config| config.sites[0].id = "northside".into())
+        .await;
+    let hana = StaffClient::enrolled(&later, "hana@example.org", console::Role::Specialist).await;
+    let base = format!("/console/requests/{number}");
+    let (status, body) = hana
+        .form(&format!("{base}/status"), &[("to", "in_review")])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let (_, detail) = hana.get(&base).await;
+    assert!(
+        detail.contains("site (riverside) is no longer configured"),
+        "{detail}"
+    );
+    let deny = [("to", "denied"), ("text", "no such records")];
+    let (status, body) = hana.form(&format!("{base}/status"), &deny).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(body.contains("There is no such site."), "{body}");
+    let (_, detail) = hana.get(&base).await;
+    assert!(
+        detail.contains("<option value=\"denied\">"),
+        "still open: {detail}"
+    );
+    assert!(!detail.contains("Denial notice for request"), "{detail}");
 }
 
 #[tokio::test]

@@ -382,6 +382,23 @@ pub struct Site {
     /// HIPAA's 30 (the console's due dates); at most 30.
     #[serde(default)]
     pub deadline_days: Option<u16>,
+    /// Who denial notices tell requesters to complain to at the hospital
+    /// (45 CFR 164.524(d)(2)(iii)), worded to follow "complain to" (`en`)
+    /// and "ante" (`es`; falls back to `en`, shown as is); unset: the
+    /// hospital's privacy officer.
+    #[serde(default)]
+    pub privacy_contact: LocalizedText,
+    /// That contact's phone number; unset: `him_phone`.
+    #[serde(default)]
+    pub privacy_phone: Option<String>,
+}
+
+impl Site {
+    /// The phone denial notices give for complaints: `privacy_phone`, or
+    /// `him_phone` when unset.
+    pub fn complaint_phone(&self) -> &str {
+        self.privacy_phone.as_deref().unwrap_or(&self.him_phone)
+    }
 }
 
 /// Where metrics are served unless configured: loopback only, on the port

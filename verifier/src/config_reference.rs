@@ -270,6 +270,8 @@ fn documented_defaults_are_the_applied_ones() {
         ("`[smtp]`", "port"),
         ("`[console]`", "origin"),
         ("`[encryption]`", "active_key"),
+        ("`[[sites]]`", "privacy_contact"),
+        ("`[[sites]]`", "privacy_phone"),
     ] {
         assert!(
             documented_default(heading, key).starts_with("unset"),
@@ -277,6 +279,12 @@ fn documented_defaults_are_the_applied_ones() {
         );
     }
     assert!(config.public_url.is_none());
+    assert!(site.privacy_phone.is_none() && site.privacy_contact == Default::default());
+    assert_eq!(
+        site.complaint_phone(),
+        site.him_phone,
+        "privacy_phone falls back"
+    );
     assert!(config.seal_key_file.is_none() && smtp.port.is_none() && console.origin.is_none());
     assert!(config.webhooks.is_empty(), "no webhooks unless configured");
 }

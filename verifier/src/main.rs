@@ -9,7 +9,7 @@ use recordpass_verifier::{
     evidence::{Exporter, Reader, to_pretty_json, verify_bundle},
     holds, rekey, retention,
     seal::{PublishedSealKey, SealKey, SealPublicKey},
-    serve, serve_metrics, store,
+    serve, serve_metrics, site_info, store,
     vault::{Field, Vault},
 };
 use std::{path::PathBuf, process::ExitCode};
@@ -249,6 +249,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
     let config = Config::load(&cli.config)?;
     match cli.command {
         Command::Serve => {
+            for warning in config.sites.iter().flat_map(site_info::warnings) {
+                tracing::warn!("{warning}");
+            }
             let listener = TcpListener::bind(config.listen)
                 .await
                 .map_err(|e| Error::Config(format!("cannot listen on {}: {e}", config.listen)))?;

@@ -59,9 +59,21 @@ pub fn check(site: &Site) -> Result<(), Error> {
     if site.name.trim().is_empty() {
         return bad("name", "must not be empty");
     }
-    let digits = site.him_phone.chars().filter(char::is_ascii_digit).count();
-    if !(1..=15).contains(&digits) {
+    if !is_phone(&site.him_phone) {
         return bad("him_phone", "must be a phone number requesters can call");
+    }
+    if site.privacy_phone.as_deref().is_some_and(|p| !is_phone(p)) {
+        return bad(
+            "privacy_phone",
+            "must be a phone number requesters can call (or unset: him_phone)",
+        );
+    }
+    let contact = &site.privacy_contact;
+    if contact.en.trim().is_empty() && !contact.es.trim().is_empty() {
+        return bad(
+            "privacy_contact",
+            "set `en` too (Spanish falls back to it; both unset: the privacy officer)",
+        );
     }
     if site.record_kinds.is_empty() {
         return bad("record_kinds", "list at least one record kind");
@@ -103,12 +115,36 @@ pub fn check(site: &Site) -> Result<(), Error> {
             return bad(key, "must be an https URL");
         }
     }
-    for (key, text) in [("him_hours", &site.him_hours), ("fee_text", &site.fee_text)] {
+    for (key, text) in [
+        ("him_hours", &site.him_hours),
+        ("fee_text", &site.fee_text),
+        ("privacy_contact", &site.privacy_contact),
+    ] {
         if has_markup(text) {
             return bad(key, "plain text only (no < > { } \\)");
         }
     }
     Ok(())
+}
+
+/// What start-up warns about `site` (logged once per site): today only a
+/// complaint phone that falls back to the HIM phone.
+pub fn warnings(site: &Site) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if site.privacy_phone.is_none() {
+        warnings.push(format!(
+            "sites[id = {:?}].privacy_phone is not set: denial notices give him_phone \
+             ({}) as the phone for complaints to the hospital",
+            site.id, site.him_phone
+        ));
+    }
+    warnings
+}
+
+/// Between 1 and 15 digits (E.164's most), with any punctuation.
+fn is_phone(text: &str) -> bool {
+    let digits = text.chars().filter(char::is_ascii_digit).count();
+    (1..=15).contains(&digits)
 }
 
 fn has_duplicates<T: PartialEq>(items: &[T]) -> bool {
@@ -143,7 +179,9 @@ mod tests {
                     delivery_methods = [\"secure_download\", \"disc\"]\n\
                     adolescent_age = 13\nlanguages = [\"en\"]\n\
                     logo_url = \"https://example-hospital.org/logo.svg\"\n\
+                    privacy_phone = \"+1 (555) 010-0199\"\n\
                     [him_hours]\nen = \"Mon–Fri 8–5\"\nes = \"lun–vie 8–5\"\n\
+                    [privacy_contact]\nen = \"the Privacy Office\"\n\
                     [fee_text]\nen = \"Electronic copies: $6.50 flat fee.\"\n";
         assert_eq!(site(full), Ok(()));
     }
@@ -159,10 +197,45 @@ mod tests {
             ("logo_url = \"http://example.org/logo.png\"", "logo_url"),
             ("status_url = \"http://example.org/records\"", "status_url"),
             ("[fee_text]\nen = \"<b>free</b>\"", "fee_text"),
+            ("privacy_phone = \"call us\"", "privacy_phone"),
+            ("privacy_phone = \"\"", "privacy_phone"),
+            (
+                "privacy_phone = \"+1 555 010 0199 0000 0000\"",
+                "privacy_phone",
+            ),
+            (
+                "[privacy_contact]\nes = \"la Oficina de Privacidad\"",
+                "privacy_contact",
+            ),
+            (
+                "[privacy_contact]\nen = \"<i>Privacy</i>\"",
+                "privacy_contact",
+            ),
         ];
         for (extra, key) in cases {
             let err = site(extra).expect_err(extra);
             assert!(err.contains(key), "{extra}: {err}");
         }
+    }
+
+    #[test]
+    fn an_unset_privacy_phone_falls_back_to_him_phone_with_one_warning() {
+        let parse = |extra: &str| -> Site {
+            let text = format!(
+                "id = \"demo\"\nname = \"R\"\nhim_phone = \"+1 555 010 0100\"\norigins = []\n{extra}"
+            );
+            toml::from_str(&text).expect("site parses")
+        };
+        let unset = parse("");
+        assert_eq!(unset.complaint_phone(), "+1 555 010 0100");
+        let warned = warnings(&unset);
+        assert_eq!(warned.len(), 1, "{warned:?}");
+        assert!(
+            warned[0].contains("sites[id = \"demo\"].privacy_phone"),
+            "{warned:?}"
+        );
+        let set = parse("privacy_phone = \"+1 555 010 0199\"");
+        assert_eq!(set.complaint_phone(), "+1 555 010 0199");
+        assert!(warnings(&set).is_empty());
     }
 }

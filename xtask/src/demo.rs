@@ -108,7 +108,13 @@ name = "Riverside General Hospital"
 id = "demo"
 name = "Riverside General Hospital"
 him_phone = "+1 (555) 010-0100"
+# Denial notices name this contact and phone for complaints to the hospital.
+privacy_phone = "+1 (555) 010-0199"
 origins = ["{SITE_ORIGIN}"]
+
+[sites.privacy_contact]
+en = "the Privacy Office"
+es = "la Oficina de Privacidad"
 
 [sites.him_hours]
 en = "Monday to Friday, 8 am to 4:30 pm"

@@ -60,7 +60,9 @@ struct DetailPage<'a> {
     chart_match: Option<String>,
     timeline: Vec<Entry>,
     notes: Vec<Entry>,
-    denial_rights: &'static str,
+    /// The rights text a denial adds; `None` when the request's site is no
+    /// longer configured (a denial is then refused).
+    denial_rights: Option<String>,
     /// The requester's language, in English (the console's), for the notice fields.
     requester_language: &'static str,
     files: Vec<StoredFile>,
@@ -158,7 +160,10 @@ pub async fn page(
         detail: json!({"evidence_verified": report.ok()}),
     };
     audit::record(&state, event).await?;
-    let denial_rights = notices::denial_rights(doc.lang);
+    let denial_rights = state
+        .config
+        .site(&doc.site.id)
+        .map(|site| notices::denial_rights(doc.lang, notices::Complaints::of(site, doc.lang)));
     let requester_language = notices::language_name(doc.lang);
     let page = DetailPage {
         number: number.clone(),

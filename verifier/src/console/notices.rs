@@ -4,6 +4,8 @@
 
 use recordpass_request::{Lang, RequestStatus as Status};
 
+use crate::config::Site;
+
 /// The name of `lang` in English, the console's language.
 pub fn language_name(lang: Lang) -> &'static str {
     match lang {
@@ -12,34 +14,66 @@ pub fn language_name(lang: Lang) -> &'static str {
     }
 }
 
-/// The review-rights and complaint text 45 CFR 164.524(d)(2) requires in a
-/// denial, in plain language.
-pub fn denial_rights(lang: Lang) -> &'static str {
-    match lang {
-        Lang::En => {
-            "You may ask for this denial to be reviewed by another licensed health care \
-             professional, chosen by the hospital, who did not take part in the decision, where \
-             the law gives you that right; write to the medical records department to ask. You \
-             may also complain to the hospital's privacy officer or to the Office for Civil \
-             Rights of the U.S. Department of Health and Human Services \
-             (www.hhs.gov/ocr/complaints, 1-800-368-1019). The hospital will not retaliate \
-             against you for complaining."
-        }
-        Lang::Es => {
-            "Puede pedir que otro profesional de la salud con licencia, elegido por el hospital \
-             y que no participó en la decisión, revise esta negativa, cuando la ley le da ese \
-             derecho; escriba al departamento de registros médicos para pedirlo. También puede \
-             presentar una queja ante el encargado de privacidad del hospital o ante la Oficina \
-             de Derechos Civiles del Departamento de Salud y Servicios Humanos de EE. UU. \
-             (www.hhs.gov/ocr/complaints, 1-800-368-1019). El hospital no tomará represalias \
-             contra usted por quejarse."
+/// Who a requester may complain to at the hospital about a denial
+/// (164.524(d)(2)(iii)): the contact designated under 164.530(a)(1)(ii)
+/// and its phone number, in the notice's language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Complaints<'a> {
+    /// The name or title, worded to follow "complain to" / "ante".
+    pub contact: &'a str,
+    /// The phone number.
+    pub phone: &'a str,
+}
+
+impl<'a> Complaints<'a> {
+    /// `site`'s `privacy_contact` in `lang` (Spanish falls back to the English
+    /// text, shown as is; unset: the hospital's privacy officer) and its
+    /// complaint phone (`privacy_phone`, else `him_phone`).
+    pub fn of(site: &'a Site, lang: Lang) -> Complaints<'a> {
+        let configured = site.privacy_contact.get(lang).trim();
+        let contact = if configured.is_empty() {
+            match lang {
+                Lang::En => "the hospital's privacy officer",
+                Lang::Es => "el encargado de privacidad del hospital",
+            }
+        } else {
+            configured
+        };
+        Complaints {
+            contact,
+            phone: site.complaint_phone(),
         }
     }
 }
 
+/// The review-rights and complaint text 45 CFR 164.524(d)(2) requires in a
+/// denial, in plain language, naming who to complain to at the hospital.
+pub fn denial_rights(lang: Lang, complaints: Complaints) -> String {
+    let Complaints { contact, phone } = complaints;
+    match lang {
+        Lang::En => format!(
+            "You may ask for this denial to be reviewed by another licensed health care \
+             professional, chosen by the hospital, who did not take part in the decision, where \
+             the law gives you that right; write to the medical records department to ask. You \
+             may also complain to {contact}, at {phone}, or to the Office for Civil Rights of \
+             the U.S. Department of Health and Human Services (www.hhs.gov/ocr/complaints, \
+             1-800-368-1019). The hospital will not retaliate against you for complaining."
+        ),
+        Lang::Es => format!(
+            "Puede pedir que otro profesional de la salud con licencia, elegido por el hospital \
+             y que no participó en la decisión, revise esta negativa, cuando la ley le da ese \
+             derecho; escriba al departamento de registros médicos para pedirlo. También puede \
+             presentar una queja ante {contact}, al teléfono {phone}, o ante la Oficina de \
+             Derechos Civiles del Departamento de Salud y Servicios Humanos de EE. UU. \
+             (www.hhs.gov/ocr/complaints, 1-800-368-1019). El hospital no tomará represalias \
+             contra usted por quejarse."
+        ),
+    }
+}
+
 /// The written denial of request `number`: the staff's `reasons`, then the rights.
-pub fn denial(lang: Lang, number: &str, reasons: &str) -> String {
-    let rights = denial_rights(lang);
+pub fn denial(lang: Lang, number: &str, reasons: &str, complaints: Complaints) -> String {
+    let rights = denial_rights(lang, complaints);
     match lang {
         Lang::En => {
             format!("Denial notice for request {number}.\n\nReasons: {reasons}\n\n{rights}")
@@ -101,17 +135,77 @@ pub fn extension(lang: Lang, e: &Extension) -> String {
 mod tests {
     use super::*;
 
+    fn site(extra: &str) -> Site {
+        let text = format!(
+            "id = \"demo\"\nname = \"R\"\nhim_phone = \"+1 555 010 0100\"\norigins = []\n{extra}"
+        );
+        toml::from_str(&text).expect("site parses")
+    }
+
+    #[test]
+    fn the_denial_names_the_complaint_contact_and_phone_in_the_notice_language() {
+        let unset = site("");
+        let translated = site(
+            "privacy_phone = \"+1 555 010 0199\"\n\
+             [privacy_contact]\nen = \"the Privacy Office\"\nes = \"la Oficina de Privacidad\"",
+        );
+        let named = site("[privacy_contact]\nen = \" Jane Roe, Privacy Officer \"");
+        let cases = [
+            (
+                &unset,
+                Lang::En,
+                "complain to the hospital's privacy officer, at +1 555 010 0100, or",
+            ),
+            (
+                &unset,
+                Lang::Es,
+                "queja ante el encargado de privacidad del hospital, al teléfono +1 555 010 0100, o",
+            ),
+            (
+                &translated,
+                Lang::En,
+                "complain to the Privacy Office, at +1 555 010 0199, or",
+            ),
+            (
+                &translated,
+                Lang::Es,
+                "ante la Oficina de Privacidad, al teléfono +1 555 010 0199, o",
+            ),
+            (
+                &named,
+                Lang::En,
+                "complain to Jane Roe, Privacy Officer, at +1 555 010 0100, or",
+            ),
+            (
+                &named,
+                Lang::Es,
+                "ante Jane Roe, Privacy Officer, al teléfono +1 555 010 0100, o",
+            ),
+        ];
+        for (site, lang, expected) in cases {
+            let rights = denial_rights(lang, Complaints::of(site, lang));
+            assert!(rights.contains(expected), "{expected:?} in {rights}");
+            assert!(
+                rights.contains("www.hhs.gov/ocr/complaints, 1-800-368-1019"),
+                "{rights}"
+            );
+        }
+    }
+
     #[test]
     fn each_notice_is_in_the_requesters_language_with_their_words() {
+        let site = site("");
         for lang in [Lang::En, Lang::Es] {
-            assert!(!denial_rights(lang).contains("Health Information Management"));
-            let denied = denial(lang, "RP-1", "x");
-            assert!(denied.ends_with(denial_rights(lang)), "{denied}");
+            let rights = denial_rights(lang, Complaints::of(&site, lang));
+            assert!(!rights.contains("Health Information Management"));
+            let denied = denial(lang, "RP-1", "x", Complaints::of(&site, lang));
+            assert!(denied.ends_with(&rights), "{denied}");
             let status = status_change(lang, Status::InReview, "");
             assert!(status.contains(Status::InReview.requester_label(lang)));
         }
-        assert!(denial_rights(Lang::Es).contains("departamento de registros médicos"));
-        assert!(denial_rights(Lang::En).contains("medical records department"));
+        let rights = |lang| denial_rights(lang, Complaints::of(&site, lang));
+        assert!(rights(Lang::Es).contains("departamento de registros médicos"));
+        assert!(rights(Lang::En).contains("medical records department"));
         let e = Extension {
             number: "RP-1",
             received: "2026-11-01",

@@ -260,7 +260,12 @@ pub async fn change_status(
         Status::NeedsInformation if text.is_empty() => {
             return Err(Error::InvalidTransition("say what information is needed".into()).into());
         }
-        Status::Denied => notices::denial(doc.lang, &number, text),
+        Status::Denied => {
+            // The notice names the site's complaint contact as configured now.
+            let site = state.config.site(&doc.site.id).ok_or(Error::UnknownSite)?;
+            let complaints = notices::Complaints::of(site, doc.lang);
+            notices::denial(doc.lang, &number, text, complaints)
+        }
         _ => notices::status_change(doc.lang, to, text),
     };
     current.status = to;
