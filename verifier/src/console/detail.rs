@@ -14,7 +14,9 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::{
-    audit, notices,
+    ADMIN_ROLES, audit,
+    legal_hold::Refusal,
+    notices,
     pages::{PageError, date_text, harden, render, time_text},
     queue::due_at,
     session::Staff,
@@ -66,6 +68,11 @@ struct DetailPage<'a> {
     files: Vec<StoredFile>,
     /// The legal hold in force, as shown (who, when, why).
     legal_hold: Option<String>,
+    /// Whether this staff member may place and lift legal holds.
+    can_hold: bool,
+    /// Why the last hold form was refused, if it was.
+    hold_refusal: Option<Refusal>,
+    max_reason_chars: usize,
 }
 
 /// The timeline (receipt, then status changes, the extension and identity
@@ -130,20 +137,31 @@ pub async fn page(
     Extension(staff): Extension<Staff>,
     Path(number): Path<String>,
 ) -> Result<Response, PageError> {
-    let (s, doc) = workflow::submission(&state, &number).await?;
+    show(&state, &staff, &number, None).await
+}
+
+/// The request page of `number` for `staff`, with why a hold form was
+/// refused if it was; audited as a `view`.
+pub async fn show(
+    state: &AppState,
+    staff: &Staff,
+    number: &str,
+    hold_refusal: Option<Refusal>,
+) -> Result<Response, PageError> {
+    let (s, doc) = workflow::submission(state, number).await?;
     let mut conn = state.store.pool().acquire().await.map_err(Error::from)?;
-    let st: RequestState = workflow::load(&mut conn, &number).await?;
+    let st: RequestState = workflow::load(&mut conn, number).await?;
     drop(conn);
     // Re-verify on every view: build the sealed bundle from what is stored and
     // check it exactly as an auditor would, pinned to this verifier's seal key.
-    let bundle = export(&state, &number, Reader::Him).await?;
+    let bundle = export(state, number, Reader::Him).await?;
     let report = verify_bundle(
         to_pretty_json(&bundle)?.as_bytes(),
         Some(state.seal.public()),
     );
-    let (timeline, notes) = history(&state, &number, &s).await?;
-    let files = uploads::of_request(&state, &number, &doc).await?;
-    let legal_hold = holds::of(&state.store, &number).await?.map(|h| {
+    let (timeline, notes) = history(state, number, &s).await?;
+    let files = uploads::of_request(state, number, &doc).await?;
+    let legal_hold = holds::of(&state.store, number).await?.map(|h| {
         format!(
             "placed by {} on {}: {}",
             h.placed_by,
@@ -154,19 +172,19 @@ pub async fn page(
     let event = audit::Event {
         actor: &staff.email,
         action: "view",
-        target: &number,
+        target: number,
         detail: json!({"evidence_verified": report.ok()}),
     };
-    audit::record(&state, event).await?;
+    audit::record(state, event).await?;
     let denial_rights = notices::denial_rights(doc.lang);
     let requester_language = notices::language_name(doc.lang);
     let page = DetailPage {
-        number: number.clone(),
+        number: number.to_owned(),
         summary: doc.summary(),
         status: st.status,
         next: st.status.next(),
         received: time_text(s.received_at),
-        due: date_text(due_at(&state, &s, &st)),
+        due: date_text(due_at(state, &s, &st)),
         extended: st.extension_days.is_some(),
         can_work: super::WORK_ROLES.contains(&staff.role),
         verified: report.ok(),
@@ -182,7 +200,10 @@ pub async fn page(
         requester_language,
         files,
         legal_hold,
-        staff: &staff,
+        can_hold: ADMIN_ROLES.contains(&staff.role),
+        hold_refusal,
+        max_reason_chars: holds::MAX_REASON_CHARS,
+        staff,
     };
     render(&page)
 }
