@@ -191,3 +191,25 @@ fn from_row(store: &Store, r: &sqlx::any::AnyRow) -> Result<Hold, Error> {
 fn refused(why: &str) -> Error {
     Error::InvalidTransition(why.to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_REASON_CHARS, reason};
+
+    #[test]
+    fn a_reason_is_squeezed_and_refused_when_empty_too_long_or_not_plain_text() {
+        assert_eq!(
+            reason("  Chen v. Riverside,\r\n\tmatter 2026-114 ").ok(),
+            Some("Chen v. Riverside, matter 2026-114".to_owned())
+        );
+        let longest = "é".repeat(MAX_REASON_CHARS);
+        assert_eq!(reason(&longest).ok(), Some(longest.clone()));
+        let refusal = |text: &str| reason(text).err().map(|e| e.to_string());
+        assert!(refusal(" \n ").is_some_and(|e| e.contains("needs a reason")));
+        assert!(
+            refusal(&format!("{longest}x"))
+                .is_some_and(|e| e.contains("longer than 500 characters (it has 501)"))
+        );
+        assert!(refusal("matter\u{0}1").is_some_and(|e| e.contains("plain text")));
+    }
+}
