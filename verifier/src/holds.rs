@@ -2,8 +2,9 @@
 //! while litigation, an audit or an investigation may need it
 //! (`recordpass-verifier hold add NUMBER --reason TEXT`, `hold remove NUMBER`,
 //! `hold list`, or an admin on the console's request page,
-//! [`crate::console::legal_hold`]; both call [`place`] and [`lift`]). A held request stays with everything that hangs off it
-//! (evidence, timeline, files, webhook deliveries) and so does its requester;
+//! [`crate::console::legal_hold`]; both call [`place`] and [`lift`]). A held
+//! request stays with everything that hangs off it (evidence, timeline,
+//! files, webhook deliveries) and so does its requester;
 //! [`crate::retention`] skips it, and the foreign key from `legal_holds` to
 //! `submissions` refuses to delete it should a purge ever miss the hold.
 //!

@@ -16,7 +16,7 @@ use super::{detail, pages::PageError, session::Staff, workflow};
 use crate::{AppState, Error, holds};
 
 /// Why a hold form was refused, shown on the request page.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Refusal {
     /// The message.
     pub message: String,
