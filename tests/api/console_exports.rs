@@ -94,6 +94,10 @@ async fn the_certificate_pdf_shows_the_signed_statement_and_its_evidence() {
     let hana = StaffClient::enrolled(&verifier, "hana@example.org", Role::Specialist).await;
     let (_, detail) = hana.get(&format!("/console/requests/{number}")).await;
     assert!(detail.contains(&format!("/console/requests/{number}/certificate.pdf")));
+    assert!(
+        detail.contains("<dt>Instrument</dt><dd>Right of access (45 CFR 164.524)</dd>"),
+        "{detail}"
+    );
 
     let (kind, bytes) = certificate(&hana, &number).await;
     assert_eq!(kind, "application/pdf");
@@ -103,7 +107,7 @@ async fn the_certificate_pdf_shows_the_signed_statement_and_its_evidence() {
         "Request and certificate of completion",
         "Riverside General Hospital",
         &number,
-        "right_of_access",
+        "Right of access (45 CFR 164.524)",
         // The Spanish statement, accents intact (WinAnsi round trip).
         "Yo, Ana María Pérez, soy el (la) paciente",
         "Solicito a Riverside General Hospital",

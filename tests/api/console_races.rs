@@ -114,3 +114,49 @@ async fn racing_extensions_extend_once() {
         assert_eq!(notices, 1, "{number}: one notice of extension");
     }
 }
+
+/// Two admins place a legal hold on the same request at the same instant,
+/// then both lift it: each time one applies and the other is refused (409,
+/// nothing changed), with one audit event each, never an error.
+#[tokio::test]
+async fn racing_legal_holds_place_and_lift_once() {
+    let verifier = TestVerifier::start().await;
+    let ada = StaffClient::enrolled(&verifier, "ada@example.org", Role::Admin).await;
+    let bo = StaffClient::enrolled(&verifier, "bo@example.org", Role::Admin).await;
+    let (ada_csrf, bo_csrf) = (ada.csrf().await, bo.csrf().await);
+    let numbers = signed(&verifier, 6).await;
+    for number in &numbers {
+        for (action, fields) in [
+            ("hold", &[("reason", "matter 1")][..]),
+            ("hold/lift", &[][..]),
+        ] {
+            let path = format!("/console/requests/{number}/{action}");
+            let outcome = tokio::join!(
+                post(&ada, &ada_csrf, &path, fields),
+                post(&bo, &bo_csrf, &path, fields),
+            );
+            assert!(
+                matches!(
+                    outcome,
+                    (StatusCode::SEE_OTHER, StatusCode::CONFLICT)
+                        | (StatusCode::CONFLICT, StatusCode::SEE_OTHER)
+                ),
+                "{number} {action}: exactly one applies, got {outcome:?}"
+            );
+        }
+    }
+    let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM legal_holds")
+        .fetch_one(verifier.store.pool())
+        .await
+        .expect("count");
+    assert_eq!(held, 0);
+    for action in ["legal_hold_placed", "legal_hold_lifted"] {
+        let events: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM audit_log WHERE event LIKE '%\"action\":\"{action}\"%'"
+        ))
+        .fetch_one(verifier.store.pool())
+        .await
+        .expect("count");
+        assert_eq!(events, 6, "{action}: one per request");
+    }
+}

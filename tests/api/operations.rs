@@ -536,6 +536,227 @@ async fn a_legal_hold_keeps_a_request_from_purge_until_it_is_lifted() {
     );
 }
 
+/// An admin places and lifts a legal hold on the console's request page: the
+/// same hold as the CLI's (`hold list` shows it, purge keeps the request),
+/// audited with the admin as the actor. Other roles see the hold but cannot
+/// change it; a post without the CSRF token, a bad reason, a second hold, a
+/// lift with none and an unknown request are refused with a specific message
+/// and change nothing.
+#[tokio::test]
+async fn an_admin_places_and_lifts_a_legal_hold_on_the_console() {
+    let verifier = TestVerifier::start_with_sections(SHORT_RETENTION).await;
+    let store = &verifier.store;
+    let numbers = sign(&verifier, 2).await;
+    for number in &numbers {
+        close(store, number, verifier.clock.unix()).await;
+    }
+    let (held, other) = (numbers[0].as_str(), numbers[1].as_str());
+    let page_of = format!("/console/requests/{held}");
+    let place = format!("/console/requests/{held}/hold");
+    let lift = format!("/console/requests/{held}/hold/lift");
+    let hold_list = || run(&mut cli(&verifier, &["hold", "list"]));
+    let holds_stored = || count(store, "SELECT COUNT(*) FROM legal_holds");
+    let hold_events = || async move {
+        audit_events(store)
+            .await
+            .into_iter()
+            .filter(|e| {
+                e["action"]
+                    .as_str()
+                    .is_some_and(|a| a.starts_with("legal_hold"))
+            })
+            .collect::<Vec<_>>()
+    };
+    let admin = StaffClient::enrolled(&verifier, "admin@example.org", Role::Admin).await;
+    let specialist = StaffClient::enrolled(&verifier, "spec@example.org", Role::Specialist).await;
+    let auditor = StaffClient::enrolled(&verifier, "aud@example.org", Role::Auditor).await;
+
+    // Only an admin gets the form.
+    let (status, page) = admin.get(&page_of).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("id=\"place-hold-form\"") && !page.contains("id=\"lift-hold-form\""),
+        "{page}"
+    );
+    for staff in [&specialist, &auditor] {
+        let (status, page) = staff.get(&page_of).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("<dd id=\"legal-hold\">None</dd>"), "{page}");
+        assert!(!page.contains("hold-form"), "{page}");
+    }
+
+    // Refused, changing nothing: other roles, no CSRF token, a bad reason.
+    for staff in [&specialist, &auditor] {
+        let (status, _) = staff.form(&place, &[("reason", "matter 1")]).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{}", staff.email);
+    }
+    let status = admin
+        .http
+        .post(verifier.url(&place))
+        .header("Origin", crate::console::origin(&verifier))
+        .form(&[("reason", "matter 1")])
+        .send()
+        .await
+        .expect("sent")
+        .status();
+    assert_eq!(status, StatusCode::FORBIDDEN, "no CSRF token");
+    let too_long = "x".repeat(501);
+    for (reason, message) in [
+        (
+            "  \n ",
+            "a legal hold needs a reason (a matter or case reference)",
+        ),
+        (
+            too_long.as_str(),
+            "the reason is longer than 500 characters (it has 501)",
+        ),
+        ("matter\u{7}1", "the reason must be plain text"),
+    ] {
+        let (status, page) = admin.form(&place, &[("reason", reason)]).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{page}");
+        let error = page
+            .split("<p class=\"bad\" id=\"hold-reason-error\" role=\"alert\">")
+            .nth(1)
+            .unwrap_or_else(|| panic!("the message is next to the field: {page}"));
+        assert!(
+            error.starts_with(&format!("Nothing changed: {message}")),
+            "{page}"
+        );
+        assert!(
+            page.contains("aria-invalid=\"true\" aria-describedby=\"hold-reason-error\""),
+            "{page}"
+        );
+    }
+    let (status, page) = admin.form(&place, &[]).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    assert!(page.contains("needs a reason"), "{page}");
+    let (status, page) = admin.form(&lift, &[]).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    assert!(
+        page.contains(&format!(
+            "id=\"hold-error\" role=\"alert\">Nothing changed: {held} is not on legal hold"
+        )),
+        "{page}"
+    );
+    let (status, page) = admin
+        .form(
+            "/console/requests/RP-NONE-0000/hold",
+            &[("reason", "matter 1")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    assert!(
+        page.contains("there is no signed request RP-NONE-0000"),
+        "{page}"
+    );
+    assert_eq!(holds_stored().await, 0);
+    assert!(hold_events().await.is_empty());
+
+    // Placed: the page, `hold list`, the queue and the audit trail say so.
+    let reason = "Litigation: Chen v. Riverside,\n matter 2026-114";
+    let (status, _) = admin.form(&place, &[("reason", reason)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = auditor.get(&page_of).await;
+    assert!(
+        page.contains(
+            "<dd id=\"legal-hold\"><strong>On hold</strong>, placed by admin@example.org on "
+        ) && page.contains("Chen v. Riverside, matter 2026-114"),
+        "{page}"
+    );
+    let (_, page) = admin.get(&page_of).await;
+    assert!(
+        page.contains("id=\"lift-hold-form\"") && !page.contains("id=\"place-hold-form\""),
+        "{page}"
+    );
+    let (ok, out) = hold_list();
+    let line = out
+        .lines()
+        .find(|l| l.starts_with(held))
+        .unwrap_or_else(|| panic!("{held} listed: {out}"));
+    assert!(
+        ok && line.contains(" admin@example.org ")
+            && line.ends_with("Litigation: Chen v. Riverside, matter 2026-114"),
+        "{out}"
+    );
+    let stored: String = sqlx::query_scalar("SELECT reason FROM legal_holds")
+        .fetch_one(store.pool())
+        .await
+        .expect("stored");
+    assert!(!stored.contains("Chen"), "the reason is sealed at rest");
+    let (_, queue) = specialist.get("/console?held=1").await;
+    assert!(
+        queue.contains(&format!(">{held}</a>"))
+            && !queue.contains(&format!(">{other}</a>"))
+            && queue.contains("<strong class=\"held\">legal hold</strong>"),
+        "{queue}"
+    );
+
+    // A second hold is refused, naming the first; the first stands.
+    let (status, page) = admin.form(&place, &[("reason", "again")]).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    assert!(
+        page.contains(&format!(
+            "id=\"hold-error\" role=\"alert\">Nothing changed: {held} is already on legal hold \
+             (placed by admin@example.org at "
+        )),
+        "{page}"
+    );
+    assert_eq!(holds_stored().await, 1);
+
+    // Purge keeps the held request.
+    let purge =
+        || run(cli(&verifier, &["purge"]).env("RECORDPASS_RETENTION_SIGNED_REQUEST_DAYS", "0"));
+    let (ok, out) = purge();
+    assert!(
+        ok && out.lines().any(|l| l == format!("purged: {other}")),
+        "{out}"
+    );
+    assert_eq!(left(store).await, [held.to_owned()]);
+
+    // Other roles cannot lift it.
+    for staff in [&specialist, &auditor] {
+        let (status, _) = staff.form(&lift, &[]).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{}", staff.email);
+    }
+    assert_eq!(holds_stored().await, 1);
+
+    // Lifted: gone from the page and `hold list`; the next purge removes it.
+    let (status, _) = admin.form(&lift, &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = admin.get(&page_of).await;
+    assert!(
+        page.contains("<dd id=\"legal-hold\">None</dd>") && page.contains("id=\"place-hold-form\""),
+        "{page}"
+    );
+    let (ok, out) = hold_list();
+    assert!(ok && out.contains("No legal holds."), "{out}");
+
+    let events = hold_events().await;
+    assert_eq!(events.len(), 2, "{events:?}");
+    for (event, action) in events
+        .iter()
+        .zip(["legal_hold_placed", "legal_hold_lifted"])
+    {
+        assert_eq!(event["action"], action);
+        assert_eq!(event["actor"], "admin@example.org");
+        assert_eq!(event["target"], held);
+    }
+    assert_eq!(events[1]["detail"]["placed_by"], "admin@example.org");
+    assert!(
+        !audit_events(store)
+            .await
+            .iter()
+            .any(|e| e.to_string().contains("Chen")),
+        "the reason stays out of the audit trail"
+    );
+    let (ok, out) = purge();
+    assert!(
+        ok && out.lines().any(|l| l == format!("purged: {held}")),
+        "{out}"
+    );
+    assert!(left(store).await.is_empty());
+}
+
 /// A typo or `0` in `signed_request_days` would delete every closed request:
 /// below six years it is refused, naming the key, and nothing is deleted.
 #[tokio::test]

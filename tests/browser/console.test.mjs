@@ -3,10 +3,11 @@
 // signs out and back in; a patient signs a request with the widget on the demo
 // page; staff open it, see the statement and the evidence checks, extend it,
 // fulfil it and download its evidence bundle (which `verify-bundle` checks) and
-// its printable PDF certificate; the admin disables and re-enables the
-// specialist, reads the audit trail and the accounting of disclosures, and the
-// CLI's `audit verify` confirms the hash chain. axe-core scans every console
-// page visited (WCAG 2.1 AA rules): zero violations.
+// its printable PDF certificate; the admin places and lifts a legal hold,
+// disables and re-enables the specialist, reads the audit trail and the
+// accounting of disclosures, and the CLI's `audit verify` confirms the hash
+// chain. axe-core scans every console page visited (WCAG 2.1 AA rules): zero
+// violations.
 // Run by `cargo xtask test`.
 
 import assert from 'node:assert/strict';
@@ -135,6 +136,28 @@ test('HIM staff enrol, sign in, work a signed request, and the audit chain verif
     await page.getByRole('button', { name: 'Sign in with your passkey' }).click();
     await page.getByRole('heading', { name: 'Requests' }).waitFor();
 
+    // Legal hold: the admin places one on the request page (a blank reason is
+    // refused, the message next to the field), sees it, and lifts it.
+    await page.getByRole('link', { name: signed.number }).click();
+    await page.getByRole('heading', { name: `Request ${signed.number}` }).waitFor();
+    await axe(page, 'request detail (admin)');
+    const reason = page.getByRole('textbox', { name: /^Reason: a matter or case reference/ });
+    await reason.fill('   ');
+    await page.getByRole('button', { name: 'Place legal hold' }).click();
+    await page.locator('#hold-reason-error').waitFor();
+    assert.match(await page.locator('#hold-reason-error').textContent(), /^Nothing changed: a legal hold needs a reason/);
+    assert.equal(await reason.getAttribute('aria-invalid'), 'true');
+    assert.deepEqual(problems.splice(0), [`HTTP 409: ${base}/console/requests/${signed.number}/hold`]);
+    await axe(page, 'request detail (hold refused)');
+    await reason.fill('Litigation: matter 2026-114');
+    await page.getByRole('button', { name: 'Place legal hold' }).click();
+    await page.getByRole('button', { name: 'Lift legal hold' }).waitFor();
+    assert.match(await page.locator('#legal-hold').textContent(), /^On hold, placed by lead@example\.org on .*: Litigation: matter 2026-114\./);
+    await axe(page, 'request detail (on hold)');
+    await page.getByRole('button', { name: 'Lift legal hold' }).click();
+    await page.getByRole('button', { name: 'Place legal hold' }).waitFor();
+    assert.equal(await page.locator('#legal-hold').textContent(), 'None');
+
     // Staff: disable the specialist, then re-enable them.
     await page.getByRole('link', { name: 'Staff' }).click();
     await page.getByRole('heading', { name: 'Staff' }).waitFor();
@@ -158,7 +181,7 @@ test('HIM staff enrol, sign in, work a signed request, and the audit chain verif
     assert.match(await page.locator('#chain').textContent(), /audit chain intact/);
     const actions = await page.locator('table.audit td:nth-child(4)').allTextContents();
     for (const action of ['staff_invite', 'staff_enrolled', 'sign_out', 'sign_in', 'view', 'extension', 'status_change', 'export_bundle',
-      'export_certificate', 'staff_disabled', 'staff_enabled', 'view_disclosures']) {
+      'export_certificate', 'staff_disabled', 'staff_enabled', 'view_disclosures', 'legal_hold_placed', 'legal_hold_lifted']) {
       assert.ok(actions.includes(action), `${action} in ${actions}`);
     }
     const res = await page.request.get(`${base}/console/audit`);

@@ -18,7 +18,7 @@ use serde_json::json;
 use super::{
     audit,
     detail::{Entry, export, history},
-    pages::{PageError, harden, time_text},
+    pages::{self, PageError, harden, time_text},
     session::Staff,
     workflow,
 };
@@ -62,7 +62,11 @@ impl Certificate<'_> {
         );
         pdf.fact("Hospital", &b.site.name, false);
         pdf.fact("Request number", number, true);
-        pdf.fact("Instrument", self.doc.summary().instrument, false);
+        pdf.fact(
+            "Instrument",
+            pages::instrument_name(self.doc.request.instrument()),
+            false,
+        );
         pdf.fact("Patient", &self.doc.request.patient.legal_name, false);
         pdf.fact("Received", &b.received_at, false);
         pdf.fact("Status", self.status, false);

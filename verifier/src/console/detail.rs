@@ -14,8 +14,10 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::{
-    audit, notices,
-    pages::{PageError, date_text, harden, render, time_text},
+    ADMIN_ROLES, audit,
+    legal_hold::Refusal,
+    notices,
+    pages::{self, PageError, date_text, harden, render, time_text},
     queue::due_at,
     session::Staff,
     workflow::{self, RequestState, Status},
@@ -48,6 +50,8 @@ struct DetailPage<'a> {
     number: String,
     doc: SignedDocument,
     summary: DocumentSummary,
+    /// The legal instrument, named for staff.
+    instrument: &'static str,
     status: Status,
     next: &'static [Status],
     received: String,
@@ -68,6 +72,11 @@ struct DetailPage<'a> {
     files: Vec<StoredFile>,
     /// The legal hold in force, as shown (who, when, why).
     legal_hold: Option<String>,
+    /// Whether this staff member may place and lift legal holds.
+    can_hold: bool,
+    /// Why the last hold form was refused, if it was.
+    hold_refusal: Option<Refusal>,
+    max_reason_chars: usize,
 }
 
 /// The timeline (receipt, then status changes, the extension and identity
@@ -132,20 +141,31 @@ pub async fn page(
     Extension(staff): Extension<Staff>,
     Path(number): Path<String>,
 ) -> Result<Response, PageError> {
-    let (s, doc) = workflow::submission(&state, &number).await?;
+    show(&state, &staff, &number, None).await
+}
+
+/// The request page of `number` for `staff`, with why a hold form was
+/// refused if it was; audited as a `view`.
+pub async fn show(
+    state: &AppState,
+    staff: &Staff,
+    number: &str,
+    hold_refusal: Option<Refusal>,
+) -> Result<Response, PageError> {
+    let (s, doc) = workflow::submission(state, number).await?;
     let mut conn = state.store.pool().acquire().await.map_err(Error::from)?;
-    let st: RequestState = workflow::load(&mut conn, &number).await?;
+    let st: RequestState = workflow::load(&mut conn, number).await?;
     drop(conn);
     // Re-verify on every view: build the sealed bundle from what is stored and
     // check it exactly as an auditor would, pinned to this verifier's seal key.
-    let bundle = export(&state, &number, Reader::Him).await?;
+    let bundle = export(state, number, Reader::Him).await?;
     let report = verify_bundle(
         to_pretty_json(&bundle)?.as_bytes(),
         Some(state.seal.public()),
     );
-    let (timeline, notes) = history(&state, &number, &s).await?;
-    let files = uploads::of_request(&state, &number, &doc).await?;
-    let legal_hold = holds::of(&state.store, &number).await?.map(|h| {
+    let (timeline, notes) = history(state, number, &s).await?;
+    let files = uploads::of_request(state, number, &doc).await?;
+    let legal_hold = holds::of(&state.store, number).await?.map(|h| {
         format!(
             "placed by {} on {}: {}",
             h.placed_by,
@@ -156,22 +176,23 @@ pub async fn page(
     let event = audit::Event {
         actor: &staff.email,
         action: "view",
-        target: &number,
+        target: number,
         detail: json!({"evidence_verified": report.ok()}),
     };
-    audit::record(&state, event).await?;
+    audit::record(state, event).await?;
     let denial_rights = state
         .config
         .site(&doc.site.id)
         .map(|site| notices::denial_rights(doc.lang, notices::Complaints::of(site, doc.lang)));
     let requester_language = notices::language_name(doc.lang);
     let page = DetailPage {
-        number: number.clone(),
+        number: number.to_owned(),
         summary: doc.summary(),
+        instrument: pages::instrument_name(doc.request.instrument()),
         status: st.status,
         next: st.status.next(),
         received: time_text(s.received_at),
-        due: date_text(due_at(&state, &s, &st)),
+        due: date_text(due_at(state, &s, &st)),
         extended: st.extension_days.is_some(),
         can_work: super::WORK_ROLES.contains(&staff.role),
         verified: report.ok(),
@@ -187,7 +208,10 @@ pub async fn page(
         requester_language,
         files,
         legal_hold,
-        staff: &staff,
+        can_hold: ADMIN_ROLES.contains(&staff.role),
+        hold_refusal,
+        max_reason_chars: holds::MAX_REASON_CHARS,
+        staff,
     };
     render(&page)
 }

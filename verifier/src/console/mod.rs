@@ -11,6 +11,7 @@ pub mod auth;
 pub mod certificate;
 pub mod detail;
 pub mod disclosures;
+pub mod legal_hold;
 pub mod notices;
 pub mod pages;
 pub mod pdf;
@@ -36,7 +37,8 @@ use crate::{AppState, Config, Error};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
-    /// Manages staff and settings; reads the queue and the audit trail.
+    /// Manages staff and settings, places and lifts legal holds; reads the
+    /// queue and the audit trail.
     Admin,
     /// Works the queue: reviews, changes status, exports.
     Specialist,
@@ -80,8 +82,10 @@ pub const READ: Access = ANY_STAFF;
 pub const WORK_ROLES: &[Role] = &[Role::Specialist];
 /// Working the queue (changes): specialists only.
 pub const WORK: Access = Access::Roles(WORK_ROLES);
-/// Staff management: admins only.
-pub const ADMIN: Access = Access::Roles(&[Role::Admin]);
+/// Admins.
+pub const ADMIN_ROLES: &[Role] = &[Role::Admin];
+/// Staff management, webhooks and legal holds: admins only.
+pub const ADMIN: Access = Access::Roles(ADMIN_ROLES);
 /// The audit trail: auditors and admins.
 pub const AUDIT: Access = Access::Roles(&[Role::Auditor, Role::Admin]);
 
@@ -214,6 +218,18 @@ pub fn routes() -> Vec<ConsoleRoute> {
             "/console/requests/{number}/notes",
             WORK,
             workflow::note,
+        ),
+        route(
+            M::POST,
+            "/console/requests/{number}/hold",
+            ADMIN,
+            legal_hold::place,
+        ),
+        route(
+            M::POST,
+            "/console/requests/{number}/hold/lift",
+            ADMIN,
+            legal_hold::lift,
         ),
         route(M::GET, "/console/staff", ADMIN, auth::staff_page),
         route(M::POST, "/console/staff/invite", ADMIN, auth::invite_form),

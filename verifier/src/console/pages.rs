@@ -7,6 +7,8 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 
+use recordpass_request::Instrument;
+
 use crate::Error;
 
 /// Strict policy: scripts, styles and forms from this origin only, no framing.
@@ -119,4 +121,15 @@ pub fn time_text(unix: i64) -> String {
 /// Unix seconds as `2026-05-01`.
 pub fn date_text(unix: i64) -> String {
     time_text(unix).chars().take(10).collect()
+}
+
+/// What `instrument` is, in the console's words, with the rule it meets.
+pub fn instrument_name(instrument: Instrument) -> &'static str {
+    match instrument {
+        Instrument::RightOfAccess => "Right of access (45 CFR 164.524)",
+        Instrument::Directive => {
+            "Directive to send an electronic copy to a third party (45 CFR 164.524(c)(3)(ii))"
+        }
+        Instrument::Authorization => "Authorization to disclose (45 CFR 164.508)",
+    }
 }

@@ -22,7 +22,7 @@ use super::{
     session::Staff,
     workflow::{RequestState, Status, load_all},
 };
-use crate::{AppState, Error, store::Submission};
+use crate::{AppState, Error, holds, store::Submission};
 
 const DAY: i64 = 24 * 60 * 60;
 /// HIPAA's limit, when the site sets no shorter one.
@@ -57,6 +57,8 @@ pub struct Item {
     pub overdue: bool,
     /// Open and due within [`DUE_SOON_DAYS`].
     pub due_soon: bool,
+    /// On legal hold ([`crate::holds`]).
+    pub held: bool,
 }
 
 impl Item {
@@ -71,7 +73,7 @@ impl Item {
     }
 }
 
-/// Queue filters (`GET /console?status=…&due=soon|overdue&sensitive=1`; a
+/// Queue filters (`GET /console?status=…&due=soon|overdue&sensitive=1&held=1`; a
 /// search, `q`, only in a `POST` body: see [`super::search_from_body_only`]).
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct Filter {
@@ -84,6 +86,9 @@ pub struct Filter {
     /// `1`: only requests with a sensitive category.
     #[serde(default)]
     pub sensitive: String,
+    /// `1`: only requests on legal hold.
+    #[serde(default)]
+    pub held: String,
     /// Part of a request number, or whole words of the patient's name (any case,
     /// accents optional), matched through the blind index.
     #[serde(default)]
@@ -108,6 +113,7 @@ impl Filter {
                 _ => true,
             }
             && (self.sensitive != "1" || item.summary.sensitive)
+            && (self.held != "1" || item.held)
             && (q.is_empty()
                 || item.number.to_lowercase().contains(&q)
                 || name_hits.contains(&item.number))
@@ -117,6 +123,7 @@ impl Filter {
 /// Every request, soonest due first (final ones last).
 pub async fn items(state: &AppState) -> Result<Vec<Item>, Error> {
     let states = load_all(state).await?;
+    let held = holds::numbers(&state.store).await?;
     let now = state.clock.unix();
     let fresh = RequestState::received();
     let mut items = Vec::new();
@@ -134,6 +141,7 @@ pub async fn items(state: &AppState) -> Result<Vec<Item>, Error> {
             summary: doc.summary(),
             overdue: open && due < now,
             due_soon: open && due >= now && due - now <= DUE_SOON_DAYS * DAY,
+            held: held.contains(&s.request_number),
         });
     }
     items.sort_by_key(|i| (i.status.is_final(), i.due_at));
@@ -187,6 +195,7 @@ pub async fn page(
         "status": filter.status,
         "due": filter.due,
         "sensitive": filter.sensitive == "1",
+        "held": filter.held == "1",
         "searched": searched,
     });
     if searched {

@@ -440,7 +440,8 @@ pub async fn note(
     Ok(back_to(&number))
 }
 
-fn back_to(number: &str) -> Response {
+/// `303 See Other` to the request page of `number` (after a change).
+pub fn back_to(number: &str) -> Response {
     let location = format!("/console/requests/{number}");
     match HeaderValue::from_str(&location) {
         Ok(v) => (StatusCode::SEE_OTHER, [(header::LOCATION, v)]).into_response(),
