@@ -488,6 +488,13 @@ pub enum ErrorCode {
     FileTypeMismatch,
     /// The uploaded file starts like a PDF, JPEG or PNG but is truncated or malformed (`422`).
     FileDamaged,
+    /// An upload without `Content-Length` (`411`): its size must be known
+    /// before it is read. A browser sends it; a proxy on the way may drop it.
+    LengthRequired,
+    /// An upload body arrived too slowly (`408`): below the minimum average
+    /// rate, or nothing for `[limits] upload_idle_timeout_secs`. It was cut
+    /// off and nothing was stored; a better connection may succeed.
+    UploadTooSlow,
 }
 
 impl ErrorCode {
@@ -519,7 +526,7 @@ impl ErrorCode {
 
 impl ErrorCode {
     /// Every code, so clients can prove they have text for each.
-    pub const ALL: [ErrorCode; 31] = [
+    pub const ALL: [ErrorCode; 33] = [
         ErrorCode::MalformedJson,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::PayloadTooLarge,
@@ -551,6 +558,8 @@ impl ErrorCode {
         ErrorCode::FileTypeUnsupported,
         ErrorCode::FileTypeMismatch,
         ErrorCode::FileDamaged,
+        ErrorCode::LengthRequired,
+        ErrorCode::UploadTooSlow,
     ];
 }
 

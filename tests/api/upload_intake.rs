@@ -2,8 +2,8 @@
 //! even past `request_timeout_secs`, a trickling client blocks no other one,
 //! each address sends one body at a time, bodies share a byte budget
 //! (`[limits] upload_buffer_mib`) and received ones wait their turn to be
-//! stored, a body below the minimum rate is cut off, and an upload must
-//! declare its length. Nothing is stored for a refused file.
+//! stored, a body below the minimum rate or one that stalls is cut off, and an
+//! upload must declare its length. Nothing is stored for a refused file.
 
 use std::{
     net::{IpAddr, Ipv4Addr},
@@ -17,7 +17,10 @@ use recordpass_request::{
     upload::{Attachment, MAX_UPLOAD_BYTES},
 };
 use recordpass_tests::{SITE_ID, SITE_ORIGIN, TestVerifier, large_pdf};
-use recordpass_verifier::{store::Table, upload_intake::MIN_UPLOAD_RATE};
+use recordpass_verifier::{
+    store::Table,
+    upload_intake::{self, MIN_UPLOAD_RATE},
+};
 use reqwest::StatusCode;
 use serde_json::Value;
 use tokio::{sync::mpsc, task::JoinHandle};
@@ -29,7 +32,7 @@ type Answer = (StatusCode, Option<String>, Value);
 
 /// A client whose connections come from `127.0.0.<n>`: every loopback
 /// address reaches the verifier, and each is another client to it.
-fn client_from(n: u8) -> reqwest::Client {
+pub(crate) fn client_from(n: u8) -> reqwest::Client {
     reqwest::Client::builder()
         .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, n)))
         .build()
@@ -195,7 +198,7 @@ async fn a_body_below_the_minimum_rate_is_cut_off_and_nothing_is_stored() {
     let took = began.elapsed();
     let text = String::from_utf8_lossy(&response);
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
-    assert!(text.contains("\"code\":\"unavailable\""), "{text}");
+    assert!(text.contains("\"code\":\"upload_too_slow\""), "{text}");
     assert!(text.contains("too slowly"), "{text}");
     // Cut off at its own deadline, not at the 2 s request timeout.
     assert!(
@@ -206,6 +209,76 @@ async fn a_body_below_the_minimum_rate_is_cut_off_and_nothing_is_stored() {
     buffer_holds(&verifier, 0).await;
     // The client's slot is free again.
     stored(send(&verifier, &reqwest::Client::new(), &file).await);
+}
+
+#[tokio::test]
+async fn a_stalled_body_is_cut_off_after_the_idle_timeout_and_frees_its_slot_at_once() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let idle = Duration::from_secs(2);
+    let verifier = TestVerifier::start_with_limits(&format!(
+        "posts_burst = 1000\nupload_idle_timeout_secs = {}",
+        idle.as_secs()
+    ))
+    .await;
+    // A 10 MiB file may take 15 s + 320 s to arrive in all.
+    let len = MAX_UPLOAD_BYTES as usize;
+    let deadline = upload_intake::receive_time(verifier.config.request_timeout(), len as u64);
+    assert!(deadline > Duration::from_secs(300), "{deadline:?}");
+    let start = large_pdf(64 * 1024);
+    // From 127.0.0.3, so the retry below comes from the same client address.
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind((Ipv4Addr::new(127, 0, 0, 3), 0).into())
+        .expect("bind");
+    let mut stream = socket.connect(verifier.addr).await.expect("connect");
+    let head = format!(
+        "POST /api/v1/sites/{SITE_ID}/uploads HTTP/1.1\r\nHost: {}\r\nOrigin: {SITE_ORIGIN}\r\n\
+         Content-Type: application/pdf\r\n{FILE_NAME_HEADER}: stalled.pdf\r\n\
+         Content-Length: {len}\r\n\r\n",
+        verifier.addr,
+    );
+    stream.write_all(head.as_bytes()).await.expect("head");
+    // Its first 64 KiB, then silence.
+    stream.write_all(&start).await.expect("some");
+    let silent_since = Instant::now();
+    buffer_holds(&verifier, len).await;
+    // While it stalls, it holds its address's slot...
+    let same = client_from(3);
+    let refused = send(&verifier, &same, examples::PROOF_PDF).await;
+    assert!(busy(&refused), "{refused:?}");
+    assert!(
+        silent_since.elapsed() < idle,
+        "the slot was checked too late: {:?}",
+        silent_since.elapsed()
+    );
+
+    let mut response = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut response))
+        .await
+        .expect("answered and closed within 30 s")
+        .expect("read");
+    let took = silent_since.elapsed();
+    let text = String::from_utf8_lossy(&response);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("\"code\":\"upload_too_slow\""), "{text}");
+    // Cut off after about the idle time, minutes before the body's deadline.
+    assert!(
+        took + Duration::from_millis(300) >= idle && took < idle + Duration::from_secs(5),
+        "cut off {took:?} after the last byte"
+    );
+    // ...and frees it and its bytes at once: the same address uploads again.
+    assert_eq!(
+        metric(&verifier, "recordpass_upload_buffer_bytes").await,
+        0.0
+    );
+    let again = stored(send(&verifier, &same, examples::PROOF_PDF).await);
+    assert_eq!(again.sha256, Digest::of(examples::PROOF_PDF));
+    assert_eq!(verifier.count(Table::Uploads).await, 1);
+    assert!(
+        silent_since.elapsed() < idle + Duration::from_secs(10),
+        "{:?}",
+        silent_since.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -222,7 +295,7 @@ async fn an_upload_without_content_length_is_refused_and_nothing_is_stored() {
     )
     .await;
     assert_eq!(status, StatusCode::LENGTH_REQUIRED, "{body}");
-    assert_eq!(body["code"], "payload_too_large", "{body}");
+    assert_eq!(body["code"], "length_required", "{body}");
     assert!(
         body["message"]
             .as_str()

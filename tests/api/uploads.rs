@@ -313,6 +313,86 @@ async fn a_signed_representative_request_claims_its_file_and_the_console_serves_
     ));
 }
 
+/// Uploads `bytes` as `poa.pdf` from the client address `127.0.0.<n>` (each
+/// address may store 20 files an hour) and expects `201`.
+async fn uploaded_from(verifier: &TestVerifier, n: u8, bytes: &[u8]) -> Attachment {
+    let resp = crate::upload_intake::client_from(n)
+        .post(verifier.url(&format!("/api/v1/sites/{SITE_ID}/uploads")))
+        .header("Origin", SITE_ORIGIN)
+        .header("Content-Type", "application/pdf")
+        .header(FILE_NAME_HEADER, "poa.pdf")
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .expect("sent");
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    serde_json::from_value(body["attachment"].clone()).expect("attachment")
+}
+
+/// Two requesters upload the same bytes (two uploads of one file) and finish
+/// their signatures at the same moment, round after round. On PostgreSQL
+/// both finishes may pick the same (oldest) upload: the one that waited for
+/// the other's row lock must then claim the other identical upload, not
+/// answer `file_not_uploaded`. Each request gets an upload row of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_requesters_signing_identical_files_at_once_each_claim_an_upload_of_their_own() {
+    let verifier = TestVerifier::start_with_limits("posts_burst = 1000").await;
+    let mut maya = Requester::new(&verifier);
+    let mut omar = Requester::new(&verifier);
+    let maya_key = maya.register("maya@example.org").await;
+    let omar_key = omar.register("omar@example.org").await;
+    let rounds = 16;
+    for round in 0..rounds {
+        let first = uploaded_from(&verifier, 10 + 2 * round, examples::PROOF_PDF).await;
+        let second = uploaded_from(&verifier, 11 + 2 * round, examples::PROOF_PDF).await;
+        assert_eq!(first, second, "one file, uploaded twice");
+        let for_maya = maya_request(vec![first]);
+        let mut for_omar = maya_request(vec![second]);
+        for_omar.requester.email = "omar@example.org".into();
+        let maya_started = maya.signing(&for_maya, &maya_key).await;
+        let omar_started = omar.signing(&for_omar, &omar_key).await;
+        let maya_body = maya.assert_from(site_origin(), &maya_started);
+        let omar_body = omar.assert_from(site_origin(), &omar_started);
+        let ((maya_status, maya_reply), (omar_status, omar_reply)) = tokio::join!(
+            maya.finish_signing(&maya_started.ceremony_id, &maya_body),
+            omar.finish_signing(&omar_started.ceremony_id, &omar_body),
+        );
+        assert_eq!(
+            (maya_status, omar_status),
+            (StatusCode::CREATED, StatusCode::CREATED),
+            "round {round}: {maya_reply} {omar_reply}"
+        );
+        let mut claimed = Vec::new();
+        for reply in [&maya_reply, &omar_reply] {
+            let number = reply["request_number"].as_str().expect("number");
+            let ids: Vec<String> =
+                sqlx::query_scalar("SELECT id FROM uploads WHERE request_number = $1")
+                    .bind(number)
+                    .fetch_all(verifier.store.pool())
+                    .await
+                    .expect("claimed uploads");
+            assert_eq!(ids.len(), 1, "round {round}: {number} claimed {ids:?}");
+            claimed.extend(ids);
+        }
+        assert_ne!(
+            claimed[0], claimed[1],
+            "round {round}: one upload claimed twice"
+        );
+    }
+    let unclaimed: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM uploads WHERE request_number IS NULL")
+            .fetch_one(verifier.store.pool())
+            .await
+            .expect("count");
+    assert_eq!(unclaimed, 0);
+    assert_eq!(
+        verifier.count(Table::Submissions).await,
+        2 * i64::from(rounds)
+    );
+}
+
 #[tokio::test]
 async fn a_document_naming_a_file_never_uploaded_is_a_field_error_and_nothing_is_stored() {
     let verifier = TestVerifier::start().await;

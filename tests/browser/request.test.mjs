@@ -616,6 +616,43 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
       await r.page.unroute('**/api/v1/sites/*/uploads');
     });
 
+    await t.test('an upload cut off as too slow, or sent without its length, is explained next to the field', async () => {
+      const r = await requester(env);
+      const pdf = await fs.readFile(path.join(repo, 'request/fixtures/proof.pdf'));
+      const file = { name: 'poa.pdf', mimeType: 'application/pdf', buffer: pdf };
+      await r.next();
+      await r.w('role-legal_representative').check();
+      // The verifier's answers to a body that stalled (`408`) and to one without `Content-Length` (`411`).
+      const answer = { status: 408, code: 'upload_too_slow', count: 0 };
+      await r.page.route('**/api/v1/sites/*/uploads', (route) => {
+        answer.count += 1;
+        return route.fulfill({
+          status: answer.status,
+          headers: { 'content-type': 'application/json', 'access-control-allow-origin': site.origin },
+          body: JSON.stringify({ code: answer.code, message: 'The file arrived too slowly.' }),
+        });
+      });
+      await r.w('proof-file').setInputFiles(file);
+      await r.w('proof-error').waitFor();
+      assert.equal(
+        await r.w('proof-error').innerText(),
+        "The connection was too slow to send the file, so nothing was saved. Try again on a better connection, such as Wi-Fi, or bring the document to the hospital's medical records office.",
+      );
+      assert.equal(answer.count, 1, 'not retried behind the requester\'s back');
+      assert.equal(await r.w('proof-item-0').count(), 0);
+      const errorId = await r.w('proof-error').getAttribute('id');
+      assert.ok((await r.w('proof-file').getAttribute('aria-describedby')).split(' ').includes(errorId), 'the field names its error');
+      assert.equal(await r.w('proof-file').getAttribute('aria-invalid'), 'true');
+
+      Object.assign(answer, { status: 411, code: 'length_required' });
+      await r.w('proof-file').setInputFiles(file);
+      await r.w('proof-error').filter({ hasText: 'Try again, or use another browser.' }).waitFor();
+      await r.w('lang-es').click();
+      await r.w('proof-error').filter({ hasText: 'Inténtelo de nuevo o use otro navegador.' }).waitFor();
+      assert.equal(answer.count, 2);
+      await r.page.unroute('**/api/v1/sites/*/uploads');
+    });
+
     await t.test('the verifier log (at debug level) holds no patient details, addresses or codes', () => {
       assert.ok(log.verifier.includes('request_id'), 'requests are logged with their ids');
       assert.ok(codesSeen.length >= 4, 'codes were read from SMTP');

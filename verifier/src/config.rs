@@ -312,6 +312,10 @@ pub struct Limits {
     /// `503` `unavailable` and `Retry-After` (per instance). At least 10, the
     /// largest file.
     pub upload_buffer_mib: u32,
+    /// Seconds an upload body may go without a byte arriving; then it is cut
+    /// off with `408` `upload_too_slow` and its slot and bytes in the upload
+    /// buffer are freed at once (per instance).
+    pub upload_idle_timeout_secs: u64,
 }
 
 impl Default for Limits {
@@ -327,6 +331,7 @@ impl Default for Limits {
             wrong_codes_per_mailbox_window_secs: 24 * 60 * 60,
             uploads_in_flight: 1,
             upload_buffer_mib: 32,
+            upload_idle_timeout_secs: 20,
         }
     }
 }
@@ -751,6 +756,7 @@ impl Limits {
             self.codes_per_address_window_secs,
             self.codes_per_client_window_secs,
             self.wrong_codes_per_mailbox_window_secs,
+            self.upload_idle_timeout_secs,
         ];
         if counts.contains(&0) || windows.contains(&0) {
             return Err(Error::Config(

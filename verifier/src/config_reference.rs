@@ -185,6 +185,11 @@ fn documented_defaults_are_the_applied_ones() {
             limits.upload_buffer_mib.to_string(),
         ),
         (
+            "`[limits]`",
+            "upload_idle_timeout_secs",
+            limits.upload_idle_timeout_secs.to_string(),
+        ),
+        (
             "`[console]`",
             "idle_timeout_secs",
             console.idle_timeout_secs.to_string(),

@@ -89,9 +89,10 @@ pub enum Error {
     #[error("Send the file's size in Content-Length; an upload without it is refused.")]
     LengthRequired,
     /// An upload body still arriving at its deadline
-    /// ([`crate::upload_intake::receive_time`]): cut off, nothing stored.
+    /// ([`crate::upload_intake::receive_time`]), or silent for
+    /// `[limits] upload_idle_timeout_secs`: cut off, nothing stored.
     #[error(
-        "The file arrived too slowly (under 32 KiB/s) and nothing was stored. Try again on a faster connection."
+        "The file arrived too slowly (under 32 KiB/s, or it stopped arriving) and nothing was stored. Try again on a faster connection."
     )]
     UploadTooSlow,
     /// No route.
@@ -150,10 +151,8 @@ impl Error {
                 ErrorCode::UnsupportedMediaType,
             ),
             PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
-            // No code of its own (the stable codes are shared with released
-            // widgets): the body's size cannot be judged, the status says why.
-            LengthRequired => (StatusCode::LENGTH_REQUIRED, ErrorCode::PayloadTooLarge),
-            UploadTooSlow => (StatusCode::REQUEST_TIMEOUT, ErrorCode::Unavailable),
+            LengthRequired => (StatusCode::LENGTH_REQUIRED, ErrorCode::LengthRequired),
+            UploadTooSlow => (StatusCode::REQUEST_TIMEOUT, ErrorCode::UploadTooSlow),
             File(problem) => {
                 use recordpass_request::upload::FileProblem as P;
                 let status = match problem {
@@ -343,8 +342,8 @@ mod tests {
             ),
             (Error::Timeout, 503, ErrorCode::Unavailable),
             (Error::UploadsBusy, 503, ErrorCode::Unavailable),
-            (Error::LengthRequired, 411, ErrorCode::PayloadTooLarge),
-            (Error::UploadTooSlow, 408, ErrorCode::Unavailable),
+            (Error::LengthRequired, 411, ErrorCode::LengthRequired),
+            (Error::UploadTooSlow, 408, ErrorCode::UploadTooSlow),
             (
                 Error::NotReady("database".into()),
                 503,

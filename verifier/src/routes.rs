@@ -705,7 +705,8 @@ struct FileBody(Vec<u8>);
 /// disagrees with it is refused, and nothing is stored for a refused file. Unclaimed
 /// files are deleted after 24 hours. Browsers send `Origin`; it must be one configured
 /// for the site. The body may take `request_timeout_secs` plus its size at 32 KiB/s
-/// to arrive (10 MiB: about 5.5 minutes), so uploads work on slow mobile links.
+/// to arrive (10 MiB: about 5.5 minutes), so uploads work on slow mobile links, but
+/// not go `[limits] upload_idle_timeout_secs` (default 20) without a byte.
 #[utoipa::path(
     post,
     path = "/sites/{site}/uploads",
@@ -728,8 +729,8 @@ struct FileBody(Vec<u8>);
         (status = 400, description = "`file_empty`.", body = ApiError),
         (status = 403, description = "`origin_not_allowed`.", body = ApiError),
         (status = 404, description = "`unknown_site`.", body = ApiError),
-        (status = 408, description = "`unavailable`: the body arrived slower than 32 KiB/s on average (it did not arrive within `request_timeout_secs` plus its size at that rate); it was cut off and nothing was stored.", body = ApiError),
-        (status = 411, description = "`payload_too_large`: no `Content-Length`; an upload must declare its size before it is read.", body = ApiError),
+        (status = 408, description = "`upload_too_slow`: the body arrived slower than 32 KiB/s on average (it did not arrive within `request_timeout_secs` plus its size at that rate), or no byte of it arrived for `[limits] upload_idle_timeout_secs` (default 20); it was cut off and nothing was stored. A better connection may succeed.", body = ApiError),
+        (status = 411, description = "`length_required`: no `Content-Length`; an upload must declare its size before it is read (browsers send it; a proxy on the way may have dropped it).", body = ApiError),
         (status = 413, description = "`file_too_large`.", body = ApiError),
         (status = 415, description = "`file_type_unsupported` (not a PDF, JPEG or PNG) or `file_type_mismatch` (the name or declared type disagrees with the content).", body = ApiError),
         (status = 422, description = "`file_damaged`: truncated or malformed.", body = ApiError),
@@ -749,9 +750,10 @@ async fn upload(
     let site = site(&state, &id)?;
     check_origin(&headers, site)?;
     let timeout = state.config.request_timeout();
+    let idle = state.uploads.idle();
     // Known from `Content-Length` (or no body at all: 0); unknown when chunked.
     let Some(len) = axum::body::HttpBody::size_hint(&body).exact() else {
-        upload_intake::discard(body, MAX_UPLOAD_BYTES, timeout);
+        upload_intake::discard(body, MAX_UPLOAD_BYTES, timeout, idle);
         return Err(Error::LengthRequired);
     };
     // Empty or over the limit: refused from its length, before any byte is read.
@@ -762,11 +764,11 @@ async fn upload(
     let _reservation = match state.uploads.admit(client, len) {
         Ok(reservation) => reservation,
         Err(busy) => {
-            upload_intake::discard(body, len, receive_time);
+            upload_intake::discard(body, len, receive_time, idle);
             return Err(busy);
         }
     };
-    let bytes = upload_intake::receive(body, len, receive_time).await?;
+    let bytes = upload_intake::receive(body, len, receive_time, idle).await?;
     let name = upload_file_name(&headers, query.ok().map(|Query(q)| q));
     let declared = headers
         .get(header::CONTENT_TYPE)

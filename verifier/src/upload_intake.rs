@@ -15,6 +15,11 @@
 //!   5 min 20 s more). A body still arriving then is cut off with `408` and
 //!   nothing is stored. The router's per-request timeout does not apply to
 //!   the upload route ([`crate::routes`]); this deadline replaces it.
+//! - **Silence is cut off sooner.** A body that goes `[limits]
+//!   upload_idle_timeout_secs` (default 20) without a byte arriving gets the
+//!   same `408` at once ([`Intake::idle`]), so a client that sends a few bytes
+//!   and then stalls frees its slot and its bytes of the budget then, not
+//!   at the end of a deadline of minutes.
 //! - **Sealing and storing take turns.** A received body waits for one of the
 //!   `[limits] uploads_in_flight` permits ([`Intake::seal_turn`]) instead of
 //!   being refused: the budget already bounds how many can wait.
@@ -48,6 +53,8 @@ pub struct Intake {
     receiving: Mutex<HashSet<ClientAddr>>,
     /// Uploads being sealed and written (`[limits] uploads_in_flight`).
     sealing: Semaphore,
+    /// The longest a body may go without a byte (`[limits] upload_idle_timeout_secs`).
+    idle: Duration,
 }
 
 /// A body's place in the budget, from before it is read until its file is
@@ -75,6 +82,7 @@ impl Intake {
             capacity,
             receiving: Mutex::default(),
             sealing: Semaphore::new(limits.uploads_in_flight as usize),
+            idle: Duration::from_secs(limits.upload_idle_timeout_secs),
         }
     }
 
@@ -107,6 +115,12 @@ impl Intake {
         })
     }
 
+    /// The longest a body may go without a byte arriving before it is cut
+    /// off (`[limits] upload_idle_timeout_secs`).
+    pub fn idle(&self) -> Duration {
+        self.idle
+    }
+
     /// Bytes reserved now (the `recordpass_upload_buffer_bytes` metric).
     pub fn reserved_bytes(&self) -> usize {
         self.capacity - self.budget.available_permits()
@@ -128,19 +142,27 @@ pub fn receive_time(request_timeout: Duration, len: u64) -> Duration {
 }
 
 /// Reads a body of `len` declared bytes into one buffer (with room for the
-/// seal's tag, so sealing does not copy it) within `limit`; past it
-/// [`Error::UploadTooSlow`].
-pub async fn receive(body: Body, len: u64, limit: Duration) -> Result<Vec<u8>, Error> {
-    tokio::time::timeout(limit, read(body, len))
+/// seal's tag, so sealing does not copy it) within `limit`, with no wait for
+/// the next bytes longer than `idle`; past either [`Error::UploadTooSlow`].
+pub async fn receive(
+    body: Body,
+    len: u64,
+    limit: Duration,
+    idle: Duration,
+) -> Result<Vec<u8>, Error> {
+    tokio::time::timeout(limit, read(body, len, idle))
         .await
         .map_err(|_| Error::UploadTooSlow)?
 }
 
-async fn read(mut body: Body, len: u64) -> Result<Vec<u8>, Error> {
+async fn read(mut body: Body, len: u64, idle: Duration) -> Result<Vec<u8>, Error> {
     use http_body_util::BodyExt as _;
     let len = usize::try_from(len.min(MAX_UPLOAD_BYTES)).unwrap_or(0);
     let mut bytes = Vec::with_capacity(len + crate::vault::TAG_LEN);
-    while let Some(frame) = body.frame().await {
+    while let Some(frame) = tokio::time::timeout(idle, body.frame())
+        .await
+        .map_err(|_| Error::UploadTooSlow)?
+    {
         // A body that breaks off is not a file: the client sees no answer anyway.
         let frame = frame.map_err(|_| Error::File(FileProblem::Damaged))?;
         if let Ok(data) = frame.into_data() {
@@ -155,15 +177,16 @@ async fn read(mut body: Body, len: u64) -> Result<Vec<u8>, Error> {
 }
 
 /// Reads a refused upload's body to its end in the background, keeping none
-/// of it, for at most `limit` and `max` bytes. The answer goes out at once;
+/// of it, for at most `limit` and `max` bytes, and no longer than `idle`
+/// without a byte. The answer goes out at once;
 /// the client, still sending, then reads it on a connection that stays open
 /// (closed with its body unread, the connection would be reset and the
 /// client would see a network error instead of the answer).
-pub fn discard(mut body: Body, max: u64, limit: Duration) {
+pub fn discard(mut body: Body, max: u64, limit: Duration, idle: Duration) {
     use http_body_util::BodyExt as _;
     tokio::spawn(tokio::time::timeout(limit, async move {
         let mut left = max;
-        while let Some(Ok(frame)) = body.frame().await {
+        while let Ok(Some(Ok(frame))) = tokio::time::timeout(idle, body.frame()).await {
             let len = frame.data_ref().map_or(0, |data| data.len() as u64);
             match left.checked_sub(len) {
                 Some(rest) => left = rest,

@@ -170,13 +170,22 @@ fn not_uploaded(i: usize) -> FieldError {
     }
 }
 
+/// Tries to claim one attachment's file at most, when other finishes keep
+/// taking the identical file a try picked ([`claim`]).
+const CLAIM_TRIES: usize = 8;
+
 /// Links one stored upload to `request_number` for each attachment of `doc`;
 /// `Err(InvalidRequest)` if one is missing (the caller rolls back).
 ///
 /// `request_number IS NULL` is repeated outside the subquery: on PostgreSQL
 /// (READ COMMITTED) a finish that waited for another's row lock re-checks only
 /// the outer condition on the row as committed, so without it both would
-/// claim the same file.
+/// claim the same file. The one that waited then claims nothing although
+/// another identical file may be unclaimed (two requesters uploaded the same
+/// bytes): when a matching unclaimed file still exists, the claim is tried
+/// again, each statement with a fresh snapshot, so it takes the next one.
+/// On SQLite writers take turns, so nothing claims a file between the
+/// subquery and the update, and no retry happens.
 pub async fn claim(
     conn: &mut db::Connection,
     request_number: &str,
@@ -184,24 +193,62 @@ pub async fn claim(
     now: UnixTime,
 ) -> Result<(), Error> {
     for (i, a) in doc.request.requester.attachments.iter().enumerate() {
-        let done = sqlx::query(&format!(
-            "UPDATE uploads SET request_number = $6 WHERE request_number IS NULL AND id =
-               (SELECT id FROM uploads WHERE {UNCLAIMED} ORDER BY created_at, id LIMIT 1)"
-        ))
-        .bind(&doc.site.id)
-        .bind(a.sha256.to_hex())
-        .bind(a.size as i64)
-        .bind(a.media_type.mime())
-        .bind(now)
-        .bind(request_number)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-        if done != 1 {
+        let mut claimed = false;
+        for _ in 0..CLAIM_TRIES {
+            claimed = claim_one(conn, request_number, &doc.site.id, a, now).await?;
+            if claimed || !unclaimed_exists(conn, &doc.site.id, a, now).await? {
+                break;
+            }
+            tracing::debug!("another finish claimed an identical file first; trying the next");
+        }
+        if !claimed {
             return Err(Error::InvalidRequest(vec![not_uploaded(i)]));
         }
     }
     Ok(())
+}
+
+/// Links the oldest unclaimed upload matching `a` to `request_number`; false
+/// if none was (none left, or another finish took the one picked).
+async fn claim_one(
+    conn: &mut db::Connection,
+    request_number: &str,
+    site_id: &str,
+    a: &Attachment,
+    now: UnixTime,
+) -> Result<bool, Error> {
+    let done = sqlx::query(&format!(
+        "UPDATE uploads SET request_number = $6 WHERE request_number IS NULL AND id =
+           (SELECT id FROM uploads WHERE {UNCLAIMED} ORDER BY created_at, id LIMIT 1)"
+    ))
+    .bind(site_id)
+    .bind(a.sha256.to_hex())
+    .bind(a.size as i64)
+    .bind(a.media_type.mime())
+    .bind(now)
+    .bind(request_number)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(done == 1)
+}
+
+/// Whether an unclaimed, unexpired upload matching `a` exists (as committed now).
+async fn unclaimed_exists(
+    conn: &mut db::Connection,
+    site_id: &str,
+    a: &Attachment,
+    now: UnixTime,
+) -> Result<bool, Error> {
+    let found: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM uploads WHERE {UNCLAIMED}"))
+        .bind(site_id)
+        .bind(a.sha256.to_hex())
+        .bind(a.size as i64)
+        .bind(a.media_type.mime())
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(found > 0)
 }
 
 /// A file stored with a signed request, as the console lists it.

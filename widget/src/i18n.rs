@@ -317,6 +317,12 @@ pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
             "This form on the hospital's website is out of date, so it cannot send your request, and nothing was signed. Please call the hospital's medical records department, and let them know the form needs updating."
         }
         (Lang::En, PayloadTooLarge) => "Your request is too long. Shorten it and try again.",
+        (Lang::En, UploadTooSlow) => {
+            "The connection was too slow to send the file, so nothing was saved. Try again on a better connection, such as Wi-Fi, or bring the document to the hospital's medical records office."
+        }
+        (Lang::En, LengthRequired) => {
+            "Your browser did not send the file in a way the records service can accept, so nothing was saved. Try again, or use another browser."
+        }
         (Lang::En, InvalidRequest) => "Some details need correcting. Check the marked fields.",
         (Lang::En, OriginNotAllowed | UnknownSite) => {
             "This page is not set up to send requests to the hospital. Please call the hospital instead."
@@ -366,6 +372,12 @@ pub fn api_error(code: ErrorCode, lang: Lang) -> &'static str {
         }
         (Lang::Es, PayloadTooLarge) => {
             "Su solicitud es demasiado larga. Acórtela e inténtelo de nuevo."
+        }
+        (Lang::Es, UploadTooSlow) => {
+            "La conexión era demasiado lenta para enviar el archivo, así que no se guardó nada. Inténtelo de nuevo con una conexión mejor, como wifi, o lleve el documento a la oficina de registros médicos del hospital."
+        }
+        (Lang::Es, LengthRequired) => {
+            "Su navegador no envió el archivo de una forma que el servicio de registros pueda aceptar, así que no se guardó nada. Inténtelo de nuevo o use otro navegador."
         }
         (Lang::Es, InvalidRequest) => "Hay datos que corregir. Revise los campos marcados.",
         (Lang::Es, OriginNotAllowed | UnknownSite) => {

@@ -299,4 +299,31 @@ mod tests {
             "El servicio de registros está ocupado en este momento. Espere un momento e inténtelo de nuevo."
         );
     }
+
+    /// A body cut off on a slow or stalled link (`408 upload_too_slow`) and
+    /// one sent without its length (`411 length_required`) each get their own
+    /// plain words next to the field: what to try, and where else to go.
+    #[test]
+    fn a_slow_link_and_a_missing_length_are_explained_next_to_the_upload_field() {
+        let refused = |code| {
+            ProofError::Failed(Failure::Api(ApiError {
+                code,
+                message: String::new(),
+                fields: Vec::new(),
+                attempts_left: None,
+            }))
+        };
+        let slow = refused(ErrorCode::UploadTooSlow);
+        assert!(slow.message(Lang::En).contains("too slow"));
+        assert!(slow.message(Lang::En).contains("Wi-Fi"));
+        assert!(slow.message(Lang::En).contains("records office"));
+        assert!(slow.message(Lang::Es).contains("demasiado lenta"));
+        assert!(slow.message(Lang::Es).contains("oficina de registros"));
+        let length = refused(ErrorCode::LengthRequired);
+        assert!(length.message(Lang::En).contains("another browser"));
+        assert!(length.message(Lang::Es).contains("otro navegador"));
+        let busy = refused(ErrorCode::Unavailable).message(Lang::En);
+        assert_ne!(slow.message(Lang::En), busy);
+        assert_ne!(length.message(Lang::En), busy);
+    }
 }
