@@ -691,6 +691,18 @@ async fn an_admin_places_and_lifts_a_legal_hold_on_the_console() {
         "{queue}"
     );
 
+    // A blank reason sent from a page that went stale (someone placed the
+    // hold meanwhile): no place form to stand next to, so the message is
+    // shown above the lift form.
+    let (status, page) = admin.form(&place, &[("reason", " ")]).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    assert!(
+        page.contains(
+            "id=\"hold-error\" role=\"alert\">Nothing changed: a legal hold needs a reason"
+        ) && page.contains("id=\"lift-hold-form\""),
+        "{page}"
+    );
+
     // A second hold is refused, naming the first; the first stands.
     let (status, page) = admin.form(&place, &[("reason", "again")]).await;
     assert_eq!(status, StatusCode::CONFLICT, "{page}");

@@ -393,6 +393,63 @@ async fn two_requesters_signing_identical_files_at_once_each_claim_an_upload_of_
     );
 }
 
+/// A claim matches uploads by content, so a request may claim an identical
+/// file someone else uploaded first under another name; the console shows
+/// and serves it under the name this request signed, never the other one.
+#[tokio::test]
+async fn a_claimed_file_is_shown_under_the_name_its_request_signed() {
+    let verifier = TestVerifier::start().await;
+    let theirs = uploaded(
+        &verifier,
+        "POA - Jane Doe.pdf",
+        "application/pdf",
+        examples::PROOF_PDF,
+    )
+    .await;
+    // Theirs is the older one: the claim takes it.
+    verifier.clock.advance(1);
+    let mine = uploaded(
+        &verifier,
+        "poa-maya.pdf",
+        "application/pdf",
+        examples::PROOF_PDF,
+    )
+    .await;
+    assert_eq!((theirs.sha256, theirs.size), (mine.sha256, mine.size));
+    let mut maya = Requester::new(&verifier);
+    let credential_id = maya.register("maya@example.org").await;
+    let started = maya
+        .signing(&maya_request(vec![mine]), &credential_id)
+        .await;
+    let body = maya.assert_from(site_origin(), &started);
+    let (status, reply) = maya.finish_signing(&started.ceremony_id, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{reply}");
+    let number = reply["request_number"].as_str().expect("number");
+    let id: String = sqlx::query_scalar("SELECT id FROM uploads WHERE request_number = $1")
+        .bind(number)
+        .fetch_one(verifier.store.pool())
+        .await
+        .expect("one claimed upload");
+
+    let staff = StaffClient::enrolled(&verifier, "aud@example.org", Role::Auditor).await;
+    let (status, detail) = staff.get(&format!("/console/requests/{number}")).await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    assert!(detail.contains("poa-maya.pdf"), "{detail}");
+    assert!(!detail.contains("Jane Doe"), "{detail}");
+    let resp = staff
+        .http
+        .get(verifier.url(&format!("/console/requests/{number}/files/{id}")))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        resp.headers()["content-disposition"],
+        "attachment; filename=\"poa-maya.pdf\""
+    );
+    assert_eq!(resp.bytes().await.expect("bytes"), examples::PROOF_PDF);
+}
+
 #[tokio::test]
 async fn a_document_naming_a_file_never_uploaded_is_a_field_error_and_nothing_is_stored() {
     let verifier = TestVerifier::start().await;

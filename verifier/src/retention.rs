@@ -32,7 +32,7 @@
 
 use serde_json::json;
 
-use crate::{Error, Store, config::Config, console::audit, vault::Field};
+use crate::{Error, Store, config::Config, console::audit, db, vault::Field};
 
 /// Rows that a purge deletes (or would delete), per table.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -447,6 +447,10 @@ pub async fn purge_signed(
     let retention_secs = days * 24 * 60 * 60;
     let before = now - retention_secs;
     let mut tx = store.begin().await?;
+    // The audit log's lock first, as placing a hold takes it: a hold placed
+    // meanwhile is either in the plan or waits for the purge, never a
+    // deadlock or a foreign-key failure halfway (PostgreSQL).
+    db::lock_audit_log(&mut tx).await?;
     let (numbers, kept) = plan(store, &mut tx, before, retention_secs).await?;
     let requesters = left_without_requests(&mut tx, &numbers).await?;
     let mut report = Report::default();

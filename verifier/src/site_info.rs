@@ -142,9 +142,14 @@ pub fn warnings(site: &Site) -> Vec<String> {
 }
 
 /// Between 1 and 15 digits (E.164's most), with any punctuation.
+/// 1 to 15 digits (E.164's most), written with nothing but digits, spaces
+/// and `+ - ( ) . /`: the number is shown in notices and pages as typed.
 fn is_phone(text: &str) -> bool {
     let digits = text.chars().filter(char::is_ascii_digit).count();
     (1..=15).contains(&digits)
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-()./".contains(c))
 }
 
 fn has_duplicates<T: PartialEq>(items: &[T]) -> bool {
@@ -199,6 +204,8 @@ mod tests {
             ("[fee_text]\nen = \"<b>free</b>\"", "fee_text"),
             ("privacy_phone = \"call us\"", "privacy_phone"),
             ("privacy_phone = \"\"", "privacy_phone"),
+            ("privacy_phone = \"555-0100 <b>x\"", "privacy_phone"),
+            ("privacy_phone = \"555\\n0100\"", "privacy_phone"),
             (
                 "privacy_phone = \"+1 555 010 0199 0000 0000\"",
                 "privacy_phone",

@@ -297,29 +297,45 @@ pub async fn of_request(
         let media_type = MediaType::from_mime(r.get("media_type"))
             .ok_or_else(|| Error::Internal(format!("upload {id}: stored type")))?;
         let size = content.len() as u64;
-        let actual = Digest(Sha256::digest(&content).into());
-        let matches_signed = doc
-            .request
-            .requester
-            .attachments
-            .iter()
-            .any(|a| a.sha256 == actual && a.size == size && a.media_type == media_type);
+        let signed = signed_attachment(doc, &content, media_type);
         files.push(StoredFile {
-            name: vault.open(Field::UploadName, &id, r.get("name"))?,
+            name: match signed {
+                Some(a) => a.name.clone(),
+                None => vault.open(Field::UploadName, &id, r.get("name"))?,
+            },
+            matches_signed: signed.is_some(),
             id,
             media_type,
             size,
             sha256: r.get("sha256"),
-            matches_signed,
         });
     }
     Ok(files)
 }
 
-/// One file of `request_number`: its name, type and bytes.
+/// The attachment of `doc` that `content` of `media_type` is: same digest,
+/// size and type.
+///
+/// Its name is the one to show: a claim matches uploads by content alone, so
+/// the upload a request claimed may be an identical file someone else sent
+/// under another name, which must not be shown with this request.
+fn signed_attachment<'d>(
+    doc: &'d SignedDocument,
+    content: &[u8],
+    media_type: MediaType,
+) -> Option<&'d Attachment> {
+    let digest = Digest(Sha256::digest(content).into());
+    doc.request.requester.attachments.iter().find(|a| {
+        a.sha256 == digest && a.size == content.len() as u64 && a.media_type == media_type
+    })
+}
+
+/// One file of `request_number` (signed as `doc`): its name as signed (see
+/// [`signed_attachment`]; the stored one if none matches), type and bytes.
 pub async fn content(
     state: &AppState,
     request_number: &str,
+    doc: &SignedDocument,
     id: &str,
 ) -> Result<(String, MediaType, Vec<u8>), Error> {
     let row = sqlx::query(
@@ -333,9 +349,10 @@ pub async fn content(
     let vault = state.store.vault();
     let media_type = MediaType::from_mime(row.get("media_type"))
         .ok_or_else(|| Error::Internal(format!("upload {id}: stored type")))?;
-    Ok((
-        vault.open(Field::UploadName, id, row.get("name"))?,
-        media_type,
-        vault.open_bytes(Field::UploadContent, id, row.get("content"))?,
-    ))
+    let content = vault.open_bytes(Field::UploadContent, id, row.get("content"))?;
+    let name = match signed_attachment(doc, &content, media_type) {
+        Some(a) => a.name.clone(),
+        None => vault.open(Field::UploadName, id, row.get("name"))?,
+    };
+    Ok((name, media_type, content))
 }

@@ -252,7 +252,8 @@ pub async fn file(
     Extension(staff): Extension<Staff>,
     Path((number, id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let (name, media_type, bytes) = uploads::content(&state, &number, &id).await?;
+    let (_, doc) = workflow::submission(&state, &number).await?;
+    let (name, media_type, bytes) = uploads::content(&state, &number, &doc, &id).await?;
     let event = audit::Event {
         actor: &staff.email,
         action: "export_file",
