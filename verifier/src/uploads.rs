@@ -147,15 +147,7 @@ pub async fn missing(
     let mut errors = Vec::new();
     for (i, a) in attachments.iter().enumerate() {
         let wanted = attachments[..=i].iter().filter(|b| *b == a).count() as i64;
-        let found: i64 =
-            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM uploads WHERE {UNCLAIMED}"))
-                .bind(site_id)
-                .bind(a.sha256.to_hex())
-                .bind(a.size as i64)
-                .bind(a.media_type.mime())
-                .bind(now)
-                .fetch_one(&mut *conn)
-                .await?;
+        let found = unclaimed(conn, site_id, a, now).await?;
         if found < wanted {
             errors.push(not_uploaded(i));
         }
@@ -196,7 +188,7 @@ pub async fn claim(
         let mut claimed = false;
         for _ in 0..CLAIM_TRIES {
             claimed = claim_one(conn, request_number, &doc.site.id, a, now).await?;
-            if claimed || !unclaimed_exists(conn, &doc.site.id, a, now).await? {
+            if claimed || unclaimed(conn, &doc.site.id, a, now).await? == 0 {
                 break;
             }
             tracing::debug!("another finish claimed an identical file first; trying the next");
@@ -233,14 +225,15 @@ async fn claim_one(
     Ok(done == 1)
 }
 
-/// Whether an unclaimed, unexpired upload matching `a` exists (as committed now).
-async fn unclaimed_exists(
+/// How many unclaimed, unexpired uploads to `site_id` match `a` (as
+/// committed now).
+async fn unclaimed(
     conn: &mut db::Connection,
     site_id: &str,
     a: &Attachment,
     now: UnixTime,
-) -> Result<bool, Error> {
-    let found: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM uploads WHERE {UNCLAIMED}"))
+) -> Result<i64, Error> {
+    let found = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM uploads WHERE {UNCLAIMED}"))
         .bind(site_id)
         .bind(a.sha256.to_hex())
         .bind(a.size as i64)
@@ -248,7 +241,7 @@ async fn unclaimed_exists(
         .bind(now)
         .fetch_one(&mut *conn)
         .await?;
-    Ok(found > 0)
+    Ok(found)
 }
 
 /// A file stored with a signed request, as the console lists it.
