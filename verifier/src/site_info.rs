@@ -141,7 +141,6 @@ pub fn warnings(site: &Site) -> Vec<String> {
     warnings
 }
 
-/// Between 1 and 15 digits (E.164's most), with any punctuation.
 /// 1 to 15 digits (E.164's most), written with nothing but digits, spaces
 /// and `+ - ( ) . /`: the number is shown in notices and pages as typed.
 fn is_phone(text: &str) -> bool {

@@ -30,15 +30,16 @@ impl<'a> Complaints<'a> {
     /// text, shown as is; unset: the hospital's privacy officer) and its
     /// complaint phone (`privacy_phone`, else `him_phone`).
     pub fn of(site: &'a Site, lang: Lang) -> Complaints<'a> {
-        let configured = site.privacy_contact.get(lang).trim();
-        let contact = if configured.is_empty() {
-            match lang {
-                Lang::En => "the hospital's privacy officer",
-                Lang::Es => "el encargado de privacidad del hospital",
-            }
-        } else {
-            configured
-        };
+        let text = &site.privacy_contact;
+        // A blank translation falls back to the English text, as an unset one does.
+        let configured = [text.get(lang), &text.en]
+            .into_iter()
+            .map(str::trim)
+            .find(|t| !t.is_empty());
+        let contact = configured.unwrap_or(match lang {
+            Lang::En => "the hospital's privacy officer",
+            Lang::Es => "el encargado de privacidad del hospital",
+        });
         Complaints {
             contact,
             phone: site.complaint_phone(),
@@ -150,6 +151,7 @@ mod tests {
              [privacy_contact]\nen = \"the Privacy Office\"\nes = \"la Oficina de Privacidad\"",
         );
         let named = site("[privacy_contact]\nen = \" Jane Roe, Privacy Officer \"");
+        let blank_es = site("[privacy_contact]\nen = \"Jane Roe\"\nes = \"  \"");
         let cases = [
             (
                 &unset,
@@ -180,6 +182,11 @@ mod tests {
                 &named,
                 Lang::Es,
                 "ante Jane Roe, Privacy Officer, al teléfono +1 555 010 0100, o",
+            ),
+            (
+                &blank_es,
+                Lang::Es,
+                "ante Jane Roe, al teléfono +1 555 010 0100, o",
             ),
         ];
         for (site, lang, expected) in cases {
