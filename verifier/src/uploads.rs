@@ -33,7 +33,7 @@ use recordpass_request::{
     upload::{Attachment, MediaType, check_file},
 };
 use sha2::{Digest as _, Sha256};
-use sqlx::Row as _;
+use sqlx::{Row as _, any::AnyRow};
 
 use crate::{
     AppState, Error,
@@ -42,7 +42,7 @@ use crate::{
     limits::{self, ClientAddr, Window},
     store::UnixTime,
     tokens::random_token,
-    vault::Field,
+    vault::{Field, Vault},
 };
 
 /// How long an upload waits for a signed request to claim it (24 hours).
@@ -286,45 +286,60 @@ pub async fn of_request(
     let mut files = Vec::new();
     for r in rows {
         let id: String = r.get("id");
-        let content = vault.open_bytes(Field::UploadContent, &id, r.get("content"))?;
-        let media_type = MediaType::from_mime(r.get("media_type"))
-            .ok_or_else(|| Error::Internal(format!("upload {id}: stored type")))?;
-        let size = content.len() as u64;
-        let signed = signed_attachment(doc, &content, media_type);
+        let file = open(vault, doc, &id, &r)?;
         files.push(StoredFile {
-            name: match signed {
-                Some(a) => a.name.clone(),
-                None => vault.open(Field::UploadName, &id, r.get("name"))?,
-            },
-            matches_signed: signed.is_some(),
-            id,
-            media_type,
-            size,
+            name: file.name,
+            matches_signed: file.matches_signed,
+            media_type: file.media_type,
+            size: file.content.len() as u64,
             sha256: r.get("sha256"),
+            id,
         });
     }
     Ok(files)
 }
 
-/// The attachment of `doc` that `content` of `media_type` is: same digest,
-/// size and type.
-///
-/// Its name is the one to show: a claim matches uploads by content alone, so
-/// the upload a request claimed may be an identical file someone else sent
-/// under another name, which must not be shown with this request.
-fn signed_attachment<'d>(
-    doc: &'d SignedDocument,
-    content: &[u8],
+/// An `uploads` row (`media_type`, `name`, `content`) of a request signed
+/// as `doc`, opened.
+struct Opened {
+    content: Vec<u8>,
     media_type: MediaType,
-) -> Option<&'d Attachment> {
-    let digest = Digest(Sha256::digest(content).into());
-    doc.request.requester.attachments.iter().find(|a| {
+    /// The name to show: the signed attachment's (see [`open`]), else the
+    /// stored one.
+    name: String,
+    /// Whether an attachment of `doc` is exactly these bytes (same digest,
+    /// size and type).
+    matches_signed: bool,
+}
+
+/// Opens upload `id`'s `row` of a request signed as `doc`.
+///
+/// The name is the one the request signed for these bytes: a claim matches
+/// uploads by content alone, so the upload a request claimed may be an
+/// identical file someone else sent under another name, which must not be
+/// shown with this request.
+fn open(vault: &Vault, doc: &SignedDocument, id: &str, row: &AnyRow) -> Result<Opened, Error> {
+    let content = vault.open_bytes(Field::UploadContent, id, row.get("content"))?;
+    let media_type = MediaType::from_mime(row.get("media_type"))
+        .ok_or_else(|| Error::Internal(format!("upload {id}: stored type")))?;
+    let digest = Digest(Sha256::digest(&content).into());
+    let signed = doc.request.requester.attachments.iter().find(|a| {
         a.sha256 == digest && a.size == content.len() as u64 && a.media_type == media_type
+    });
+    let name = match signed {
+        Some(a) => a.name.clone(),
+        None => vault.open(Field::UploadName, id, row.get("name"))?,
+    };
+    Ok(Opened {
+        matches_signed: signed.is_some(),
+        content,
+        media_type,
+        name,
     })
 }
 
 /// One file of `request_number` (signed as `doc`): its name as signed (see
-/// [`signed_attachment`]; the stored one if none matches), type and bytes.
+/// [`open`]; the stored one if none matches), type and bytes.
 pub async fn content(
     state: &AppState,
     request_number: &str,
@@ -339,13 +354,6 @@ pub async fn content(
     .fetch_optional(state.store.pool())
     .await?
     .ok_or(Error::NotFound)?;
-    let vault = state.store.vault();
-    let media_type = MediaType::from_mime(row.get("media_type"))
-        .ok_or_else(|| Error::Internal(format!("upload {id}: stored type")))?;
-    let content = vault.open_bytes(Field::UploadContent, id, row.get("content"))?;
-    let name = match signed_attachment(doc, &content, media_type) {
-        Some(a) => a.name.clone(),
-        None => vault.open(Field::UploadName, id, row.get("name"))?,
-    };
-    Ok((name, media_type, content))
+    let file = open(state.store.vault(), doc, id, &row)?;
+    Ok((file.name, file.media_type, file.content))
 }
