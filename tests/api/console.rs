@@ -431,6 +431,104 @@ async fn state_changes_need_the_console_origin_and_the_csrf_token() {
     assert_eq!(status, StatusCode::SEE_OTHER);
 }
 
+/// The sign-in form posts (the address never lands in a URL); posted
+/// without its script, it says the script is needed.
+#[tokio::test]
+async fn the_sign_in_form_posts_and_explains_when_its_script_did_not_run() {
+    let verifier = TestVerifier::start().await;
+    let staff = StaffClient::new(&verifier, "hana@example.org");
+    let (status, page) = staff.get("/console/sign-in").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains(r#"method="post" action="/console/sign-in""#),
+        "{page}"
+    );
+    assert!(!page.contains("needs this page's script"));
+    let resp = staff
+        .http
+        .post(verifier.url("/console/sign-in"))
+        .header("Origin", origin(&verifier))
+        .form(&[("email", "hana@example.org")])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let page = resp.text().await.expect("body");
+    assert!(page.contains("needs this page's script"), "{page}");
+    assert!(
+        !page.contains("hana@example.org"),
+        "the address is not echoed"
+    );
+}
+
+/// A page on a sibling subdomain shares the site, so the browser sends the
+/// strict cookie with its image or fetch requests: such loads are refused
+/// before the session is touched (no idle-timer refresh, no audit entry);
+/// following a link from there, and the console's own requests, still work.
+#[tokio::test]
+async fn staff_pages_loaded_by_another_origin_are_refused_and_not_audited() {
+    let verifier = TestVerifier::start().await;
+    let number = submitted(&verifier).await;
+    let mut hana = StaffClient::enrolled(&verifier, "hana@example.org", Role::Specialist).await;
+    let page = format!("/console/requests/{number}");
+    let views = || async {
+        let events: Vec<String> = sqlx::query_scalar("SELECT event FROM audit_log")
+            .fetch_all(verifier.store.pool())
+            .await
+            .expect("audit");
+        events.iter().filter(|e| e.contains("\"view\"")).count()
+    };
+    let before = views().await;
+    for fetch in [
+        ("same-site", "no-cors", "image"),
+        ("same-site", "cors", "empty"),
+        ("same-site", "navigate", "iframe"),
+        ("cross-site", "no-cors", "script"),
+    ] {
+        let status = load(&hana, &page, fetch).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{fetch:?}");
+    }
+    assert_eq!(views().await, before, "refused loads write no audit entry");
+
+    // Idle for 16 minutes while a sibling page keeps loading the console:
+    // the session still ends on time.
+    verifier.clock.advance(14 * 60);
+    let status = load(&hana, &page, ("same-site", "no-cors", "image")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    verifier.clock.advance(2 * 60);
+    assert_eq!(hana.get("/console").await.0, StatusCode::UNAUTHORIZED);
+
+    // A link followed from the hospital's intranet, and the console's own
+    // requests, pass (after signing in again).
+    assert_eq!(hana.sign_in().await, StatusCode::OK);
+    for fetch in [
+        ("same-site", "navigate", "document"),
+        ("same-origin", "cors", "empty"),
+        ("none", "navigate", "document"),
+    ] {
+        assert_eq!(load(&hana, &page, fetch).await, StatusCode::OK, "{fetch:?}");
+    }
+    assert_eq!(views().await, before + 3, "each page shown is audited");
+}
+
+/// `GET path` with the fetch metadata `(site, mode, dest)` a browser sends.
+async fn load(
+    staff: &StaffClient<'_>,
+    path: &str,
+    (site, mode, dest): (&str, &str, &str),
+) -> StatusCode {
+    staff
+        .http
+        .get(staff.verifier.url(path))
+        .header("Sec-Fetch-Site", site)
+        .header("Sec-Fetch-Mode", mode)
+        .header("Sec-Fetch-Dest", dest)
+        .send()
+        .await
+        .expect("sent")
+        .status()
+}
+
 #[tokio::test]
 async fn idle_sessions_expire_and_cookies_are_strict() {
     let verifier = TestVerifier::start().await;

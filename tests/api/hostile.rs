@@ -86,6 +86,10 @@ async fn invisible_and_control_characters_in_names_are_refused_per_field() {
         ("patient.legal_name", "Ana\u{0007} María Pérez"),
         ("patient.legal_name", "Ana\u{2066}María\u{2069} Pérez"),
         ("patient.former_names[0]", "Ana\u{200B}Pérez"),
+        ("patient.legal_name", "Ana Ma\u{00AD}ría Pérez"),
+        ("patient.legal_name", "Ana \u{061C}María Pérez"),
+        ("patient.former_names[0]", "Ana\u{2060}Pérez"),
+        ("patient.former_names[0]", "Ana Pérez\u{E0041}\u{E007F}"),
     ] {
         let mut request = ana_request();
         match field {

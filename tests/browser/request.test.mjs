@@ -80,6 +80,9 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
         'assets/recordpass_widget.js': 'br',
         'assets/recordpass_widget_bg.wasm': 'br',
       }, 'the widget arrives brotli-compressed');
+      // The page enforces Trusted Types, as a careful hospital's may: the widget loaded all the same,
+      // and a script URL that did not pass a policy is still refused.
+      assert.equal(await r.probeTrustedTypes(), 'TypeError');
       await r.next(); // intro
       // Who: nothing entered, so the summary names the missing email.
       await r.next();
@@ -686,6 +689,7 @@ async function requester({ browser, site, smtp, verifier, config }, { lang = 'en
   page.setDefaultTimeout(20_000);
   const problems = [];
   const requested = [];
+  let probes = 0; // deliberate Trusted Types violations (`probeTrustedTypes`)
   page.on('console', (msg) => msg.type() === 'error' && problems.push(`console: ${msg.text()}`));
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   page.on('requestfailed', (req) => problems.push(`failed: ${req.url()} ${req.failure()?.errorText}`));
@@ -834,10 +838,19 @@ async function requester({ browser, site, smtp, verifier, config }, { lang = 'en
       assert.equal(words(statement), words(stored.document.statement), 'the signed statement is the one shown');
       return { statement, stored };
     },
+    /** Assigns an unvetted script URL in the page; the name of the error it throws (or 'assigned'). */
+    async probeTrustedTypes() {
+      probes += 1;
+      return page.evaluate(() => {
+        try { document.createElement('script').src = 'data:text/javascript,1'; return 'assigned'; } catch (e) { return e.name; }
+      });
+    },
     assertClean({ wrongCodes = 0 } = {}) {
       const expected = (p) => /^HTTP 400: .*\/api\/v1\/email-codes\/[^/]+\/verify$/.test(p);
       assert.equal(problems.filter(expected).length, wrongCodes, 'wrong codes are refused');
-      assert.deepEqual(problems.filter((p) => !expected(p) && !/status of 400/.test(p)), [], 'no errors in the page');
+      const probe = (p) => /TrustedScriptURL/.test(p);
+      assert.equal(problems.filter(probe).length, probes, 'Trusted Types refused only the probes');
+      assert.deepEqual(problems.filter((p) => !expected(p) && !probe(p) && !/status of 400/.test(p)), [], 'no errors in the page');
       const allowed = new Set([site.origin, verifier.url]);
       const foreign = requested.filter((url) => !allowed.has(new URL(url).origin));
       assert.deepEqual(foreign, [], 'the page talks only to itself and the verifier');
@@ -968,6 +981,8 @@ function contentSecurityPolicy(verifier) {
     "base-uri 'none'",
     "form-action 'self'",
     "frame-ancestors 'none'",
+    "require-trusted-types-for 'script'",
+    "trusted-types recordpass",
   ].join('; ');
 }
 

@@ -571,6 +571,12 @@ impl Config {
                         site.id
                     )));
                 }
+                if !secure_context(origin) {
+                    return Err(Error::Config(format!(
+                        "origin {origin} of site {:?} must be https:// (http:// only on localhost)",
+                        site.id
+                    )));
+                }
                 if origin.path() != "/" || origin.query().is_some() {
                     return Err(Error::Config(format!(
                         "origin {origin} must not have a path"
@@ -795,6 +801,19 @@ impl Site {
     }
 }
 
+/// Whether browsers treat pages of `origin` as a secure context, where
+/// passkeys work and network attackers cannot inject script: `https://`, or
+/// `http://` on this machine (`localhost` and its subdomains). Any other
+/// scheme has an opaque origin, which browsers send as `Origin: null`.
+fn secure_context(origin: &Url) -> bool {
+    let host = origin.host_str().unwrap_or_default();
+    match origin.scheme() {
+        "https" => true,
+        "http" => host == "localhost" || host.ends_with(".localhost"),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -898,6 +917,33 @@ mod tests {
                 .apply_env(|k| (k == "RECORDPASS_METRICS_LISTEN").then(|| "9464".into()))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn site_origins_must_be_secure_contexts() {
+        let url = |u: &str| Url::parse(u).expect(u);
+        for secure in [
+            "https://www.example-hospital.org",
+            "http://localhost:8081",
+            "http://records.localhost:8081",
+        ] {
+            assert!(secure_context(&url(secure)), "{secure}");
+        }
+        // A network attacker could inject script into an http page; other
+        // schemes have opaque origins, which browsers send as `null`.
+        for insecure in [
+            "http://www.example-hospital.org",
+            "http://localhost.example-hospital.org",
+            "app://www.example-hospital.org",
+            "ftp://www.example-hospital.org",
+        ] {
+            assert!(!secure_context(&url(insecure)), "{insecure}");
+        }
+        let text = BASE.replace("https://www.", "http://www.");
+        let mut config: Config = toml::from_str(&text).expect("parses");
+        config.encryption.keys_from_env = Some(crate::vault::Vault::new_key_line("t"));
+        let err = config.check().expect_err("refused").to_string();
+        assert!(err.contains("must be https://"), "{err}");
     }
 
     /// A local demo configuration with `email`.

@@ -89,10 +89,30 @@
     return ready;
   }
 
+  let policy; // the Trusted Types policy, where the page has Trusted Types
+
+  /** The glue's URL for `script.src`: a TrustedScriptURL from the "recordpass" policy, which passes
+   *  that one URL and nothing else, where the page enforces Trusted Types (`require-trusted-types-for
+   *  'script'`, with `trusted-types recordpass` allowed: docs/embedding.md); a plain string elsewhere. */
+  function glueUrl() {
+    const url = new URL(GLUE, loaderUrl).href;
+    const tt = window.trustedTypes;
+    if (!tt || typeof tt.createPolicy !== "function") return url;
+    policy =
+      policy ||
+      tt.createPolicy("recordpass", {
+        createScriptURL: (u) => {
+          if (u === url) return u;
+          throw new TypeError("recordpass: only the widget's own code may load");
+        },
+      });
+    return policy.createScriptURL(url);
+  }
+
   function injectGlue() {
     return new Promise((resolve, reject) => {
       const glue = document.createElement("script");
-      glue.src = new URL(GLUE, loaderUrl).href;
+      glue.src = glueUrl();
       glue.integrity = GLUE_INTEGRITY;
       glue.crossOrigin = "anonymous";
       glue.async = true;

@@ -361,6 +361,9 @@ fn content_security_policy(verifier_origin: &str) -> String {
         "base-uri 'none'".to_owned(),
         "form-action 'self'".to_owned(),
         "frame-ancestors 'none'".to_owned(),
+        // DOM injection sinks take only vetted values; the loader's policy vets its one script URL.
+        "require-trusted-types-for 'script'".to_owned(),
+        "trusted-types recordpass".to_owned(),
     ]
     .join("; ")
 }

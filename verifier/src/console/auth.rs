@@ -652,7 +652,10 @@ pub async fn sign_out(
 
 #[derive(Template)]
 #[template(path = "console/sign_in.html")]
-struct SignInPage;
+struct SignInPage {
+    /// The form arrived as a plain post: the page's script did not run.
+    script_needed: bool,
+}
 
 #[derive(Template)]
 #[template(path = "console/enrol.html")]
@@ -660,7 +663,19 @@ struct EnrolPage;
 
 /// `GET /console/sign-in`.
 pub async fn sign_in_page() -> Result<Response, PageError> {
-    render(&SignInPage)
+    render(&SignInPage {
+        script_needed: false,
+    })
+}
+
+/// `POST /console/sign-in`: the form posted without its script (blocked,
+/// not loaded yet, or turned off). A passkey needs the script, so the page
+/// says so; the form posts rather than gets, so the address typed never
+/// lands in a URL (history, proxy logs).
+pub async fn sign_in_without_script() -> Result<Response, PageError> {
+    render(&SignInPage {
+        script_needed: true,
+    })
 }
 
 /// `GET /console/enrol` (the token is in the URL fragment, read by the script).

@@ -146,6 +146,12 @@ pub fn routes() -> Vec<ConsoleRoute> {
             Access::Public,
             auth::sign_in_page,
         ),
+        route(
+            M::POST,
+            "/console/sign-in",
+            Access::Public,
+            auth::sign_in_without_script,
+        ),
         route(M::GET, "/console/enrol", Access::Public, auth::enrol_page),
         route(
             M::POST,

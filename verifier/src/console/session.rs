@@ -149,8 +149,9 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Staff
 }
 
 /// Every console route's gate: Origin on state-changing requests, then for
-/// staff routes a live session (401), an allowed role (403) and, on
-/// state-changing requests, the session's CSRF token (403).
+/// staff routes no loading by another origin's page (403), a live session
+/// (401), an allowed role (403) and, on state-changing requests, the
+/// session's CSRF token (403).
 pub async fn guard(
     State((state, access)): State<(AppState, Access)>,
     request: Request,
@@ -172,6 +173,10 @@ async fn check(state: &AppState, access: Access, request: Request) -> Result<Req
     let Access::Roles(roles) = access else {
         return Ok(request);
     };
+    if loaded_by_another_origin(request.headers()) {
+        tracing::info!("console: a staff page loaded from another origin refused");
+        return Err(Error::Forbidden);
+    }
     let staff = authenticate(state, request.headers()).await?;
     if !roles.contains(&staff.role) {
         tracing::info!(role = staff.role.as_str(), "console: role refused");
@@ -216,6 +221,26 @@ fn same_origin(headers: &HeaderMap, console: &str) -> bool {
             get(HeaderName::from_static("sec-fetch-site")) == Some("same-origin")
         }
         Some(_) => false,
+    }
+}
+
+/// Whether the browser says a staff route is being loaded by a page on
+/// another origin other than by following a link (an image, a script, a
+/// fetch, a frame). `SameSite=Strict` still sends the cookie from a sibling
+/// subdomain (the same site), so such a page could keep a session's idle
+/// timer running and write audit entries nobody asked for, without reading
+/// the answer. Requests without fetch metadata (older browsers, tools) pass.
+fn loaded_by_another_origin(headers: &HeaderMap) -> bool {
+    let get = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    let followed_link = get(HeaderName::from_static("sec-fetch-mode")) == Some("navigate")
+        && get(HeaderName::from_static("sec-fetch-dest")) == Some("document");
+    match get(HeaderName::from_static("sec-fetch-site")) {
+        None | Some("same-origin" | "none") => false,
+        Some(_) => !followed_link,
     }
 }
 

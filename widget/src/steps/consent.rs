@@ -28,7 +28,7 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
     );
     let body = html! {
         <>
-            <p class="rp-statement" part="statement" data-testid="esign-disclosure">{ esign_disclosure(&site.name, l) }</p>
+            <p class="rp-statement" data-testid="esign-disclosure">{ esign_disclosure(&site.name, l) }</p>
             { group(app, Field::ConsentElectronicRecords, tr(l, "Your consent", "Su consentimiento"), None, agree) }
             <p>{ tr(
                 l,

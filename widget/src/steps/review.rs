@@ -68,7 +68,7 @@ pub fn view(app: &App, ctx: &Context<App>, review: &Review) -> Html {
             { heading(app, t.review_title) }
             <h3 id="rp-statement-title">{ t.statement_title }</h3>
             <p class="rp-hint">{ t.statement_hint }</p>
-            <p class="rp-statement" part="statement" data-testid="statement">{ &review.document.statement }</p>
+            <p class="rp-statement" data-testid="statement">{ &review.document.statement }</p>
             <p class="rp-fingerprint">
                 { t.fingerprint }{ " " }
                 <code data-testid="fingerprint">{ review.digest.fingerprint() }</code>

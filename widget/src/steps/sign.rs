@@ -32,7 +32,7 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
             <p class="rp-hint">{ tr(l,
                 "Read it carefully. This exact text is sent to the hospital with your signature.",
                 "Léalo con atención. Este texto exacto se envía al hospital con su firma.") }</p>
-            <div class="rp-statement" part="statement" data-testid="statement-preview" tabindex="0"
+            <div class="rp-statement" data-testid="statement-preview" tabindex="0"
                 aria-label={tr(l, "Statement", "Declaración")}>{ statement }</div>
             { Text::new(Field::Signature, tr(l, "Type your full name to sign", "Escriba su nombre completo para firmar"), &app.input.signature)
                 .hint(hint).auto("name").view(app, ctx, set(|q, v| q.signature = v)) }
