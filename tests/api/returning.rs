@@ -267,6 +267,57 @@ async fn a_returning_requester_signs_in_sees_their_request_and_downloads_a_recei
     );
 }
 
+/// `DELETE /api/v1/me/session` ends the session at once; it answers the
+/// same with no token, an unknown one or one already ended, and ends no
+/// other session.
+#[tokio::test]
+async fn signing_out_ends_the_session_at_once_and_no_other() {
+    let verifier = TestVerifier::start().await;
+    let mut ana = Requester::new(&verifier);
+    let account = register(&mut ana, "ana@example.org").await;
+    sign(&mut ana, &account, &ana_request(), None).await;
+    let phone = sign_in(&mut ana, &account).await.session_token;
+    let laptop = sign_in(&mut ana, &account).await.session_token;
+    let sign_out = |token: Option<&str>| {
+        let mut req = reqwest::Client::new()
+            .delete(verifier.url("/api/v1/me/session"))
+            .header("Origin", SITE_ORIGIN);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        async move { req.send().await.expect("sent").status() }
+    };
+    assert_eq!(my_requests(&verifier, &phone).await.requests.len(), 1);
+    assert_eq!(sign_out(Some(&phone)).await, StatusCode::NO_CONTENT);
+    let (status, body) = get(&verifier, "/api/v1/me/requests", Some(&phone)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(code(&body), "sign_in_required");
+    assert_eq!(
+        my_requests(&verifier, &laptop).await.requests.len(),
+        1,
+        "the other session stands"
+    );
+    for token in [Some(phone.as_str()), Some("not-a-session"), None] {
+        assert_eq!(sign_out(token).await, StatusCode::NO_CONTENT, "{token:?}");
+    }
+    // The widget's page may call it: CORS allows the method from the site's origin.
+    let preflight = reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, verifier.url("/api/v1/me/session"))
+        .header("Origin", SITE_ORIGIN)
+        .header("Access-Control-Request-Method", "DELETE")
+        .header("Access-Control-Request-Headers", "authorization")
+        .send()
+        .await
+        .expect("sent");
+    let allowed = preflight
+        .headers()
+        .get("access-control-allow-methods")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(allowed.contains("DELETE"), "{allowed}");
+}
+
 #[tokio::test]
 async fn no_token_an_unknown_token_or_an_ended_session_is_refused() {
     let verifier = TestVerifier::start().await;

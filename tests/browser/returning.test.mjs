@@ -163,6 +163,34 @@ test('a returning guardian signs in, sees the status and signs for a second chil
     const numbers = await w('request').evaluateAll((items) => items.map((i) => i.dataset.number));
     assert.deepEqual(numbers.sort(), [first, second].sort());
 
+    // "Sign out" ends the session at the verifier and takes the list off the screen.
+    const ended = page.waitForResponse((r) => r.url().endsWith('/api/v1/me/session') && r.request().method() === 'DELETE');
+    await w('sign-out').click();
+    const signOut = await ended;
+    assert.equal(signOut.status(), 204);
+    await w('signed-out').waitFor();
+    assert.match(await w('signed-out').innerText(), /^You are signed out\./);
+    assert.equal(await w('requests').count(), 0, 'the list is gone');
+    assert.match(await focused(), /^h2:Check the status of your request/);
+    const token = (await signOut.request().allHeaders()).authorization;
+    assert.match(token, /^Bearer ./);
+    const after = await page.request.get(`${verifierUrl}/api/v1/me/requests`, { headers: { authorization: token } });
+    assert.equal(after.status(), 401, 'the token no longer works');
+    await axe('the signed-out view');
+
+    // Left on screen for 15 minutes (the session's idle timeout), the list goes by itself.
+    await page.goto('about:blank');
+    await page.clock.install();
+    await page.goto(`${site.origin}/#recordpass-status`);
+    await ready('sign-in').click();
+    await w('requests').waitFor();
+    await page.clock.fastForward('14:50');
+    assert.equal(await w('requests').count(), 1, 'still shown before 15 minutes');
+    await page.clock.fastForward('00:20');
+    await w('signed-out').waitFor();
+    assert.match(await w('signed-out').innerText(), /signed out after 15 minutes/);
+    assert.equal(await w('requests').count(), 0);
+
     // 5. A browser without the passkey is told so, and offered the usual route.
     await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
     await cdp.send('WebAuthn.addVirtualAuthenticator', {

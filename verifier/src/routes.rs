@@ -63,6 +63,7 @@ pub fn requester_api() -> OpenApiRouter<AppState> {
         .routes(routes!(finish_sign_in))
         .routes(routes!(my_requests))
         .routes(routes!(my_receipt))
+        .routes(routes!(sign_out))
 }
 
 /// The upload route, relative to [`API_PREFIX`]: it reads its own (larger) body.
@@ -116,7 +117,7 @@ pub fn router(state: AppState) -> Router {
         .collect();
     let cors = CorsLayer::new()
         .allow_origin(origins)
-        .allow_methods([Method::GET, Method::POST])
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
         .allow_headers([
             header::CONTENT_TYPE,
             header::AUTHORIZATION,
@@ -613,6 +614,23 @@ async fn my_requests(
 ) -> Result<Json<MyRequests>, Error> {
     let who = requester_session::authenticate(&state, &headers).await?;
     Ok(Json(requests::list(&state, &who).await?))
+}
+
+/// Signs the requester out: the session's token stops working at once
+/// (instead of after 15 minutes idle). Answers the same whether or not the
+/// token was live.
+#[utoipa::path(
+    delete,
+    path = "/me/session",
+    tag = "requester",
+    security(("requester_session" = [])),
+    responses(
+        (status = 204, description = "Signed out: the token no longer works (also when it had already ended, or none was sent)."),
+    ),
+)]
+async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<StatusCode, Error> {
+    requester_session::end(&state, &headers).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The signed receipt of one of the requester's own requests: its sealed

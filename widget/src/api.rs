@@ -131,6 +131,15 @@ impl Client {
         .await
     }
 
+    /// `DELETE /api/v1/me/session`: ends the session.
+    pub async fn sign_out(&self, session: &str) -> Result<(), Failure> {
+        let path = "/api/v1/me/session";
+        self.fetch("DELETE", path, None, Some(Extra::Session(session)))
+            .await
+            .map(|_| ())
+            .map_err(Failure::from)
+    }
+
     /// `GET /api/v1/me/requests/{number}/receipt` with the session: the
     /// sealed evidence bundle, as the verifier wrote it.
     pub async fn receipt(&self, session: &str, number: &str) -> Result<String, Failure> {

@@ -261,6 +261,20 @@ struct Session {
     token: String,
 }
 
+/// How a returning requester's session ended in this widget.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SignedOut {
+    /// They pressed "Sign out".
+    Requested,
+    /// Their list was on screen for [`LIST_SHOWN_MS`] (the verifier's idle timeout).
+    Idle,
+}
+
+/// How long a returning requester's list stays on screen: the verifier's
+/// idle timeout, after which their session has ended anyway. On a shared
+/// computer the names, statuses and messages should not outlive it.
+const LIST_SHOWN_MS: i32 = 15 * 60 * 1000;
+
 /// A passkey bound to an email address in this session.
 struct Credential {
     id: String,
@@ -371,6 +385,11 @@ pub enum Msg {
     ReceiptLoaded(String, Result<String, Failure>),
     /// "Start a new request" with the passkey already in use.
     NewRequest,
+    /// "Sign out" (`None`), or the list's idle timer ran out (the list's
+    /// generation it was set for).
+    SignOut(Option<u32>),
+    /// The verifier answered a sign-out (nothing to do: the widget already forgot the session).
+    SignedOut,
     /// "Start a request" the usual way (no passkey here).
     NormalRoute,
     /// A proof-of-authority file was chosen.
@@ -430,6 +449,10 @@ pub struct App {
     credential: Option<Credential>,
     email_proof: Option<EmailProof>,
     session: Option<Session>,
+    /// Why the status view's sign-in shows again, when the requester was signed out.
+    pub(crate) signed_out: Option<SignedOut>,
+    /// Counts the lists shown, so an idle timer only clears the list it was set for.
+    list_generation: u32,
     focus: Option<Focus>,
     /// Focus was inside the widget before the update being rendered: if the
     /// render removed (or disabled) the focused control, it is put back on a
@@ -484,6 +507,8 @@ impl Component for App {
             credential,
             email_proof: None,
             session: None,
+            signed_out: None,
+            list_generation: 0,
             focus: None,
             had_focus: false,
             refocus_after_upload: false,
@@ -556,6 +581,17 @@ impl Component for App {
                 self.open_status(ctx);
             }
             Msg::NewRequest => self.new_request(ctx),
+            Msg::SignOut(generation) => {
+                let listed = matches!(self.step, Step::Status(StatusView::List(_)));
+                match generation {
+                    None => self.sign_out(ctx, SignedOut::Requested),
+                    Some(g) if listed && g == self.list_generation => {
+                        self.sign_out(ctx, SignedOut::Idle);
+                    }
+                    Some(_) => return false,
+                }
+            }
+            Msg::SignedOut => return false,
             Msg::NormalRoute => {
                 self.epoch += 1;
                 self.go_to(ctx, FormStep::Intro);
@@ -1293,9 +1329,26 @@ impl App {
         true
     }
 
+    /// Forgets the session and the passkey in use, asks the verifier to end
+    /// the session (should that call fail, the token ends by itself after 15
+    /// minutes idle), and shows the sign-in again, saying why.
+    fn sign_out(&mut self, ctx: &Context<Self>, why: SignedOut) {
+        if let Some(session) = self.session.take() {
+            let client = ctx.props().client.clone();
+            spawn(ctx.link(), async move {
+                let _ = client.sign_out(&session.token).await;
+                Msg::SignedOut
+            });
+        }
+        self.credential = None;
+        self.open_status(ctx);
+        self.signed_out = Some(why);
+    }
+
     /// Shows the status view and prepares the sign-in ceremony (its options
     /// are fetched first so the browser is called right in the click).
     fn open_status(&mut self, ctx: &Context<Self>) {
+        self.signed_out = None;
         self.proof.cancel();
         self.epoch += 1;
         self.alert = None;
@@ -1412,6 +1465,12 @@ impl App {
                     *view = StatusView::List(list);
                     self.alert = None;
                     self.focus = Some(Focus::Heading);
+                    self.list_generation += 1;
+                    let generation = self.list_generation;
+                    spawn(link, async move {
+                        crate::clock::sleep(LIST_SHOWN_MS).await;
+                        Msg::SignOut(Some(generation))
+                    });
                 }
                 Err(failure) => {
                     if matches!(&failure, Failure::Api(e) if e.code == ErrorCode::SignInRequired) {

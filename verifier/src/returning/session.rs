@@ -61,6 +61,20 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// Ends the session whose token `headers` carry, if any: signing out. A
+/// missing, unknown or already ended token changes nothing.
+pub async fn end(state: &AppState, headers: &HeaderMap) -> Result<(), Error> {
+    let Some(token) = bearer(headers) else {
+        return Ok(());
+    };
+    let _turn = state.store.writer_turn().await;
+    sqlx::query("DELETE FROM requester_sessions WHERE token_hash = $1")
+        .bind(hash_token(token))
+        .execute(state.store.pool())
+        .await?;
+    Ok(())
+}
+
 /// The live session `headers` carry (`401 sign_in_required` otherwise);
 /// refreshes its idle timer (at most once per [`REFRESH_SECS`]). An expired
 /// session is deleted.

@@ -8,7 +8,7 @@ use yew::prelude::*;
 
 use super::fields::tr;
 use super::{alert, call_line, heading, status};
-use crate::app::{App, Msg, StatusView};
+use crate::app::{App, Msg, SignedOut, StatusView};
 use crate::{clock, passkey};
 
 /// Renders the sign-in or the list.
@@ -88,8 +88,19 @@ fn sign_in_view(app: &App, ctx: &Context<App>, view: &StatusView) -> Html {
         }
         _ => (false, Callback::noop()),
     };
+    let signed_out = app.signed_out.map(|why| match why {
+        SignedOut::Requested => tr(l,
+            "You are signed out. To see your requests again, sign in with your passkey.",
+            "Cerró su sesión. Para ver sus solicitudes de nuevo, inicie sesión con su llave de acceso."),
+        SignedOut::Idle => tr(l,
+            "For your privacy, you were signed out after 15 minutes. To see your requests again, sign in with your passkey.",
+            "Por su privacidad, cerramos su sesión después de 15 minutos. Para ver sus solicitudes de nuevo, inicie sesión con su llave de acceso."),
+    });
     html! {
         <>
+            if let Some(text) = signed_out {
+                <p class="rp-notice" data-testid="signed-out">{ text }</p>
+            }
             <p>{ tr(l,
                 "Sign in with the passkey you created when you sent your request. Your phone or computer will ask for your fingerprint, face or screen lock.",
                 "Inicie sesión con la llave de acceso (passkey) que creó al enviar su solicitud. Su teléfono o computadora le pedirá su huella, su rostro o el bloqueo de pantalla.") }</p>
@@ -122,6 +133,9 @@ fn list_view(app: &App, ctx: &Context<App>, list: &MyRequests) -> Html {
                 <button type="button" class="rp-primary" part="button-primary" data-testid="new-request"
                     onclick={link.callback(|_| Msg::NewRequest)}>
                     { tr(l, "Start a new request", "Comenzar una nueva solicitud") }</button>
+                <button type="button" class="rp-secondary" part="button-secondary" data-testid="sign-out"
+                    onclick={link.callback(|_| Msg::SignOut(None))}>
+                    { tr(l, "Sign out", "Cerrar sesión") }</button>
             </div>
             <p class="rp-hint">{ tr(l,
                 "A new request is signed with this same passkey: no new email code.",
