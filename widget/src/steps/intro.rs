@@ -43,8 +43,8 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
             <p>{ deadline }</p>
             <h3>{ tr(l, "Fees", "Costos") }</h3>
             <p data-testid="fee-text">{ if fee.is_empty() { tr(l,
-                "The hospital may charge only a reasonable, cost-based fee for copies, and will tell you the approximate fee before it sends them. There is no charge for finding, collecting or verifying records.",
-                "El hospital solo puede cobrar una tarifa razonable basada en el costo de las copias, y le dirá el costo aproximado antes de enviarlas. No se cobra por buscar, reunir ni verificar los registros.") } else { fee } }</p>
+                "For copies sent to you, the hospital may charge only a reasonable, cost-based fee, and will tell you the approximate fee before it sends them. There is no charge for finding, collecting or verifying records. When copies go to another person or organization, state law decides what may be charged.",
+                "Por las copias que se le envían a usted, el hospital solo puede cobrar una tarifa razonable basada en el costo, y le dirá el costo aproximado antes de enviarlas. No se cobra por buscar, reunir ni verificar los registros. Cuando las copias van a otra persona u organización, la ley estatal decide cuánto se puede cobrar.") } else { fee } }</p>
             <h3>{ tr(l, "Who may ask", "Quién puede pedirlos") }</h3>
             <p>{ tr(l,
                 "An adult patient; a parent or guardian of a child; someone with legal authority to make health care decisions for the patient, such as a health care power of attorney; or the executor or administrator of a deceased patient's estate. A lawyer or insurance company asks the patient to send the records to them.",
