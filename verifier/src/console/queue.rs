@@ -18,11 +18,11 @@ use std::collections::BTreeSet;
 
 use super::{
     audit,
-    pages::{PageError, date_text, harden, render},
+    pages::{PageError, harden, render},
     session::Staff,
     workflow::{RequestState, Status, load_all},
 };
-use crate::{AppState, Error, holds, store::Submission};
+use crate::{AppState, Error, holds, store::Submission, zone::Deadline};
 
 const DAY: i64 = 24 * 60 * 60;
 /// HIPAA's limit, when the site sets no shorter one.
@@ -30,30 +30,48 @@ pub const DEFAULT_DEADLINE_DAYS: i64 = 30;
 /// "Due soon" means due within this many days.
 pub const DUE_SOON_DAYS: i64 = 7;
 
-/// When `s` must be acted on: received + the site's deadline (30 days by
-/// default) + the extension, if one was taken.
-pub fn due_at(state: &AppState, s: &Submission, st: &RequestState) -> i64 {
-    let days = state
+/// Days `s`'s site gives HIM to act: `deadline_days`, or HIPAA's 30.
+fn deadline_days(state: &AppState, s: &Submission) -> i64 {
+    state
         .config
         .site(&s.site_id)
         .and_then(|site| site.deadline_days)
-        .map_or(DEFAULT_DEADLINE_DAYS, i64::from);
-    s.received_at + (days + st.extension_days.unwrap_or(0)) * DAY
+        .map_or(DEFAULT_DEADLINE_DAYS, i64::from)
+}
+
+/// When `s` must be acted on: the site's deadline (30 days by default) plus
+/// the extension, if one was taken, in calendar days of the site's time zone
+/// from the local day of receipt ([`crate::zone::Zone::deadline`]).
+pub fn due(state: &AppState, s: &Submission, st: &RequestState) -> Result<Deadline, Error> {
+    let days = deadline_days(state, s) + st.extension_days.unwrap_or(0);
+    state
+        .config
+        .zone_of(&s.site_id)
+        .deadline(s.received_at, days)
+}
+
+/// The deadline of `s` without any extension: the original time limit, within
+/// which an extension and its notice must be given (164.524(b)(2)(ii)).
+pub fn original_due(state: &AppState, s: &Submission) -> Result<Deadline, Error> {
+    state
+        .config
+        .zone_of(&s.site_id)
+        .deadline(s.received_at, deadline_days(state, s))
 }
 
 /// One line of the queue.
 pub struct Item {
     /// Request number.
     pub number: String,
-    /// Receipt time (unix seconds).
-    pub received_at: i64,
-    /// Due time (unix seconds).
-    pub due_at: i64,
+    /// Receipt date in the site's zone (`YYYY-MM-DD`).
+    pub received: String,
+    /// When it is due.
+    pub due: Deadline,
     /// Status.
     pub status: Status,
     /// Facts from the signed document.
     pub summary: DocumentSummary,
-    /// Open and past due.
+    /// Open and past due: the due date has ended in the site's zone.
     pub overdue: bool,
     /// Open and due within [`DUE_SOON_DAYS`].
     pub due_soon: bool,
@@ -62,14 +80,14 @@ pub struct Item {
 }
 
 impl Item {
-    /// `YYYY-MM-DD` receipt date.
+    /// `YYYY-MM-DD` receipt date, local to the site.
     pub fn received(&self) -> String {
-        date_text(self.received_at)
+        self.received.clone()
     }
 
-    /// `YYYY-MM-DD` due date.
+    /// `YYYY-MM-DD` due date, local to the site.
     pub fn due(&self) -> String {
-        date_text(self.due_at)
+        self.due.date.to_string()
     }
 }
 
@@ -131,20 +149,21 @@ pub async fn items(state: &AppState) -> Result<Vec<Item>, Error> {
         let doc: SignedDocument = serde_json::from_str(&s.document)
             .map_err(|e| Error::Internal(format!("stored document: {e}")))?;
         let st = states.get(&s.request_number).unwrap_or(&fresh);
-        let due = due_at(state, &s, st);
+        let due = due(state, &s, st)?;
         let open = !st.status.is_final();
+        let left = due.ends_at - now;
         items.push(Item {
             number: s.request_number.clone(),
-            received_at: s.received_at,
-            due_at: due,
+            received: state.config.zone_of(&s.site_id).date_text(s.received_at),
+            due,
             status: st.status,
             summary: doc.summary(),
-            overdue: open && due < now,
-            due_soon: open && due >= now && due - now <= DUE_SOON_DAYS * DAY,
+            overdue: open && due.passed(now),
+            due_soon: open && !due.passed(now) && left <= DUE_SOON_DAYS * DAY,
             held: held.contains(&s.request_number),
         });
     }
-    items.sort_by_key(|i| (i.status.is_final(), i.due_at));
+    items.sort_by_key(|i| (i.status.is_final(), i.due.ends_at));
     Ok(items)
 }
 
