@@ -116,6 +116,10 @@ async fn an_extension_is_refused_once_the_original_deadline_has_passed() {
     let (_, detail) = hana.get(&format!("/console/requests/{}", numbers[1])).await;
     assert!(!detail.contains("(extended)"), "{detail}");
     assert!(!detail.contains("Notice of extension"), "{detail}");
+    assert!(
+        detail.contains("id=\"extension-closed\"") && !detail.contains("id=\"extension-form\""),
+        "the page offers no extension:\n{detail}"
+    );
     let (_, queue) = hana.get("/console").await;
     assert!(queue.contains("Overdue: <strong>1</strong>"), "{queue}");
     assert!(row(&queue, &numbers[1]).contains("overdue"));

@@ -57,6 +57,9 @@ struct DetailPage<'a> {
     received: String,
     due: String,
     extended: bool,
+    /// The original due date, when it has passed without an extension
+    /// (none may be taken then).
+    extension_closed: Option<String>,
     can_work: bool,
     verified: bool,
     checks: Vec<Check>,
@@ -196,6 +199,12 @@ pub async fn show(
         received: zone.time_text(s.received_at),
         due: queue::due(state, &s, &st)?.date.to_string(),
         extended: st.extension_days.is_some(),
+        extension_closed: match queue::original_due(state, &s)? {
+            due if st.extension_days.is_none() && due.passed(state.clock.unix()) => {
+                Some(due.date.to_string())
+            }
+            _ => None,
+        },
         can_work: super::WORK_ROLES.contains(&staff.role),
         verified: report.ok(),
         checks: report.checks,
