@@ -125,3 +125,68 @@ async fn an_extension_is_refused_once_the_original_deadline_has_passed() {
     assert!(row(&queue, &numbers[1]).contains("overdue"));
     assert!(!row(&queue, &numbers[0]).contains("overdue"));
 }
+
+#[tokio::test]
+async fn a_configuration_change_moves_no_due_date_of_a_request_already_received() {
+    // IT has shortened the deadline to a state's 10 days and set the zone.
+    let verifier = TestVerifier::start_changed(|config| {
+        config.sites[0].deadline_days = Some(10);
+        config.sites[0].time_zone = Some(Zone::named("Pacific/Kiritimati").expect("zone"));
+    })
+    .await;
+    let numbers = Requester::new(&verifier).register_and_sign(3).await;
+    let (before, after, legacy) = (&numbers[0], &numbers[1], &numbers[2]);
+    let read = |number: &str| {
+        let (store, number) = (verifier.store.clone(), number.to_owned());
+        async move {
+            let s = store.submission(&number).await.expect("read");
+            s.expect("stored")
+        }
+    };
+    let new = read(after).await;
+    assert_eq!(
+        (new.deadline_days, new.time_zone.as_deref()),
+        (Some(10), Some("Pacific/Kiritimati")),
+        "the terms are recorded at receipt"
+    );
+    // `before` was received under the old file (30 days, UTC); `legacy`
+    // before the terms were recorded at all.
+    for (number, days, zone) in [(before, Some(30), Some("UTC")), (legacy, None, None)] {
+        sqlx::query(
+            "UPDATE submissions SET deadline_days = $1, time_zone = $2 WHERE request_number = $3",
+        )
+        .bind(days)
+        .bind(zone)
+        .bind(number)
+        .execute(verifier.store.pool())
+        .await
+        .expect("terms at receipt");
+    }
+    let due = |zone: &Zone, received: i64, days: i64| {
+        let deadline = zone.deadline(received, days).expect("deadline");
+        deadline.date.to_string()
+    };
+    let kiritimati = Zone::named("Pacific/Kiritimati").expect("zone");
+    let old_due = due(&Zone::utc(), read(before).await.received_at, 30);
+    let new_due = due(&kiritimati, new.received_at, 10);
+    let legacy_due = due(&kiritimati, read(legacy).await.received_at, 10);
+
+    let hana = StaffClient::enrolled(&verifier, "hana@example.org", Role::Specialist).await;
+    let (_, queue) = hana.get("/console").await;
+    let old_row = row(&queue, before);
+    assert!(
+        old_row.contains(&old_due),
+        "30 days, UTC: {old_due}\n{old_row}"
+    );
+    assert!(!old_row.contains(&new_due), "{old_row}");
+    assert!(row(&queue, after).contains(&new_due), "10 days: {new_due}");
+    assert!(
+        row(&queue, legacy).contains(&legacy_due),
+        "current settings"
+    );
+    let (_, detail) = hana.get(&format!("/console/requests/{before}")).await;
+    assert!(
+        detail.contains(&format!("<dt>Due</dt><dd>{old_due}")),
+        "{detail}"
+    );
+}

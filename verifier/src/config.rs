@@ -410,6 +410,13 @@ impl Site {
         self.privacy_phone.as_deref().unwrap_or(&self.him_phone)
     }
 
+    /// Days HIM has to act on a request received now: `deadline_days`, or
+    /// HIPAA's 30.
+    pub fn days_to_act(&self) -> i64 {
+        self.deadline_days
+            .map_or(crate::console::queue::DEFAULT_DEADLINE_DAYS, i64::from)
+    }
+
     /// The site's time zone: `time_zone`, or UTC when unset.
     pub fn zone(&self) -> crate::zone::Zone {
         self.time_zone.clone().unwrap_or_default()

@@ -209,7 +209,7 @@ pub async fn download(
         Some(state.seal.public()),
     );
     let (timeline, _notes) = history(&state, &number, &s).await?;
-    let zone = state.config.zone_of(&s.site_id);
+    let zone = super::queue::zone(&state, &s);
     let bytes = Certificate {
         doc: &doc,
         bundle: &bundle,

@@ -95,7 +95,7 @@ pub async fn history(
     .bind(number)
     .fetch_all(state.store.pool())
     .await?;
-    let zone = state.config.zone_of(&s.site_id);
+    let zone = super::queue::zone(state, s);
     let mut timeline = vec![Entry {
         at: zone.time_text(s.received_at),
         actor: "requester".into(),
@@ -169,7 +169,7 @@ pub async fn show(
     );
     let (timeline, notes) = history(state, number, &s).await?;
     let files = uploads::of_request(state, number, &doc).await?;
-    let zone = state.config.zone_of(&s.site_id);
+    let zone = super::queue::zone(state, &s);
     let legal_hold = holds::of(&state.store, number).await?.map(|h| {
         format!(
             "placed by {} on {}: {}",

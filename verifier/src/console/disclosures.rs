@@ -139,7 +139,7 @@ pub async fn disclosures(state: &AppState, filter: &Filter) -> Result<Vec<Disclo
         if instrument == Instrument::RightOfAccess {
             continue;
         }
-        let date = state.config.zone_of(&s.site_id).date_text(at);
+        let date = super::queue::zone(state, &s).date_text(at);
         let kept = (filter.from.is_empty() || date >= filter.from)
             && (filter.to.is_empty() || date <= filter.to)
             && (q.is_empty()

@@ -22,7 +22,13 @@ use super::{
     session::Staff,
     workflow::{RequestState, Status, load_all},
 };
-use crate::{AppState, Error, holds, store::Submission, zone::Deadline};
+use crate::{
+    AppState, Error,
+    config::Site,
+    holds,
+    store::Submission,
+    zone::{Deadline, Zone},
+};
 
 const DAY: i64 = 24 * 60 * 60;
 /// HIPAA's limit, when the site sets no shorter one.
@@ -30,33 +36,41 @@ pub const DEFAULT_DEADLINE_DAYS: i64 = 30;
 /// "Due soon" means due within this many days.
 pub const DUE_SOON_DAYS: i64 = 7;
 
-/// Days `s`'s site gives HIM to act: `deadline_days`, or HIPAA's 30.
+/// Days HIM has to act on `s`: its site's `deadline_days` when it was
+/// received (recorded with it), or for a request received before that was
+/// recorded the site's current setting (HIPAA's 30 by default).
 fn deadline_days(state: &AppState, s: &Submission) -> i64 {
-    state
-        .config
-        .site(&s.site_id)
-        .and_then(|site| site.deadline_days)
-        .map_or(DEFAULT_DEADLINE_DAYS, i64::from)
+    s.deadline_days.unwrap_or_else(|| {
+        state
+            .config
+            .site(&s.site_id)
+            .map_or(DEFAULT_DEADLINE_DAYS, Site::days_to_act)
+    })
 }
 
-/// When `s` must be acted on: the site's deadline (30 days by default) plus
-/// the extension, if one was taken, in calendar days of the site's time zone
-/// from the local day of receipt ([`crate::zone::Zone::deadline`]).
+/// The time zone `s`'s dates are counted and shown in: its site's zone when
+/// it was received (recorded with it), else the site's current zone. A later
+/// change of `time_zone` moves no due date of a request already received.
+pub fn zone(state: &AppState, s: &Submission) -> Zone {
+    let configured = state.config.zone_of(&s.site_id);
+    match s.time_zone.as_deref() {
+        Some(name) if name != configured.name() => Zone::named(name).unwrap_or(configured),
+        _ => configured,
+    }
+}
+
+/// When `s` must be acted on: its deadline (30 days by default) plus the
+/// extension, if one was taken, in calendar days of its time zone ([`zone`])
+/// from the local day of receipt ([`Zone::deadline`]).
 pub fn due(state: &AppState, s: &Submission, st: &RequestState) -> Result<Deadline, Error> {
     let days = deadline_days(state, s) + st.extension_days.unwrap_or(0);
-    state
-        .config
-        .zone_of(&s.site_id)
-        .deadline(s.received_at, days)
+    zone(state, s).deadline(s.received_at, days)
 }
 
 /// The deadline of `s` without any extension: the original time limit, within
 /// which an extension and its notice must be given (164.524(b)(2)(ii)).
 pub fn original_due(state: &AppState, s: &Submission) -> Result<Deadline, Error> {
-    state
-        .config
-        .zone_of(&s.site_id)
-        .deadline(s.received_at, deadline_days(state, s))
+    zone(state, s).deadline(s.received_at, deadline_days(state, s))
 }
 
 /// One line of the queue.
@@ -154,7 +168,7 @@ pub async fn items(state: &AppState) -> Result<Vec<Item>, Error> {
         let left = due.ends_at - now;
         items.push(Item {
             number: s.request_number.clone(),
-            received: state.config.zone_of(&s.site_id).date_text(s.received_at),
+            received: zone(state, &s).date_text(s.received_at),
             due,
             status: st.status,
             summary: doc.summary(),

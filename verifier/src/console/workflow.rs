@@ -336,7 +336,7 @@ pub async fn extend(
     }
     current.extension_days = Some(form.days);
     let due = super::queue::due(&state, &s, &current)?;
-    let zone = state.config.zone_of(&s.site_id);
+    let zone = super::queue::zone(&state, &s);
     let (received, due) = (zone.date_text(s.received_at), due.date.to_string());
     let notice = notices::extension(
         doc.lang,
