@@ -395,7 +395,8 @@ pub struct MyRequest {
     pub status: RequestStatus,
     /// [`RequestStatus::requester_label`] in each language.
     pub status_label: LocalizedText,
-    /// The date the hospital must act by (`YYYY-MM-DD`, UTC), extension included.
+    /// The date the hospital must act by (`YYYY-MM-DD`, a calendar day in the
+    /// hospital's time zone), extension included.
     pub due_date: String,
     /// Whether the signed receipt can be downloaded (`…/receipt`).
     pub receipt_available: bool,

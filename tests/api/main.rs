@@ -10,6 +10,7 @@ mod console_exports;
 mod console_races;
 mod console_staff;
 mod crash;
+mod deadlines;
 mod email;
 mod errors;
 mod evidence;

@@ -387,6 +387,11 @@ pub struct Site {
     /// HIPAA's 30 (the console's due dates); at most 30.
     #[serde(default)]
     pub deadline_days: Option<u16>,
+    /// The hospital's IANA time zone (e.g. `America/New_York`): deadlines are
+    /// counted in its calendar days and dates are shown in it; unset: UTC
+    /// (and a warning at start-up).
+    #[serde(default)]
+    pub time_zone: Option<crate::zone::Zone>,
     /// Who denial notices tell requesters to complain to at the hospital
     /// (45 CFR 164.524(d)(2)(iii)), worded to follow "complain to" (`en`)
     /// and "ante" (`es`; falls back to `en`, shown as is); unset: the
@@ -403,6 +408,18 @@ impl Site {
     /// `him_phone` when unset.
     pub fn complaint_phone(&self) -> &str {
         self.privacy_phone.as_deref().unwrap_or(&self.him_phone)
+    }
+
+    /// Days HIM has to act on a request received now: `deadline_days`, or
+    /// HIPAA's 30.
+    pub fn days_to_act(&self) -> i64 {
+        self.deadline_days
+            .map_or(crate::console::queue::DEFAULT_DEADLINE_DAYS, i64::from)
+    }
+
+    /// The site's time zone: `time_zone`, or UTC when unset.
+    pub fn zone(&self) -> crate::zone::Zone {
+        self.time_zone.clone().unwrap_or_default()
     }
 }
 
@@ -664,6 +681,24 @@ impl Config {
         match id {
             Some(id) => self.site(id),
             None => self.sites.first(),
+        }
+    }
+
+    /// The time zone of `site_id` (UTC for a site no longer configured).
+    pub fn zone_of(&self, site_id: &str) -> crate::zone::Zone {
+        self.site(site_id).map(Site::zone).unwrap_or_default()
+    }
+
+    /// The zone of console times that belong to no one request (the audit
+    /// log, staff passkeys, webhook deliveries): the sites' zone when they
+    /// all share one, else UTC. Every time shown names its zone.
+    pub fn console_zone(&self) -> crate::zone::Zone {
+        let mut zones = self.sites.iter().map(Site::zone);
+        let first = zones.next().unwrap_or_default();
+        if zones.all(|z| z == first) {
+            first
+        } else {
+            crate::zone::Zone::utc()
         }
     }
 

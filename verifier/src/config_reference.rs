@@ -277,6 +277,7 @@ fn documented_defaults_are_the_applied_ones() {
         ("`[encryption]`", "active_key"),
         ("`[[sites]]`", "privacy_contact"),
         ("`[[sites]]`", "privacy_phone"),
+        ("`[[sites]]`", "time_zone"),
     ] {
         assert!(
             documented_default(heading, key).starts_with("unset"),
@@ -285,6 +286,7 @@ fn documented_defaults_are_the_applied_ones() {
     }
     assert!(config.public_url.is_none());
     assert!(site.privacy_phone.is_none() && site.privacy_contact == Default::default());
+    assert_eq!(site.zone().name(), "UTC", "time_zone falls back to UTC");
     assert_eq!(
         site.complaint_phone(),
         site.him_phone,

@@ -35,6 +35,7 @@ pub mod upload_intake;
 pub mod uploads;
 pub mod vault;
 pub mod webhooks;
+pub mod zone;
 
 pub use app::{AppState, serve, serve_metrics};
 pub use clock::Clock;

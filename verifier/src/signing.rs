@@ -439,6 +439,9 @@ fn verify(
         user_verified: result.user_verified(),
         received_at: now,
         idempotency_key: context.idempotency_key,
+        // The deadline terms it is received under stay with it.
+        deadline_days: Some(site.days_to_act()),
+        time_zone: Some(site.zone().name().to_owned()),
     };
     Ok((submission, result))
 }

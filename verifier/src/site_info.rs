@@ -138,6 +138,13 @@ pub fn warnings(site: &Site) -> Vec<String> {
             site.id, site.him_phone
         ));
     }
+    if site.time_zone.is_none() {
+        warnings.push(format!(
+            "sites[id = {:?}].time_zone is not set: due dates are counted in UTC calendar days \
+             and dates are shown in UTC; set the hospital's zone, e.g. \"America/New_York\"",
+            site.id
+        ));
+    }
     warnings
 }
 
@@ -232,7 +239,8 @@ mod tests {
             );
             toml::from_str(&text).expect("site parses")
         };
-        let unset = parse("");
+        let zoned = "time_zone = \"America/Chicago\"";
+        let unset = parse(zoned);
         assert_eq!(unset.complaint_phone(), "+1 555 010 0100");
         let warned = warnings(&unset);
         assert_eq!(warned.len(), 1, "{warned:?}");
@@ -240,8 +248,29 @@ mod tests {
             warned[0].contains("sites[id = \"demo\"].privacy_phone"),
             "{warned:?}"
         );
-        let set = parse("privacy_phone = \"+1 555 010 0199\"");
+        let set = parse(&format!("privacy_phone = \"+1 555 010 0199\"\n{zoned}"));
         assert_eq!(set.complaint_phone(), "+1 555 010 0199");
         assert!(warnings(&set).is_empty());
+    }
+
+    #[test]
+    fn an_unset_time_zone_is_utc_with_a_warning_and_an_unknown_one_is_refused() {
+        let parse = |extra: &str| {
+            let text = format!(
+                "id = \"demo\"\nname = \"R\"\nhim_phone = \"1\"\norigins = []\n\
+                 privacy_phone = \"2\"\n{extra}"
+            );
+            toml::from_str::<Site>(&text).map_err(|e| e.to_string())
+        };
+        let unset = parse("").expect("site parses");
+        assert_eq!(unset.zone().name(), "UTC");
+        let warned = warnings(&unset);
+        assert_eq!(warned.len(), 1, "{warned:?}");
+        assert!(warned[0].contains("time_zone is not set"), "{warned:?}");
+        let set = parse("time_zone = \"America/New_York\"").expect("site parses");
+        assert_eq!(set.zone().name(), "America/New_York");
+        assert!(warnings(&set).is_empty());
+        let err = parse("time_zone = \"Eastern\"").expect_err("refused");
+        assert!(err.contains("not an IANA time zone"), "{err}");
     }
 }

@@ -130,6 +130,11 @@ pub struct Submission {
     pub received_at: UnixTime,
     /// The client's idempotency key, if it sent one.
     pub idempotency_key: Option<String>,
+    /// The site's `deadline_days` at receipt (with the default, 30); `None`
+    /// for requests received before it was recorded.
+    pub deadline_days: Option<i64>,
+    /// The site's `time_zone` at receipt (IANA name); `None` as above.
+    pub time_zone: Option<String>,
 }
 
 impl Store {
@@ -415,8 +420,8 @@ impl Store {
         let done = sqlx::query(
             "INSERT INTO submissions (request_number, ceremony_id, site_id, requester_id,
                  credential_id, document, digest, nonce, client_data_json, authenticator_data,
-                 signature, user_verified, received_at, idempotency_key)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                 signature, user_verified, received_at, idempotency_key, deadline_days, time_zone)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
              ON CONFLICT (request_number) DO NOTHING",
         )
         .bind(&s.request_number)
@@ -436,6 +441,8 @@ impl Store {
         .bind(i64::from(s.user_verified))
         .bind(s.received_at)
         .bind(&s.idempotency_key)
+        .bind(s.deadline_days)
+        .bind(&s.time_zone)
         .execute(&mut *conn)
         .await?;
         if done.rows_affected() != 1 {
@@ -672,7 +679,7 @@ impl Table {
 
 const SELECT_SUBMISSION: &str = "SELECT request_number, ceremony_id, site_id, requester_id,
     credential_id, document, digest, nonce, client_data_json, authenticator_data, signature,
-    user_verified, received_at, idempotency_key FROM submissions";
+    user_verified, received_at, idempotency_key, deadline_days, time_zone FROM submissions";
 
 impl Store {
     fn submission_from_row(&self, r: &AnyRow) -> Result<Submission, Error> {
@@ -695,6 +702,8 @@ impl Store {
             user_verified: r.get::<i64, _>("user_verified") != 0,
             received_at: r.get("received_at"),
             idempotency_key: r.get("idempotency_key"),
+            deadline_days: r.get("deadline_days"),
+            time_zone: r.get("time_zone"),
         })
     }
 }

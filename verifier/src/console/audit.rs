@@ -23,7 +23,7 @@ use sha2::{Digest as _, Sha256};
 use sqlx::Row;
 
 use super::{
-    pages::{PageError, render, time_text},
+    pages::{PageError, render},
     session::Staff,
 };
 use crate::{AppState, Error, Store, db};
@@ -360,6 +360,7 @@ pub async fn page(
         Some(_) => shown.last().map(|r| r.seq),
         None => None,
     };
+    let zone = state.config.console_zone();
     let rows = shown
         .into_iter()
         .map(|r| {
@@ -367,7 +368,7 @@ pub async fn page(
             let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
             Shown {
                 seq: r.seq,
-                at: time_text(v["at"].as_i64().unwrap_or_default()),
+                at: zone.time_text(v["at"].as_i64().unwrap_or_default()),
                 actor: s("actor"),
                 action: s("action"),
                 target: s("target"),

@@ -25,7 +25,7 @@ use webauthn_rs_proto::{
 
 use super::{
     Role, audit,
-    pages::{PageError, render, time_text},
+    pages::{PageError, render},
     session::{self, Staff, hash_token},
 };
 use recordpass_request::{Field, FieldError, Problem, api::ApiError};
@@ -720,6 +720,8 @@ async fn staff_page_with(
         sqlx::query("SELECT id, email, role, created_at, disabled_at FROM staff ORDER BY email")
             .fetch_all(state.store.pool())
             .await?;
+    let zone = state.config.console_zone();
+    let time_text = |unix: i64| zone.time_text(unix);
     let mut members: Vec<Member> = rows
         .iter()
         .map(|r| Member {

@@ -18,7 +18,7 @@ use serde_json::json;
 use super::{
     audit,
     detail::{Entry, export, history},
-    pages::{self, PageError, harden, time_text},
+    pages::{self, PageError, harden},
     session::Staff,
     workflow,
 };
@@ -41,6 +41,8 @@ pub struct Certificate<'a> {
     pub bundle: &'a Bundle,
     /// Its re-verification, pinned to this verifier's seal key.
     pub report: &'a Report,
+    /// Receipt time, as shown (the site's zone; the bundle keeps UTC).
+    pub received: &'a str,
     /// Current status, as shown.
     pub status: &'a str,
     /// Receipt, status changes, extension, identity matching.
@@ -68,7 +70,7 @@ impl Certificate<'_> {
             false,
         );
         pdf.fact("Patient", &self.doc.request.patient.legal_name, false);
-        pdf.fact("Received", &b.received_at, false);
+        pdf.fact("Received", self.received, false);
         pdf.fact("Status", self.status, false);
 
         let lang = b.lang.tag();
@@ -207,14 +209,16 @@ pub async fn download(
         Some(state.seal.public()),
     );
     let (timeline, _notes) = history(&state, &number, &s).await?;
+    let zone = super::queue::zone(&state, &s);
     let bytes = Certificate {
         doc: &doc,
         bundle: &bundle,
         report: &report,
+        received: &zone.time_text(s.received_at),
         status: st.status.label(),
         timeline: &timeline,
         exported_by: &staff.email,
-        exported_at: &time_text(state.clock.unix()),
+        exported_at: &zone.time_text(state.clock.unix()),
     }
     .render();
     let event = audit::Event {

@@ -17,8 +17,8 @@ use super::{
     ADMIN_ROLES, audit,
     legal_hold::Refusal,
     notices,
-    pages::{self, PageError, date_text, harden, render, time_text},
-    queue::due_at,
+    pages::{self, PageError, harden, render},
+    queue,
     session::Staff,
     workflow::{self, RequestState, Status},
 };
@@ -57,6 +57,9 @@ struct DetailPage<'a> {
     received: String,
     due: String,
     extended: bool,
+    /// The original due date, when it has passed without an extension
+    /// (none may be taken then).
+    extension_closed: Option<String>,
     can_work: bool,
     verified: bool,
     checks: Vec<Check>,
@@ -92,8 +95,9 @@ pub async fn history(
     .bind(number)
     .fetch_all(state.store.pool())
     .await?;
+    let zone = super::queue::zone(state, s);
     let mut timeline = vec![Entry {
-        at: time_text(s.received_at),
+        at: zone.time_text(s.received_at),
         actor: "requester".into(),
         kind: "received".into(),
         text: format!(
@@ -104,7 +108,7 @@ pub async fn history(
     let mut notes = Vec::new();
     for r in rows {
         let entry = Entry {
-            at: time_text(r.get("at")),
+            at: zone.time_text(r.get("at")),
             actor: r.get("actor"),
             kind: r.get("kind"),
             text: state
@@ -165,11 +169,12 @@ pub async fn show(
     );
     let (timeline, notes) = history(state, number, &s).await?;
     let files = uploads::of_request(state, number, &doc).await?;
+    let zone = super::queue::zone(state, &s);
     let legal_hold = holds::of(&state.store, number).await?.map(|h| {
         format!(
             "placed by {} on {}: {}",
             h.placed_by,
-            time_text(h.placed_at),
+            zone.time_text(h.placed_at),
             h.reason
         )
     });
@@ -191,15 +196,21 @@ pub async fn show(
         instrument: pages::instrument_name(doc.request.instrument()),
         status: st.status,
         next: st.status.next(),
-        received: time_text(s.received_at),
-        due: date_text(due_at(state, &s, &st)),
+        received: zone.time_text(s.received_at),
+        due: queue::due(state, &s, &st)?.date.to_string(),
         extended: st.extension_days.is_some(),
+        extension_closed: match queue::original_due(state, &s)? {
+            due if st.extension_days.is_none() && due.passed(state.clock.unix()) => {
+                Some(due.date.to_string())
+            }
+            _ => None,
+        },
         can_work: super::WORK_ROLES.contains(&staff.role),
         verified: report.ok(),
         checks: report.checks,
         chart_match: st
             .chart_match
-            .map(|(by, at)| format!("by {by}, {}", time_text(at))),
+            .map(|(by, at)| format!("by {by}, {}", zone.time_text(at))),
         bundle,
         doc,
         timeline,

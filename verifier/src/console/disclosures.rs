@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 use super::{
     audit,
-    pages::{PageError, date_text, harden, render},
+    pages::{PageError, harden, render},
     queue::csv_field,
     session::Staff,
 };
@@ -31,6 +31,8 @@ pub struct Disclosure {
     pub number: String,
     /// When the request was fulfilled (unix seconds).
     pub disclosed_at: i64,
+    /// That day in the site's time zone (`YYYY-MM-DD`).
+    pub day: String,
     /// The patient.
     pub patient_name: String,
     /// Who received the records.
@@ -46,9 +48,9 @@ pub struct Disclosure {
 }
 
 impl Disclosure {
-    /// `YYYY-MM-DD` date of disclosure.
+    /// `YYYY-MM-DD` date of disclosure, local to the site.
     pub fn date(&self) -> String {
-        date_text(self.disclosed_at)
+        self.day.clone()
     }
 }
 
@@ -137,7 +139,7 @@ pub async fn disclosures(state: &AppState, filter: &Filter) -> Result<Vec<Disclo
         if instrument == Instrument::RightOfAccess {
             continue;
         }
-        let date = date_text(at);
+        let date = super::queue::zone(state, &s).date_text(at);
         let kept = (filter.from.is_empty() || date >= filter.from)
             && (filter.to.is_empty() || date <= filter.to)
             && (q.is_empty()
@@ -153,6 +155,7 @@ pub async fn disclosures(state: &AppState, filter: &Filter) -> Result<Vec<Disclo
         out.push(Disclosure {
             number: s.request_number.clone(),
             disclosed_at: at,
+            day: date,
             patient_name: doc.request.patient.legal_name.clone(),
             recipient_name: recipient.name.clone(),
             recipient_address: recipient.send_to.clone(),

@@ -111,18 +111,6 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
     r
 }
 
-/// Unix seconds as `2026-05-01 14:03 UTC`.
-pub fn time_text(unix: i64) -> String {
-    crate::clock::rfc3339(unix)
-        .map(|s| format!("{} {} UTC", &s[..10], &s[11..16]))
-        .unwrap_or_else(|| unix.to_string())
-}
-
-/// Unix seconds as `2026-05-01`.
-pub fn date_text(unix: i64) -> String {
-    time_text(unix).chars().take(10).collect()
-}
-
 /// What `instrument` is, in the console's words, with the rule it meets.
 pub fn instrument_name(instrument: Instrument) -> &'static str {
     match instrument {

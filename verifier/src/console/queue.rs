@@ -18,11 +18,17 @@ use std::collections::BTreeSet;
 
 use super::{
     audit,
-    pages::{PageError, date_text, harden, render},
+    pages::{PageError, harden, render},
     session::Staff,
     workflow::{RequestState, Status, load_all},
 };
-use crate::{AppState, Error, holds, store::Submission};
+use crate::{
+    AppState, Error,
+    config::Site,
+    holds,
+    store::Submission,
+    zone::{Deadline, Zone},
+};
 
 const DAY: i64 = 24 * 60 * 60;
 /// HIPAA's limit, when the site sets no shorter one.
@@ -30,30 +36,56 @@ pub const DEFAULT_DEADLINE_DAYS: i64 = 30;
 /// "Due soon" means due within this many days.
 pub const DUE_SOON_DAYS: i64 = 7;
 
-/// When `s` must be acted on: received + the site's deadline (30 days by
-/// default) + the extension, if one was taken.
-pub fn due_at(state: &AppState, s: &Submission, st: &RequestState) -> i64 {
-    let days = state
-        .config
-        .site(&s.site_id)
-        .and_then(|site| site.deadline_days)
-        .map_or(DEFAULT_DEADLINE_DAYS, i64::from);
-    s.received_at + (days + st.extension_days.unwrap_or(0)) * DAY
+/// Days HIM has to act on `s`: its site's `deadline_days` when it was
+/// received (recorded with it), or for a request received before that was
+/// recorded the site's current setting (HIPAA's 30 by default).
+fn deadline_days(state: &AppState, s: &Submission) -> i64 {
+    s.deadline_days.unwrap_or_else(|| {
+        state
+            .config
+            .site(&s.site_id)
+            .map_or(DEFAULT_DEADLINE_DAYS, Site::days_to_act)
+    })
+}
+
+/// The time zone `s`'s dates are counted and shown in: its site's zone when
+/// it was received (recorded with it), else the site's current zone. A later
+/// change of `time_zone` moves no due date of a request already received.
+pub fn zone(state: &AppState, s: &Submission) -> Zone {
+    let configured = state.config.zone_of(&s.site_id);
+    match s.time_zone.as_deref() {
+        Some(name) if name != configured.name() => Zone::named(name).unwrap_or(configured),
+        _ => configured,
+    }
+}
+
+/// When `s` must be acted on: its deadline (30 days by default) plus the
+/// extension, if one was taken, in calendar days of its time zone ([`zone`])
+/// from the local day of receipt ([`Zone::deadline`]).
+pub fn due(state: &AppState, s: &Submission, st: &RequestState) -> Result<Deadline, Error> {
+    let days = deadline_days(state, s) + st.extension_days.unwrap_or(0);
+    zone(state, s).deadline(s.received_at, days)
+}
+
+/// The deadline of `s` without any extension: the original time limit, within
+/// which an extension and its notice must be given (164.524(b)(2)(ii)).
+pub fn original_due(state: &AppState, s: &Submission) -> Result<Deadline, Error> {
+    zone(state, s).deadline(s.received_at, deadline_days(state, s))
 }
 
 /// One line of the queue.
 pub struct Item {
     /// Request number.
     pub number: String,
-    /// Receipt time (unix seconds).
-    pub received_at: i64,
-    /// Due time (unix seconds).
-    pub due_at: i64,
+    /// Receipt date in the site's zone (`YYYY-MM-DD`).
+    pub received: String,
+    /// When it is due.
+    pub due: Deadline,
     /// Status.
     pub status: Status,
     /// Facts from the signed document.
     pub summary: DocumentSummary,
-    /// Open and past due.
+    /// Open and past due: the due date has ended in the site's zone.
     pub overdue: bool,
     /// Open and due within [`DUE_SOON_DAYS`].
     pub due_soon: bool,
@@ -62,14 +94,14 @@ pub struct Item {
 }
 
 impl Item {
-    /// `YYYY-MM-DD` receipt date.
+    /// `YYYY-MM-DD` receipt date, local to the site.
     pub fn received(&self) -> String {
-        date_text(self.received_at)
+        self.received.clone()
     }
 
-    /// `YYYY-MM-DD` due date.
+    /// `YYYY-MM-DD` due date, local to the site.
     pub fn due(&self) -> String {
-        date_text(self.due_at)
+        self.due.date.to_string()
     }
 }
 
@@ -131,20 +163,21 @@ pub async fn items(state: &AppState) -> Result<Vec<Item>, Error> {
         let doc: SignedDocument = serde_json::from_str(&s.document)
             .map_err(|e| Error::Internal(format!("stored document: {e}")))?;
         let st = states.get(&s.request_number).unwrap_or(&fresh);
-        let due = due_at(state, &s, st);
+        let due = due(state, &s, st)?;
         let open = !st.status.is_final();
+        let left = due.ends_at - now;
         items.push(Item {
             number: s.request_number.clone(),
-            received_at: s.received_at,
-            due_at: due,
+            received: zone(state, &s).date_text(s.received_at),
+            due,
             status: st.status,
             summary: doc.summary(),
-            overdue: open && due < now,
-            due_soon: open && due >= now && due - now <= DUE_SOON_DAYS * DAY,
+            overdue: open && due.passed(now),
+            due_soon: open && !due.passed(now) && left <= DUE_SOON_DAYS * DAY,
             held: held.contains(&s.request_number),
         });
     }
-    items.sort_by_key(|i| (i.status.is_final(), i.due_at));
+    items.sort_by_key(|i| (i.status.is_final(), i.due.ends_at));
     Ok(items)
 }
 

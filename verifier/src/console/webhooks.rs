@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::{
     audit,
-    pages::{PageError, render, time_text},
+    pages::{PageError, render},
     session::Staff,
 };
 use crate::{
@@ -55,6 +55,8 @@ pub async fn page(
     State(state): State<AppState>,
     Extension(staff): Extension<Staff>,
 ) -> Result<Response, PageError> {
+    let zone = state.config.console_zone();
+    let time_text = |unix: i64| zone.time_text(unix);
     let rows = outbox::list(&state.store, SHOWN)
         .await?
         .into_iter()

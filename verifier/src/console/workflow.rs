@@ -17,11 +17,7 @@ use serde_json::json;
 use sqlx::Row;
 use std::collections::HashMap;
 
-use super::{
-    audit, notices,
-    pages::{PageError, date_text},
-    session::Staff,
-};
+use super::{audit, notices, pages::PageError, session::Staff};
 use crate::{
     AppState, Error, db,
     email::message::{Letter, escape},
@@ -301,7 +297,8 @@ pub struct ExtensionForm {
 }
 
 /// `POST /console/requests/{number}/extension`: once per request, up to 30
-/// days, with the written notice 164.524(b)(2)(ii) requires added to the timeline.
+/// days, before the original deadline has ended, with the written notice
+/// 164.524(b)(2)(ii) requires added to the timeline.
 pub async fn extend(
     State(state): State<AppState>,
     Extension(staff): Extension<Staff>,
@@ -324,9 +321,23 @@ pub async fn extend(
         )
         .into());
     }
+    // The notice must reach the requester within the original time limit
+    // (164.524(b)(2)(ii)): after it, an extension would only hide that the
+    // request is overdue.
+    let original = super::queue::original_due(&state, &s)?;
+    if original.passed(now) {
+        return Err(Error::InvalidTransition(format!(
+            "the original deadline ({}) has passed: an extension must be given, with its \
+             written notice, before the deadline ends (45 CFR 164.524(b)(2)(ii)); the request \
+             is overdue, respond to it now",
+            original.date
+        ))
+        .into());
+    }
     current.extension_days = Some(form.days);
-    let due = super::queue::due_at(&state, &s, &current);
-    let (received, due) = (date_text(s.received_at), date_text(due));
+    let due = super::queue::due(&state, &s, &current)?;
+    let zone = super::queue::zone(&state, &s);
+    let (received, due) = (zone.date_text(s.received_at), due.date.to_string());
     let notice = notices::extension(
         doc.lang,
         &notices::Extension {

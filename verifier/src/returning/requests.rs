@@ -14,7 +14,6 @@ use recordpass_request::{
 use serde_json::json;
 use sqlx::Row;
 use std::{collections::HashMap, sync::Mutex};
-use time::OffsetDateTime;
 
 use super::session::RequesterSession;
 use crate::{
@@ -99,8 +98,7 @@ fn item(state: &AppState, s: &Submission, st: &workflow::RequestState) -> Result
         .map_err(|e| Error::Internal(format!("stored document: {e}")))?;
     let summary = doc.summary();
     let status: RequestStatus = st.status;
-    let due = OffsetDateTime::from_unix_timestamp(queue::due_at(state, s, st))
-        .map_err(|_| Error::Internal("due date out of range".into()))?;
+    let due = queue::due(state, s, st)?;
     let received = crate::clock::rfc3339(s.received_at)
         .ok_or_else(|| Error::Internal("stored receipt time out of range".into()))?;
     Ok(MyRequest {
@@ -114,7 +112,7 @@ fn item(state: &AppState, s: &Submission, st: &workflow::RequestState) -> Result
             en: status.requester_label(recordpass_request::Lang::En).into(),
             es: status.requester_label(recordpass_request::Lang::Es).into(),
         },
-        due_date: due.date().to_string(),
+        due_date: due.date.to_string(),
         receipt_available: true,
         messages: Vec::new(),
     })

@@ -106,7 +106,8 @@ pub struct RequestFacts {
     pub instrument: String,
     /// Receipt time (RFC 3339, UTC).
     pub received_at: String,
-    /// Legal due date (`YYYY-MM-DD`), after any extension.
+    /// Legal due date (`YYYY-MM-DD`, a calendar day in the site's time zone),
+    /// after any extension.
     pub due_date: String,
     /// SHA-256 of the signed document, hex.
     pub document_digest: String,
@@ -138,14 +139,14 @@ pub async fn request_event(
     }
     let doc: SignedDocument = serde_json::from_str(&s.document)
         .map_err(|e| Error::Internal(format!("stored document: {e}")))?;
-    let due = crate::console::queue::due_at(state, s, st);
+    let due = crate::console::queue::due(state, s, st)?;
     let data = RequestFacts {
         request_number: s.request_number.clone(),
         status: st.status.as_str().to_owned(),
         previous_status: previous.map(|p| p.as_str().to_owned()),
         instrument: doc.summary().instrument.to_owned(),
         received_at: rfc3339(s.received_at),
-        due_date: rfc3339(due).chars().take(10).collect(),
+        due_date: due.date.to_string(),
         document_digest: s.digest.clone(),
         console_url: format!(
             "{}/console/requests/{}",
