@@ -14,9 +14,10 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::{
-    ADMIN_ROLES, audit,
+    ADMIN_ROLES, REOPEN_ROLES, audit,
+    expiry::{Expiry, Standing},
     legal_hold::Refusal,
-    notices,
+    notices::{self, Review},
     pages::{self, PageError, date_text, harden, render, time_text},
     queue::due_at,
     session::Staff,
@@ -43,6 +44,22 @@ pub struct Entry {
     pub text: String,
 }
 
+/// The end of the request's authorization, as its facts show it.
+pub struct AuthorizationEnd {
+    /// The date as signed.
+    pub expires_on: String,
+    /// Why staff must look twice: expired, or ending before the due date.
+    pub warning: Option<&'static str>,
+}
+
+/// The rights text a denial adds, for each answer to "can it be reviewed?".
+pub struct DenialRights {
+    /// When the ground is reviewable.
+    pub reviewable: String,
+    /// When it is not.
+    pub not_reviewable: String,
+}
+
 #[derive(Template)]
 #[template(path = "console/detail.html")]
 struct DetailPage<'a> {
@@ -64,9 +81,17 @@ struct DetailPage<'a> {
     chart_match: Option<String>,
     timeline: Vec<Entry>,
     notes: Vec<Entry>,
+    /// The end of the authorization the request carries, if it carries one.
+    authorization: Option<AuthorizationEnd>,
     /// The rights text a denial adds; `None` when the request's site is no
     /// longer configured (a denial is then refused).
-    denial_rights: Option<String>,
+    denial_rights: Option<DenialRights>,
+    /// Whether the request may be denied now (the form then asks about review).
+    deniable: bool,
+    /// The answers to "can this denial be reviewed?".
+    reviews: [Review; 2],
+    /// Whether this staff member may reopen this request (denied) after review.
+    can_reopen: bool,
     /// The requester's language, in English (the console's), for the notice fields.
     requester_language: &'static str,
     files: Vec<StoredFile>,
@@ -180,11 +205,31 @@ pub async fn show(
         detail: json!({"evidence_verified": report.ok()}),
     };
     audit::record(state, event).await?;
-    let denial_rights = state
-        .config
-        .site(&doc.site.id)
-        .map(|site| notices::denial_rights(doc.lang, notices::Complaints::of(site, doc.lang)));
+    let denial_rights = state.config.site(&doc.site.id).map(|site| {
+        let rights = |review| {
+            notices::denial_rights(doc.lang, review, notices::Complaints::of(site, doc.lang))
+        };
+        DenialRights {
+            reviewable: rights(Review::Reviewable),
+            not_reviewable: rights(Review::NotReviewable),
+        }
+    });
     let requester_language = notices::language_name(doc.lang);
+    let due = due_at(state, &s, &st);
+    let authorization = Expiry::of(&doc.request).map(|e| AuthorizationEnd {
+        warning: match e.standing(state.clock.unix(), due) {
+            Standing::InEffect => None,
+            Standing::EndsBeforeDue => Some(
+                "ends before the due date: release the records while it is in effect, or a new \
+                 signed authorization is needed",
+            ),
+            Standing::Expired => Some(
+                "expired: records may not be released under it; a new signed authorization is \
+                 needed",
+            ),
+        },
+        expires_on: e.expires_on,
+    });
     let page = DetailPage {
         number: number.to_owned(),
         summary: doc.summary(),
@@ -192,7 +237,7 @@ pub async fn show(
         status: st.status,
         next: st.status.next(),
         received: time_text(s.received_at),
-        due: date_text(due_at(state, &s, &st)),
+        due: date_text(due),
         extended: st.extension_days.is_some(),
         can_work: super::WORK_ROLES.contains(&staff.role),
         verified: report.ok(),
@@ -204,7 +249,11 @@ pub async fn show(
         doc,
         timeline,
         notes,
+        authorization,
         denial_rights,
+        deniable: st.status.next().contains(&Status::Denied),
+        reviews: Review::ALL,
+        can_reopen: st.status.reopened().is_some() && REOPEN_ROLES.contains(&staff.role),
         requester_language,
         files,
         legal_hold,
