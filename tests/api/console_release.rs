@@ -122,6 +122,12 @@ async fn an_expired_authorization_cannot_be_released_and_the_page_shows_its_end(
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
     assert_eq!(stored_status(&verifier, &long).await, "fulfilled");
+    // Closed: the date stays, without a warning.
+    let (_, detail) = hana.get(&page(&long)).await;
+    assert!(
+        detail.contains(&format!("id=\"authorization-expires\">{long_ends}</dd>")),
+        "{detail}"
+    );
 
     // Only the valid release is a disclosure; the refused one left no trace.
     let auditor = StaffClient::enrolled(&verifier, "aud@example.org", Role::Auditor).await;

@@ -48,7 +48,8 @@ pub struct Entry {
 pub struct AuthorizationEnd {
     /// The date as signed.
     pub expires_on: String,
-    /// Why staff must look twice: expired, or ending before the due date.
+    /// Why staff must look twice while the request is open: expired, or
+    /// ending before the due date.
     pub warning: Option<&'static str>,
 }
 
@@ -216,8 +217,12 @@ pub async fn show(
     });
     let requester_language = notices::language_name(doc.lang);
     let due = due_at(state, &s, &st);
+    // Once the request is closed its authorization no longer matters to the
+    // work: the date stays, the warnings go.
+    let open = !st.status.is_final();
     let authorization = Expiry::of(&doc.request).map(|e| AuthorizationEnd {
         warning: match e.standing(state.clock.unix(), due) {
+            _ if !open => None,
             Standing::InEffect => None,
             Standing::EndsBeforeDue => Some(
                 "ends before the due date: release the records while it is in effect, or a new \
