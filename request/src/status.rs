@@ -87,7 +87,8 @@ impl RequestStatus {
         RequestStatus::ALL.into_iter().find(|x| x.as_str() == s)
     }
 
-    /// True once no further change is possible (the legal clock has stopped).
+    /// True once the request is closed (the legal clock has stopped); only a
+    /// denial may still be reopened ([`RequestStatus::reopened`]).
     pub fn is_final(self) -> bool {
         matches!(
             self,
@@ -104,6 +105,13 @@ impl RequestStatus {
             NeedsInformation => &[InReview, Denied, Withdrawn],
             Fulfilled | Denied | Withdrawn => &[],
         }
+    }
+
+    /// Where a closed request goes when its decision is reopened: a denial
+    /// overturned by the reviewing professional goes back in review
+    /// (45 CFR 164.524(d)(4)), so it can be fulfilled. Nothing else reopens.
+    pub fn reopened(self) -> Option<RequestStatus> {
+        (self == RequestStatus::Denied).then_some(RequestStatus::InReview)
     }
 }
 

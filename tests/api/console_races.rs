@@ -71,7 +71,11 @@ async fn racing_final_transitions_apply_only_one() {
                 &ole,
                 &ole_csrf,
                 &path,
-                &[("to", "denied"), ("text", "not our patient")]
+                &[
+                    ("to", "denied"),
+                    ("text", "not our patient"),
+                    ("reviewable", "no")
+                ]
             ),
         );
         let winner = match (fulfilled, denied) {

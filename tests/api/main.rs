@@ -8,6 +8,7 @@ mod console;
 mod console_audit;
 mod console_exports;
 mod console_races;
+mod console_release;
 mod console_staff;
 mod crash;
 mod deadlines;

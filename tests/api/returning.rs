@@ -140,7 +140,8 @@ async fn get(verifier: &TestVerifier, path: &str, token: Option<&str>) -> (Statu
     (status, resp.bytes().await.expect("body").to_vec())
 }
 
-async fn my_requests(verifier: &TestVerifier, token: &str) -> MyRequests {
+/// `GET /api/v1/me/requests` with the session `token`.
+pub(crate) async fn my_requests(verifier: &TestVerifier, token: &str) -> MyRequests {
     let (status, body) = get(verifier, "/api/v1/me/requests", Some(token)).await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
     serde_json::from_slice(&body).expect("MyRequests")
@@ -717,7 +718,10 @@ async fn extension_and_denial_notices_reach_the_requester_in_the_language_they_s
         let steps = [
             ("status", vec![("to", "in_review")]),
             ("extension", vec![("days", "20"), ("reason", reason)]),
-            ("status", vec![("to", "denied"), ("text", reasons)]),
+            (
+                "status",
+                vec![("to", "denied"), ("text", reasons), ("reviewable", "yes")],
+            ),
         ];
         for (path, fields) in steps {
             // While the request is open, staff are asked to write in the
@@ -819,7 +823,11 @@ async fn a_denial_without_a_privacy_phone_names_the_privacy_officer_at_the_him_p
         assert!(detail.contains(in_console), "{in_console:?} in {detail}");
         assert!(!detail.contains(PRIVACY_PHONE), "{detail}");
         for to in ["in_review", "denied"] {
-            let fields = [("to", to), ("text", "no such records")];
+            let fields = [
+                ("to", to),
+                ("text", "no such records"),
+                ("reviewable", "yes"),
+            ];
             let (status, body) = hana.form(&format!("{base}/status"), &fields).await;
             assert_eq!(status, StatusCode::SEE_OTHER, "{to}: {body}");
         }
@@ -868,7 +876,11 @@ async fn a_request_whose_site_is_no_longer_configured_cannot_be_denied() {
         detail.contains("site (riverside) is no longer configured"),
         "{detail}"
     );
-    let deny = [("to", "denied"), ("text", "no such records")];
+    let deny = [
+        ("to", "denied"),
+        ("text", "no such records"),
+        ("reviewable", "yes"),
+    ];
     let (status, body) = hana.form(&format!("{base}/status"), &deny).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert!(body.contains("There is no such site."), "{body}");

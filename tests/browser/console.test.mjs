@@ -102,6 +102,11 @@ test('HIM staff enrol, sign in, work a signed request, and the audit chain verif
       await page.locator('#to').selectOption(to);
       await page.getByRole('button', { name: 'Change status' }).click();
       await page.locator('#status-now', { hasText: label }).waitFor();
+      // In review, the status form also asks whether a denial could be reviewed.
+      if (to === 'in_review') {
+        assert.equal(await page.getByRole('group', { name: /can the ground of the denial be reviewed/ }).getByRole('radio').count(), 2);
+        await axe(page, 'request detail (in review)');
+      }
     }
     assert.match(await page.locator('.timeline').textContent(), /Records are held off site\./);
 

@@ -14,9 +14,10 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::{
-    ADMIN_ROLES, audit,
+    ADMIN_ROLES, REOPEN_ROLES, audit,
+    expiry::{self, Expiry, Standing},
     legal_hold::Refusal,
-    notices,
+    notices::{self, Review},
     pages::{self, PageError, harden, render},
     queue,
     session::Staff,
@@ -43,6 +44,23 @@ pub struct Entry {
     pub text: String,
 }
 
+/// The end of the request's authorization, as its facts show it.
+pub struct AuthorizationEnd {
+    /// The date as signed.
+    pub expires_on: String,
+    /// Why staff must look twice while the request is open: expired, or
+    /// ending before the due date.
+    pub warning: Option<&'static str>,
+}
+
+/// The rights text a denial adds, for each answer to "can it be reviewed?".
+pub struct DenialRights {
+    /// When the ground is reviewable.
+    pub reviewable: String,
+    /// When it is not.
+    pub not_reviewable: String,
+}
+
 #[derive(Template)]
 #[template(path = "console/detail.html")]
 struct DetailPage<'a> {
@@ -67,9 +85,17 @@ struct DetailPage<'a> {
     chart_match: Option<String>,
     timeline: Vec<Entry>,
     notes: Vec<Entry>,
+    /// The end of the authorization the request carries, if it carries one.
+    authorization: Option<AuthorizationEnd>,
     /// The rights text a denial adds; `None` when the request's site is no
     /// longer configured (a denial is then refused).
-    denial_rights: Option<String>,
+    denial_rights: Option<DenialRights>,
+    /// Whether the request may be denied now (the form then asks about review).
+    deniable: bool,
+    /// The answers to "can this denial be reviewed?".
+    reviews: [Review; 2],
+    /// Whether this staff member may reopen this request (denied) after review.
+    can_reopen: bool,
     /// The requester's language, in English (the console's), for the notice fields.
     requester_language: &'static str,
     files: Vec<StoredFile>,
@@ -185,11 +211,37 @@ pub async fn show(
         detail: json!({"evidence_verified": report.ok()}),
     };
     audit::record(state, event).await?;
-    let denial_rights = state
-        .config
-        .site(&doc.site.id)
-        .map(|site| notices::denial_rights(doc.lang, notices::Complaints::of(site, doc.lang)));
+    let denial_rights = state.config.site(&doc.site.id).map(|site| {
+        let rights = |review| {
+            notices::denial_rights(doc.lang, review, notices::Complaints::of(site, doc.lang))
+        };
+        DenialRights {
+            reviewable: rights(Review::Reviewable),
+            not_reviewable: rights(Review::NotReviewable),
+        }
+    });
     let requester_language = notices::language_name(doc.lang);
+    let due = queue::due(state, &s, &st)?;
+    let today = expiry::local_day(zone.date(state.clock.unix())?)?;
+    let due_day = expiry::local_day(due.date)?;
+    // Once the request is closed its authorization no longer matters to the
+    // work: the date stays, the warnings go.
+    let open = !st.status.is_final();
+    let authorization = Expiry::of(&doc.request).map(|e| AuthorizationEnd {
+        warning: match e.standing(today, due_day) {
+            _ if !open => None,
+            Standing::InEffect => None,
+            Standing::EndsBeforeDue => Some(
+                "ends before the due date: release the records while it is in effect, or a new \
+                 signed authorization is needed",
+            ),
+            Standing::Expired => Some(
+                "expired: records may not be released under it; a new signed authorization is \
+                 needed",
+            ),
+        },
+        expires_on: e.expires_on,
+    });
     let page = DetailPage {
         number: number.to_owned(),
         summary: doc.summary(),
@@ -197,7 +249,7 @@ pub async fn show(
         status: st.status,
         next: st.status.next(),
         received: zone.time_text(s.received_at),
-        due: queue::due(state, &s, &st)?.date.to_string(),
+        due: due.date.to_string(),
         extended: st.extension_days.is_some(),
         extension_closed: match queue::original_due(state, &s)? {
             due if st.extension_days.is_none() && due.passed(state.clock.unix()) => {
@@ -215,7 +267,11 @@ pub async fn show(
         doc,
         timeline,
         notes,
+        authorization,
         denial_rights,
+        deniable: st.status.next().contains(&Status::Denied),
+        reviews: Review::ALL,
+        can_reopen: st.status.reopened().is_some() && REOPEN_ROLES.contains(&staff.role),
         requester_language,
         files,
         legal_hold,

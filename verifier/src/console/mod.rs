@@ -11,6 +11,7 @@ pub mod auth;
 pub mod certificate;
 pub mod detail;
 pub mod disclosures;
+pub mod expiry;
 pub mod legal_hold;
 pub mod notices;
 pub mod pages;
@@ -37,8 +38,8 @@ use crate::{AppState, Config, Error};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
-    /// Manages staff and settings, places and lifts legal holds; reads the
-    /// queue and the audit trail.
+    /// Manages staff and settings, places and lifts legal holds, reopens a
+    /// denial overturned on review; reads the queue and the audit trail.
     Admin,
     /// Works the queue: reviews, changes status, exports.
     Specialist,
@@ -82,6 +83,11 @@ pub const READ: Access = ANY_STAFF;
 pub const WORK_ROLES: &[Role] = &[Role::Specialist];
 /// Working the queue (changes): specialists only.
 pub const WORK: Access = Access::Roles(WORK_ROLES);
+/// Roles that may reopen a denial overturned on review: whoever denies, and
+/// admins (a privacy officer carrying out the reviewer's decision).
+pub const REOPEN_ROLES: &[Role] = &[Role::Specialist, Role::Admin];
+/// Reopening a denial after review.
+pub const REOPEN: Access = Access::Roles(REOPEN_ROLES);
 /// Admins.
 pub const ADMIN_ROLES: &[Role] = &[Role::Admin];
 /// Staff management, webhooks and legal holds: admins only.
@@ -206,6 +212,12 @@ pub fn routes() -> Vec<ConsoleRoute> {
             "/console/requests/{number}/status",
             WORK,
             workflow::change_status,
+        ),
+        route(
+            M::POST,
+            "/console/requests/{number}/reopen",
+            REOPEN,
+            workflow::reopen,
         ),
         route(
             M::POST,

@@ -47,34 +47,105 @@ impl<'a> Complaints<'a> {
     }
 }
 
+/// Whether the ground of a denial may be reviewed: by a licensed health care
+/// professional who did not take part (45 CFR 164.524(a)(3), (d)(4)), or not
+/// at all (164.524(a)(2)). Staff answer it on the denial form; the notice's
+/// review-rights paragraph is worded from it (164.524(d)(2)(ii), "if applicable").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Review {
+    /// The requester may ask for a review.
+    Reviewable,
+    /// The ground is one the rule leaves without review; complaints still stand.
+    NotReviewable,
+}
+
+impl Review {
+    /// Both answers, in the form's order.
+    pub const ALL: [Review; 2] = [Review::Reviewable, Review::NotReviewable];
+
+    /// The denial form's answer: `yes` or `no`.
+    pub fn from_answer(answer: &str) -> Option<Review> {
+        match answer {
+            "yes" => Some(Review::Reviewable),
+            "no" => Some(Review::NotReviewable),
+            _ => None,
+        }
+    }
+
+    /// The form's value for this answer.
+    pub fn answer(self) -> &'static str {
+        match self {
+            Review::Reviewable => "yes",
+            Review::NotReviewable => "no",
+        }
+    }
+
+    /// The form's label (the console is in English).
+    pub fn label(self) -> &'static str {
+        match self {
+            Review::Reviewable => {
+                "Yes: the requester may ask for a review by another licensed professional"
+            }
+            Review::NotReviewable => {
+                "No: the law gives no review for this ground (the complaint rights still apply)"
+            }
+        }
+    }
+}
+
 /// The review-rights and complaint text 45 CFR 164.524(d)(2) requires in a
-/// denial, in plain language, naming who to complain to at the hospital.
-pub fn denial_rights(lang: Lang, complaints: Complaints) -> String {
+/// denial, in plain language: how to ask for a review when the ground is
+/// reviewable, that it cannot be reviewed when it is not, and in both cases
+/// who to complain to at the hospital and at HHS.
+pub fn denial_rights(lang: Lang, review: Review, complaints: Complaints) -> String {
     let Complaints { contact, phone } = complaints;
-    match lang {
+    let ocr = match lang {
         Lang::En => format!(
-            "You may ask for this denial to be reviewed by another licensed health care \
-             professional, chosen by the hospital, who did not take part in the decision, where \
-             the law gives you that right; write to the medical records department to ask. You \
-             may also complain to {contact}, at {phone}, or to the Office for Civil Rights of \
-             the U.S. Department of Health and Human Services (www.hhs.gov/ocr/complaints, \
+            "complain to {contact}, at {phone}, or to the Office for Civil Rights of the U.S. \
+             Department of Health and Human Services (www.hhs.gov/ocr/complaints, \
              1-800-368-1019). The hospital will not retaliate against you for complaining."
         ),
         Lang::Es => format!(
-            "Puede pedir que otro profesional de la salud con licencia, elegido por el hospital \
-             y que no participó en la decisión, revise esta negativa, cuando la ley le da ese \
-             derecho; escriba al departamento de registros médicos para pedirlo. También puede \
-             presentar una queja ante {contact}, al teléfono {phone}, o ante la Oficina de \
+            "presentar una queja ante {contact}, al teléfono {phone}, o ante la Oficina de \
              Derechos Civiles del Departamento de Salud y Servicios Humanos de EE. UU. \
              (www.hhs.gov/ocr/complaints, 1-800-368-1019). El hospital no tomará represalias \
              contra usted por quejarse."
         ),
+    };
+    match (lang, review) {
+        (Lang::En, Review::Reviewable) => format!(
+            "You may ask for this denial to be reviewed by another licensed health care \
+             professional, chosen by the hospital, who did not take part in the decision; write \
+             to the medical records department to ask. The hospital will do what the reviewer \
+             decides. You may also {ocr}"
+        ),
+        (Lang::En, Review::NotReviewable) => format!(
+            "This denial is for a reason the law does not allow to be reviewed, so you cannot \
+             ask for a review of it. You may still {ocr}"
+        ),
+        (Lang::Es, Review::Reviewable) => format!(
+            "Puede pedir que otro profesional de la salud con licencia, elegido por el hospital \
+             y que no participó en la decisión, revise esta negativa; escriba al departamento de \
+             registros médicos para pedirlo. El hospital hará lo que decida esa persona. \
+             También puede {ocr}"
+        ),
+        (Lang::Es, Review::NotReviewable) => format!(
+            "Esta negativa se basa en una razón que la ley no permite revisar, así que no puede \
+             pedir que se revise. Aun así, puede {ocr}"
+        ),
     }
 }
 
-/// The written denial of request `number`: the staff's `reasons`, then the rights.
-pub fn denial(lang: Lang, number: &str, reasons: &str, complaints: Complaints) -> String {
-    let rights = denial_rights(lang, complaints);
+/// The written denial of request `number`: the staff's `reasons`, then the
+/// rights as `review` words them.
+pub fn denial(
+    lang: Lang,
+    number: &str,
+    reasons: &str,
+    review: Review,
+    complaints: Complaints,
+) -> String {
+    let rights = denial_rights(lang, review, complaints);
     match lang {
         Lang::En => {
             format!("Denial notice for request {number}.\n\nReasons: {reasons}\n\n{rights}")
@@ -82,6 +153,23 @@ pub fn denial(lang: Lang, number: &str, reasons: &str, complaints: Complaints) -
         Lang::Es => {
             format!("Aviso de negativa de la solicitud {number}.\n\nRazones: {reasons}\n\n{rights}")
         }
+    }
+}
+
+/// The notice that denied request `number` was reopened because the
+/// reviewing professional overturned the denial (164.524(d)(4)), with the
+/// `decision` in the staff's words.
+pub fn reopened(lang: Lang, number: &str, decision: &str) -> String {
+    match lang {
+        Lang::En => format!(
+            "Review of the denial of request {number}.\n\nThe reviewer decided that the denial \
+             does not stand: the hospital is working on your request again.\n\n{decision}"
+        ),
+        Lang::Es => format!(
+            "Revisión de la negativa de la solicitud {number}.\n\nQuien la revisó decidió que la \
+             negativa no se mantiene: el hospital está trabajando de nuevo en su solicitud.\n\n\
+             {decision}"
+        ),
     }
 }
 
@@ -190,12 +278,14 @@ mod tests {
             ),
         ];
         for (site, lang, expected) in cases {
-            let rights = denial_rights(lang, Complaints::of(site, lang));
-            assert!(rights.contains(expected), "{expected:?} in {rights}");
-            assert!(
-                rights.contains("www.hhs.gov/ocr/complaints, 1-800-368-1019"),
-                "{rights}"
-            );
+            for review in Review::ALL {
+                let rights = denial_rights(lang, review, Complaints::of(site, lang));
+                assert!(rights.contains(expected), "{expected:?} in {rights}");
+                assert!(
+                    rights.contains("www.hhs.gov/ocr/complaints, 1-800-368-1019"),
+                    "{rights}"
+                );
+            }
         }
     }
 
@@ -203,16 +293,41 @@ mod tests {
     fn each_notice_is_in_the_requesters_language_with_their_words() {
         let site = site("");
         for lang in [Lang::En, Lang::Es] {
-            let rights = denial_rights(lang, Complaints::of(&site, lang));
-            assert!(!rights.contains("Health Information Management"));
-            let denied = denial(lang, "RP-1", "x", Complaints::of(&site, lang));
-            assert!(denied.ends_with(&rights), "{denied}");
+            for review in Review::ALL {
+                let rights = denial_rights(lang, review, Complaints::of(&site, lang));
+                assert!(!rights.contains("Health Information Management"));
+                let denied = denial(lang, "RP-1", "x", review, Complaints::of(&site, lang));
+                assert!(denied.ends_with(&rights), "{denied}");
+            }
             let status = status_change(lang, Status::InReview, "");
             assert!(status.contains(Status::InReview.requester_label(lang)));
+            let reopened = reopened(lang, "RP-1", "Dr. Lee: release the records.");
+            assert!(
+                reopened.contains("RP-1")
+                    && reopened.ends_with("\n\nDr. Lee: release the records.")
+            );
         }
-        let rights = |lang| denial_rights(lang, Complaints::of(&site, lang));
-        assert!(rights(Lang::Es).contains("departamento de registros médicos"));
-        assert!(rights(Lang::En).contains("medical records department"));
+        let rights = |lang, review| denial_rights(lang, review, Complaints::of(&site, lang));
+        assert!(rights(Lang::Es, Review::Reviewable).contains("departamento de registros médicos"));
+        assert!(rights(Lang::En, Review::Reviewable).contains("medical records department"));
+        // Not reviewable: no way to ask for a review is offered, complaints still are.
+        for lang in [Lang::En, Lang::Es] {
+            let (yes, no) = (
+                rights(lang, Review::Reviewable),
+                rights(lang, Review::NotReviewable),
+            );
+            assert_ne!(yes, no);
+            assert!(
+                !no.contains("medical records department") && !no.contains("registros médicos")
+            );
+        }
+        assert!(rights(Lang::En, Review::NotReviewable).contains("you cannot ask for a review"));
+        assert!(rights(Lang::Es, Review::NotReviewable).contains("no puede pedir que se revise"));
+        assert!(rights(Lang::En, Review::NotReviewable).contains("You may still complain to"));
+        assert!(
+            rights(Lang::Es, Review::NotReviewable)
+                .contains("Aun así, puede presentar una queja ante")
+        );
         let e = Extension {
             number: "RP-1",
             received: "2026-11-01",

@@ -17,7 +17,13 @@ use serde_json::json;
 use sqlx::Row;
 use std::collections::HashMap;
 
-use super::{audit, notices, pages::PageError, session::Staff};
+use super::{
+    audit,
+    expiry::{self, Expiry},
+    notices::{self, Review},
+    pages::PageError,
+    session::Staff,
+};
 use crate::{
     AppState, Error, db,
     email::message::{Letter, escape},
@@ -224,9 +230,15 @@ pub struct StatusForm {
     /// Reasons (required to deny) or the message to the requester (needs information).
     #[serde(default)]
     pub text: String,
+    /// For a denial (required): whether its ground may be reviewed, `yes` or
+    /// `no` ([`Review::from_answer`]).
+    #[serde(default)]
+    pub reviewable: String,
 }
 
-/// `POST /console/requests/{number}/status`.
+/// `POST /console/requests/{number}/status`. Records are released
+/// (Fulfilled) only while the request's authorization, if it carries one, is
+/// in effect ([`Expiry`]); a denial says whether its ground may be reviewed.
 pub async fn change_status(
     State(state): State<AppState>,
     Extension(staff): Extension<Staff>,
@@ -249,6 +261,13 @@ pub async fn change_status(
         ))
         .into());
     }
+    let today = expiry::local_day(super::queue::zone(&state, &s).date(now)?)?;
+    if to == Status::Fulfilled
+        && let Some(why) = Expiry::of(&doc.request).and_then(|e| e.refusal(today))
+    {
+        return Err(Error::InvalidTransition(why).into());
+    }
+    let mut detail = json!({"from": from.as_str(), "to": to.as_str()});
     let entry = match to {
         Status::Denied if text.is_empty() => {
             return Err(Error::InvalidTransition("a denial needs its reasons".into()).into());
@@ -257,10 +276,16 @@ pub async fn change_status(
             return Err(Error::InvalidTransition("say what information is needed".into()).into());
         }
         Status::Denied => {
+            let review = Review::from_answer(&form.reviewable).ok_or_else(|| {
+                Error::InvalidTransition(
+                    "say whether the ground of this denial can be reviewed (yes or no)".into(),
+                )
+            })?;
+            detail["reviewable"] = json!(review == Review::Reviewable);
             // The notice names the site's complaint contact as configured now.
             let site = state.config.site(&doc.site.id).ok_or(Error::UnknownSite)?;
             let complaints = notices::Complaints::of(site, doc.lang);
-            notices::denial(doc.lang, &number, text, complaints)
+            notices::denial(doc.lang, &number, text, review, complaints)
         }
         _ => notices::status_change(doc.lang, to, text),
     };
@@ -268,7 +293,6 @@ pub async fn change_status(
     save(&mut tx, &number, &current, now).await?;
     let event = EventType::RequestStatusChanged;
     webhooks::request_event(&state, &mut tx, event, &s, &current, Some(from)).await?;
-    let detail = json!({"from": from.as_str(), "to": to.as_str()});
     record_and_commit(
         tx,
         state.store.vault(),
@@ -279,6 +303,66 @@ pub async fn change_status(
         Some(to),
         &entry,
         "status_change",
+        detail,
+    )
+    .await?;
+    state.webhooks.wake();
+    notify(&state, &doc, &number);
+    Ok(back_to(&number))
+}
+
+/// The reopen form.
+#[derive(Deserialize)]
+pub struct ReopenForm {
+    /// The reviewing professional's decision, for the requester (in their language).
+    pub text: String,
+}
+
+/// `POST /console/requests/{number}/reopen`: a denial the reviewing
+/// professional overturned goes back in review (45 CFR 164.524(d)(4)), so
+/// the decision can be carried out. The requester is sent the decision; the
+/// change is audited as `reopened_after_review`. Admins and specialists.
+pub async fn reopen(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    Path(number): Path<String>,
+    Form(form): Form<ReopenForm>,
+) -> Result<Response, PageError> {
+    let (s, doc) = submission(&state, &number).await?;
+    let text = form.text.trim();
+    if text.is_empty() || text.chars().count() > 4000 {
+        return Err(Error::InvalidTransition(
+            "write the reviewer's decision (1 to 4000 characters)".into(),
+        )
+        .into());
+    }
+    let now = state.clock.unix();
+    let mut tx = state.store.begin().await?;
+    let mut current = load_to_change(&mut tx, &number).await?;
+    let from = current.status;
+    let Some(to) = from.reopened() else {
+        return Err(Error::InvalidTransition(format!(
+            "only a denied request can be reopened after review; this one is {}",
+            from.label()
+        ))
+        .into());
+    };
+    current.status = to;
+    save(&mut tx, &number, &current, now).await?;
+    let event = EventType::RequestStatusChanged;
+    webhooks::request_event(&state, &mut tx, event, &s, &current, Some(from)).await?;
+    let notice = notices::reopened(doc.lang, &number, text);
+    let detail = json!({"from": from.as_str(), "to": to.as_str()});
+    record_and_commit(
+        tx,
+        state.store.vault(),
+        &number,
+        now,
+        &staff,
+        "status",
+        Some(to),
+        &notice,
+        "reopened_after_review",
         detail,
     )
     .await?;
