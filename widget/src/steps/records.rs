@@ -99,8 +99,8 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
         if parent && category == SensitiveCategory::SubstanceUse {
             let hint = tr(
                 l,
-                "A parent cannot ask for these: a child's records of treatment for drug or alcohol use need the child's own consent. The child can ask for them, or you can call the medical records department.",
-                "Un padre o una madre no puede pedir estos registros: los del tratamiento de un(a) menor por consumo de drogas o alcohol necesitan el consentimiento del (de la) propio(a) menor. El (la) menor puede pedirlos, o usted puede llamar al departamento de registros médicos.",
+                "As a parent or guardian, you cannot ask for these: a child's records of treatment for drug or alcohol use need the child's own consent. The child can ask for them, or you can call the medical records department.",
+                "Como padre, madre o tutor(a), usted no puede pedir estos registros: los del tratamiento de un(a) menor por consumo de drogas o alcohol necesitan el consentimiento del (de la) propio(a) menor. El (la) menor puede pedirlos, o usted puede llamar al departamento de registros médicos.",
             );
             return choice_hinted(ctx, testid, category.label(l), hint, checked, toggle);
         }
