@@ -1,4 +1,5 @@
-//! Complete, valid example requests, one per instrument, for documentation
+//! Complete, valid example requests, one per instrument (and psychotherapy
+//! notes, which are asked for alone), for documentation
 //! and tests in every crate. All are signed on [`EXAMPLE_DATE`]; use
 //! [`dated`] to move one to another day.
 
@@ -88,8 +89,7 @@ pub fn parent_directive() -> RecordsRequest {
 
 /// Maya, holding a health care power of attorney for her mother (attached:
 /// [`PROOF_PDF`] as `power-of-attorney.pdf`), has paper copies including Part 2
-/// records and psychotherapy notes mailed to a law office: an authorization plus
-/// the separate psychotherapy authorization.
+/// records mailed to a law office: an authorization (and Part 2 consent).
 pub fn representative_authorization() -> RecordsRequest {
     let mut req = RecordsRequest {
         requester: Requester {
@@ -133,11 +133,18 @@ pub fn representative_authorization() -> RecordsRequest {
         ..RecordsRequest::default()
     };
     req.scope.record_kinds = vec![RecordKind::CompleteRecord];
-    req.scope.sensitive = vec![
-        SensitiveCategory::SubstanceUse,
-        SensitiveCategory::PsychotherapyNotes,
-    ];
+    req.scope.sensitive = vec![SensitiveCategory::SubstanceUse];
     req.delivery.method = DeliveryMethod::Mail;
+    req
+}
+
+/// Ana asks for her own psychotherapy notes, and nothing else, by secure
+/// download: their authorization alone (45 CFR 164.508(b)(3)(ii)).
+pub fn psychotherapy_notes() -> RecordsRequest {
+    let mut req = self_access();
+    req.scope.record_kinds.clear();
+    req.scope.sensitive = vec![SensitiveCategory::PsychotherapyNotes];
+    req.authorization.expires_on = "2027-11-26".into();
     req
 }
 

@@ -2,12 +2,14 @@
 //! every instrument is accepted, every invalid case is refused with the
 //! field's path and problem, and nothing is stored for a refused request.
 
-use recordpass_request::{DeliveryMethod, Recipient, examples};
+use recordpass_request::{
+    DeliveryMethod, Lang, Recipient, RecordKind, SensitiveCategory, examples, upload::Attachment,
+};
 use recordpass_tests::TestVerifier;
 use recordpass_verifier::store::Table;
 use serde_json::{Value, json};
 
-use crate::client::{Requester, dated};
+use crate::client::{Requester, dated, site_origin};
 
 /// Starts signing `request` with a passkey bound to its requester's email.
 async fn start(
@@ -155,14 +157,149 @@ async fn invalid_requests_are_refused_with_the_field_path() {
             ]),
         ),
     ];
+    assert_refused(&verifier, cases).await;
+}
+
+/// What a request may carry (a privacy officer's review): a minor's Part 2
+/// records, psychotherapy notes with anything else, a guardian without proof.
+#[tokio::test]
+async fn what_a_request_may_not_carry_is_refused_with_the_field_path() {
+    let verifier = TestVerifier::start().await;
+    let cases: Vec<(&str, recordpass_request::RecordsRequest, Value)> = vec![
+        (
+            "a parent alone for a minor's substance-use records",
+            {
+                let mut r = dated(examples::parent_directive());
+                r.recipient = None;
+                r.delivery.method = DeliveryMethod::SecureDownload;
+                r.scope.sensitive = vec![SensitiveCategory::SubstanceUse];
+                r
+            },
+            json!([{"field": "scope.sensitive", "problem": "needs_minors_consent"}]),
+        ),
+        (
+            "psychotherapy notes with other records",
+            {
+                let mut r = dated(examples::psychotherapy_notes());
+                r.scope.record_kinds = vec![RecordKind::LabResults];
+                r
+            },
+            json!([{"field": "scope.sensitive", "problem": "psychotherapy_notes_alone"}]),
+        ),
+        (
+            "a legal guardian without the guardianship order",
+            {
+                let mut r = dated(examples::parent_directive());
+                r.requester.relationship = "legal guardian".into();
+                r
+            },
+            json!([{"field": "requester.attachments", "problem": "required"}]),
+        ),
+        (
+            "a relationship in the requester's words, without proof",
+            {
+                let mut r = dated(examples::parent_directive());
+                r.requester.relationship = "grandmother with custody".into();
+                r
+            },
+            json!([{"field": "requester.attachments", "problem": "required"}]),
+        ),
+    ];
+    assert_refused(&verifier, cases).await;
+}
+
+/// Each request is refused with exactly `fields`, and nothing is stored.
+async fn assert_refused(
+    verifier: &TestVerifier,
+    cases: Vec<(&str, recordpass_request::RecordsRequest, Value)>,
+) {
     for (what, request, fields) in cases {
-        let (status, body) = start(&verifier, &request).await;
+        let (status, body) = start(verifier, &request).await;
         assert_eq!(status, 422, "{what}: {body}");
         assert_eq!(body["code"], "invalid_request", "{what}");
         assert_eq!(body["fields"], fields, "{what}");
     }
     let ceremonies = verifier.count(Table::Ceremonies).await;
     assert_eq!(ceremonies, 0, "nothing is stored for refused requests");
+}
+
+/// Psychotherapy notes asked for alone are signed as their own
+/// authorization, to the requester, through to a stored request.
+#[tokio::test]
+async fn psychotherapy_notes_alone_are_signed_as_their_own_authorization() {
+    let verifier = TestVerifier::start().await;
+    let mut ana = Requester::new(&verifier);
+    let credential_id = ana.register("ana@example.org").await;
+    let request = dated(examples::psychotherapy_notes());
+    let started = ana.signing(&request, &credential_id).await;
+    let statement = &started.document.statement;
+    assert!(
+        statement.starts_with("Separate authorization for psychotherapy notes"),
+        "{statement}"
+    );
+    for part in [
+        "I, Ana María Pérez, am the patient",
+        "Information to be disclosed: psychotherapy notes, from all dates.",
+        "Who may receive it: me, as electronic copy through a secure download link",
+        "This authorization expires on",
+    ] {
+        assert!(statement.contains(part), "{part} in:\n{statement}");
+    }
+    assert!(!statement.contains("Request for access"), "{statement}");
+    assert_eq!(started.document.summary().instrument, "authorization");
+    let body = ana.assert_from(site_origin(), &started);
+    let (status, reply) = ana.finish_signing(&started.ceremony_id, &body).await;
+    assert_eq!(status.as_u16(), 201, "{reply}");
+    assert_eq!(verifier.count(Table::Submissions).await, 1);
+}
+
+/// A guardian's order, and a father's optional proof, are signed with the
+/// request (named in the statement) and claimed by it.
+#[tokio::test]
+async fn parents_and_guardians_sign_with_their_proof_attached() {
+    let verifier = TestVerifier::start().await;
+    let proof = examples::representative_authorization()
+        .requester
+        .attachments;
+    let mut luis = Requester::new(&verifier);
+    let credential_id = luis.register("luis@example.org").await;
+    for (relationship, lang, lead) in [
+        (
+            "legal guardian",
+            Lang::En,
+            "Proof of authority attached: power-of-attorney.pdf",
+        ),
+        (
+            "padre",
+            Lang::Es,
+            "Prueba de autoridad adjunta: power-of-attorney.pdf",
+        ),
+    ] {
+        let mut request = dated(examples::parent_directive());
+        request.requester.relationship = relationship.into();
+        request.requester.attachments = proof.clone();
+        luis.upload_attachments(&request).await;
+        let (status, body) = luis.start_signing_in(&request, &credential_id, lang).await;
+        assert_eq!(status.as_u16(), 200, "{relationship}: {body}");
+        let started: recordpass_request::api::SigningStarted =
+            serde_json::from_value(body).expect("started");
+        assert!(
+            started.document.statement.contains(lead),
+            "{relationship}: {}",
+            started.document.statement
+        );
+        let files: &Vec<Attachment> = &started.document.request.requester.attachments;
+        assert_eq!(files, &proof, "{relationship}");
+        let body = luis.assert_from(site_origin(), &started);
+        let (status, reply) = luis.finish_signing(&started.ceremony_id, &body).await;
+        assert_eq!(status.as_u16(), 201, "{relationship}: {reply}");
+    }
+    let claimed: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM uploads WHERE request_number IS NOT NULL")
+            .fetch_one(verifier.store.pool())
+            .await
+            .expect("count");
+    assert_eq!(claimed, 2, "each request claimed its file");
 }
 
 #[tokio::test]

@@ -147,16 +147,33 @@ test('requesters sign records requests on a hospital page', { timeout: 600_000 }
       assert.match(await r.w('error-summary').innerText(), /Diga qué relación tiene con el menor/);
       await r.w('relationship-father').check();
       assert.equal(await r.w('requester.relationship.other').count(), 0, 'the words field goes with "Otra"');
+      // A father may attach proof of authority; a legal guardian must.
+      assert.equal(await r.w('proof-file').count(), 1, 'a parent sees the proof field');
+      await r.w('relationship-legal_guardian').check();
+      await r.next();
+      await r.w('proof-error').waitFor();
+      assert.match(await r.w('proof-error').innerText(), /Adjunte una copia del documento que le da autoridad/);
+      await r.w('relationship-father').check();
       await r.next();
       await r.w('patient.legal_name').fill('Sofía Gómez Ruiz');
       await r.w('patient.date_of_birth').fill('2015-06-01');
       await r.next();
       await r.w('record-immunizations').check();
+      // A parent is told before ticking it that a minor's substance-use records need the minor's consent,
+      // and ticking it anyway is refused next to the choice.
+      assert.match(await r.w('sensitive-substance_use-hint').innerText(), /consentimiento del \(de la\) propio\(a\) menor/);
+      await r.w('sensitive-substance_use').check();
+      await r.next();
+      await r.w('error-summary').waitFor();
+      assert.match(await r.w('error-summary').innerText(), /Desmarque esta opción/);
+      await r.w('sensitive-substance_use').uncheck();
       await r.next();
       await r.w('to-someone-else').check();
       await r.w('recipient.name').fill('Enfermería de la Escuela Lincoln');
       await r.w('recipient.send_to').fill('enfermeria@lincoln.example.org');
+      assert.equal(await r.w('email-risk').innerText(), '', 'no warning before email is chosen');
       await r.w('method-email').check();
+      assert.match(await r.w('email-risk').innerText(), /no está cifrado/);
       await r.next();
       await r.w('consent-electronic').check();
       await r.next();

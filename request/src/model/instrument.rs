@@ -14,8 +14,12 @@ use super::{RecordsRequest, SensitiveCategory};
 /// - Anything else sent to a third party (paper, or Part 2 records, which need
 ///   a 42 CFR 2.31 consent): [`Instrument::Authorization`] (164.508(c)).
 ///
-/// Psychotherapy notes always add a separate authorization on top
-/// ([`RecordsRequest::has_psychotherapy_authorization`]).
+/// Psychotherapy notes need an authorization of their own
+/// ([`RecordsRequest::has_psychotherapy_authorization`]): asked for alone
+/// ([`RecordsRequest::is_psychotherapy_notes_only`]) the request is that
+/// [`Instrument::Authorization`], even to the requester (the right of access
+/// excludes them). Documents signed before this rule combined them with other
+/// records: one of the three instruments with the separate authorization on top.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Instrument {
@@ -38,6 +42,9 @@ impl Instrument {
     }
 
     pub(crate) fn for_request(req: &RecordsRequest) -> Instrument {
+        if req.is_psychotherapy_notes_only() {
+            return Instrument::Authorization;
+        }
         let part2 = req
             .scope
             .sensitive

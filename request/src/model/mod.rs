@@ -91,6 +91,18 @@ impl RecordsRequest {
             .contains(&SensitiveCategory::PsychotherapyNotes)
     }
 
+    /// True when psychotherapy notes are all that is asked for: the request
+    /// is then their authorization alone, the only way to ask for them now
+    /// (documents signed before also combined them with other records).
+    pub fn is_psychotherapy_notes_only(&self) -> bool {
+        let s = &self.scope;
+        self.has_psychotherapy_authorization()
+            && s.record_kinds.is_empty()
+            && s.sensitive
+                .iter()
+                .all(|c| *c == SensitiveCategory::PsychotherapyNotes)
+    }
+
     /// True when an authorization (the main instrument or the separate one
     /// for psychotherapy notes) is part of the request, so purpose and
     /// expiration are needed.

@@ -46,6 +46,13 @@ impl Role {
     pub fn needs_authority(self) -> bool {
         matches!(self, Role::LegalRepresentative | Role::Executor)
     }
+
+    /// True for roles whose request may carry proof of authority: those that
+    /// must ([`Role::needs_authority`]) and parents or guardians (a guardian
+    /// must, a mother or father may: [`Requester::must_prove_authority`]).
+    pub fn may_attach_proof(self) -> bool {
+        self.needs_authority() || self == Role::ParentOrGuardian
+    }
 }
 
 /// The relationships a parent or guardian chooses from; any other is typed.
@@ -135,9 +142,11 @@ pub struct Requester {
     pub email: String,
     /// A phone number HIM can call with questions (optional).
     pub phone: String,
-    /// For representatives and executors: uploaded proof of authority (power of
-    /// attorney, letters testamentary, guardianship order). Left out of the JSON
-    /// when empty, so documents without files hash as they always did.
+    /// Uploaded proof of authority (power of attorney, letters testamentary,
+    /// guardianship order): required for representatives, executors and
+    /// guardians, optional for a mother or father, dropped for a patient (see
+    /// [`Requester::must_prove_authority`]). Left out of the JSON when empty, so
+    /// documents without files hash as they always did.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
 }
@@ -148,6 +157,24 @@ impl Requester {
     pub fn relationship_in(&mut self, lang: Lang) {
         if let Some(chosen) = Relationship::recognise(&self.relationship) {
             self.relationship = chosen.words(lang).to_owned();
+        }
+    }
+
+    /// True when the request must carry at least one file proving the
+    /// requester's authority: representatives and executors, and a parent or
+    /// guardian whose relationship is legal guardian or typed in their own
+    /// words (anything but mother or father; a court order or custody paper
+    /// is the proof). An empty relationship is reported as missing instead.
+    pub fn must_prove_authority(&self) -> bool {
+        match self.role {
+            Role::ParentOrGuardian => {
+                !self.relationship.trim().is_empty()
+                    && !matches!(
+                        Relationship::recognise(&self.relationship),
+                        Some(Relationship::Mother | Relationship::Father)
+                    )
+            }
+            role => role.needs_authority(),
         }
     }
 
@@ -167,7 +194,7 @@ impl Requester {
             authority: keep(role.needs_authority(), &self.authority),
             email: normalize_email(&self.email),
             phone: collapse_whitespace(&self.phone),
-            attachments: if role.needs_authority() {
+            attachments: if role.may_attach_proof() {
                 self.attachments
                     .iter()
                     .map(|a| Attachment {

@@ -29,7 +29,9 @@ pub(super) fn render(c: &Context) -> Vec<String> {
     out
 }
 
-/// The separate authorization for psychotherapy notes.
+/// The separate authorization for psychotherapy notes: the whole statement
+/// when they are asked for alone (then with the signer and, for a parent, the
+/// note on a minor's own records), else after the main instrument.
 pub(super) fn psychotherapy(c: &Context) -> Vec<String> {
     let title = match c.lang {
         Lang::En => "Separate authorization for psychotherapy notes (45 CFR 164.508(b)(3)(ii))",
@@ -38,8 +40,12 @@ pub(super) fn psychotherapy(c: &Context) -> Vec<String> {
     let notes = SensitiveCategory::PsychotherapyNotes.label(c.lang);
     let description = format!("{notes}, {}.", c.dates());
     let mut out = vec![title.to_owned()];
-    if c.req.instrument() != crate::Instrument::Authorization {
+    let alone = c.req.is_psychotherapy_notes_only();
+    if alone || c.req.instrument() != crate::Instrument::Authorization {
         out.push(c.who());
+    }
+    if alone {
+        out.extend(c.minor_note());
     }
     out.extend(elements(c, &description, false));
     out

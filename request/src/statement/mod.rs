@@ -59,6 +59,8 @@ pub(crate) fn render_edition(
         edition,
     };
     let mut paragraphs = match req.instrument() {
+        // Their own authorization is the whole statement.
+        _ if req.is_psychotherapy_notes_only() => Vec::new(),
         Instrument::RightOfAccess => access::render(&c),
         Instrument::Directive => directive::render(&c),
         Instrument::Authorization => authorization::render(&c),

@@ -7,6 +7,16 @@ fn statement(req: crate::RecordsRequest, lang: Lang) -> String {
     render_statement(&examples::site(), &req.normalized(), lang)
 }
 
+/// Maya's authorization with psychotherapy notes too, as documents signed
+/// before they had to be asked for alone combined them: those still render.
+fn combined() -> crate::RecordsRequest {
+    let mut req = examples::representative_authorization();
+    req.scope
+        .sensitive
+        .push(crate::SensitiveCategory::PsychotherapyNotes);
+    req
+}
+
 fn assert_has(text: &str, parts: &[&str]) {
     for part in parts {
         assert!(text.contains(part), "missing {part:?} in:\n{text}");
@@ -80,7 +90,7 @@ fn directive_names_the_recipient_and_where_to_send() {
 
 #[test]
 fn authorization_has_every_core_element_and_required_statement() {
-    let en = statement(examples::representative_authorization(), Lang::En);
+    let en = statement(combined(), Lang::En);
     assert_has(
         &en,
         &[
@@ -116,7 +126,7 @@ fn authorization_has_every_core_element_and_required_statement() {
         !psychotherapy_in_main,
         "psychotherapy notes only in their own authorization"
     );
-    let es = statement(examples::representative_authorization(), Lang::Es);
+    let es = statement(combined(), Lang::Es);
     assert_has(
         &es,
         &[
@@ -150,18 +160,56 @@ fn default_purpose_is_at_the_request_of_the_individual() {
 }
 
 #[test]
-fn psychotherapy_notes_to_oneself_add_an_authorization_to_the_access_request() {
-    let mut req = examples::self_access();
-    req.scope.sensitive = vec![crate::SensitiveCategory::PsychotherapyNotes];
-    req.authorization.expires_on = "2027-01-01".into();
-    let en = statement(req, Lang::En);
+fn psychotherapy_notes_alone_are_their_own_authorization() {
+    let req = examples::psychotherapy_notes();
+    assert_eq!(req.instrument(), crate::Instrument::Authorization);
+    let en = statement(req.clone(), Lang::En);
+    assert!(
+        en.starts_with(
+            "Separate authorization for psychotherapy notes (45 CFR 164.508(b)(3)(ii))\n\n\
+             I, Ana María Pérez, am the patient: Ana María Pérez, born 1984-03-07.\n\n\
+             Information to be disclosed: psychotherapy notes, from all dates."
+        ),
+        "{en}"
+    );
     assert_has(
         &en,
         &[
-            "Request for access to health records (45 CFR 164.524)",
-            "Separate authorization for psychotherapy notes",
-            "Who may receive it: me, as electronic copy through a secure download link",
-            "This authorization expires on 2027-01-01.",
+            "Who may disclose it: Riverside General Hospital.",
+            "Who may receive it: me, as electronic copy through a secure download link, with the link sent to ana@example.org.",
+            "Purpose: at the request of the individual.",
+            "This authorization expires on 2027-11-26.",
+            "I may revoke (cancel) this authorization",
+            "Signed electronically by Ana María Pérez on 2026-11-26",
+        ],
+    );
+    for absent in [
+        "Request for access",
+        "right of access",
+        "health records:",
+        "42 CFR",
+    ] {
+        assert!(!en.contains(absent), "{absent} in:\n{en}");
+    }
+    let es = statement(req.clone(), Lang::Es);
+    assert_has(
+        &es,
+        &[
+            "Autorización separada para notas de psicoterapia",
+            "Yo, Ana María Pérez, soy el (la) paciente",
+            "Información que se divulgará: notas de psicoterapia, de todas las fechas.",
+        ],
+    );
+    // A parent's: the signer, and the note on the minor's own records.
+    let mut parent = examples::parent_directive();
+    parent.scope = req.scope.clone();
+    parent.authorization.expires_on = "2027-11-26".into();
+    assert_has(
+        &statement(parent, Lang::En),
+        &[
+            "I, Luis Gómez, am the patient's father",
+            "minor's own authorization",
+            "Who may receive it: Lincoln Elementary School nurse, nurse@lincoln.example.org.",
         ],
     );
 }

@@ -48,11 +48,17 @@ pub enum Problem {
     InvalidFile,
     /// An attached file was never received (or expired): upload it again.
     FileNotUploaded,
+    /// A parent or guardian asks for a minor's substance-use treatment
+    /// records, which need the minor's own consent (42 CFR 2.14).
+    NeedsMinorsConsent,
+    /// Psychotherapy notes are asked for with other records: their
+    /// authorization must stand alone (45 CFR 164.508(b)(3)(ii)).
+    PsychotherapyNotesAlone,
 }
 
 impl Problem {
     /// Every problem, so clients can prove they have text for each.
-    pub const ALL: [Problem; 19] = [
+    pub const ALL: [Problem; 21] = [
         Problem::Required,
         Problem::TooLong,
         Problem::InvalidCharacters,
@@ -72,6 +78,8 @@ impl Problem {
         Problem::ExpiresTooSoon,
         Problem::InvalidFile,
         Problem::FileNotUploaded,
+        Problem::NeedsMinorsConsent,
+        Problem::PsychotherapyNotesAlone,
     ];
 }
 
@@ -192,6 +200,12 @@ fn generic(problem: Problem, lang: Lang) -> &'static str {
         (Lang::En, FileNotUploaded) => {
             "This file did not reach us or has expired. Remove it and upload it again."
         }
+        (Lang::En, NeedsMinorsConsent) => {
+            "A child's records of treatment for drug or alcohol use need the child's own consent. Uncheck this: the child can ask for these records, or you can call the medical records department."
+        }
+        (Lang::En, PsychotherapyNotesAlone) => {
+            "Psychotherapy notes need a request of their own. Ask for them alone (uncheck everything else), then make a second request for the other records."
+        }
         (Lang::Es, Required) => "Complete este campo.",
         (Lang::Es, TooLong) => "Es demasiado largo. Acórtelo e inténtelo de nuevo.",
         (Lang::Es, InvalidCharacters) => "Quite los caracteres especiales de este campo.",
@@ -224,6 +238,12 @@ fn generic(problem: Problem, lang: Lang) -> &'static str {
         }
         (Lang::Es, FileNotUploaded) => {
             "Este archivo no nos llegó o ya venció. Quítelo y súbalo de nuevo."
+        }
+        (Lang::Es, NeedsMinorsConsent) => {
+            "Los registros del tratamiento de un(a) menor por consumo de drogas o alcohol necesitan el consentimiento del (de la) propio(a) menor. Desmarque esta opción: el (la) menor puede pedir estos registros, o usted puede llamar al departamento de registros médicos."
+        }
+        (Lang::Es, PsychotherapyNotesAlone) => {
+            "Las notas de psicoterapia necesitan una solicitud aparte. Pídalas solas (desmarque todo lo demás) y luego haga una segunda solicitud para los demás registros."
         }
     }
 }

@@ -7,8 +7,8 @@ use super::{
     email::check_email, parse_date,
 };
 use crate::{
-    Address, DeliveryMethod, RecordsRequest, Role, SiteOffer, hidden::is_hidden_or_reordering,
-    upload::MAX_ATTACHMENTS,
+    Address, DeliveryMethod, RecordsRequest, Role, Scope, SensitiveCategory, SiteOffer,
+    hidden::is_hidden_or_reordering, upload::MAX_ATTACHMENTS,
 };
 
 /// Collects field errors in form order.
@@ -49,10 +49,11 @@ fn requester(e: &mut Errors, req: &RecordsRequest) {
             Field::RequesterAuthority,
             check_text(&r.authority, MAX_TEXT_CHARS),
         );
-        // Representatives and executors show their authority, not just name it.
-        if r.attachments.is_empty() {
-            e.add(Field::RequesterAttachments, Err(Problem::Required));
-        }
+    }
+    // Representatives, executors and guardians show their authority, not just
+    // name it; a mother or father may (164.502(g)).
+    if r.must_prove_authority() && r.attachments.is_empty() {
+        e.add(Field::RequesterAttachments, Err(Problem::Required));
     }
     e.add(Field::RequesterEmail, check_email(&r.email));
     e.add(Field::RequesterPhone, optional(&r.phone, check_phone));
@@ -98,7 +99,8 @@ fn patient(e: &mut Errors, req: &RecordsRequest, today: Date) {
 
 fn scope(e: &mut Errors, req: &RecordsRequest, today: Date, offer: &SiteOffer) {
     let s = &req.scope;
-    let kinds = if s.record_kinds.is_empty() {
+    // Psychotherapy notes asked for alone are a whole request.
+    let kinds = if s.record_kinds.is_empty() && !req.has_psychotherapy_authorization() {
         Err(Problem::Required)
     } else if s
         .record_kinds
@@ -110,9 +112,13 @@ fn scope(e: &mut Errors, req: &RecordsRequest, today: Date, offer: &SiteOffer) {
         Ok(())
     };
     e.add(Field::ScopeRecordKinds, kinds);
-    if s.all_dates {
-        return;
+    if !s.all_dates {
+        date_ranges(e, s, today);
     }
+    e.add(Field::ScopeSensitive, sensitive(req));
+}
+
+fn date_ranges(e: &mut Errors, s: &Scope, today: Date) {
     let ranges = match s.date_ranges.len() {
         0 => Err(Problem::Required),
         n if n > MAX_ITEMS => Err(Problem::TooLong),
@@ -127,6 +133,26 @@ fn scope(e: &mut Errors, req: &RecordsRequest, today: Date, offer: &SiteOffer) {
             _ => Ok(()),
         });
         e.add(Field::ScopeDateRangeEnd(i), end);
+    }
+}
+
+/// What the sensitive categories opted in allow.
+fn sensitive(req: &RecordsRequest) -> Result<(), Problem> {
+    let s = &req.scope;
+    if req.requester.role == Role::ParentOrGuardian
+        && s.sensitive.contains(&SensitiveCategory::SubstanceUse)
+    {
+        // 42 CFR 2.14: a minor's Part 2 records are never released on a
+        // parent's signature alone (only the minor's, or both).
+        Err(Problem::NeedsMinorsConsent)
+    } else if req.has_psychotherapy_authorization()
+        && (!s.record_kinds.is_empty() || s.sensitive.len() > 1)
+    {
+        // 164.508(b)(3)(ii): combined with anything else, the authorization
+        // for psychotherapy notes would be defective.
+        Err(Problem::PsychotherapyNotesAlone)
+    } else {
+        Ok(())
     }
 }
 

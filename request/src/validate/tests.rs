@@ -29,6 +29,7 @@ fn examples_are_valid_and_already_normal() {
         examples::self_access(),
         examples::parent_directive(),
         examples::representative_authorization(),
+        examples::psychotherapy_notes(),
     ] {
         assert_eq!(req.validate(TODAY), Ok(req.clone()));
     }
@@ -304,8 +305,8 @@ fn authorization_terms_consent_and_signature() {
         ],
         "the typed name matches regardless of case and spacing"
     );
-    let mut psych = examples::self_access();
-    psych.scope.sensitive = vec![SensitiveCategory::PsychotherapyNotes];
+    let mut psych = examples::psychotherapy_notes();
+    psych.authorization.expires_on.clear();
     assert_eq!(
         problems(&psych),
         one("authorization.expires_on", Problem::Required)
@@ -442,15 +443,20 @@ fn ages_count_whole_years() {
 }
 
 #[test]
-fn proof_of_authority_files_are_checked_and_kept_only_for_representatives() {
+fn proof_of_authority_files_are_checked_and_kept_for_everyone_but_the_patient() {
     let rep = examples::representative_authorization();
     assert!(problems(&rep).is_empty());
     assert_eq!(rep.normalized().requester.attachments.len(), 1);
 
-    // A parent's request carries no files: they are dropped, not signed.
+    // A parent's files are kept (a mother or father may attach proof); a
+    // patient's are dropped, not signed.
     let mut parent = examples::parent_directive();
     parent.requester.attachments = rep.requester.attachments.clone();
-    assert!(parent.normalized().requester.attachments.is_empty());
+    assert_eq!(parent.normalized().requester.attachments.len(), 1);
+    assert!(problems(&parent).is_empty());
+    let mut patient = examples::self_access();
+    patient.requester.attachments = rep.requester.attachments.clone();
+    assert!(patient.normalized().requester.attachments.is_empty());
 
     let mut bad = rep.clone();
     bad.requester.attachments[0].name = "poa.exe".into();
@@ -475,4 +481,124 @@ fn proof_of_authority_files_are_checked_and_kept_only_for_representatives() {
     let mut pathy = rep.clone();
     pathy.requester.attachments[0].name = "C:\\scans\\power-of-attorney.pdf".into();
     assert_eq!(pathy.normalized(), rep.normalized());
+}
+
+#[test]
+fn a_guardian_or_other_relationship_must_attach_proof_and_a_mother_or_father_may() {
+    let proof = examples::representative_authorization()
+        .requester
+        .attachments;
+    for relationship in [
+        "legal guardian",
+        "Tutor(a) legal",
+        "aunt with custody",
+        "madrastra",
+    ] {
+        let mut req = examples::parent_directive();
+        req.requester.relationship = relationship.into();
+        assert_eq!(
+            problems(&req),
+            one("requester.attachments", Problem::Required),
+            "{relationship}"
+        );
+        req.requester.attachments = proof.clone();
+        assert!(problems(&req).is_empty(), "{relationship}");
+    }
+    for relationship in ["mother", "Father", "madre", "padre"] {
+        let mut req = examples::parent_directive();
+        req.requester.relationship = relationship.into();
+        assert!(problems(&req).is_empty(), "{relationship}: optional");
+    }
+    // No relationship yet: that is what is missing, not the file.
+    let mut req = examples::parent_directive();
+    req.requester.relationship.clear();
+    assert_eq!(
+        problems(&req),
+        one("requester.relationship", Problem::Required)
+    );
+    let e = FieldError {
+        field: Field::RequesterAttachments,
+        problem: Problem::Required,
+    };
+    assert!(
+        e.message(Lang::En)
+            .starts_with("Attach a copy of the document")
+    );
+}
+
+#[test]
+fn a_parent_alone_cannot_consent_to_release_a_minors_substance_use_records() {
+    let mut req = examples::parent_directive();
+    req.recipient = None;
+    req.delivery.method = DeliveryMethod::SecureDownload;
+    req.scope.sensitive = vec![SensitiveCategory::SubstanceUse];
+    assert_eq!(
+        problems(&req),
+        one("scope.sensitive", Problem::NeedsMinorsConsent)
+    );
+    // Whatever else is opted in, and to whomever the records go.
+    let mut third_party = examples::parent_directive();
+    third_party.scope.sensitive = vec![
+        SensitiveCategory::SubstanceUse,
+        SensitiveCategory::MentalHealth,
+    ];
+    third_party.authorization.expires_on = "2027-11-26".into();
+    assert_eq!(
+        problems(&third_party),
+        one("scope.sensitive", Problem::NeedsMinorsConsent)
+    );
+    // The minor (or any adult patient) may ask; a parent may ask for the rest.
+    let mut own = examples::self_access();
+    own.scope.sensitive = vec![SensitiveCategory::SubstanceUse];
+    assert!(problems(&own).is_empty());
+    req.scope.sensitive = vec![SensitiveCategory::MentalHealth];
+    assert!(problems(&req).is_empty());
+    let e = FieldError {
+        field: Field::ScopeSensitive,
+        problem: Problem::NeedsMinorsConsent,
+    };
+    assert!(e.message(Lang::En).contains("child's own consent"));
+    assert!(
+        e.message(Lang::Es)
+            .contains("consentimiento del (de la) propio(a) menor")
+    );
+}
+
+#[test]
+fn psychotherapy_notes_are_asked_for_alone() {
+    let alone = examples::psychotherapy_notes();
+    assert!(problems(&alone).is_empty());
+    let with_records = {
+        let mut r = alone.clone();
+        r.scope.record_kinds = vec![RecordKind::VisitNotes];
+        r
+    };
+    let with_category = {
+        let mut r = alone.clone();
+        r.scope.sensitive.push(SensitiveCategory::MentalHealth);
+        r
+    };
+    for req in [with_records, with_category] {
+        assert_eq!(
+            problems(&req),
+            one("scope.sensitive", Problem::PsychotherapyNotesAlone)
+        );
+    }
+    // Nothing at all is still nothing.
+    let mut nothing = alone.clone();
+    nothing.scope.sensitive.clear();
+    assert_eq!(
+        problems(&nothing),
+        one("scope.record_kinds", Problem::Required)
+    );
+    // Alone, to someone else, on paper or electronically.
+    let mut sent = examples::parent_directive();
+    sent.scope = alone.scope.clone();
+    sent.authorization.expires_on = "2027-11-26".into();
+    assert!(problems(&sent).is_empty());
+    let e = FieldError {
+        field: Field::ScopeSensitive,
+        problem: Problem::PsychotherapyNotesAlone,
+    };
+    assert!(e.message(Lang::En).contains("request of their own"));
 }

@@ -88,16 +88,20 @@ fn description(doc: &SignedDocument) -> String {
         .iter()
         .map(|k| k.label(Lang::En))
         .collect();
+    // Psychotherapy notes asked for alone name no record kind.
     let mut text = kinds.join(", ");
+    if !text.is_empty() {
+        text.push_str("; ");
+    }
     if scope.all_dates {
-        text.push_str("; all dates");
+        text.push_str("all dates");
     } else {
         let ranges: Vec<String> = scope
             .date_ranges
             .iter()
             .map(|r| format!("{} to {}", r.start, r.end))
             .collect();
-        text.push_str(&format!("; dates {}", ranges.join(", ")));
+        text.push_str(&format!("dates {}", ranges.join(", ")));
     }
     if !scope.sensitive.is_empty() {
         let sensitive: Vec<&str> = scope.sensitive.iter().map(|s| s.label(Lang::En)).collect();

@@ -73,6 +73,15 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
             { group(app, Field::DeliveryMethod, tr(l, "How should they be sent?", "¿Cómo se deben enviar?"),
                 Some(tr(l, "Electronic copies are usually fastest and cheapest.", "Las copias electrónicas suelen ser las más rápidas y económicas.")),
                 methods.into_iter().collect::<Html>()) }
+            // The risk of unencrypted email, said when it is chosen (HHS: a
+            // requester may choose it once warned); a live region, so it is
+            // heard as the choice is made.
+            <p class="rp-hint" role="status" data-testid="email-risk">{
+                if q.delivery.method == DeliveryMethod::Email { tr(l,
+                    "Email is not encrypted: other people could read the records on the way. Choose email only if you accept that risk.",
+                    "El correo electrónico no está cifrado: otras personas podrían leer los registros en el camino. Elija el correo electrónico solo si acepta ese riesgo.")
+                } else { "" }
+            }</p>
             if q.delivery.method == DeliveryMethod::PatientApp {
                 { Text::new(Field::DeliveryAppName, tr(l, "Name of the app", "Nombre de la aplicación"), &q.delivery.app_name)
                     .view(app, ctx, set(|q, v| q.delivery.app_name = v)) }

@@ -177,7 +177,36 @@ pub fn choice_with(
     checked: bool,
     onchange: Callback<Event>,
 ) -> Html {
+    check_item(radio, name, testid, label, None, checked, onchange)
+}
+
+/// A checkbox that changes the request, with a hint under its label that
+/// describes it (read before it is ticked); the hint's `data-testid` is
+/// `testid` plus `-hint`.
+pub fn choice_hinted(
+    ctx: &Context<App>,
+    testid: String,
+    label: &str,
+    hint: &str,
+    checked: bool,
+    change: impl Fn(&mut RecordsRequest) + 'static,
+) -> Html {
+    let change: Rc<dyn Fn(&mut RecordsRequest)> = Rc::new(change);
+    let onchange = ctx.link().callback(move |_| Msg::Change(change.clone()));
+    check_item(false, "", testid, label, Some(hint), checked, onchange)
+}
+
+fn check_item(
+    radio: bool,
+    name: &str,
+    testid: String,
+    label: &str,
+    hint: Option<&str>,
+    checked: bool,
+    onchange: Callback<Event>,
+) -> Html {
     let id = format!("rp-{testid}");
+    let hint_id = format!("{id}-hint");
     html! {
         <li class="rp-check">
             <input
@@ -186,10 +215,18 @@ pub fn choice_with(
                 id={id.clone()}
                 name={radio.then(|| name.to_owned())}
                 {checked}
-                data-testid={testid}
+                aria-describedby={hint.map(|_| hint_id.clone())}
+                data-testid={testid.clone()}
                 {onchange}
             />
-            <label for={id}>{ label }</label>
+            if let Some(hint) = hint {
+                <div class="rp-check-text">
+                    <label for={id}>{ label }</label>
+                    <p class="rp-hint" id={hint_id} data-testid={format!("{testid}-hint")}>{ hint.to_owned() }</p>
+                </div>
+            } else {
+                <label for={id}>{ label }</label>
+            }
         </li>
     }
 }

@@ -11,7 +11,7 @@
 
 use recordpass_request::api::ErrorCode;
 use recordpass_request::upload::{ACCEPT, Attachment, FileProblem, check_file};
-use recordpass_request::{Field, Lang};
+use recordpass_request::{Field, Lang, Relationship, Role};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{File, HtmlInputElement};
 use yew::prelude::*;
@@ -174,9 +174,17 @@ async fn read_and_upload(
     }
 }
 
-/// The proof-of-authority field.
+/// The proof-of-authority field: for representatives and executors, and for
+/// parents and guardians (optional for a mother or father).
 pub fn view(app: &App, ctx: &Context<App>) -> Html {
     let l = app.lang;
+    let r = &app.input.requester;
+    let parent = r.role == Role::ParentOrGuardian;
+    let optional = parent
+        && matches!(
+            Relationship::recognise(&r.relationship),
+            Some(Relationship::Mother | Relationship::Father)
+        );
     let files = &app.input.requester.attachments;
     let id = field_id(Field::RequesterAttachments);
     let (hint_id, error_id) = (format!("{id}-hint"), format!("{id}-error"));
@@ -232,10 +240,17 @@ pub fn view(app: &App, ctx: &Context<App>) -> Html {
     });
     html! {
         <div class={classes!("rp-field", error.is_some().then_some("rp-invalid"))}>
-            <label for={id.clone()}>{ tr(l, "Proof of your authority (a file)", "Prueba de su autoridad (un archivo)") }</label>
-            <p class="rp-hint" id={hint_id}>{ tr(l,
+            <label for={id.clone()}>{ if optional {
+                tr(l, "Proof of your authority (a file, optional)", "Prueba de su autoridad (un archivo, opcional)")
+            } else {
+                tr(l, "Proof of your authority (a file)", "Prueba de su autoridad (un archivo)")
+            } }</label>
+            <p class="rp-hint" id={hint_id}>{ if parent { tr(l,
+                "A scan or photo of the court order that makes you guardian, or of a custody paper. A legal guardian or another relative must attach one; a mother or father may. PDF, JPEG or PNG, up to 10 MB. If you cannot attach it, you can ask on paper or in person instead.",
+                "Un escaneo o una foto de la orden judicial que lo (la) nombra tutor(a), o de un documento de custodia. Un(a) tutor(a) legal u otro familiar debe adjuntarlo; la madre o el padre puede hacerlo. PDF, JPEG o PNG, de hasta 10 MB. Si no puede adjuntarlo, puede hacer la solicitud en papel o en persona.")
+            } else { tr(l,
                 "A scan or photo of the power of attorney, letters testamentary (the court paper that names you executor) or guardianship order. PDF, JPEG or PNG, up to 10 MB. If you cannot attach it, you can ask on paper or in person instead.",
-                "Un escaneo o una foto del poder notarial, las cartas testamentarias (el documento del tribunal que lo nombra albacea) o la orden de tutela. PDF, JPEG o PNG, de hasta 10 MB. Si no puede adjuntarlo, puede hacer la solicitud en papel o en persona.") }</p>
+                "Un escaneo o una foto del poder notarial, las cartas testamentarias (el documento del tribunal que lo nombra albacea) o la orden de tutela. PDF, JPEG o PNG, de hasta 10 MB. Si no puede adjuntarlo, puede hacer la solicitud en papel o en persona.") } }</p>
             if let Some(message) = error {
                 <p class="rp-error" id={error_id} data-testid="proof-error">{ message }</p>
             }

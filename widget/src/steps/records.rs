@@ -3,10 +3,10 @@
 use std::rc::Rc;
 
 use recordpass_request::api::SiteInfo;
-use recordpass_request::{DateRange, Field, SensitiveCategory};
+use recordpass_request::{DateRange, Field, RecordsRequest, Role, SensitiveCategory};
 use yew::prelude::*;
 
-use super::fields::{Text, choice, group, tr};
+use super::fields::{Text, choice, choice_hinted, group, tr};
 use super::wizard::{FormStep, frame};
 use crate::app::{App, Msg};
 
@@ -82,25 +82,29 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
     let add = ctx
         .link()
         .callback(|_| Msg::Change(Rc::new(|q| q.scope.date_ranges.push(DateRange::default()))));
+    let parent = app.input.requester.role == Role::ParentOrGuardian;
     let sensitive = SensitiveCategory::ALL.map(|category| {
         let checked = s.sensitive.contains(&category);
-        choice(
-            ctx,
-            false,
-            "",
-            format!("sensitive-{}", category.id()),
-            category.label(l),
-            checked,
-            move |q| {
-                let list = &mut q.scope.sensitive;
-                if list.contains(&category) {
-                    list.retain(|c| *c != category);
-                } else {
-                    list.push(category);
-                    list.sort();
-                }
-            },
-        )
+        let testid = format!("sensitive-{}", category.id());
+        let toggle = move |q: &mut RecordsRequest| {
+            let list = &mut q.scope.sensitive;
+            if list.contains(&category) {
+                list.retain(|c| *c != category);
+            } else {
+                list.push(category);
+                list.sort();
+            }
+        };
+        // Said before a parent ticks it: the rule refuses it (42 CFR 2.14).
+        if parent && category == SensitiveCategory::SubstanceUse {
+            let hint = tr(
+                l,
+                "As a parent or guardian, you cannot ask for these: a child's records of treatment for drug or alcohol use need the child's own consent. The child can ask for them, or you can call the medical records department.",
+                "Como padre, madre o tutor(a), usted no puede pedir estos registros: los del tratamiento de un(a) menor por consumo de drogas o alcohol necesitan el consentimiento del (de la) propio(a) menor. El (la) menor puede pedirlos, o usted puede llamar al departamento de registros médicos.",
+            );
+            return choice_hinted(ctx, testid, category.label(l), hint, checked, toggle);
+        }
+        choice(ctx, false, "", testid, category.label(l), checked, toggle)
     });
     let body = html! {
         <>
@@ -117,8 +121,8 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
             }
             { group(app, Field::ScopeSensitive, tr(l, "Sensitive records (only if you check them)", "Registros sensibles (solo si los marca)"),
                 Some(tr(l,
-                    "These are protected by stricter laws. They are left out unless you check each one. Psychotherapy notes need a separate permission, which will be added to what you sign.",
-                    "Estos registros están protegidos por leyes más estrictas. Se excluyen a menos que marque cada uno. Las notas de psicoterapia necesitan un permiso separado, que se agregará a lo que firme.")),
+                    "These are protected by stricter laws. They are left out unless you check each one. Psychotherapy notes need a request of their own: to get them, check only them and no other records, then make a second request for anything else.",
+                    "Estos registros están protegidos por leyes más estrictas. Se excluyen a menos que marque cada uno. Las notas de psicoterapia necesitan una solicitud aparte: para pedirlas, marque solo esa opción y ningún otro registro, y luego haga una segunda solicitud para lo demás.")),
                 sensitive.into_iter().collect::<Html>()) }
         </>
     };

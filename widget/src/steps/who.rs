@@ -68,6 +68,7 @@ pub fn view(app: &App, ctx: &Context<App>, site: &SiteInfo) -> Html {
             if r.role == Role::ParentOrGuardian {
                 { relationship(app, ctx) }
                 <p class="rp-hint" data-testid="adolescent-note">{ adolescent }</p>
+                { super::proof::view(app, ctx) }
             }
             if r.role.needs_authority() {
                 { Text::new(Field::RequesterAuthority, tr(l, "What gives you authority", "Documento que le da autoridad legal"), &r.authority)
