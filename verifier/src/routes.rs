@@ -617,15 +617,15 @@ async fn my_requests(
 }
 
 /// Signs the requester out: the session's token stops working at once
-/// (instead of after 15 minutes idle). Answers the same whether or not the
-/// token was live.
+/// (instead of after 15 minutes idle).
 #[utoipa::path(
     delete,
     path = "/me/session",
     tag = "requester",
     security(("requester_session" = [])),
     responses(
-        (status = 204, description = "Signed out: the token no longer works (also when it had already ended, or none was sent)."),
+        (status = 204, description = "Signed out: the token no longer works."),
+        (status = 401, description = "`sign_in_required`: no token, or the session had already ended.", body = ApiError),
     ),
 )]
 async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<StatusCode, Error> {

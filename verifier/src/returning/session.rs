@@ -61,12 +61,12 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// Ends the session whose token `headers` carry, if any: signing out. A
-/// missing, unknown or already ended token changes nothing.
+/// Ends the live session whose token `headers` carry: signing out. No
+/// token, an unknown one or an ended one answers `401 sign_in_required`, as
+/// on the other `/me` routes.
 pub async fn end(state: &AppState, headers: &HeaderMap) -> Result<(), Error> {
-    let Some(token) = bearer(headers) else {
-        return Ok(());
-    };
+    authenticate(state, headers).await?;
+    let token = bearer(headers).ok_or(Error::RequesterSignInRequired)?;
     let _turn = state.store.writer_turn().await;
     sqlx::query("DELETE FROM requester_sessions WHERE token_hash = $1")
         .bind(hash_token(token))
