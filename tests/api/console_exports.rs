@@ -30,7 +30,7 @@ async fn signed(
 }
 
 /// Every audit event's canonical JSON, oldest first; the chain must be intact.
-async fn audit_events(verifier: &TestVerifier) -> Vec<String> {
+pub(crate) async fn audit_events(verifier: &TestVerifier) -> Vec<String> {
     assert!(matches!(
         audit::verify(&verifier.store).await.expect("verify"),
         audit::Verdict::Intact { .. }

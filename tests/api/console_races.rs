@@ -44,7 +44,7 @@ async fn post(
         .status()
 }
 
-async fn status_of(verifier: &TestVerifier, number: &str) -> String {
+pub(crate) async fn status_of(verifier: &TestVerifier, number: &str) -> String {
     sqlx::query_scalar("SELECT status FROM request_state WHERE request_number = $1")
         .bind(number)
         .fetch_one(verifier.store.pool())

@@ -5,12 +5,14 @@
 
 use recordpass_request::{Lang, RecordsRequest, RequestStatus, examples};
 use recordpass_tests::TestVerifier;
-use recordpass_verifier::console::{Role, audit};
+use recordpass_verifier::console::Role;
 use reqwest::StatusCode;
 use time::Duration;
 
 use crate::client::{Requester, ana_request, dated};
 use crate::console::{StaffClient, submitted};
+use crate::console_exports::audit_events;
+use crate::console_races::status_of;
 use crate::returning::{Account, my_requests, register, sign_in, sign_in_language};
 
 const DAY: i64 = 24 * 60 * 60;
@@ -24,26 +26,6 @@ async fn signed(
 ) -> String {
     who.upload_attachments(request).await;
     sign_in_language(who, account, request, None, lang).await
-}
-
-/// Every audit event's canonical JSON; the chain must be intact.
-async fn audit_events(verifier: &TestVerifier) -> Vec<String> {
-    assert!(matches!(
-        audit::verify(&verifier.store).await.expect("verify"),
-        audit::Verdict::Intact { .. }
-    ));
-    sqlx::query_scalar("SELECT event FROM audit_log ORDER BY seq")
-        .fetch_all(verifier.store.pool())
-        .await
-        .expect("audit rows")
-}
-
-async fn stored_status(verifier: &TestVerifier, number: &str) -> String {
-    sqlx::query_scalar("SELECT status FROM request_state WHERE request_number = $1")
-        .bind(number)
-        .fetch_one(verifier.store.pool())
-        .await
-        .expect("state")
 }
 
 /// Records mailed to a law office under an authorization that ends the day
@@ -116,12 +98,12 @@ async fn an_expired_authorization_cannot_be_released_and_the_page_shows_its_end(
         )),
         "{body}"
     );
-    assert_eq!(stored_status(&verifier, &short).await, "in_review");
+    assert_eq!(status_of(&verifier, &short).await, "in_review");
     let (status, body) = hana
         .form(&format!("{}/status", page(&long)), &[("to", "fulfilled")])
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
-    assert_eq!(stored_status(&verifier, &long).await, "fulfilled");
+    assert_eq!(status_of(&verifier, &long).await, "fulfilled");
     // Closed: the date stays, without a warning.
     let (_, detail) = hana.get(&page(&long)).await;
     assert!(
@@ -198,7 +180,7 @@ async fn a_denial_says_whether_review_applies_and_one_overturned_on_review_is_re
             "{body}"
         );
     }
-    assert_eq!(stored_status(&verifier, &reviewable).await, "in_review");
+    assert_eq!(status_of(&verifier, &reviewable).await, "in_review");
     let (status, body) = hana
         .form(&format!("{}/status", page(&reviewable)), &deny("yes"))
         .await;

@@ -111,6 +111,8 @@ him_phone = "+1 (555) 010-0100"
 # Denial notices name this contact and phone for complaints to the hospital.
 privacy_phone = "+1 (555) 010-0199"
 origins = ["{SITE_ORIGIN}"]
+# Deadlines count the hospital's calendar days; dates people read are in this zone.
+time_zone = "America/New_York"
 
 [sites.privacy_contact]
 en = "the Privacy Office"
