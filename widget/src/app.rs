@@ -385,8 +385,8 @@ pub enum Msg {
     ReceiptLoaded(String, Result<String, Failure>),
     /// "Start a new request" with the passkey already in use.
     NewRequest,
-    /// "Sign out" (`None`), or the list's idle timer ran out (the list's
-    /// generation it was set for).
+    /// "Sign out" (`None`), or the list's idle timer ran out (the epoch the
+    /// list was shown in: a list shown again since has a timer of its own).
     SignOut(Option<u32>),
     /// The verifier answered a sign-out (nothing to do: the widget already forgot the session).
     SignedOut,
@@ -451,8 +451,6 @@ pub struct App {
     session: Option<Session>,
     /// Why the status view's sign-in shows again, when the requester was signed out.
     pub(crate) signed_out: Option<SignedOut>,
-    /// Counts the lists shown, so an idle timer only clears the list it was set for.
-    list_generation: u32,
     focus: Option<Focus>,
     /// Focus was inside the widget before the update being rendered: if the
     /// render removed (or disabled) the focused control, it is put back on a
@@ -508,7 +506,6 @@ impl Component for App {
             email_proof: None,
             session: None,
             signed_out: None,
-            list_generation: 0,
             focus: None,
             had_focus: false,
             refocus_after_upload: false,
@@ -585,7 +582,7 @@ impl Component for App {
                 let listed = matches!(self.step, Step::Status(StatusView::List(_)));
                 match generation {
                     None => self.sign_out(ctx, SignedOut::Requested),
-                    Some(g) if listed && g == self.list_generation => {
+                    Some(epoch) if listed && epoch == self.epoch => {
                         self.sign_out(ctx, SignedOut::Idle);
                     }
                     Some(_) => return false,
@@ -1465,11 +1462,9 @@ impl App {
                     *view = StatusView::List(list);
                     self.alert = None;
                     self.focus = Some(Focus::Heading);
-                    self.list_generation += 1;
-                    let generation = self.list_generation;
                     spawn(link, async move {
                         crate::clock::sleep(LIST_SHOWN_MS).await;
-                        Msg::SignOut(Some(generation))
+                        Msg::SignOut(Some(epoch))
                     });
                 }
                 Err(failure) => {

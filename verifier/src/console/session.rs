@@ -210,16 +210,9 @@ async fn check(state: &AppState, access: Access, request: Request) -> Result<Req
 /// or (form posts under `Referrer-Policy: no-referrer` send `Origin: null`)
 /// the browser-set `Sec-Fetch-Site` says `same-origin`, which no page can forge.
 fn same_origin(headers: &HeaderMap, console: &str) -> bool {
-    let get = |name| {
-        headers
-            .get(name)
-            .and_then(|v: &HeaderValue| v.to_str().ok())
-    };
-    match get(header::ORIGIN) {
+    match text(headers, header::ORIGIN) {
         Some(origin) if origin == console => true,
-        None | Some("null") => {
-            get(HeaderName::from_static("sec-fetch-site")) == Some("same-origin")
-        }
+        None | Some("null") => text(headers, SEC_FETCH_SITE) == Some("same-origin"),
         Some(_) => false,
     }
 }
@@ -231,17 +224,21 @@ fn same_origin(headers: &HeaderMap, console: &str) -> bool {
 /// timer running and write audit entries nobody asked for, without reading
 /// the answer. Requests without fetch metadata (older browsers, tools) pass.
 fn loaded_by_another_origin(headers: &HeaderMap) -> bool {
-    let get = |name| {
-        headers
-            .get(name)
-            .and_then(|v: &HeaderValue| v.to_str().ok())
-    };
-    let followed_link = get(HeaderName::from_static("sec-fetch-mode")) == Some("navigate")
-        && get(HeaderName::from_static("sec-fetch-dest")) == Some("document");
-    match get(HeaderName::from_static("sec-fetch-site")) {
+    let followed_link = text(headers, HeaderName::from_static("sec-fetch-mode"))
+        == Some("navigate")
+        && text(headers, HeaderName::from_static("sec-fetch-dest")) == Some("document");
+    match text(headers, SEC_FETCH_SITE) {
         None | Some("same-origin" | "none") => false,
         Some(_) => !followed_link,
     }
+}
+
+/// Fetch metadata: how the page that made the request relates to the console.
+const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
+
+/// Header `name`'s value, if present and text.
+fn text(headers: &HeaderMap, name: HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 fn form_field(body: &[u8], name: &str) -> Option<String> {
